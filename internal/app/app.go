@@ -1,0 +1,101 @@
+// Package app assembles a running Gorento from its configuration: the
+// Kurento Protocol listeners, the web server with the demos and the room
+// server. cmd/gorento and the end-to-end tests both start it from here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorento/gorento/internal/config"
+	"github.com/gorento/gorento/internal/kms"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
+var Version = "dev"
+
+// App is a running Gorento. Close stops it.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	KMS     *kms.Server
+	servers []*http.Server
+	addrs   map[string]net.Addr
+	wg      sync.WaitGroup
+}
+
+// Start binds every configured listener and starts serving.
+func Start(cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	ks, err := kms.New(kms.Config{
+		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
+		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
+		WebRTC: webrtcDefaults(cfg.WebRTC),
+	}, log)
+	if err != nil {
+		return nil, fmt.Errorf("kurento server: %w", err)
+	}
+	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}}
+	if cfg.Kurento.Listen != "" {
+		if err := a.serve("kurento", cfg.Kurento.Listen, ks, nil); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// serve starts one listener.
+func (a *App) serve(name, addr string, h http.Handler, tlsFiles *[2]string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s listener on %s: %w", name, addr, err)
+	}
+	a.addrs[name] = ln.Addr()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	a.servers = append(a.servers, srv)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		var err error
+		if tlsFiles != nil {
+			err = srv.ServeTLS(ln, tlsFiles[0], tlsFiles[1])
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("listener stopped", "listener", name, "err", err)
+		}
+	}()
+	a.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr returns the bound address of a listener ("kurento", "kurento-tls", "web").
+func (a *App) Addr(name string) net.Addr { return a.addrs[name] }
+
+// Close stops the listeners and releases every media object.
+func (a *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range a.servers {
+		_ = s.Shutdown(ctx)
+	}
+	_ = a.KMS.Close()
+	for _, s := range a.servers {
+		_ = s.Close()
+	}
+	a.wg.Wait()
+}
+
+func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
+	return kms.WebRTCDefaults{}
+}

@@ -1,0 +1,236 @@
+// Package config holds Gorento's configuration: defaults in code, an
+// optional JSON file, then environment variables and command-line flags on
+// top, validated once at start.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as "240s" or "1m30s" in JSON.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a Go duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("duration %q: %w", s, err)
+		}
+		d.Duration = v
+		return nil
+	}
+	var secs float64
+	if err := json.Unmarshal(b, &secs); err != nil {
+		return fmt.Errorf("duration must be a string like \"240s\" or a number of seconds")
+	}
+	d.Duration = time.Duration(secs * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// Config is the whole server configuration.
+type Config struct {
+	// Kurento is the Kurento Protocol endpoint (KMS: ws 8888, wss 8433).
+	Kurento KurentoConfig `json:"kurento"`
+	// Web serves the demos, KurentoRoom.js and the room server over HTTPS.
+	Web WebConfig `json:"web"`
+	// Room configures the Kurento Room server.
+	Room RoomConfig `json:"room"`
+	// WebRTC holds the server-wide WebRtcEndpoint defaults.
+	WebRTC WebRTCConfig `json:"webrtc"`
+	// DataDir keeps the generated TLS certificate and debug dumps.
+	DataDir string `json:"dataDir"`
+	// Log configures structured logging.
+	Log LogConfig `json:"log"`
+}
+
+// KurentoConfig configures the Kurento Protocol listeners.
+type KurentoConfig struct {
+	Listen        string   `json:"listen"`       // ws address, "" disables (default ":8888")
+	SecureListen  string   `json:"secureListen"` // wss address, "" disables (default ":8433")
+	Path          string   `json:"path"`         // default "/kurento"
+	GCPeriod      Duration `json:"gcPeriod"`     // default 240s
+	MaxFrameBytes int64    `json:"maxFrameBytes"`
+	DisableCache  bool     `json:"disableRequestCache"`
+}
+
+// WebConfig configures the HTTPS listener for demos and the room server.
+type WebConfig struct {
+	Listen  string `json:"listen"`  // default ":8443"; "" disables
+	TLSCert string `json:"tlsCert"` // PEM files; both empty = self-signed in DataDir
+	TLSKey  string `json:"tlsKey"`
+	Plain   bool   `json:"plain"` // serve plain HTTP instead of HTTPS (tests, reverse proxies)
+}
+
+// RoomConfig configures the Kurento Room server.
+type RoomConfig struct {
+	Path string `json:"path"` // default "/room"; "" disables
+	// MediaServers are Kurento Protocol URIs; empty = the embedded server.
+	MediaServers []string `json:"mediaServers"`
+	// ReconnectGrace is how long a dropped participant is kept (default 10s).
+	ReconnectGrace Duration `json:"reconnectGrace"`
+}
+
+// WebRTCConfig is the server-wide WebRtcEndpoint configuration (KMS's
+// WebRtcEndpoint.conf.ini plus ICE transport settings).
+type WebRTCConfig struct {
+	STUNServerAddress string   `json:"stunServerAddress"`
+	STUNServerPort    int      `json:"stunServerPort"`
+	TURNURL           string   `json:"turnURL"`
+	NetworkInterfaces string   `json:"networkInterfaces"` // comma-separated interface names
+	ExternalIPv4      string   `json:"externalIPv4"`
+	ExternalIPv6      string   `json:"externalIPv6"`
+	ICETCP            bool     `json:"iceTcp"`
+	MinPort           int      `json:"minPort"`
+	MaxPort           int      `json:"maxPort"`
+	UDPPort           int      `json:"udpPort"` // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
+	IPFilter          []string `json:"ipFilter"`
+	LoopbackOnly      bool     `json:"loopbackOnly"`
+	IncludeLoopback   bool     `json:"includeLoopback"`
+}
+
+// LogConfig configures log/slog output.
+type LogConfig struct {
+	Level  string `json:"level"`  // debug, info, warn, error
+	Format string `json:"format"` // text or json
+}
+
+// Default returns the embedded default configuration (KMS's ports).
+func Default() Config {
+	return Config{
+		Kurento: KurentoConfig{Listen: ":8888", SecureListen: ":8433", Path: "/kurento",
+			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20},
+		Web:     WebConfig{Listen: ":8443"},
+		Room:    RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}},
+		WebRTC:  WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
+		DataDir: defaultDataDir(),
+		Log:     LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return d + "/gorento"
+	}
+	return ".gorento"
+}
+
+// LoadFile merges a JSON config file over c. Unknown keys are errors, so
+// typos are caught at start.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// envVars maps environment variables to the settings they override.
+var envVars = map[string]func(c *Config, v string) error{
+	"GORENTO_KURENTO_LISTEN":        func(c *Config, v string) error { c.Kurento.Listen = v; return nil },
+	"GORENTO_KURENTO_SECURE_LISTEN": func(c *Config, v string) error { c.Kurento.SecureListen = v; return nil },
+	"GORENTO_WEB_LISTEN":            func(c *Config, v string) error { c.Web.Listen = v; return nil },
+	"GORENTO_DATA_DIR":              func(c *Config, v string) error { c.DataDir = v; return nil },
+	"GORENTO_LOG_LEVEL":             func(c *Config, v string) error { c.Log.Level = v; return nil },
+	"GORENTO_MEDIA_SERVERS": func(c *Config, v string) error {
+		c.Room.MediaServers = splitList(v)
+		return nil
+	},
+	"GORENTO_EXTERNAL_IPV4": func(c *Config, v string) error { c.WebRTC.ExternalIPv4 = v; return nil },
+	"GORENTO_UDP_PORT": func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.WebRTC.UDPPort = n
+		return err
+	},
+}
+
+// ApplyEnv applies GORENTO_* environment variables.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	for name, set := range envVars {
+		if v, ok := lookup(name); ok {
+			if err := set(c, v); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks the configuration and explains the first problems found.
+func (c *Config) Validate() error {
+	var errs []error
+	for name, addr := range map[string]string{"kurento.listen": c.Kurento.Listen, "kurento.secureListen": c.Kurento.SecureListen, "web.listen": c.Web.Listen} {
+		if addr == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("%s: bad port %q", name, port))
+		}
+	}
+	if !strings.HasPrefix(c.Kurento.Path, "/") {
+		errs = append(errs, fmt.Errorf("kurento.path must start with /: %q", c.Kurento.Path))
+	}
+	if c.Kurento.GCPeriod.Duration < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("kurento.gcPeriod too short: %v", c.Kurento.GCPeriod))
+	}
+	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
+		errs = append(errs, errors.New("web.tlsCert and web.tlsKey must be given together"))
+	}
+	w := c.WebRTC
+	if w.MinPort < 0 || w.MaxPort > 65535 || w.MinPort > w.MaxPort && w.MaxPort != 0 {
+		errs = append(errs, fmt.Errorf("webrtc port range %d-%d is invalid", w.MinPort, w.MaxPort))
+	}
+	if w.UDPPort < 0 || w.UDPPort > 65535 {
+		errs = append(errs, fmt.Errorf("webrtc.udpPort %d is invalid", w.UDPPort))
+	}
+	for _, ip := range []string{w.ExternalIPv4, w.ExternalIPv6, w.STUNServerAddress} {
+		if ip != "" && net.ParseIP(ip) == nil {
+			errs = append(errs, fmt.Errorf("webrtc: %q is not an IP address", ip))
+		}
+	}
+	for _, cidr := range w.IPFilter {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			errs = append(errs, fmt.Errorf("webrtc.ipFilter: %q is not a CIDR", cidr))
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,10 @@
+package kms
+
+// defaultClasses is every class Gorento implements, parents before children.
+var defaultClasses = newClassRegistry(
+	classMediaObject,
+	classServerManager,
+	classMediaPipeline,
+	classMediaElement,
+	classPassThrough,
+)

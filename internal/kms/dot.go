@@ -1,0 +1,80 @@
+package kms
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// dotDetails are the GstreamerDotDetails enum values KMS accepts.
+var dotDetails = []string{"SHOW_MEDIA_TYPE", "SHOW_CAPS_DETAILS", "SHOW_NON_DEFAULT_PARAMS",
+	"SHOW_STATES", "SHOW_FULL_PARAMS", "SHOW_ALL", "SHOW_VERBOSE"}
+
+// dotMethods render Gorento's element graph in Graphviz DOT. KMS returns its
+// GStreamer pipeline here; Gorento has no GStreamer, so it describes the
+// elements and connections that carry the media instead.
+var dotMethods = []*Method{
+	{Name: "getGstreamerDot", Params: []ParamSpec{{"details", "GstreamerDotDetails", false}}, Fn: func(c *call, p *params) (any, error) {
+		if _, err := p.Enum("details", "GstreamerDotDetails", "SHOW_ALL", dotDetails...); err != nil {
+			return nil, err
+		}
+		return c.server.dot(c.obj), nil
+	}},
+	{Name: "dumpGstreamerDot", Params: []ParamSpec{{"details", "GstreamerDotDetails", false}}, Fn: func(c *call, p *params) (any, error) {
+		if _, err := p.Enum("details", "GstreamerDotDetails", "SHOW_ALL", dotDetails...); err != nil {
+			return nil, err
+		}
+		dir := c.server.cfg.DataDir
+		if dir == "" {
+			return nil, errNotImplemented("dumpGstreamerDot without a data directory")
+		}
+		dir = filepath.Join(dir, "dot")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, kurentoError(40003, "cannot create %s: %v", dir, err)
+		}
+		name := strings.NewReplacer("/", "_", ".", "_").Replace(c.obj.id) + ".dot"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(c.server.dot(c.obj)), 0o644); err != nil {
+			return nil, kurentoError(40003, "cannot write dot file: %v", err)
+		}
+		return nil, nil
+	}},
+}
+
+// dot renders the graph of a pipeline, or of one element and its links.
+func (s *Server) dot(o *Object) string {
+	var elems []*Object
+	s.mu.Lock()
+	if o.class.isA("MediaPipeline") {
+		elems = append(elems, o.children...)
+	} else {
+		elems = []*Object{o}
+	}
+	s.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "digraph %q {\n  rankdir=LR;\n", o.id)
+	seen := map[string]bool{}
+	node := func(x *Object) {
+		if !seen[x.id] {
+			seen[x.id] = true
+			fmt.Fprintf(&b, "  %q [label=%q shape=box];\n", x.id, x.class.Name+"\n"+x.id)
+		}
+	}
+	for _, e := range elems {
+		el := e.element()
+		if el == nil {
+			continue
+		}
+		node(e)
+		for _, cn := range el.Core().SinkConnections(media.ConnectionFilter{}) {
+			if sink, ok := cn.Sink.Core().Owner.(*Object); ok {
+				node(sink)
+				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, cn.MediaType.String()+" "+cn.SourceDesc+"→"+cn.SinkDesc)
+			}
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}

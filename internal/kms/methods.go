@@ -1,0 +1,294 @@
+package kms
+
+import (
+	"encoding/json"
+
+	"github.com/google/uuid"
+
+	"github.com/gorento/gorento/pkg/kurento/wire"
+)
+
+// ping answers {"value":"pong"}, with the sessionId when the request carried
+// one or the connection is bound (KMS injects it).
+func (r *request) ping() (any, error) {
+	res := map[string]any{"value": "pong"}
+	if r.sessionID != "" {
+		res["sessionId"] = r.sessionID
+	}
+	return res, nil
+}
+
+func (r *request) describe() (any, error) {
+	o, _, err := r.object("object")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"type":          o.class.Name,
+		"qualifiedType": o.class.QualifiedName(),
+		"hierarchy":     o.class.Hierarchy(),
+		"sessionId":     r.sessionID,
+	}, nil
+}
+
+func (r *request) create() (any, error) {
+	typeName, err := r.str("type")
+	if err != nil {
+		return nil, err
+	}
+	s := r.conn.server
+	class := s.classes.factory(typeName)
+	if class == nil {
+		return nil, kurentoError(wire.ErrObjectNotAvailable, "Factory '%s' not found", typeName)
+	}
+	raw, present := r.params["constructorParams"]
+	p, ok := parseParams(raw)
+	if !ok {
+		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' should be an object")
+	}
+	if !present && class.needsConstructorParams() {
+		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' is required")
+	}
+	sess := r.session()
+	cc := &createCall{server: s, class: class, params: p, session: sess}
+	if err := class.New(cc); err != nil {
+		return nil, err
+	}
+	s.register(cc.obj, sess)
+	s.markInUse(sess.id)
+	return r.result(cc.obj.id), nil
+}
+
+func (r *request) invoke() (any, error) {
+	o, sess, err := r.object("object")
+	if err != nil {
+		return nil, err
+	}
+	op, err := r.str("operation")
+	if err != nil {
+		return nil, err
+	}
+	raw, present := r.params["operationParams"]
+	p, ok := parseParams(raw)
+	m := o.class.lookup(op)
+	if m == nil {
+		n := 0
+		if ok {
+			n = p.len()
+		}
+		return nil, kurentoError(wire.ErrMalformedTransaction, "Method '%s' with %d parameters not found", op, n)
+	}
+	if (!present || !ok) && m.hasRequired() {
+		return nil, kurentoError(wire.ErrMarshall, "'operationParams' is required")
+	}
+	if !ok {
+		p, _ = parseParams(nil)
+	}
+	c := &call{server: r.conn.server, obj: o, session: sess, conn: r.conn}
+	if o.released {
+		return nil, errObjectNotFound(o.id)
+	}
+	value, err := m.Fn(c, p)
+	if err != nil {
+		return nil, err
+	}
+	return r.result(value), nil
+}
+
+func (r *request) subscribe() (any, error) {
+	o, sess, err := r.object("object")
+	if err != nil {
+		return nil, err
+	}
+	event, err := r.str("type")
+	if err != nil {
+		return nil, err
+	}
+	if !o.class.HasEvent(event) {
+		return nil, kurentoError(wire.ErrEventNotSupported, "Event '%s' not supported", event)
+	}
+	id := uuid.NewString()
+	s := r.conn.server
+	s.mu.Lock()
+	if !o.released {
+		s.subs.addLocked(id, subscriptionKey{object: o.id, event: event, session: sess.id})
+	}
+	s.mu.Unlock()
+	return r.result(id), nil
+}
+
+// unsubscribe always succeeds: kurento-client unsubscribes after releasing.
+func (r *request) unsubscribe() (any, error) {
+	if _, err := r.str("object"); err != nil {
+		return nil, err
+	}
+	sub, err := r.str("subscription")
+	if err != nil {
+		return nil, err
+	}
+	r.session()
+	s := r.conn.server
+	s.mu.Lock()
+	s.subs.removeLocked(sub)
+	s.mu.Unlock()
+	return r.sessionOnly(), nil
+}
+
+// releaseObject succeeds for unknown and already released objects.
+func (r *request) releaseObject() (any, error) {
+	id, err := r.str("object")
+	if err != nil {
+		return nil, err
+	}
+	r.session()
+	s := r.conn.server
+	s.mu.Lock()
+	o := s.objects[id]
+	s.mu.Unlock()
+	if o != nil {
+		s.release(o)
+	}
+	return r.sessionOnly(), nil
+}
+
+// connect re-attaches a client to its session after a reconnection.
+func (r *request) connect() (any, error) {
+	s := r.conn.server
+	if r.sessionID == "" {
+		r.session()
+	} else if !s.markInUse(r.sessionID) {
+		return nil, kurentoError(wire.ErrInvalidSession, "Invalid session")
+	}
+	return map[string]any{"serverId": s.serverID, "sessionId": r.sessionID}, nil
+}
+
+func (r *request) keepAlive() (any, error) {
+	if r.sessionID == "" {
+		return nil, errTopLevel("sessionId", "is required")
+	}
+	if !r.conn.server.markInUse(r.sessionID) {
+		return nil, kurentoError(wire.ErrInvalidSession, "Invalid session")
+	}
+	return r.sessionOnly(), nil
+}
+
+func (r *request) ref() (any, error) {
+	_, _, err := r.object("object")
+	if err != nil {
+		return nil, err
+	}
+	r.conn.server.markInUse(r.sessionID)
+	return r.sessionOnly(), nil
+}
+
+func (r *request) unref() (any, error) {
+	id, err := r.str("object")
+	if err != nil {
+		return nil, err
+	}
+	s := r.conn.server
+	o, err := s.lookupObject(id)
+	if err != nil {
+		return nil, err
+	}
+	sess := r.session()
+	s.unrefObject(o, sess)
+	return r.sessionOnly(), nil
+}
+
+// closeSession drops the session; KMS answers "result": null.
+func (r *request) closeSession() (any, error) {
+	if r.sessionID == "" {
+		return nil, errTopLevel("sessionId", "is required")
+	}
+	release := false
+	if raw, ok := r.params["release"]; ok {
+		if err := json.Unmarshal(raw, &release); err != nil {
+			return nil, errTopLevel("release", "should be a boolean")
+		}
+	}
+	s := r.conn.server
+	s.mu.Lock()
+	sess := s.sessions[r.sessionID]
+	s.mu.Unlock()
+	if sess == nil {
+		return nil, kurentoError(wire.ErrInvalidSession, "Invalid session")
+	}
+	s.dropSession(sess, release)
+	return nil, nil
+}
+
+func (m *Method) hasRequired() bool {
+	for _, p := range m.Params {
+		if p.Required {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Class) needsConstructorParams() bool {
+	return c.Name != "MediaPipeline"
+}
+
+// call is the context of one invoke on an object.
+type call struct {
+	server  *Server
+	obj     *Object
+	session *session
+	conn    *connState
+}
+
+// createCall is the context of one create; Class.New fills obj.
+type createCall struct {
+	server  *Server
+	class   *Class
+	params  *params
+	session *session
+	obj     *Object
+}
+
+// newObject allocates the object for this create under parent (nil for a
+// pipeline); the caller then attaches the implementation.
+func (cc *createCall) newObject(parent *Object) *Object {
+	o := &Object{class: cc.class, parent: parent, created: nowFunc()}
+	o.id = newObjectID(parent, cc.class)
+	o.name = o.id
+	if parent == nil {
+		o.pipeline = o
+	} else {
+		o.pipeline = parent.pipeline
+	}
+	cc.obj = o
+	return o
+}
+
+// pipelineParam resolves the mediaPipeline constructor param.
+func (cc *createCall) pipelineParam() (*Object, error) {
+	id, err := cc.params.String("mediaPipeline")
+	if err != nil {
+		return nil, err
+	}
+	o, err := cc.server.lookupObject(id)
+	if err != nil {
+		return nil, err
+	}
+	if !o.class.isA("MediaPipeline") {
+		return nil, kurentoError(wire.ErrMarshall, "'mediaPipeline' parameter should be a MediaPipeline, got %s", o.class.Name)
+	}
+	return o, nil
+}
+
+// objectParam resolves an object-id param of an invoke.
+func (c *call) objectParam(p *params, name string) (*Object, error) {
+	id, err := p.String(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.server.lookupObject(id)
+}
+
+// errNotImplemented is returned by operations Gorento does not provide yet.
+func errNotImplemented(what string) error {
+	return kurentoError(wire.ErrNotImplemented, "%s is not implemented by Gorento", what)
+}

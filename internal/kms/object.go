@@ -1,0 +1,199 @@
+package kms
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/pkg/kurento/wire"
+)
+
+// Object is one remote media object: the ServerManager, a pipeline or an
+// element. Its implementation (a media engine object) is in impl.
+type Object struct {
+	id       string
+	class    *Class
+	parent   *Object
+	pipeline *Object
+	created  time.Time
+	impl     any // *media.Pipeline, media.Element, or nil for the ServerManager
+
+	// Guarded by Server.mu.
+	children []*Object
+	sessions map[string]*session
+	released bool
+
+	attrMu   sync.Mutex // guards the fields below
+	name     string
+	tags     []wire.Tag
+	sendTags bool
+	values   map[string]any // plain stored properties (see storedProperty)
+}
+
+// ID returns the wire id.
+func (o *Object) ID() string { return o.id }
+
+// Class returns the object's class.
+func (o *Object) Class() *Class { return o.class }
+
+func newObjectID(parent *Object, class *Class) string {
+	id := uuid.NewString() + "_" + class.QualifiedName()
+	if parent != nil {
+		id = parent.id + "/" + id
+	}
+	return id
+}
+
+// element returns the media element implementing o, or nil.
+func (o *Object) element() media.Element {
+	e, _ := o.impl.(media.Element)
+	return e
+}
+
+// mediaPipeline returns the media pipeline o belongs to, or nil.
+func (o *Object) mediaPipeline() *media.Pipeline {
+	if o.pipeline == nil {
+		return nil
+	}
+	p, _ := o.pipeline.impl.(*media.Pipeline)
+	return p
+}
+
+func (o *Object) tagsForEvent() []wire.Tag {
+	o.attrMu.Lock()
+	defer o.attrMu.Unlock()
+	if !o.sendTags || len(o.tags) == 0 {
+		return []wire.Tag{}
+	}
+	return append([]wire.Tag(nil), o.tags...)
+}
+
+// lookupObject resolves an object id for a request; newref: ids outside a
+// transaction get the KMS 40109 error.
+func (s *Server) lookupObject(id string) (*Object, error) {
+	if strings.HasPrefix(id, "newref:") {
+		return nil, kurentoError(wire.ErrNotFoundTransactionNoCommit, "Object '%s' not found (newref outside a transaction)", id)
+	}
+	s.mu.Lock()
+	o := s.objects[id]
+	s.mu.Unlock()
+	if o == nil {
+		return nil, errObjectNotFound(id)
+	}
+	return o, nil
+}
+
+// register adds a fully built object to the table and to the session.
+func (s *Server) register(o *Object, sess *session) {
+	s.mu.Lock()
+	s.objects[o.id] = o
+	if o.parent != nil {
+		o.parent.children = append(o.parent.children, o)
+	}
+	s.refLocked(o, sess)
+	s.mu.Unlock()
+	s.metrics.objectCreated(o.class.Name)
+	s.emit(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id})
+}
+
+// refLocked references o from sess.
+func (s *Server) refLocked(o *Object, sess *session) {
+	if sess == nil || o == s.manager {
+		return
+	}
+	if o.sessions == nil {
+		o.sessions = map[string]*session{}
+	}
+	o.sessions[sess.id] = sess
+	sess.objects[o.id] = o
+}
+
+// release releases o and its descendants. It is idempotent.
+func (s *Server) release(o *Object) {
+	if o == s.manager {
+		return
+	}
+	s.mu.Lock()
+	if o.released {
+		s.mu.Unlock()
+		return
+	}
+	var gone []*Object
+	var collect func(x *Object)
+	collect = func(x *Object) {
+		if x.released {
+			return
+		}
+		x.released = true
+		gone = append(gone, x)
+		for _, c := range x.children {
+			collect(c)
+		}
+	}
+	collect(o)
+	if p := o.parent; p != nil {
+		for i, c := range p.children {
+			if c == o {
+				p.children = append(p.children[:i:i], p.children[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, x := range gone {
+		delete(s.objects, x.id)
+		for _, sess := range x.sessions {
+			delete(sess.objects, x.id)
+		}
+		x.sessions = nil
+		s.dropSubscriptionsLocked(x.id)
+	}
+	s.mu.Unlock()
+
+	// Children first, then the object itself: a pipeline release stops
+	// its elements before its clock.
+	for i := len(gone) - 1; i >= 0; i-- {
+		switch impl := gone[i].impl.(type) {
+		case media.Element:
+			impl.Release()
+		case *media.Pipeline:
+			impl.Release()
+		}
+	}
+	for _, x := range gone {
+		s.metrics.objectReleased(x.class.Name)
+		s.emit(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id})
+	}
+}
+
+// pipelines lists live pipelines.
+func (s *Server) pipelines() []*Object {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Object
+	for _, o := range s.objects {
+		if o.class.isA("MediaPipeline") {
+			out = append(out, o)
+		}
+	}
+	sortObjects(out)
+	return out
+}
+
+func sortObjects(objs []*Object) {
+	// Oldest first, then by id, so listings are stable.
+	for i := 1; i < len(objs); i++ {
+		for j := i; j > 0 && less(objs[j], objs[j-1]); j-- {
+			objs[j], objs[j-1] = objs[j-1], objs[j]
+		}
+	}
+}
+
+func less(a, b *Object) bool {
+	if !a.created.Equal(b.created) {
+		return a.created.Before(b.created)
+	}
+	return a.id < b.id
+}

@@ -1,0 +1,67 @@
+package media
+
+import (
+	"strings"
+
+	"github.com/pion/rtp"
+)
+
+// Codec identifies the encoding of a stream as negotiated on its way in.
+// Values are immutable and shared by pointer.
+type Codec struct {
+	MimeType  string // e.g. "video/VP8"
+	ClockRate uint32
+	Channels  uint16
+	Fmtp      string
+}
+
+// Matches reports whether a receiver that negotiated o can decode packets
+// encoded as c without transcoding.
+func (c *Codec) Matches(o *Codec) bool {
+	if c == nil || o == nil {
+		return false
+	}
+	if !strings.EqualFold(c.MimeType, o.MimeType) || c.ClockRate != o.ClockRate {
+		return false
+	}
+	if strings.EqualFold(c.MimeType, "video/H264") {
+		return h264Compatible(c.Fmtp, o.Fmtp)
+	}
+	return true
+}
+
+// Packet is one RTP packet travelling through a pipeline. Packets are passed
+// by pointer to every sink synchronously; a sink must not keep the pointer,
+// the header slices or the payload after Consume returns.
+type Packet struct {
+	Header  rtp.Header
+	Payload []byte
+	Codec   *Codec
+	// EnteredAt is the monotonic time (ns) at which the packet entered the
+	// pipeline, set only while the pipeline measures latency.
+	EnteredAt int64
+}
+
+// h264Compatible compares the profile (profile_idc and constraint flags) and
+// the packetization mode of two H.264 fmtp lines; the level may differ.
+func h264Compatible(a, b string) bool {
+	pa, ma := h264Params(a)
+	pb, mb := h264Params(b)
+	return ma == mb && (pa == "" || pb == "" || strings.EqualFold(pa[:4], pb[:4]))
+}
+
+func h264Params(fmtp string) (profile string, mode string) {
+	mode = "0"
+	for _, kv := range strings.Split(fmtp, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		switch strings.ToLower(k) {
+		case "profile-level-id":
+			if len(v) == 6 {
+				profile = v
+			}
+		case "packetization-mode":
+			mode = v
+		}
+	}
+	return profile, mode
+}

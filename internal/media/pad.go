@@ -1,0 +1,149 @@
+package media
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// DefaultPad is the media description used when none is given.
+const DefaultPad = "default"
+
+type padKey struct {
+	mediaType MediaType
+	desc      string
+}
+
+// SourcePad is an element output for one media type and description. It
+// fans packets out to its sink pads through a copy-on-write list, so Push
+// takes no lock and allocates nothing.
+type SourcePad struct {
+	owner     *Core
+	mediaType MediaType
+	desc      string
+	sinks     atomic.Pointer[[]*SinkPad] // replaced under Pipeline.graphMu
+	flow      flowMeter
+}
+
+// SinkPad is an element input for one media type and description. It has at
+// most one source; a new connection replaces the old one.
+type SinkPad struct {
+	owner     *Core
+	mediaType MediaType
+	desc      string
+	source    atomic.Pointer[SourcePad] // written under Pipeline.graphMu
+	flow      flowMeter
+	latency   latencyMeter
+}
+
+// MediaType returns the pad's media type.
+func (p *SourcePad) MediaType() MediaType { return p.mediaType }
+
+// Owner returns the element the pad belongs to.
+func (p *SourcePad) Owner() Element { return p.owner.self }
+
+// MediaType returns the pad's media type.
+func (p *SinkPad) MediaType() MediaType { return p.mediaType }
+
+// Owner returns the element the pad belongs to.
+func (p *SinkPad) Owner() Element { return p.owner.self }
+
+// Source returns the pad currently feeding p, or nil.
+func (p *SinkPad) Source() *SourcePad { return p.source.Load() }
+
+// Push delivers pkt to every connected sink, synchronously, in connection order.
+func (p *SourcePad) Push(pkt *Packet) {
+	p.flow.mark()
+	list := p.sinks.Load()
+	if list == nil {
+		return
+	}
+	for _, sink := range *list {
+		sink.deliver(pkt)
+	}
+}
+
+// HasSinks reports whether anything is connected to p.
+func (p *SourcePad) HasSinks() bool {
+	l := p.sinks.Load()
+	return l != nil && len(*l) > 0
+}
+
+// Sinks returns a snapshot of the connected sink pads.
+func (p *SourcePad) Sinks() []*SinkPad {
+	if l := p.sinks.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+func (p *SinkPad) deliver(pkt *Packet) {
+	p.flow.mark()
+	if pkt.EnteredAt != 0 {
+		p.latency.observe(time.Duration(monotime() - pkt.EnteredAt))
+	}
+	p.owner.handler.Consume(p, pkt)
+}
+
+// RequestKeyframe asks whatever feeds p for a keyframe (video only).
+func (p *SinkPad) RequestKeyframe() {
+	if src := p.source.Load(); src != nil {
+		src.owner.handler.RequestKeyframe(src)
+	}
+}
+
+// DownstreamBitrate is the lowest bitrate estimate (bps) reported by the
+// receivers behind p's sinks, or 0 when none is known.
+func (p *SourcePad) DownstreamBitrate() uint64 {
+	var lowest uint64
+	for _, sink := range p.Sinks() {
+		if e := sink.owner.handler.BitrateEstimate(sink); e != 0 && (lowest == 0 || e < lowest) {
+			lowest = e
+		}
+	}
+	return lowest
+}
+
+func (p *SourcePad) addSink(s *SinkPad) {
+	old := p.Sinks()
+	next := make([]*SinkPad, 0, len(old)+1)
+	next = append(next, old...)
+	next = append(next, s)
+	p.sinks.Store(&next)
+}
+
+func (p *SourcePad) removeSink(s *SinkPad) {
+	old := p.Sinks()
+	next := make([]*SinkPad, 0, len(old))
+	for _, x := range old {
+		if x != s {
+			next = append(next, x)
+		}
+	}
+	p.sinks.Store(&next)
+}
+
+// flowMeter records packet activity on a pad; the pipeline clock turns it
+// into FLOWING/NOT_FLOWING transitions.
+type flowMeter struct {
+	last    atomic.Int64 // monotonic ns of the last packet
+	flowing bool         // last reported state, owned by the pipeline clock
+}
+
+func (f *flowMeter) mark() { f.last.Store(monotime()) }
+
+// Flowing reports whether a packet passed within the flow timeout.
+func (f *flowMeter) Flowing(now int64) bool {
+	l := f.last.Load()
+	return l != 0 && now-l < int64(flowTimeout)
+}
+
+// flowTimeout is how long a pad may be silent and still count as flowing.
+const flowTimeout = 2 * time.Second
+
+var epoch = time.Now()
+
+// monotime returns monotonic nanoseconds since process start (never 0).
+func monotime() int64 { return int64(time.Since(epoch)) + 1 }
+
+// Monotime exposes the engine clock to element implementations.
+func Monotime() int64 { return monotime() }

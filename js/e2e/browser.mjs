@@ -1,0 +1,46 @@
+// Launches Debian's headless Chromium through playwright-core for the browser e2e
+// tests (recipe: shared/specs/testing-browser-e2e.md). Run it inside
+// scripts/netns-run.sh so the only network the browser sees is loopback.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  // Playwright adds --headless/--no-sandbox itself; keep them explicit anyway.
+  '--headless', '--no-sandbox', '--disable-gpu',
+  // No traffic of Chromium's own (it would only hit the closed network).
+  '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+  // getUserMedia: a fake camera/mic (640x480 green frame + beep), auto-granted.
+  // Without the first: NotFoundError; without the second: NotAllowedError.
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  // Otherwise Chromium gathers zero ICE candidates on a loopback-only host.
+  '--allow-loopback-in-peer-connection',
+  // Let <video autoplay> play remote media without a click.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+// Returns { context, close }. A fresh profile dir per launch (never
+// --user-data-dir in args: Playwright rejects it); close() removes it again.
+export async function launchBrowser({ headless = true } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gorento-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM,
+      headless,
+      timeout: 30000,
+      args: headless ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--headless'),
+    });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const close = async () => {
+    try { await context.close(); } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  };
+  return { context, close };
+}

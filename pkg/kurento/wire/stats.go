@@ -1,0 +1,89 @@
+package wire
+
+// Stats type strings (enum StatsType).
+const (
+	StatsInboundRTP  = "inboundrtp"
+	StatsOutboundRTP = "outboundrtp"
+	StatsEndpoint    = "endpoint"
+	StatsElement     = "element"
+	StatsSession     = "session"
+	StatsDataChannel = "datachannel"
+)
+
+// StatsBase holds the fields of every stats entry. TimestampMillis is a JSON
+// number here (events use a string).
+type StatsBase struct {
+	Complex
+	ID              string `json:"id"`
+	Type            string `json:"type"`
+	TimestampMillis int64  `json:"timestampMillis"`
+}
+
+// RTPStreamStats holds the fields common to inbound and outbound RTP stats.
+type RTPStreamStats struct {
+	SSRC             string  `json:"ssrc"`
+	AssociateStatsID string  `json:"associateStatsId"`
+	IsRemote         bool    `json:"isRemote"`
+	MediaTrackID     string  `json:"mediaTrackId"`
+	TransportID      string  `json:"transportId"`
+	CodecID          string  `json:"codecId"`
+	FirCount         int64   `json:"firCount"`
+	PliCount         int64   `json:"pliCount"`
+	NackCount        int64   `json:"nackCount"`
+	SliCount         int64   `json:"sliCount"`
+	Remb             int64   `json:"remb"`
+	PacketsLost      int64   `json:"packetsLost"`
+	FractionLost     float64 `json:"fractionLost"`
+}
+
+// InboundRTPStats is RTCInboundRTPStreamStats: one received SSRC.
+type InboundRTPStats struct {
+	StatsBase
+	RTPStreamStats
+	PacketsReceived int64   `json:"packetsReceived"`
+	BytesReceived   int64   `json:"bytesReceived"`
+	Jitter          float64 `json:"jitter"`
+}
+
+// OutboundRTPStats is RTCOutboundRTPStreamStats: one sent SSRC.
+type OutboundRTPStats struct {
+	StatsBase
+	RTPStreamStats
+	PacketsSent   int64   `json:"packetsSent"`
+	BytesSent     int64   `json:"bytesSent"`
+	TargetBitrate float64 `json:"targetBitrate"`
+	RoundTripTime float64 `json:"roundTripTime"`
+}
+
+// EndpointStats carries the latency figures of an endpoint.
+type EndpointStats struct {
+	StatsBase
+	InputLatency []MediaLatencyStat `json:"inputLatency"`
+	E2ELatency   []MediaLatencyStat `json:"E2ELatency"`
+}
+
+// ElementStats carries the input latency of a non-endpoint element.
+type ElementStats struct {
+	StatsBase
+	InputLatency []MediaLatencyStat `json:"inputLatency"`
+}
+
+// PeerConnectionStats counts data channels of a WebRtcEndpoint.
+type PeerConnectionStats struct {
+	StatsBase
+	DataChannelsOpened int64 `json:"dataChannelsOpened"`
+	DataChannelsClosed int64 `json:"dataChannelsClosed"`
+}
+
+// DataChannelStats describes one data channel.
+type DataChannelStats struct {
+	StatsBase
+	Label            string `json:"label"`
+	Protocol         string `json:"protocol"`
+	DataChannelID    int64  `json:"datachannelid"`
+	State            string `json:"state"`
+	MessagesSent     int64  `json:"messagesSent"`
+	BytesSent        int64  `json:"bytesSent"`
+	MessagesReceived int64  `json:"messagesReceived"`
+	BytesReceived    int64  `json:"bytesReceived"`
+}
