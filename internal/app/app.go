@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/kms"
+	"github.com/gorento/gorento/internal/media"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -97,5 +98,17 @@ func (a *App) Close() {
 }
 
 func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
-	return kms.WebRTCDefaults{}
+	d := kms.WebRTCDefaults{
+		ICE: media.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
+			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
+		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
+		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
+		SRTPProfiles: c.SRTPProfiles,
+	}
+	for _, cidr := range c.IPFilter {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			d.IPFilter = append(d.IPFilter, n)
+		}
+	}
+	return d
 }

@@ -94,10 +94,14 @@ type WebRTCConfig struct {
 	ICETCP            bool     `json:"iceTcp"`
 	MinPort           int      `json:"minPort"`
 	MaxPort           int      `json:"maxPort"`
-	UDPPort           int      `json:"udpPort"` // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
-	IPFilter          []string `json:"ipFilter"`
+	UDPPort           int      `json:"udpPort"`    // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
+	UDPAddress        string   `json:"udpAddress"` // address the single UDP/TCP ports bind to ("" = all)
+	TCPPort           int      `json:"tcpPort"`    // ICE-TCP port (0 = no ICE-TCP)
+	IPFilter          []string `json:"ipFilter"`   // CIDRs of local addresses to gather
 	LoopbackOnly      bool     `json:"loopbackOnly"`
 	IncludeLoopback   bool     `json:"includeLoopback"`
+	IPv6              bool     `json:"ipv6"`
+	SRTPProfiles      []string `json:"srtpProfiles"` // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 }
 
 // LogConfig configures log/slog output.

@@ -7,4 +7,9 @@ var defaultClasses = newClassRegistry(
 	classMediaPipeline,
 	classMediaElement,
 	classPassThrough,
+	classEndpoint,
+	classSessionEndpoint,
+	classSdpEndpoint,
+	classBaseRtpEndpoint,
+	classWebRtcEndpoint,
 )

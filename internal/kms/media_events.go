@@ -15,7 +15,21 @@ func (s *Server) mediaEvents(o *Object) media.EventHandler {
 			return
 		}
 		s.emit(o, name, ev)
+		for _, alias := range legacyEvents[name] {
+			ev.Base().Type = ""
+			s.emit(o, alias, ev)
+		}
 	}
+}
+
+// legacyEvents are the KMS 6 names of some events; 6.x clients subscribe to
+// them, so they are delivered under both names.
+var legacyEvents = map[string][]string{
+	"IceCandidateFound":        {"OnIceCandidate"},
+	"IceGatheringDone":         {"OnIceGatheringDone"},
+	"IceComponentStateChanged": {"OnIceComponentStateChanged", "IceComponentStateChange"},
+	"DataChannelOpened":        {"OnDataChannelOpened", "DataChannelOpen"},
+	"DataChannelClosed":        {"OnDataChannelClosed", "DataChannelClose"},
 }
 
 func objectID(e media.Element) string {

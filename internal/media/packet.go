@@ -40,6 +40,10 @@ type Packet struct {
 	// EnteredAt is the monotonic time (ns) at which the packet entered the
 	// pipeline, set only while the pipeline measures latency.
 	EnteredAt int64
+	// DataLabel and DataText describe a data-channel message (media type
+	// DATA), whose bytes are in Payload.
+	DataLabel string
+	DataText  bool
 }
 
 // h264Compatible compares the profile (profile_idc and constraint flags) and

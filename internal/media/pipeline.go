@@ -24,6 +24,8 @@ type Pipeline struct {
 	released bool
 
 	latencyStats atomic.Bool
+	codecMu      sync.Mutex // guards codecs
+	codecs       [numMediaTypes]*Codec
 	stop         chan struct{}
 	stopped      chan struct{}
 }
@@ -50,6 +52,24 @@ func (p *Pipeline) SetLatencyStats(on bool) {
 		p.graphMu.Unlock()
 	}
 	p.latencyStats.Store(on)
+}
+
+// PreferredCodec is the codec of mt already negotiated by an endpoint of the
+// pipeline (nil if none): new endpoints prefer it so that media can be
+// forwarded between them without transcoding.
+func (p *Pipeline) PreferredCodec(mt MediaType) *Codec {
+	p.codecMu.Lock()
+	defer p.codecMu.Unlock()
+	return p.codecs[mt]
+}
+
+// ClaimCodec records c as the pipeline's codec for mt unless one is set.
+func (p *Pipeline) ClaimCodec(mt MediaType, c *Codec) {
+	p.codecMu.Lock()
+	defer p.codecMu.Unlock()
+	if p.codecs[mt] == nil {
+		p.codecs[mt] = c
+	}
 }
 
 // LatencyStats reports whether latency is measured.

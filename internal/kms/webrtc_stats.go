@@ -1,0 +1,65 @@
+package kms
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/pkg/kurento/wire"
+)
+
+// webrtcStats is getStats for a WebRtcEndpoint: inbound and outbound RTP
+// entries per SSRC, the endpoint latency entry while the pipeline measures
+// latency, and data-channel entries. An empty report is null, as in KMS.
+func webrtcStats(c *call, p *params) (any, error) {
+	only, err := p.OptMediaType("mediaType")
+	if err != nil {
+		return nil, err
+	}
+	st := endpoint(c).Stats(only)
+	now := nowFunc().UnixMilli()
+	out := map[string]any{}
+	base := func(typeName, id, statsType string) wire.StatsBase {
+		return wire.StatsBase{Complex: wire.NewComplex(typeName), ID: id, Type: statsType, TimestampMillis: now}
+	}
+	for _, r := range st.RTP {
+		common := wire.RTPStreamStats{SSRC: strconv.FormatUint(uint64(r.SSRC), 10), FirCount: int64(r.FIR), PliCount: int64(r.PLI),
+			NackCount: int64(r.NACK), Remb: int64(r.REMB), PacketsLost: r.PacketsLost, FractionLost: r.FractionLost}
+		if r.Inbound {
+			out[r.ID] = wire.InboundRTPStats{StatsBase: base("RTCInboundRTPStreamStats", r.ID, wire.StatsInboundRTP), RTPStreamStats: common,
+				PacketsReceived: int64(r.Packets), BytesReceived: int64(r.Bytes), Jitter: r.Jitter}
+		} else {
+			out[r.ID] = wire.OutboundRTPStats{StatsBase: base("RTCOutboundRTPStreamStats", r.ID, wire.StatsOutboundRTP), RTPStreamStats: common,
+				PacketsSent: int64(r.Packets), BytesSent: int64(r.Bytes), TargetBitrate: r.TargetBitrate, RoundTripTime: r.RoundTripTime}
+		}
+	}
+	if st.InputLatency != nil {
+		out[c.obj.id] = wire.EndpointStats{StatsBase: base("EndpointStats", c.obj.id, wire.StatsEndpoint),
+			InputLatency: latencyList(st.InputLatency), E2ELatency: latencyList(st.E2ELatency)}
+	}
+	if d := st.Data; d != nil {
+		id := c.obj.id + "_session"
+		out[id] = wire.PeerConnectionStats{StatsBase: base("RTCPeerConnectionStats", id, wire.StatsSession),
+			DataChannelsOpened: d.Opened, DataChannelsClosed: d.Closed}
+		for _, ch := range d.Channels {
+			out[ch.ID] = wire.DataChannelStats{StatsBase: base("RTCDataChannelStats", ch.ID, wire.StatsDataChannel),
+				Label: ch.Label, Protocol: ch.Protocol, DataChannelID: ch.ChannelID, State: ch.State,
+				MessagesSent: ch.MessagesSent, BytesSent: ch.BytesSent, MessagesReceived: ch.MessagesReceived, BytesReceived: ch.BytesReceived}
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func latencyList(m map[media.MediaType]float64) []wire.MediaLatencyStat {
+	out := []wire.MediaLatencyStat{}
+	for _, mt := range []media.MediaType{media.Audio, media.Video} {
+		if v, ok := m[mt]; ok {
+			out = append(out, wire.MediaLatencyStat{Complex: wire.NewComplex("MediaLatencyStat"),
+				Name: "sink_" + strings.ToLower(mt.String()) + "_default", Type: mt.String(), Avg: v})
+		}
+	}
+	return out
+}

@@ -1,0 +1,452 @@
+// Package testpeer is an in-process WebRTC peer that plays the browser in
+// Gorento's tests and tools: it sends marked VP8/Opus RTP, counts and checks
+// what it receives, and keeps ICE on loopback only.
+package testpeer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// Magic starts the payload of every packet a test peer sends, followed by
+// the peer id and a per-kind counter, so receivers can tell exactly which
+// packets of which sender arrived.
+const Magic = 0x60A3E1F0
+
+// Options choose what a peer sends and receives.
+type Options struct {
+	SendAudio, SendVideo bool
+	RecvAudio, RecvVideo bool
+	// VideoMime is the video codec offered (default VP8).
+	VideoMime string
+	// PeerID is written into every payload (default: random).
+	PeerID uint32
+	// DataChannel adds a data channel named "test" to the offer.
+	DataChannel bool
+}
+
+// Peer is one test peer. Close releases it.
+type Peer struct {
+	PC   *webrtc.PeerConnection
+	opts Options
+
+	video, audio *webrtc.TrackLocalStaticRTP
+
+	candMu     sync.Mutex
+	candidates []webrtc.ICECandidateInit
+	candDone   bool
+	candSignal chan struct{}
+
+	mu        sync.Mutex // guards received
+	received  map[webrtc.RTPCodecType]*Received
+	connected chan struct{}
+	connOnce  sync.Once
+
+	plis    atomic.Int64 // PLI/FIR received on our senders
+	rembs   atomic.Int64 // last REMB received (bps)
+	sent    [2]atomic.Uint32
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closeMu sync.Once
+
+	DataIn chan string // messages received on data channels
+}
+
+// Received counts what arrived on one kind of track.
+type Received struct {
+	SSRC     uint32
+	Packets  int
+	Bytes    int
+	Marked   int            // packets carrying Magic
+	Senders  map[uint32]int // peer id → packets
+	Counters map[uint32]bool
+	Seqs     []uint16 // sequence numbers in arrival order (first 10000)
+	Payloads [][]byte // first 50 payloads, copied
+}
+
+// New creates a peer restricted to loopback.
+func New(opts Options) (*Peer, error) {
+	if opts.VideoMime == "" {
+		opts.VideoMime = webrtc.MimeTypeVP8
+	}
+	if opts.PeerID == 0 {
+		opts.PeerID = uint32(time.Now().UnixNano())
+	}
+	m := &webrtc.MediaEngine{}
+	fb := []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	codecs := []struct {
+		c    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: opts.VideoMime, ClockRate: 90000, SDPFmtpLine: videoFmtp(opts.VideoMime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.c, c.kind); err != nil {
+			return nil, err
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(LoopbackSettings()))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	p := &Peer{PC: pc, opts: opts, received: map[webrtc.RTPCodecType]*Received{}, connected: make(chan struct{}),
+		candSignal: make(chan struct{}, 1), stop: make(chan struct{}), DataIn: make(chan string, 64)}
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		p.candMu.Lock()
+		if c == nil {
+			p.candDone = true
+		} else {
+			p.candidates = append(p.candidates, c.ToJSON())
+		}
+		p.candMu.Unlock()
+		select {
+		case p.candSignal <- struct{}{}:
+		default:
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			p.connOnce.Do(func() { close(p.connected) })
+		}
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { p.readTrack(tr) })
+	pc.OnDataChannel(p.watchDataChannel)
+	return p, nil
+}
+
+func videoFmtp(mime string) string {
+	if mime == webrtc.MimeTypeH264 {
+		return "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	}
+	return ""
+}
+
+// LoopbackSettings is the Pion setting engine every test uses: only the
+// loopback interface and addresses, loopback candidates on, mDNS off.
+func LoopbackSettings() webrtc.SettingEngine {
+	s := webrtc.SettingEngine{}
+	s.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	s.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	s.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return s
+}
+
+// addTracks adds the transceivers of the options.
+func (p *Peer) addTracks() error {
+	kinds := []struct {
+		kind       webrtc.RTPCodecType
+		send, recv bool
+		mime       string
+		track      **webrtc.TrackLocalStaticRTP
+	}{
+		{webrtc.RTPCodecTypeAudio, p.opts.SendAudio, p.opts.RecvAudio, webrtc.MimeTypeOpus, &p.audio},
+		{webrtc.RTPCodecTypeVideo, p.opts.SendVideo, p.opts.RecvVideo, p.opts.VideoMime, &p.video},
+	}
+	for _, k := range kinds {
+		dir := webrtc.RTPTransceiverDirectionSendrecv
+		switch {
+		case k.send && !k.recv:
+			dir = webrtc.RTPTransceiverDirectionSendonly
+		case !k.send && k.recv:
+			dir = webrtc.RTPTransceiverDirectionRecvonly
+		case !k.send && !k.recv:
+			continue
+		}
+		if !k.send {
+			if _, err := p.PC.AddTransceiverFromKind(k.kind, webrtc.RTPTransceiverInit{Direction: dir}); err != nil {
+				return err
+			}
+			continue
+		}
+		t, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: k.mime}, k.kind.String(), "testpeer")
+		if err != nil {
+			return err
+		}
+		*k.track = t
+		tr, err := p.PC.AddTransceiverFromTrack(t, webrtc.RTPTransceiverInit{Direction: dir})
+		if err != nil {
+			return err
+		}
+		p.readSenderRTCP(tr.Sender())
+	}
+	if p.opts.DataChannel {
+		dc, err := p.PC.CreateDataChannel("test", nil)
+		if err != nil {
+			return err
+		}
+		p.watchDataChannel(dc)
+	}
+	return nil
+}
+
+// Offer makes and applies a local offer; candidates trickle afterwards.
+func (p *Peer) Offer() (string, error) {
+	if err := p.addTracks(); err != nil {
+		return "", err
+	}
+	o, err := p.PC.CreateOffer(nil)
+	if err != nil {
+		return "", err
+	}
+	if err := p.PC.SetLocalDescription(o); err != nil {
+		return "", err
+	}
+	return o.SDP, nil
+}
+
+// SetAnswer applies the remote answer.
+func (p *Peer) SetAnswer(sdp string) error {
+	return p.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+}
+
+// Answer answers a remote offer (the generateOffer flow).
+func (p *Peer) Answer(offer string) (string, error) {
+	if err := p.PC.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", err
+	}
+	for _, tr := range p.PC.GetTransceivers() {
+		var t **webrtc.TrackLocalStaticRTP
+		send := false
+		switch tr.Kind() {
+		case webrtc.RTPCodecTypeAudio:
+			t, send = &p.audio, p.opts.SendAudio
+		case webrtc.RTPCodecTypeVideo:
+			t, send = &p.video, p.opts.SendVideo
+		default:
+			continue
+		}
+		if !send {
+			continue
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(tr.Receiver().GetParameters().Codecs[0].RTPCodecCapability, tr.Kind().String(), "testpeer")
+		if err != nil {
+			return "", err
+		}
+		*t = track
+		s, err := p.PC.AddTrack(track)
+		if err != nil {
+			return "", err
+		}
+		p.readSenderRTCP(s)
+	}
+	a, err := p.PC.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	if err := p.PC.SetLocalDescription(a); err != nil {
+		return "", err
+	}
+	return a.SDP, nil
+}
+
+// AddRemoteCandidate adds a candidate from the server.
+func (p *Peer) AddRemoteCandidate(candidate, mid string, index int) error {
+	idx := uint16(index)
+	return p.PC.AddICECandidate(webrtc.ICECandidateInit{Candidate: candidate, SDPMid: &mid, SDPMLineIndex: &idx})
+}
+
+// WaitCandidates waits until gathering completes and returns the local candidates.
+func (p *Peer) WaitCandidates(timeout time.Duration) ([]webrtc.ICECandidateInit, error) {
+	deadline := time.After(timeout)
+	for {
+		p.candMu.Lock()
+		done, out := p.candDone, append([]webrtc.ICECandidateInit(nil), p.candidates...)
+		p.candMu.Unlock()
+		if done {
+			return out, nil
+		}
+		select {
+		case <-p.candSignal:
+		case <-deadline:
+			return out, errors.New("testpeer: ICE gathering did not complete")
+		}
+	}
+}
+
+// WaitConnected waits for ICE and DTLS.
+func (p *Peer) WaitConnected(timeout time.Duration) error {
+	select {
+	case <-p.connected:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("testpeer: not connected after %v (state %s)", timeout, p.PC.ConnectionState())
+	}
+}
+
+// StartMedia sends marked video (30 packets/s) and audio (50 packets/s)
+// until Close.
+func (p *Peer) StartMedia() {
+	if p.video != nil {
+		p.wg.Add(1)
+		go p.sendLoop(p.video, 1, 33*time.Millisecond, 90000/30, 1000)
+	}
+	if p.audio != nil {
+		p.wg.Add(1)
+		go p.sendLoop(p.audio, 0, 20*time.Millisecond, 960, 100)
+	}
+}
+
+func (p *Peer) sendLoop(t *webrtc.TrackLocalStaticRTP, idx int, every time.Duration, tsStep uint32, size int) {
+	defer p.wg.Done()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	payload := make([]byte, size)
+	binary.BigEndian.PutUint32(payload, Magic)
+	binary.BigEndian.PutUint32(payload[4:], p.opts.PeerID)
+	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 0, Timestamp: 1}}
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+		}
+		n := p.sent[idx].Add(1)
+		binary.BigEndian.PutUint32(payload[8:], n)
+		pkt.SequenceNumber++
+		pkt.Timestamp += tsStep
+		pkt.Marker = true
+		pkt.Payload = payload
+		_ = t.WriteRTP(pkt)
+	}
+}
+
+// Sent returns how many packets were sent per kind (audio, video).
+func (p *Peer) Sent() (audio, video uint32) { return p.sent[0].Load(), p.sent[1].Load() }
+
+func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
+	p.wg.Add(1)
+	defer p.wg.Done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		p.mu.Lock()
+		r := p.received[tr.Kind()]
+		if r == nil {
+			r = &Received{Senders: map[uint32]int{}, Counters: map[uint32]bool{}}
+			p.received[tr.Kind()] = r
+		}
+		r.SSRC = pkt.SSRC
+		r.Packets++
+		r.Bytes += len(pkt.Payload)
+		if len(r.Seqs) < 10000 {
+			r.Seqs = append(r.Seqs, pkt.SequenceNumber)
+		}
+		if len(r.Payloads) < 50 {
+			r.Payloads = append(r.Payloads, append([]byte(nil), pkt.Payload...))
+		}
+		if len(pkt.Payload) >= 12 && binary.BigEndian.Uint32(pkt.Payload) == Magic {
+			r.Marked++
+			r.Senders[binary.BigEndian.Uint32(pkt.Payload[4:])]++
+			r.Counters[binary.BigEndian.Uint32(pkt.Payload[8:])] = true
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Received returns a copy of what arrived for a kind (zero value if nothing).
+func (p *Peer) Received(kind webrtc.RTPCodecType) Received {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.received[kind]
+	if r == nil {
+		return Received{}
+	}
+	c := *r
+	c.Senders = map[uint32]int{}
+	for k, v := range r.Senders {
+		c.Senders[k] = v
+	}
+	c.Counters = map[uint32]bool{}
+	for k, v := range r.Counters {
+		c.Counters[k] = v
+	}
+	c.Seqs = append([]uint16(nil), r.Seqs...)
+	return c
+}
+
+func (p *Peer) readSenderRTCP(s *webrtc.RTPSender) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			pkts, _, err := s.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, pk := range pkts {
+				switch v := pk.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					p.plis.Add(1)
+				case *rtcp.ReceiverEstimatedMaximumBitrate:
+					p.rembs.Store(int64(v.Bitrate))
+				}
+			}
+		}
+	}()
+}
+
+// KeyframeRequests is the number of PLI/FIR received for our tracks.
+func (p *Peer) KeyframeRequests() int64 { return p.plis.Load() }
+
+// LastREMB is the last receiver estimate received (bps).
+func (p *Peer) LastREMB() int64 { return p.rembs.Load() }
+
+// SendPLI asks the sender of the received video for a keyframe.
+func (p *Peer) SendPLI() error {
+	r := p.Received(webrtc.RTPCodecTypeVideo)
+	if r.SSRC == 0 {
+		return errors.New("testpeer: no video received yet")
+	}
+	return p.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: r.SSRC}})
+}
+
+// SendREMB reports a receiver estimate for the received video.
+func (p *Peer) SendREMB(bps float32) error {
+	r := p.Received(webrtc.RTPCodecTypeVideo)
+	return p.PC.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bps, SSRCs: []uint32{r.SSRC}}})
+}
+
+func (p *Peer) watchDataChannel(dc *webrtc.DataChannel) {
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		select {
+		case p.DataIn <- string(m.Data):
+		default:
+		}
+	})
+}
+
+// Close stops sending and closes the connection.
+func (p *Peer) Close() {
+	p.closeMu.Do(func() {
+		close(p.stop)
+		_ = p.PC.Close()
+		p.wg.Wait()
+	})
+}
