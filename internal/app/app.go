@@ -16,6 +16,7 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/web"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -45,13 +46,55 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
 	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}}
-	if cfg.Kurento.Listen != "" {
-		if err := a.serve("kurento", cfg.Kurento.Listen, ks, nil); err != nil {
-			a.Close()
-			return nil, err
-		}
+	if err := a.listen(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	return a, nil
+}
+
+// listen starts every configured listener: the Kurento Protocol on ws and
+// wss (KMS's 8888 and 8433) and the web server (demos, /kurento, /room).
+func (a *App) listen() error {
+	cfg := a.cfg
+	var tlsFiles *[2]string
+	needTLS := cfg.Kurento.SecureListen != "" || (cfg.Web.Listen != "" && !cfg.Web.Plain)
+	if needTLS {
+		cert, key, err := ensureCertificate(cfg.Web.TLSCert, cfg.Web.TLSKey, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		tlsFiles = &[2]string{cert, key}
+	}
+	if cfg.Kurento.Listen != "" {
+		if err := a.serve("kurento", cfg.Kurento.Listen, a.KMS, nil); err != nil {
+			return err
+		}
+	}
+	if cfg.Kurento.SecureListen != "" {
+		if err := a.serve("kurento-tls", cfg.Kurento.SecureListen, a.KMS, tlsFiles); err != nil {
+			return err
+		}
+	}
+	if cfg.Web.Listen != "" {
+		files := tlsFiles
+		if cfg.Web.Plain {
+			files = nil
+		}
+		if err := a.serve("web", cfg.Web.Listen, a.webHandler(), files); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webHandler routes the web port: the Kurento Protocol at its path, and
+// the embedded demos everywhere else.
+func (a *App) webHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(a.cfg.Kurento.Path, a.KMS)
+	mux.Handle("/", web.Handler())
+	return mux
 }
 
 // serve starts one listener.

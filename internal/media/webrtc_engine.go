@@ -352,7 +352,10 @@ func (s pionScope) Debug(msg string)          { s.log.Debug(msg) }
 func (s pionScope) Debugf(f string, a ...any) { s.log.Debug(fmt.Sprintf(f, a...)) }
 func (s pionScope) Info(msg string)           { s.log.Debug(msg) }
 func (s pionScope) Infof(f string, a ...any)  { s.log.Debug(fmt.Sprintf(f, a...)) }
-func (s pionScope) Warn(msg string)           { s.log.Warn(msg) }
-func (s pionScope) Warnf(f string, a ...any)  { s.log.Warn(fmt.Sprintf(f, a...)) }
-func (s pionScope) Error(msg string)          { s.log.Error(msg) }
-func (s pionScope) Errorf(f string, a ...any) { s.log.Error(fmt.Sprintf(f, a...)) }
+
+// Pion warns about normal events of a connection's life (checks before
+// candidates, streams closing): those go to debug, its errors to warn.
+func (s pionScope) Warn(msg string)           { s.log.Debug(msg) }
+func (s pionScope) Warnf(f string, a ...any)  { s.log.Debug(fmt.Sprintf(f, a...)) }
+func (s pionScope) Error(msg string)          { s.log.Warn(msg) }
+func (s pionScope) Errorf(f string, a ...any) { s.log.Warn(fmt.Sprintf(f, a...)) }

@@ -1,0 +1,60 @@
+// Hello world: a WebRtcEndpoint connected to itself (Kurento's first tutorial).
+(function () {
+  'use strict';
+  const args = demo.getopts({ ws_uri: demo.defaultWsUri(), ice_servers: undefined });
+  const $ = (id) => document.getElementById(id);
+  let webRtcPeer, pipeline;
+
+  function status(text) { $('status').textContent = text; }
+  function onError(error) {
+    if (!error) return;
+    console.error(error);
+    $('error').textContent = demo.describeError(error);
+    stop();
+  }
+  function stop() {
+    if (pipeline) { pipeline.release(); pipeline = null; }
+    if (webRtcPeer) { webRtcPeer.dispose(); webRtcPeer = null; }
+    $('start').disabled = false;
+    $('stop').disabled = true;
+  }
+  $('start').addEventListener('click', function () {
+    $('error').textContent = '';
+    $('start').disabled = true;
+    $('stop').disabled = false;
+    status('Starting camera…');
+    const options = { localVideo: $('videoInput'), remoteVideo: $('videoOutput'),
+      configuration: { iceServers: demo.iceServers(args.ice_servers) } };
+    webRtcPeer = kurentoUtils.WebRtcPeer.WebRtcPeerSendrecv(options, function (error) {
+      if (error) return onError(error);
+      this.generateOffer(onOffer);
+    });
+  });
+  $('stop').addEventListener('click', function () { stop(); status('Stopped.'); });
+
+  function onOffer(error, sdpOffer) {
+    if (error) return onError(error);
+    status('Connecting to ' + args.ws_uri + '…');
+    demo.connect(args.ws_uri, 5000, function (error, client) {
+      if (error) return onError(error);
+      client.create('MediaPipeline', function (error, p) {
+        if (error) return onError(error);
+        pipeline = p;
+        pipeline.create('WebRtcEndpoint', function (error, webRtc) {
+          if (error) return onError(error);
+          demo.setIceCandidateCallbacks(webRtcPeer, webRtc, onError);
+          webRtc.processOffer(sdpOffer, function (error, sdpAnswer) {
+            if (error) return onError(error);
+            webRtc.gatherCandidates(onError);
+            webRtcPeer.processAnswer(sdpAnswer, onError);
+          });
+          webRtc.connect(webRtc, function (error) {
+            if (error) return onError(error);
+            status('Loopback established.');
+          });
+        });
+      });
+    });
+  }
+  window.addEventListener('beforeunload', stop);
+})();

@@ -1,0 +1,64 @@
+// Helpers shared by the Kurento tutorial demos served by Gorento.
+(function (global) {
+  'use strict';
+  // Query-string options, as the tutorials' getopts: ?ws_uri=...&ice_servers=[...]
+  function getopts(defaults) {
+    const out = Object.assign({}, defaults);
+    const q = new URLSearchParams(location.search);
+    for (const [k, v] of q) out[k] = v;
+    return out;
+  }
+  // The Kurento Protocol endpoint of the server that serves the page: the
+  // same origin, so a self-signed certificate needs accepting only once.
+  // (The original tutorials default to wss://<host>:8433/kurento; Gorento
+  // listens there too, and ?ws_uri= overrides either.)
+  function defaultWsUri() {
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/kurento';
+  }
+  function iceServers(arg) {
+    if (!arg) return [];
+    try { return JSON.parse(arg); } catch (e) { throw new Error('ice_servers must be a JSON array: ' + e.message); }
+  }
+  // kurentoClient with a timeout: an unreachable server would otherwise
+  // leave the page waiting for ever (the client retries silently).
+  function connect(wsUri, timeoutMs, cb) {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      cb(new Error('Cannot reach the media server at ' + wsUri + ' (is gorento running? is the URL right?)'));
+    }, timeoutMs);
+    try {
+      kurentoClient(wsUri, function (error, client) {
+        if (done) { if (client) client.close(); return; }
+        done = true;
+        clearTimeout(timer);
+        cb(error, client);
+      });
+    } catch (e) {
+      clearTimeout(timer);
+      done = true;
+      cb(e);
+    }
+  }
+  // Browser candidates go to the endpoint and the endpoint's to the browser.
+  function setIceCandidateCallbacks(webRtcPeer, webRtcEp, onError) {
+    webRtcPeer.on('icecandidate', function (candidate) {
+      candidate = kurentoClient.getComplexType('IceCandidate')(candidate);
+      webRtcEp.addIceCandidate(candidate, onError);
+    });
+    webRtcEp.on('IceCandidateFound', function (event) {
+      webRtcPeer.addIceCandidate(event.candidate, onError);
+    });
+  }
+  function describeError(error) {
+    if (!error) return '';
+    const name = error.name || '';
+    if (name === 'NotAllowedError' || name === 'PermissionDeniedError' || /Permission denied/i.test(String(error.message)))
+      return 'Camera or microphone access was denied. Allow it in the browser and try again.';
+    if (name === 'NotFoundError') return 'No camera or microphone was found.';
+    if (error.code) return 'Media server error ' + error.code + (error.data && error.data.type ? ' ' + error.data.type : '') + ': ' + error.message;
+    return String(error.message || error);
+  }
+  global.demo = { getopts, defaultWsUri, iceServers, connect, setIceCandidateCallbacks, describeError };
+})(window);
