@@ -2,6 +2,7 @@ package kms_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -258,5 +259,70 @@ func TestSourceReplacement(t *testing.T) {
 	srcs, _ := subEp.SourceConnections(ctx, wire.MediaVideo)
 	if len(srcs) != 1 || srcs[0].Source != pubs[1].ID() {
 		t.Fatalf("sources after replacement = %+v", srcs)
+	}
+}
+
+// TestDataChannels: with useDataChannels, messages on the peer's data
+// channel come back through a DATA loopback, with events and stats.
+func TestDataChannels(t *testing.T) {
+	leakCheck(t)
+	s := startServer(t, loopbackConfig())
+	ctx := context.Background()
+	c := dial(t, s.URL)
+	p, _ := c.CreatePipeline(ctx)
+	ep, err := p.CreateWebRtcEndpoint(ctx, kurento.WebRtcEndpointOptions{UseDataChannels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan wire.DataChannelEvent, 4)
+	if _, err := kurento.On(ctx, ep, "DataChannelOpened", func(e wire.DataChannelEvent) { opened <- e }); err != nil {
+		t.Fatal(err)
+	}
+	if err := ep.Connect(ctx, ep, kurento.ConnectOptions{MediaType: wire.MediaData}); err != nil {
+		t.Fatal(err)
+	}
+	peer := newPeer(t, testpeer.Options{SendAudio: true, RecvAudio: true, DataChannel: true})
+	connectPeer(t, ctx, ep, peer, nil)
+	select {
+	case <-opened:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no DataChannelOpened")
+	}
+	if err := peer.SendData("hello kurento", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-peer.DataIn:
+		if msg != "hello kurento" {
+			t.Fatalf("echo = %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("data message not echoed")
+	}
+	st, err := ep.Stats(ctx, wire.MediaData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawSession, sawChannel bool
+	for _, raw := range st {
+		var e struct {
+			Type               string
+			DataChannelsOpened int64
+			MessagesReceived   int64
+			Label              string
+		}
+		_ = json.Unmarshal(raw, &e)
+		switch e.Type {
+		case wire.StatsSession:
+			sawSession = e.DataChannelsOpened == 1
+		case wire.StatsDataChannel:
+			sawChannel = e.Label == "test" && e.MessagesReceived == 1
+		}
+	}
+	if !sawSession || !sawChannel {
+		t.Errorf("data channel stats = %v", st)
+	}
+	if err := ep.Invoke(ctx, "createDataChannel", map[string]any{"label": "server-made"}, nil); err != nil {
+		t.Errorf("createDataChannel: %v", err)
 	}
 }

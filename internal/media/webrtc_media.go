@@ -64,18 +64,28 @@ func (w *WebRtcEndpoint) readRTP(tr *webrtc.TrackRemote, kind MediaType) {
 		if w.opts.SendOnly {
 			continue // read anyway so Pion's interceptors keep working
 		}
-		if err := rp.Unmarshal(buf[:n]); err != nil {
+		if !decodeRTP(buf[:n], &rp, &pkt) {
 			continue
 		}
 		if codec == nil || rp.PayloadType != pt {
 			pt, codec = rp.PayloadType, codecOf(tr.Codec())
 		}
-		pkt.Header = rp.Header
-		pkt.Payload = rp.Payload
 		pkt.Codec = codec
 		pkt.EnteredAt = pipe.EntryTime()
 		src.Push(&pkt)
 	}
+}
+
+// decodeRTP parses one received packet into pkt, reusing rp's storage. The
+// payload excludes padding; Header.PaddingSize keeps its length so senders
+// can reproduce it.
+func decodeRTP(b []byte, rp *rtp.Packet, pkt *Packet) bool {
+	if err := rp.Unmarshal(b); err != nil || rp.Version != 2 {
+		return false
+	}
+	pkt.Header = rp.Header
+	pkt.Payload = rp.Payload
+	return true
 }
 
 // readReceiverRTCP drains the RTCP of the remote sender (sender reports):
@@ -116,17 +126,23 @@ func (w *WebRtcEndpoint) readSenderRTCP(s *webrtc.RTPSender, t *sinkTrack) {
 			return
 		}
 		w.state.rtcpReceived()
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		for _, p := range pkts {
-			switch p := p.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				w.core.Sink(t.kind).RequestKeyframe()
-			case *rtcp.ReceiverEstimatedMaximumBitrate:
-				t.onREMB(uint64(p.Bitrate), &w.bw)
-			}
+		w.handleReceiverRTCP(buf[:n], t)
+	}
+}
+
+// handleReceiverRTCP acts on RTCP from a receiver of track t: keyframe
+// requests go upstream, estimates are recorded.
+func (w *WebRtcEndpoint) handleReceiverRTCP(b []byte, t *sinkTrack) {
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			w.core.Sink(t.kind).RequestKeyframe()
+		case *rtcp.ReceiverEstimatedMaximumBitrate:
+			t.onREMB(uint64(p.Bitrate), &w.bw)
 		}
 	}
 }
@@ -213,6 +229,7 @@ type sinkTrack struct {
 	codecs  []webrtc.RTPCodecParameters
 	out     webrtc.TrackLocalWriter
 	rw      rewriter
+	hdr     rtp.Header // scratch header of write
 	lastIn  *Codec
 	lastPT  uint8
 	lastOK  bool
@@ -286,30 +303,31 @@ func (t *sinkTrack) payloadTypeLocked(c *Codec) (uint8, bool) {
 	return t.lastPT, t.lastOK
 }
 
-// write sends one packet: the egress hot path. The header is rewritten on a
-// stack copy; the payload is passed through untouched.
+// write sends one packet: the egress hot path. The header is rewritten in
+// the track's scratch header (a stack copy would escape through the writer
+// interface and cost an allocation per packet); the payload is passed
+// through untouched. The lock is held across the write, which also keeps
+// the output in order when a source is replaced.
 func (t *sinkTrack) write(pkt *Packet) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !t.bound {
-		t.mu.Unlock()
 		return
 	}
 	pt, ok := t.payloadTypeLocked(pkt.Codec)
 	if !ok {
 		t.dropped++
-		t.mu.Unlock()
 		return
 	}
-	hdr := pkt.Header
+	hdr := &t.hdr
+	*hdr = pkt.Header
 	// Header extension ids are negotiated per connection: the sender's ids
 	// mean nothing to this receiver.
 	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
 	hdr.SSRC = t.ssrc
 	hdr.PayloadType = pt
-	t.rw.rewrite(&hdr, pkt.Codec.ClockRate, monotime())
-	out := t.out
-	t.mu.Unlock()
-	if _, err := out.WriteRTP(&hdr, pkt.Payload); err == nil {
+	t.rw.rewrite(hdr, pkt.Codec.ClockRate, monotime())
+	if _, err := t.out.WriteRTP(hdr, pkt.Payload); err == nil {
 		t.e2e.Observe(pkt.EnteredAt)
 	}
 }

@@ -61,6 +61,8 @@ type Peer struct {
 	closeMu sync.Once
 
 	DataIn chan string // messages received on data channels
+	dc     *webrtc.DataChannel
+	dcOpen chan struct{}
 }
 
 // Received counts what arrived on one kind of track.
@@ -107,7 +109,7 @@ func New(opts Options) (*Peer, error) {
 		return nil, err
 	}
 	p := &Peer{PC: pc, opts: opts, received: map[webrtc.RTPCodecType]*Received{}, connected: make(chan struct{}),
-		candSignal: make(chan struct{}, 1), stop: make(chan struct{}), DataIn: make(chan string, 64)}
+		candSignal: make(chan struct{}, 1), stop: make(chan struct{}), DataIn: make(chan string, 64), dcOpen: make(chan struct{})}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		p.candMu.Lock()
 		if c == nil {
@@ -194,6 +196,8 @@ func (p *Peer) addTracks() error {
 		if err != nil {
 			return err
 		}
+		p.dc = dc
+		dc.OnOpen(func() { close(p.dcOpen) })
 		p.watchDataChannel(dc)
 	}
 	return nil
@@ -440,6 +444,19 @@ func (p *Peer) watchDataChannel(dc *webrtc.DataChannel) {
 		default:
 		}
 	})
+}
+
+// SendData sends a text message on the peer's data channel once it is open.
+func (p *Peer) SendData(msg string, timeout time.Duration) error {
+	if p.dc == nil {
+		return errors.New("testpeer: no data channel (Options.DataChannel)")
+	}
+	select {
+	case <-p.dcOpen:
+	case <-time.After(timeout):
+		return errors.New("testpeer: data channel did not open")
+	}
+	return p.dc.SendText(msg)
 }
 
 // Close stops sending and closes the connection.
