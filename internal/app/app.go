@@ -16,7 +16,10 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/room"
+	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/web"
+	"github.com/gorilla/websocket"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -27,6 +30,8 @@ type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	KMS     *kms.Server
+	Room    *room.Server
+	embed   *memListener
 	servers []*http.Server
 	addrs   map[string]net.Addr
 	wg      sync.WaitGroup
@@ -46,6 +51,12 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
 	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}}
+	if cfg.Room.Path != "" {
+		if err := a.startRoom(); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	if err := a.listen(); err != nil {
 		a.Close()
 		return nil, err
@@ -88,13 +99,63 @@ func (a *App) listen() error {
 	return nil
 }
 
-// webHandler routes the web port: the Kurento Protocol at its path, and
-// the embedded demos everywhere else.
+// webHandler routes the web port: the Kurento Protocol at its path, the
+// room server and its HTTP API, and the embedded demos everywhere else.
 func (a *App) webHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(a.cfg.Kurento.Path, a.KMS)
+	if a.Room != nil {
+		api := a.Room.APIHandler(a.cfg.Room.Path + "/api")
+		mux.Handle(a.cfg.Room.Path, a.Room)
+		mux.Handle(a.cfg.Room.Path+"/api/", api)
+		mux.Handle("/getAllRooms", api)
+		mux.Handle("/close", api)
+	}
 	mux.Handle("/", web.Handler())
 	return mux
+}
+
+// startRoom starts the room server on the configured media servers, or on
+// the embedded one through an in-process connection.
+func (a *App) startRoom() error {
+	cfg := a.cfg.Room
+	var targets []room.MediaTarget
+	for _, uri := range cfg.MediaServers {
+		targets = append(targets, room.MediaTarget{URI: uri})
+	}
+	if len(targets) == 0 {
+		a.embed = newMemListener()
+		srv := &http.Server{Handler: a.KMS, ReadHeaderTimeout: 10 * time.Second}
+		a.servers = append(a.servers, srv)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			_ = srv.Serve(a.embed)
+		}()
+		dialer := &websocket.Dialer{NetDialContext: a.embed.DialContext, HandshakeTimeout: 10 * time.Second}
+		targets = []room.MediaTarget{{URI: "ws://embedded" + a.cfg.Kurento.Path, Options: kurento.Options{Dialer: dialer}}}
+	}
+	hat := room.DefaultHat
+	hat.ImageURL = cfg.HatImageURL
+	if hat.ImageURL == "" {
+		hat.ImageURL = "http://127.0.0.1" + portSuffix(a.cfg.Web.Listen) + "/img/hat.png"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	rs, err := room.New(ctx, room.Config{MediaServers: targets, ReconnectGrace: cfg.ReconnectGrace.Duration,
+		MinVideoKbps: cfg.MinVideoKbps, MaxVideoKbps: cfg.MaxVideoKbps, CustomRequest: room.HatFilter(hat)}, a.log)
+	if err != nil {
+		return fmt.Errorf("room server: %w", err)
+	}
+	a.Room = rs
+	return nil
+}
+
+func portSuffix(addr string) string {
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "0" {
+		return ":" + port
+	}
+	return ""
 }
 
 // serve starts one listener.
@@ -130,8 +191,14 @@ func (a *App) Addr(name string) net.Addr { return a.addrs[name] }
 func (a *App) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if a.Room != nil {
+		_ = a.Room.Close()
+	}
 	for _, s := range a.servers {
 		_ = s.Shutdown(ctx)
+	}
+	if a.embed != nil {
+		_ = a.embed.Close()
 	}
 	_ = a.KMS.Close()
 	for _, s := range a.servers {

@@ -80,6 +80,11 @@ type RoomConfig struct {
 	MediaServers []string `json:"mediaServers"`
 	// ReconnectGrace is how long a dropped participant is kept (default 10s).
 	ReconnectGrace Duration `json:"reconnectGrace"`
+	// MinVideoKbps and MaxVideoKbps bound every room endpoint's video (default 300–1000).
+	MinVideoKbps int `json:"minVideoKbps"`
+	MaxVideoKbps int `json:"maxVideoKbps"`
+	// HatImageURL is the image of the demo's hat filter ("" = served by this server).
+	HatImageURL string `json:"hatImageURL"`
 }
 
 // WebRTCConfig is the server-wide WebRtcEndpoint configuration (KMS's
@@ -116,7 +121,7 @@ func Default() Config {
 		Kurento: KurentoConfig{Listen: ":8888", SecureListen: ":8433", Path: "/kurento",
 			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20},
 		Web:     WebConfig{Listen: ":8443"},
-		Room:    RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}},
+		Room:    RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000},
 		WebRTC:  WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
 		DataDir: defaultDataDir(),
 		Log:     LogConfig{Level: "info", Format: "text"},
@@ -205,6 +210,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Kurento.GCPeriod.Duration < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("kurento.gcPeriod too short: %v", c.Kurento.GCPeriod))
+	}
+	if c.Room.Path != "" && (!strings.HasPrefix(c.Room.Path, "/") || c.Room.Path == "/") {
+		errs = append(errs, fmt.Errorf("room.path must start with / and not be /: %q", c.Room.Path))
+	}
+	if c.Room.MinVideoKbps < 0 || c.Room.MaxVideoKbps < 0 || (c.Room.MaxVideoKbps > 0 && c.Room.MinVideoKbps > c.Room.MaxVideoKbps) {
+		errs = append(errs, fmt.Errorf("room video bandwidth %d–%d kbps is invalid", c.Room.MinVideoKbps, c.Room.MaxVideoKbps))
 	}
 	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
 		errs = append(errs, errors.New("web.tlsCert and web.tlsKey must be given together"))

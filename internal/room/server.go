@@ -1,0 +1,236 @@
+package room
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/pkg/kurento"
+)
+
+// MediaTarget is one media server to connect to.
+type MediaTarget struct {
+	URI     string
+	Options kurento.Options
+}
+
+// CustomRequestHandler answers customRequest for an application (the demo
+// toggles a hat filter). It returns the result object or an error.
+type CustomRequestHandler func(ctx context.Context, p *Participant, params map[string]any) (map[string]any, error)
+
+// Config configures a room server.
+type Config struct {
+	// MediaServers are the media servers rooms are placed on (at least one).
+	MediaServers []MediaTarget
+	// ReconnectGrace is how long a participant whose socket dropped is kept
+	// before being evicted (upstream: 10 s).
+	ReconnectGrace time.Duration
+	// PingTimeout is the default keepalive interval; a session that sends
+	// no ping for three intervals is disconnected (upstream: 20 s, or the
+	// interval the client announces in its first ping).
+	PingTimeout time.Duration
+	// MinVideoKbps and MaxVideoKbps bound the video bandwidth of every
+	// endpoint, both directions (upstream: 300 and 600).
+	MinVideoKbps, MaxVideoKbps int
+	// CustomRequest handles customRequest; nil answers an error.
+	CustomRequest CustomRequestHandler
+	// MaxFrameBytes limits incoming frames (upstream: 1,000,000 characters).
+	MaxFrameBytes int64
+}
+
+func (c *Config) applyDefaults() {
+	if c.ReconnectGrace <= 0 {
+		c.ReconnectGrace = 10 * time.Second
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = 20 * time.Second
+	}
+	if c.MinVideoKbps == 0 {
+		c.MinVideoKbps = 300
+	}
+	if c.MaxVideoKbps == 0 {
+		c.MaxVideoKbps = 1000
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 1_000_000
+	}
+}
+
+// Server is a Kurento Room server; it is the http.Handler of the room
+// WebSocket. Close closes every room and connection.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	pool     *mediaPool
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex // guards rooms, sessions, closed
+	rooms    map[string]*Room
+	sessions map[string]*Session
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// New connects to the media servers and returns a room server.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	cfg.applyDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "room")
+	for i := range cfg.MediaServers {
+		if cfg.MediaServers[i].Options.Logger == nil {
+			cfg.MediaServers[i].Options.Logger = log
+		}
+	}
+	pool, err := newMediaPool(ctx, cfg.MediaServers)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg: cfg, log: log, pool: pool,
+		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		rooms:    map[string]*Room{}, sessions: map[string]*Session{},
+	}, nil
+}
+
+// ServeHTTP accepts room WebSocket connections.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		http.Error(w, "Kurento Room endpoint: connect with a WebSocket", http.StatusUpgradeRequired)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	conn := jsonrpc.NewConn(ws, jsonrpc.ConnOptions{MaxFrameBytes: s.cfg.MaxFrameBytes})
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = conn.Close()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	newWsConn(s, conn).serve()
+}
+
+// Close closes every room, drops every connection and disconnects from the
+// media servers.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	rooms := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	sessions := make([]*Session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, r := range rooms {
+		r.close(ctx, false)
+	}
+	for _, ss := range sessions {
+		ss.end()
+	}
+	s.wg.Wait()
+	s.pool.close()
+	return nil
+}
+
+// room returns the room with that name, creating it (and its pipeline) if
+// needed. Concurrent joins of a new room wait for the one creation.
+func (s *Server) room(ctx context.Context, name string) (*Room, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, roomError(CodeRoomClosed, "The room server is shutting down")
+	}
+	r := s.rooms[name]
+	if r == nil {
+		r = newRoom(s, name)
+		s.rooms[name] = r
+		s.mu.Unlock()
+		r.create(ctx)
+	} else {
+		s.mu.Unlock()
+	}
+	if err := r.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// forget removes a closed room.
+func (s *Server) forget(r *Room) {
+	s.mu.Lock()
+	if s.rooms[r.name] == r {
+		delete(s.rooms, r.name)
+	}
+	s.mu.Unlock()
+}
+
+// RoomInfo describes a room for the HTTP API.
+type RoomInfo struct {
+	Name         string   `json:"name"`
+	Participants []string `json:"participants"`
+	Publishers   []string `json:"publishers"`
+	MediaServer  string   `json:"mediaServer"`
+}
+
+// Rooms lists the open rooms.
+func (s *Server) Rooms() []RoomInfo {
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.mu.Unlock()
+	out := make([]RoomInfo, 0, len(rooms))
+	for _, r := range rooms {
+		if info, ok := r.info(); ok {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// CloseRoom closes a room: its participants are removed and get roomClosed.
+func (s *Server) CloseRoom(ctx context.Context, name string) bool {
+	s.mu.Lock()
+	r := s.rooms[name]
+	s.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	r.close(ctx, true)
+	return true
+}
+
+var sessionIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func newSessionID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(sessionIDEncoding.EncodeToString(b))
+}

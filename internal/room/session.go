@@ -1,0 +1,302 @@
+package room
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/gorento/gorento/internal/jsonrpc"
+)
+
+// wsConn is one WebSocket connection. Its requests run one after another on
+// its read goroutine, so a participant's requests take effect in order.
+type wsConn struct {
+	srv     *Server
+	conn    *jsonrpc.Conn
+	session *Session // set on the first non-ping request (guarded by Server.mu)
+
+	pingMu   sync.Mutex
+	interval time.Duration // keepalive interval announced by the client
+	lastPing time.Time
+}
+
+func newWsConn(s *Server, conn *jsonrpc.Conn) *wsConn {
+	return &wsConn{srv: s, conn: conn, interval: s.cfg.PingTimeout, lastPing: time.Now()}
+}
+
+func (w *wsConn) serve() {
+	done := make(chan struct{})
+	go w.watchdog(done)
+	defer func() {
+		close(done)
+		_ = w.conn.Close()
+		w.srv.mu.Lock()
+		sess := w.session
+		w.srv.mu.Unlock()
+		if sess != nil {
+			sess.detach(w)
+		}
+	}()
+	for {
+		frame, err := w.conn.ReadFrame()
+		if err != nil {
+			return
+		}
+		w.handle(frame)
+	}
+}
+
+// watchdog closes the connection when the client stops pinging for three
+// of its announced intervals, as the Kurento JSON-RPC server does.
+func (w *wsConn) watchdog(done <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-w.conn.Done():
+			return
+		case <-t.C:
+		}
+		w.pingMu.Lock()
+		late := time.Since(w.lastPing) > 3*w.interval
+		w.pingMu.Unlock()
+		if late {
+			w.srv.log.Info("closing silent room connection (no ping)", "addr", w.conn.RemoteAddr())
+			_ = w.conn.Close()
+			return
+		}
+	}
+}
+
+func (w *wsConn) send(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.srv.log.Error("marshal", "err", err)
+		return
+	}
+	_ = w.conn.Send(b)
+}
+
+// handle decodes and executes one frame.
+func (w *wsConn) handle(frame []byte) {
+	req, perr := jsonrpc.DecodeRequest(frame)
+	if perr != nil {
+		w.send(jsonrpc.Response{Error: perr})
+		return
+	}
+	var params map[string]any
+	if req.Params != nil {
+		if err := json.Unmarshal(req.Params, &params); err != nil {
+			if req.HasID {
+				w.send(jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "params must be an object"}})
+			}
+			return
+		}
+	}
+	if params == nil {
+		params = map[string]any{}
+	}
+	switch req.Method {
+	case "ping":
+		w.ping(req, params)
+		return
+	case "connect":
+		w.reconnect(req, params)
+		return
+	}
+	sess := w.sessionFor()
+	resp, after := sess.dispatch(req.Method, params)
+	if req.HasID {
+		resp.ID = req.ID
+		w.send(sess.wrap(resp))
+	}
+	if after != nil {
+		after()
+	}
+}
+
+func (w *wsConn) ping(req *jsonrpc.Request, params map[string]any) {
+	w.pingMu.Lock()
+	w.lastPing = time.Now()
+	if ms, ok := params["interval"].(float64); ok && ms > 0 {
+		w.interval = time.Duration(ms) * time.Millisecond
+	}
+	w.pingMu.Unlock()
+	if req.HasID {
+		res := map[string]any{"value": "pong"}
+		if sid, ok := params["sessionId"].(string); ok && sid != "" {
+			res["sessionId"] = sid
+		}
+		w.send(jsonrpc.Response{ID: req.ID, Result: res})
+	}
+}
+
+// reconnect re-attaches a session that lost its socket (within the grace
+// period) to this connection.
+func (w *wsConn) reconnect(req *jsonrpc.Request, params map[string]any) {
+	sid, _ := params["sessionId"].(string)
+	s := w.srv
+	if sid == "" {
+		sess := w.sessionFor()
+		w.send(jsonrpc.Response{ID: req.ID, Result: map[string]any{"value": "OK", "sessionId": sess.id}})
+		return
+	}
+	s.mu.Lock()
+	sess := s.sessions[sid]
+	s.mu.Unlock()
+	if sess == nil || !sess.attach(w) {
+		w.send(jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: 40007, Message: "reconnection error"}})
+		return
+	}
+	w.send(jsonrpc.Response{ID: req.ID, Result: map[string]any{"value": "reconnection successful", "sessionId": sess.id}})
+}
+
+// sessionFor returns the wsConn's session, creating it on first use.
+func (w *wsConn) sessionFor() *Session {
+	s := w.srv
+	s.mu.Lock()
+	if w.session == nil {
+		sess := &Session{id: newSessionID(), srv: s, wsConn: w}
+		w.session = sess
+		s.sessions[sess.id] = sess
+	}
+	sess := w.session
+	s.mu.Unlock()
+	return sess
+}
+
+// Session is a room JSON-RPC session: it outlives its socket for the
+// reconnection grace period. Its id is the participant id.
+type Session struct {
+	id  string
+	srv *Server
+
+	mu          sync.Mutex // guards the fields below
+	wsConn      *wsConn
+	participant *Participant
+	grace       *time.Timer
+	ended       bool
+}
+
+// ID returns the session id.
+func (s *Session) ID() string { return s.id }
+
+// notify sends a notification if the session is connected.
+func (s *Session) notify(method string, params any) {
+	s.mu.Lock()
+	w := s.wsConn
+	s.mu.Unlock()
+	if w != nil {
+		w.send(jsonrpc.Notification{Method: method, Params: params})
+	}
+}
+
+// closeAfterFlush closes the session's socket once queued frames are sent.
+func (s *Session) closeAfterFlush() {
+	s.mu.Lock()
+	w := s.wsConn
+	s.mu.Unlock()
+	if w != nil {
+		w.conn.CloseAfterFlush(1000, "bye")
+	}
+}
+
+// wrap puts the session id into a result, as the Kurento JSON-RPC server
+// does; results that are not objects go under "value".
+func (s *Session) wrap(resp jsonrpc.Response) jsonrpc.Response {
+	if resp.Error != nil {
+		return resp
+	}
+	switch r := resp.Result.(type) {
+	case map[string]any:
+		r["sessionId"] = s.id
+	case nil:
+		resp.Result = map[string]any{"sessionId": s.id}
+	default:
+		resp.Result = map[string]any{"value": r, "sessionId": s.id}
+	}
+	return resp
+}
+
+// detach is called when the session's socket closes: the participant stays
+// for the grace period, then is evicted.
+func (s *Session) detach(w *wsConn) {
+	s.mu.Lock()
+	if s.wsConn != w || s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.wsConn = nil
+	s.grace = time.AfterFunc(s.srv.cfg.ReconnectGrace, s.evict)
+	s.mu.Unlock()
+}
+
+// attach moves the session to a new socket; false if it already ended.
+func (s *Session) attach(w *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended {
+		return false
+	}
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	if old := s.wsConn; old != nil && old != w {
+		old.srv.mu.Lock()
+		old.session = nil
+		old.srv.mu.Unlock()
+		_ = old.conn.Close()
+	}
+	s.wsConn = w
+	w.srv.mu.Lock()
+	w.session = s
+	w.srv.mu.Unlock()
+	return true
+}
+
+// evict removes the participant after the grace period (or closeSession):
+// the others get participantLeft, the session participantEvicted.
+func (s *Session) evict() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	p := s.participant
+	s.mu.Unlock()
+	if p != nil {
+		s.srv.log.Info("evicting participant", "room", p.room.name, "user", p.name)
+		p.room.leave(ctx, p)
+		s.notify("participantEvicted", map[string]any{})
+	}
+	s.end()
+}
+
+// end forgets the session.
+func (s *Session) end() {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.ended = true
+	if s.grace != nil {
+		s.grace.Stop()
+	}
+	w := s.wsConn
+	s.mu.Unlock()
+	if w != nil {
+		_ = w.conn.Close()
+	}
+	s.srv.mu.Lock()
+	delete(s.srv.sessions, s.id)
+	s.srv.mu.Unlock()
+}
+
+func (s *Session) participantOrNil() *Participant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.participant
+}
