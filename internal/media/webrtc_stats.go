@@ -77,7 +77,7 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 				if st := g.Get(in.ssrc); st != nil {
 					r := st.InboundRTPStreamStats
 					s := RTPStats{ID: ids.get(in.ssrc), SSRC: in.ssrc, Kind: kind, Inbound: true,
-						Packets: r.PacketsReceived, Bytes: r.BytesReceived, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
+						Packets: r.PacketsReceived, Bytes: r.BytesReceived - r.HeaderBytesReceived, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
 						FractionLost: fraction[in.ssrc], FIR: r.FIRCount, PLI: r.PLICount, NACK: r.NACKCount}
 					if kind == Video {
 						s.REMB = rembSent
@@ -90,7 +90,7 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 				if st := g.Get(ssrc); st != nil {
 					o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
 					out.RTP = append(out.RTP, RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
-						Packets: o.PacketsSent, Bytes: o.BytesSent, PacketsLost: ri.PacketsLost, FractionLost: ri.FractionLost * 256,
+						Packets: o.PacketsSent, Bytes: o.BytesSent - o.HeaderBytesSent, PacketsLost: ri.PacketsLost, FractionLost: ri.FractionLost * 256,
 						FIR: o.FIRCount, PLI: o.PLICount, NACK: o.NACKCount, REMB: t.remb.Load(),
 						TargetBitrate: float64(t.estimate.Load()), RoundTripTime: ri.RoundTripTime.Seconds()})
 				}

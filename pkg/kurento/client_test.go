@@ -220,3 +220,32 @@ func TestPendingCallsFailOnDrop(t *testing.T) {
 		t.Fatal("client without reconnection did not close")
 	}
 }
+
+// TestReleaseDropsHandlers: a long-running client (the room server) must
+// not keep handlers of released objects.
+func TestReleaseDropsHandlers(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	_, url := startKMS(t, kms.Config{})
+	ctx := context.Background()
+	c, err := kurento.Dial(ctx, url, kurento.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 20; i++ {
+		p, _ := c.CreatePipeline(ctx)
+		a, _ := p.CreatePassThrough(ctx)
+		if _, err := a.OnElementConnected(ctx, func(wire.ElementConnection) {}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.OnError(ctx, func(wire.ErrorEvent) {}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := kurento.HandlerCount(c); n != 0 {
+		t.Fatalf("%d handlers left after releasing every object", n)
+	}
+}

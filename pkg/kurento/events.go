@@ -3,6 +3,7 @@ package kurento
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 )
 
@@ -64,6 +65,18 @@ func On[T any](ctx context.Context, o Object, event string, fn func(T)) (*Subscr
 		}
 		fn(ev)
 	})
+}
+
+// dropHandlers forgets the handlers of an object and of its children (ids
+// that extend it with "/").
+func (c *Client) dropHandlers(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.handlers {
+		if k.object == id || strings.HasPrefix(k.object, id+"/") {
+			delete(c.handlers, k)
+		}
+	}
 }
 
 func (c *Client) dispatchEvents() {

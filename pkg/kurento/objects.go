@@ -55,9 +55,14 @@ func (o *MediaObject) Invoke(ctx context.Context, op string, params map[string]a
 	return nil
 }
 
-// Release releases the object on the server (a pipeline releases its elements).
+// Release releases the object on the server (a pipeline releases its
+// elements) and forgets the local event handlers of the object and of its
+// children: the server will never deliver their events again.
 func (o *MediaObject) Release(ctx context.Context) error {
 	_, err := o.c.Call(ctx, "release", map[string]any{"object": o.id})
+	if err == nil {
+		o.c.dropHandlers(o.id)
+	}
 	return err
 }
 

@@ -1,0 +1,216 @@
+// The group-call demo: KurentoRoom.js on Gorento's room server. Written after
+// Kurento Room's demo: join form, a video per participant, main speaker,
+// chat, leave, mute, and the hat custom request.
+(function () {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const wsUri = params.get('ws_uri') || (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/room';
+
+  // Everything the page knows, for the curious and for automated checks.
+  const state = window.roomDemo = { state: 'idle', user: null, room: null, streams: {}, events: [], messages: [], errors: [] };
+  let kurento, room, localStream, mainId, hatOn = false;
+
+  if (params.get('room')) $('roomName').value = params.get('room');
+  if (params.get('name')) $('name').value = params.get('name');
+
+  function log(name, detail) { state.events.push(detail === undefined ? name : name + ':' + detail); }
+  function showError(where, msg) {
+    state.errors.push(msg);
+    $(where).textContent = msg;
+  }
+  function status(text) { $('status').textContent = text; }
+
+  $('join').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    $('joinError').textContent = '';
+    const user = $('name').value.trim(), roomName = $('roomName').value.trim();
+    if (!user || !roomName) return;
+    $('joinBtn').disabled = true;
+    state.state = 'connecting';
+    kurento = KurentoRoom(wsUri, function (error, k) {
+      if (error) {
+        $('joinBtn').disabled = false;
+        state.state = 'idle';
+        return showError('joinError', 'Cannot reach the room server at ' + wsUri + ': ' + (error.message || error));
+      }
+      room = k.Room({ room: roomName, user: user, updateSpeakerInterval: 1500, thresholdSpeaker: -50 });
+      localStream = k.Stream(room, { audio: true, video: true, data: false });
+      localStream.addEventListener('access-accepted', function () { listen(); room.connect(); });
+      localStream.addEventListener('access-denied', function () {
+        $('joinBtn').disabled = false;
+        state.state = 'idle';
+        showError('joinError', 'Camera or microphone access was denied. Allow it and try again.');
+        k.close(true);
+      });
+      state.user = user;
+      state.room = roomName;
+      localStream.init();
+    });
+  });
+
+  function listen() {
+    room.addEventListener('room-connected', function (e) {
+      log('room-connected', e.participants.length);
+      state.state = 'joined';
+      $('join').hidden = true;
+      $('call').hidden = false;
+      $('roomTitle').textContent = 'Room ' + state.room + ' — you are ' + state.user;
+      $('where').textContent = '';
+      localStream.publish();
+      e.streams.forEach(addStream);
+      status('Connected.');
+    });
+    room.addEventListener('error-room', function (e) {
+      log('error-room');
+      $('joinBtn').disabled = false;
+      state.state = 'idle';
+      showError('joinError', 'Cannot join: ' + (e.error && e.error.message || e.error));
+      kurento.close(true);
+    });
+    room.addEventListener('stream-published', function (e) { log('stream-published'); addStream(e.stream, true); });
+    room.addEventListener('stream-added', function (e) { log('stream-added', e.stream.getGlobalID()); addStream(e.stream); });
+    room.addEventListener('stream-removed', function (e) { log('stream-removed', e.stream.getGlobalID()); removeStream(e.stream); });
+    room.addEventListener('participant-joined', function (e) { log('participant-joined', e.participant.getID()); system(e.participant.getID() + ' joined'); });
+    room.addEventListener('participant-left', function (e) { log('participant-left', e.participant.getID()); system(e.participant.getID() + ' left'); });
+    room.addEventListener('participant-evicted', function () { log('participant-evicted'); showError('callError', 'You were removed from the room.'); });
+    room.addEventListener('newMessage', function (e) { log('newMessage', e.user); message(e.user, e.message); });
+    room.addEventListener('error-media', function (e) { log('error-media'); showError('callError', 'Media error: ' + e.error); });
+    room.addEventListener('room-closed', function () { log('room-closed'); showError('callError', 'The room was closed.'); teardown(); });
+    room.addEventListener('lost-connection', function () { log('lost-connection'); status('Connection to the server lost; reconnecting…'); });
+    room.addEventListener('stream-speaking', function (e) { mark(e.participantId, 'speaking', true); });
+    room.addEventListener('stream-stopped-speaking', function (e) { mark(e.participantId, 'speaking', false); });
+    room.addEventListener('update-main-speaker', function (e) { if (state.streams[e.participantId]) setMain(e.participantId); });
+    room.addEventListener('custom-message-received', function (e) { log('custom-message-received'); });
+  }
+
+  function addStream(stream, local) {
+    const gid = stream.getGlobalID();
+    if (state.streams[gid]) return;
+    const cell = document.createElement('div');
+    cell.id = 'video-' + gid;
+    cell.className = 'participant';
+    cell.addEventListener('click', function () { setMain(gid); });
+    $('participants').appendChild(cell);
+    const video = stream.playOnlyVideo(cell, null);
+    const label = document.createElement('div');
+    label.className = 'name';
+    label.textContent = stream.getParticipant().getID() + (local ? ' (you)' : '');
+    cell.appendChild(label);
+    state.streams[gid] = { stream, local: !!local, cell, video };
+    if (!mainId || (!local && state.streams[mainId] && state.streams[mainId].local)) setMain(gid);
+  }
+
+  function removeStream(stream) {
+    const gid = stream.getGlobalID();
+    const s = state.streams[gid];
+    if (!s) return;
+    s.cell.remove();
+    delete state.streams[gid];
+    if (mainId === gid) {
+      mainId = null;
+      $('main-video').innerHTML = '';
+      $('mainName').textContent = '';
+      const next = Object.keys(state.streams)[0];
+      if (next) setMain(next);
+    }
+  }
+
+  // The main view shows a second <video> on the same MediaStream.
+  function setMain(gid) {
+    const s = state.streams[gid];
+    if (!s || mainId === gid) return;
+    if (mainId && state.streams[mainId]) state.streams[mainId].cell.classList.remove('main');
+    mainId = gid;
+    s.cell.classList.add('main');
+    const v = document.createElement('video');
+    v.autoplay = true; v.playsInline = true; v.muted = true;
+    v.srcObject = s.video.srcObject;
+    if (!v.srcObject) s.video.addEventListener('loadedmetadata', function () { v.srcObject = s.video.srcObject; }, { once: true });
+    $('main-video').replaceChildren(v);
+    $('mainName').textContent = s.stream.getParticipant().getID() + (s.local ? ' (you)' : '');
+  }
+
+  function mark(gid, cls, on) {
+    const s = state.streams[gid];
+    if (s) s.cell.classList.toggle(cls, on);
+  }
+
+  function message(user, text) {
+    state.messages.push({ user, text });
+    const li = document.createElement('li');
+    const b = document.createElement('b');
+    b.textContent = user;
+    li.append(b, document.createTextNode(text));
+    $('messages').appendChild(li);
+    li.scrollIntoView({ block: 'end' });
+  }
+  function system(text) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = text;
+    $('messages').appendChild(li);
+  }
+
+  $('chatForm').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    const text = $('chatInput').value.trim();
+    if (!text) return;
+    kurento.sendMessage(state.room, state.user, text);
+    $('chatInput').value = '';
+  });
+
+  function toggleTrack(kind, button, onText, offText) {
+    const ms = localStream && localStream.getWrStream();
+    if (!ms) return;
+    const tracks = kind === 'audio' ? ms.getAudioTracks() : ms.getVideoTracks();
+    const muted = button.getAttribute('aria-pressed') !== 'true';
+    tracks.forEach(function (t) { t.enabled = !muted; });
+    button.setAttribute('aria-pressed', String(muted));
+    button.textContent = muted ? offText : onText;
+  }
+  $('muteAudio').addEventListener('click', function () { toggleTrack('audio', this, 'Mute microphone', 'Unmute microphone'); });
+  $('muteVideo').addEventListener('click', function () { toggleTrack('video', this, 'Stop camera', 'Start camera'); });
+
+  $('hat').addEventListener('click', function () {
+    const want = !hatOn;
+    $('callError').textContent = '';
+    kurento.sendCustomRequest({ hat: want }, function (error) {
+      if (error) return showError('callError', 'Hat: ' + (error.message || error));
+      hatOn = want;
+      $('hat').setAttribute('aria-pressed', String(hatOn));
+      $('hat').textContent = hatOn ? 'Take off the hat' : 'Put on a hat';
+    });
+  });
+
+  function teardown() {
+    state.state = 'left';
+    Object.values(state.streams).forEach(function (s) { s.cell.remove(); });
+    state.streams = {};
+    mainId = null;
+    $('main-video').innerHTML = '';
+    $('call').hidden = true;
+    $('join').hidden = false;
+    $('joinBtn').disabled = false;
+  }
+
+  $('buttonLeaveRoom').addEventListener('click', function () {
+    if (kurento) kurento.close();
+    teardown();
+  });
+  window.addEventListener('beforeunload', function () { if (kurento) kurento.close(); });
+
+  // framesDecoded of every remote stream, for automated checks.
+  state.decoded = async function () {
+    const out = {};
+    for (const [gid, s] of Object.entries(state.streams)) {
+      if (s.local) continue;
+      const peer = s.stream.getWebRtcPeer && s.stream.getWebRtcPeer();
+      const pc = peer && peer.peerConnection;
+      let frames = 0;
+      if (pc) (await pc.getStats()).forEach(function (r) { if (r.type === 'inbound-rtp' && r.kind === 'video') frames = r.framesDecoded || 0; });
+      out[gid] = { framesDecoded: frames, videoWidth: s.video ? s.video.videoWidth : 0 };
+    }
+    return out;
+  };
+})();
