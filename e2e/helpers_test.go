@@ -67,7 +67,7 @@ func startGorento(t *testing.T, edit func(*config.Config)) (*app.App, string) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
 	}
 	a, err := app.Start(cfg, log)
 	if err != nil {
@@ -75,6 +75,14 @@ func startGorento(t *testing.T, edit func(*config.Config)) (*app.App, string) {
 	}
 	t.Cleanup(a.Close)
 	return a, "127.0.0.1:" + portOf(a.Addr("web").String())
+}
+
+// logLevel is info, or debug with GORENTO_TEST_DEBUG=1.
+func logLevel() slog.Level {
+	if os.Getenv("GORENTO_TEST_DEBUG") == "1" {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 func portOf(addr string) string {

@@ -1,6 +1,8 @@
 // Builds the browser bundles that Gorento's demo/test pages load:
 //   web/static/vendor/kurento-client.js  -> global `kurentoClient`
 //   web/static/vendor/kurento-utils.js   -> global `kurentoUtils`
+//   web/static/vendor/KurentoRoom.js     -> global `KurentoRoom` (our own room
+//     client, web/static/js/kurento-room.mjs, as a plain script)
 // They stand in for the upstream browserify "standalone" bundles, built from the
 // unmodified npm packages so the pages exercise the real client code.
 // Run with `npm run build` (after `npm ci --ignore-scripts`).
@@ -50,4 +52,30 @@ for (const b of bundles) {
     outfile: path.join(outdir, b.out),
   });
   console.log(`built ${path.relative(path.resolve(here, '..'), path.join(outdir, b.out))}`);
+}
+
+// Our Kurento Room client: the ES module is the source of truth; the plain
+// script exposes its default export (with .Room, .Participant, .Stream) as the
+// global `KurentoRoom`, like upstream's KurentoRoom.js. No shims: the module
+// only uses browser APIs.
+{
+  const out = path.join(outdir, 'KurentoRoom.js');
+  await esbuild.build({
+    stdin: {
+      contents: "import KurentoRoom from '../web/static/js/kurento-room.mjs';\nwindow.KurentoRoom = KurentoRoom;\n",
+      resolveDir: here,
+      sourcefile: 'kurento-room-global.js',
+    },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2018'],
+    minify: false,
+    sourcemap: false,
+    absWorkingDir: here,
+    logLevel: 'warning',
+    banner: { js: '// KurentoRoom.js for Gorento: built by js/build.mjs from web/static/js/kurento-room.mjs. Do not edit.' },
+    outfile: out,
+  });
+  console.log(`built ${path.relative(path.resolve(here, '..'), out)}`);
 }

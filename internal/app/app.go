@@ -165,7 +165,10 @@ func (a *App) serve(name, addr string, h http.Handler, tlsFiles *[2]string) erro
 		return fmt.Errorf("%s listener on %s: %w", name, addr, err)
 	}
 	a.addrs[name] = ln.Addr()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		// TLS handshake failures (a browser that has not accepted the
+		// self-signed certificate yet) are routine: debug level.
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
 	a.servers = append(a.servers, srv)
 	a.wg.Add(1)
 	go func() {

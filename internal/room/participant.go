@@ -100,17 +100,17 @@ func (p *Participant) newEndpoint(ctx context.Context, endpointName string) (*ku
 	return ep, nil
 }
 
-// publish starts publishing: the answer is returned, ICE gathering starts
-// after the answer was sent (gatherPublisher).
-func (p *Participant) publish(ctx context.Context, offer string, loopback bool) (string, error) {
+// publish starts publishing: it returns the answer and the participants to
+// notify; ICE gathering starts after the answer was sent (gatherPublisher).
+func (p *Participant) publish(ctx context.Context, offer string, loopback bool) (string, []*Participant, error) {
 	p.mu.Lock()
 	switch {
 	case p.released:
 		p.mu.Unlock()
-		return "", roomError(CodeUserClosed, "User '%s' is leaving", p.name)
+		return "", nil, roomError(CodeUserClosed, "User '%s' is leaving", p.name)
 	case p.publishing || p.busy:
 		p.mu.Unlock()
-		return "", roomError(CodeMediaSDP, "User '%s' is already publishing", p.name)
+		return "", nil, roomError(CodeMediaSDP, "User '%s' is already publishing", p.name)
 	}
 	p.busy = true
 	p.mu.Unlock()
@@ -121,12 +121,12 @@ func (p *Participant) publish(ctx context.Context, offer string, loopback bool) 
 	}()
 	ep, err := p.newEndpoint(ctx, p.name)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	hub, err := p.room.pipeline.CreatePassThrough(ctx)
 	if err != nil {
 		_ = ep.Release(context.Background())
-		return "", roomError(CodeMediaEndpoint, "Cannot create the publisher hub: %v", err)
+		return "", nil, roomError(CodeMediaEndpoint, "Cannot create the publisher hub: %v", err)
 	}
 	release := func() {
 		_ = ep.Release(context.Background())
@@ -134,28 +134,33 @@ func (p *Participant) publish(ctx context.Context, offer string, loopback bool) 
 	}
 	if err := ep.Connect(ctx, hub, kurento.ConnectOptions{}); err != nil {
 		release()
-		return "", roomError(CodeMediaEndpoint, "Cannot connect the publisher: %v", err)
+		return "", nil, roomError(CodeMediaEndpoint, "Cannot connect the publisher: %v", err)
 	}
 	answer, err := ep.ProcessOffer(ctx, offer)
 	if err != nil {
 		release()
-		return "", roomError(CodeMediaSDP, "Cannot answer the offer: %v", err)
+		return "", nil, roomError(CodeMediaSDP, "Cannot answer the offer: %v", err)
 	}
 	if loopback {
 		if err := hub.Connect(ctx, ep, kurento.ConnectOptions{}); err != nil {
 			release()
-			return "", roomError(CodeMediaEndpoint, "Cannot set up the loopback: %v", err)
+			return "", nil, roomError(CodeMediaEndpoint, "Cannot set up the loopback: %v", err)
 		}
 	}
-	p.mu.Lock()
-	if p.released {
-		p.mu.Unlock()
+	targets, ok := p.room.setPublishing(p, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.released {
+			return false
+		}
+		p.publisher, p.hub, p.publishing = ep, hub, true
+		return true
+	})
+	if !ok {
 		release()
-		return "", roomError(CodeUserClosed, "User '%s' left while publishing", p.name)
+		return "", nil, roomError(CodeUserClosed, "User '%s' left while publishing", p.name)
 	}
-	p.publisher, p.hub, p.publishing = ep, hub, true
-	p.mu.Unlock()
-	return answer, nil
+	return answer, targets, nil
 }
 
 // gatherPublisher starts ICE gathering of the publisher endpoint.
@@ -174,21 +179,30 @@ func (p *Participant) gatherPublisher() {
 }
 
 // unpublish stops publishing: every subscriber endpoint fed by it and the
-// publisher's own endpoint, filter and hub are released.
-func (p *Participant) unpublish(ctx context.Context) error {
-	p.mu.Lock()
-	if !p.publishing {
-		p.mu.Unlock()
-		return roomError(CodeUserNotStreaming, "User '%s' is not publishing media", p.name)
+// publisher's own endpoint, filter and hub are released. It returns the
+// participants to notify.
+func (p *Participant) unpublish(ctx context.Context) ([]*Participant, error) {
+	var ep *kurento.WebRtcEndpoint
+	var hub *kurento.PassThrough
+	var filter *kurento.MediaElement
+	targets, ok := p.room.setPublishing(p, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if !p.publishing {
+			return false
+		}
+		ep, hub, filter = p.publisher, p.hub, p.filter
+		p.publisher, p.hub, p.filter, p.publishing = nil, nil, nil, false
+		return true
+	})
+	if !ok {
+		return nil, roomError(CodeUserNotStreaming, "User '%s' is not publishing media", p.name)
 	}
-	ep, hub, filter := p.publisher, p.hub, p.filter
-	p.publisher, p.hub, p.filter, p.publishing = nil, nil, nil, false
-	p.mu.Unlock()
-	for _, o := range p.room.others(p) {
+	for _, o := range targets {
 		o.unsubscribe(ctx, p.name)
 	}
 	releaseAll(ctx, mediaObjects(filter, hub, ep))
-	return nil
+	return targets, nil
 }
 
 // subscribe connects pub's hub to a new endpoint of p answering offer.

@@ -112,19 +112,20 @@ func (s *Session) joinRoom(ctx context.Context, params map[string]any) (any, err
 	// Everyone already in the room hears of the newcomer before it gets
 	// the answer, as upstream guarantees.
 	for _, o := range others {
-		o.session.notify("participantJoined", map[string]any{"id": user})
+		o.p.session.notify("participantJoined", map[string]any{"id": user})
 	}
 	s.mu.Lock()
 	s.participant = p
 	s.mu.Unlock()
 	list := make([]map[string]any, 0, len(others))
 	for _, o := range others {
-		entry := map[string]any{"id": o.name}
-		if o.isPublishing() {
+		entry := map[string]any{"id": o.p.name}
+		if o.publishing {
 			entry["streams"] = []map[string]any{{"id": "webcam"}}
 		}
 		list = append(list, entry)
 	}
+	s.srv.log.Debug("joined", "room", roomName, "user", user, "others", list)
 	return list, nil
 }
 
@@ -137,13 +138,13 @@ func (s *Session) publishVideo(ctx context.Context, params map[string]any) (any,
 	if err != nil {
 		return nil, nil, err
 	}
-	answer, err := p.publish(ctx, offer, optBool(params, "doLoopback"))
+	answer, targets, err := p.publish(ctx, offer, optBool(params, "doLoopback"))
 	if err != nil {
 		return nil, nil, err
 	}
 	after := func() {
 		p.gatherPublisher()
-		for _, o := range p.room.others(p) {
+		for _, o := range targets {
 			o.session.notify("participantPublished", map[string]any{"id": p.name, "streams": []map[string]any{{"id": "webcam"}}})
 		}
 	}
@@ -155,11 +156,12 @@ func (s *Session) unpublishVideo(ctx context.Context) (any, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := p.unpublish(ctx); err != nil {
+	targets, err := p.unpublish(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
 	after := func() {
-		for _, o := range p.room.others(p) {
+		for _, o := range targets {
 			o.session.notify("participantUnpublished", map[string]any{"name": p.name})
 		}
 	}

@@ -63,9 +63,18 @@ func (r *Room) waitReady(ctx context.Context) error {
 	}
 }
 
+// member is a participant as a joiner sees it.
+type member struct {
+	p          *Participant
+	publishing bool
+}
+
 // join adds a participant; it returns the participants already there, in
-// the order they joined.
-func (r *Room) join(s *Session, user string, dataChannels bool) (*Participant, []*Participant, error) {
+// the order they joined, with whether they publish. The snapshot is taken
+// under the room lock, like publication changes (setPublishing), so a
+// joiner learns of each publication exactly once: in this list or by
+// notification.
+func (r *Room) join(s *Session, user string, dataChannels bool) (*Participant, []member, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -74,11 +83,31 @@ func (r *Room) join(s *Session, user string, dataChannels bool) (*Participant, [
 	if _, taken := r.participants[user]; taken {
 		return nil, nil, roomError(CodeExistingUser, "User '%s' already exists in room '%s'", user, r.name)
 	}
-	others := r.sortedLocked()
+	var others []member
+	for _, o := range r.sortedLocked() {
+		others = append(others, member{o, o.isPublishing()})
+	}
 	r.seq++
 	p := newParticipant(r, s, user, dataChannels, r.seq)
 	r.participants[user] = p
 	return p, others, nil
+}
+
+// setPublishing changes p's publication under the room lock and returns the
+// participants to tell about it.
+func (r *Room) setPublishing(p *Participant, update func() bool) ([]*Participant, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !update() {
+		return nil, false
+	}
+	var out []*Participant
+	for _, o := range r.sortedLocked() {
+		if o != p {
+			out = append(out, o)
+		}
+	}
+	return out, true
 }
 
 func (r *Room) sortedLocked() []*Participant {

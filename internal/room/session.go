@@ -108,6 +108,10 @@ func (w *wsConn) handle(frame []byte) {
 		return
 	}
 	sess := w.sessionFor()
+	if req.Method == "joinRoom" {
+		sess.hold()
+		defer sess.release()
+	}
 	resp, after := sess.dispatch(req.Method, params)
 	if req.HasID {
 		resp.ID = req.ID
@@ -159,7 +163,7 @@ func (w *wsConn) sessionFor() *Session {
 	s := w.srv
 	s.mu.Lock()
 	if w.session == nil {
-		sess := &Session{id: newSessionID(), srv: s, wsConn: w}
+		sess := &Session{id: newSessionID(), srv: s, sock: w}
 		w.session = sess
 		s.sessions[sess.id] = sess
 	}
@@ -175,10 +179,12 @@ type Session struct {
 	srv *Server
 
 	mu          sync.Mutex // guards the fields below
-	wsConn      *wsConn
+	sock        *wsConn
 	participant *Participant
 	grace       *time.Timer
 	ended       bool
+	holding     bool  // notifications wait until the join answer is out
+	held        []any // notifications waiting
 }
 
 // ID returns the session id.
@@ -186,18 +192,50 @@ func (s *Session) ID() string { return s.id }
 
 // notify sends a notification if the session is connected.
 func (s *Session) notify(method string, params any) {
+	n := jsonrpc.Notification{Method: method, Params: params}
+	if method != "iceCandidate" {
+		s.srv.log.Debug("notify", "session", s.id, "method", method, "params", params, "user", s.userName())
+	}
 	s.mu.Lock()
-	w := s.wsConn
+	if s.holding {
+		s.held = append(s.held, n)
+		s.mu.Unlock()
+		return
+	}
+	w := s.sock
 	s.mu.Unlock()
 	if w != nil {
-		w.send(jsonrpc.Notification{Method: method, Params: params})
+		w.send(n)
+	}
+}
+
+// hold delays notifications until release: a joining participant must get
+// its join answer (the room as it is) before news about the room, or it
+// would hear of participants it does not know yet.
+func (s *Session) hold() {
+	s.mu.Lock()
+	s.holding = true
+	s.mu.Unlock()
+}
+
+// release sends the held notifications, in order.
+func (s *Session) release() {
+	s.mu.Lock()
+	held, w := s.held, s.sock
+	s.held, s.holding = nil, false
+	s.mu.Unlock()
+	if w == nil {
+		return
+	}
+	for _, n := range held {
+		w.send(n)
 	}
 }
 
 // closeAfterFlush closes the session's socket once queued frames are sent.
 func (s *Session) closeAfterFlush() {
 	s.mu.Lock()
-	w := s.wsConn
+	w := s.sock
 	s.mu.Unlock()
 	if w != nil {
 		w.conn.CloseAfterFlush(1000, "bye")
@@ -225,11 +263,11 @@ func (s *Session) wrap(resp jsonrpc.Response) jsonrpc.Response {
 // for the grace period, then is evicted.
 func (s *Session) detach(w *wsConn) {
 	s.mu.Lock()
-	if s.wsConn != w || s.ended {
+	if s.sock != w || s.ended {
 		s.mu.Unlock()
 		return
 	}
-	s.wsConn = nil
+	s.sock = nil
 	s.grace = time.AfterFunc(s.srv.cfg.ReconnectGrace, s.evict)
 	s.mu.Unlock()
 }
@@ -245,13 +283,13 @@ func (s *Session) attach(w *wsConn) bool {
 		s.grace.Stop()
 		s.grace = nil
 	}
-	if old := s.wsConn; old != nil && old != w {
+	if old := s.sock; old != nil && old != w {
 		old.srv.mu.Lock()
 		old.session = nil
 		old.srv.mu.Unlock()
 		_ = old.conn.Close()
 	}
-	s.wsConn = w
+	s.sock = w
 	w.srv.mu.Lock()
 	w.session = s
 	w.srv.mu.Unlock()
@@ -285,7 +323,7 @@ func (s *Session) end() {
 	if s.grace != nil {
 		s.grace.Stop()
 	}
-	w := s.wsConn
+	w := s.sock
 	s.mu.Unlock()
 	if w != nil {
 		_ = w.conn.Close()
@@ -293,6 +331,13 @@ func (s *Session) end() {
 	s.srv.mu.Lock()
 	delete(s.srv.sessions, s.id)
 	s.srv.mu.Unlock()
+}
+
+func (s *Session) userName() string {
+	if p := s.participantOrNil(); p != nil {
+		return p.name
+	}
+	return ""
 }
 
 func (s *Session) participantOrNil() *Participant {

@@ -981,3 +981,14 @@ test('plain-script build (web/static/vendor/KurentoRoom.js) exposes the global K
   assert.deepEqual(Object.keys(K.prototype).sort(), Object.keys(KurentoRoom.prototype).sort());
   assert.equal(K.defaults.heartbeat, 3000);
 });
+
+test('close(true) from a lost-connection handler (the upstream demo does it) stops reconnecting', async () => {
+  const kurento = await connect({ reconnectDelay: 20 });
+  const { room, events } = await join(kurento, { room: 'r1', user: 'alice' });
+  room.addEventListener('lost-connection', () => kurento.close(true));
+  server.conns[0].ws.terminate();
+  await events.wait('lost-connection');
+  await sleep(150);
+  assert.equal(server.conns.length, 1);
+  assert.equal(room.connected, false);
+});

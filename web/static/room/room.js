@@ -58,7 +58,7 @@
       $('roomTitle').textContent = 'Room ' + state.room + ' — you are ' + state.user;
       $('where').textContent = '';
       localStream.publish();
-      e.streams.forEach(addStream);
+      e.streams.forEach(function (s) { addStream(s, false); });
       status('Connected.');
     });
     room.addEventListener('error-room', function (e) {
@@ -71,6 +71,7 @@
     room.addEventListener('stream-published', function (e) { log('stream-published'); addStream(e.stream, true); });
     room.addEventListener('stream-added', function (e) { log('stream-added', e.stream.getGlobalID()); addStream(e.stream); });
     room.addEventListener('stream-removed', function (e) { log('stream-removed', e.stream.getGlobalID()); removeStream(e.stream); });
+    room.addEventListener('participant-published', function (e) { log('participant-published', e.participant.getID()); });
     room.addEventListener('participant-joined', function (e) { log('participant-joined', e.participant.getID()); system(e.participant.getID() + ' joined'); });
     room.addEventListener('participant-left', function (e) { log('participant-left', e.participant.getID()); system(e.participant.getID() + ' left'); });
     room.addEventListener('participant-evicted', function () { log('participant-evicted'); showError('callError', 'You were removed from the room.'); });
