@@ -17,6 +17,7 @@ import (
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/room"
 	"github.com/gorento/gorento/internal/testpeer"
+	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
 )
 
@@ -319,11 +320,5 @@ func peerID(name string) uint32 {
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, what, cond)
 }

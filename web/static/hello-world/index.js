@@ -35,26 +35,9 @@
   function onOffer(error, sdpOffer) {
     if (error) return onError(error);
     status('Connecting to ' + args.ws_uri + '…');
-    demo.connect(args.ws_uri, 5000, function (error, client) {
-      if (error) return onError(error);
-      client.create('MediaPipeline', function (error, p) {
-        if (error) return onError(error);
-        pipeline = p;
-        pipeline.create('WebRtcEndpoint', function (error, webRtc) {
-          if (error) return onError(error);
-          demo.setIceCandidateCallbacks(webRtcPeer, webRtc, onError);
-          webRtc.processOffer(sdpOffer, function (error, sdpAnswer) {
-            if (error) return onError(error);
-            webRtc.gatherCandidates(onError);
-            webRtcPeer.processAnswer(sdpAnswer, onError);
-          });
-          webRtc.connect(webRtc, function (error) {
-            if (error) return onError(error);
-            status('Loopback established.');
-          });
-        });
-      });
-    });
+    demo.startLoopback({ wsUri: args.ws_uri, sdpOffer, webRtcPeer, onError,
+      onPipeline: function (p) { pipeline = p; },
+      onConnected: function () { status('Loopback established.'); } });
   }
   window.addEventListener('beforeunload', stop);
 })();

@@ -51,6 +51,35 @@
       webRtcPeer.addIceCandidate(event.candidate, onError);
     });
   }
+  // The tutorials' loopback: a pipeline with one WebRtcEndpoint connected to
+  // itself, in their call order (pipeline, [latency stats,] endpoint,
+  // candidates, processOffer then gatherCandidates, connect).
+  // opts: {wsUri, sdpOffer, webRtcPeer, latencyStats, onError, onPipeline(p),
+  // onConnected(webRtcEndpoint)}.
+  function startLoopback(opts) {
+    const onError = opts.onError;
+    connect(opts.wsUri, 5000, function (error, client) {
+      if (error) return onError(error);
+      client.create('MediaPipeline', function (error, pipeline) {
+        if (error) return onError(error);
+        opts.onPipeline(pipeline);
+        if (opts.latencyStats) pipeline.setLatencyStats(true, function (error) { if (error) onError(error); });
+        pipeline.create('WebRtcEndpoint', function (error, webRtc) {
+          if (error) return onError(error);
+          setIceCandidateCallbacks(opts.webRtcPeer, webRtc, onError);
+          webRtc.processOffer(opts.sdpOffer, function (error, sdpAnswer) {
+            if (error) return onError(error);
+            webRtc.gatherCandidates(onError);
+            opts.webRtcPeer.processAnswer(sdpAnswer, onError);
+          });
+          webRtc.connect(webRtc, function (error) {
+            if (error) return onError(error);
+            opts.onConnected(webRtc);
+          });
+        });
+      });
+    });
+  }
   function describeError(error) {
     if (!error) return '';
     const name = error.name || '';
@@ -60,5 +89,5 @@
     if (error.code) return 'Media server error ' + error.code + (error.data && error.data.type ? ' ' + error.data.type : '') + ': ' + error.message;
     return String(error.message || error);
   }
-  global.demo = { getopts, defaultWsUri, iceServers, connect, setIceCandidateCallbacks, describeError };
+  global.demo = { getopts, defaultWsUri, iceServers, connect, setIceCandidateCallbacks, startLoopback, describeError };
 })(window);

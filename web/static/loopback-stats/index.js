@@ -5,7 +5,7 @@
   'use strict';
   const args = demo.getopts({ ws_uri: demo.defaultWsUri(), ice_servers: undefined });
   const $ = (id) => document.getElementById(id);
-  let webRtcPeer, pipeline, webRtcEndpoint, client, timer;
+  let webRtcPeer, pipeline, webRtcEndpoint, timer;
 
   // State the page exposes for automated checks (and the curious).
   const state = window.loopbackStats = { state: 'idle', errors: [], pipelineId: null, server: null, browser: null, samples: 0 };
@@ -63,37 +63,19 @@
     if (error) return onError(error);
     state.state = 'connecting';
     status('Connecting to ' + args.ws_uri + '…');
-    demo.connect(args.ws_uri, 5000, function (error, c) {
-      if (error) return onError(error);
-      client = c;
-      client.create('MediaPipeline', function (error, p) {
-        if (error) return onError(error);
-        pipeline = p;
-        state.pipelineId = p.id;
-        pipeline.setLatencyStats(true, function (error) { if (error) onError(error); });
-        pipeline.create('WebRtcEndpoint', function (error, webRtc) {
-          if (error) return onError(error);
-          webRtcEndpoint = webRtc;
-          demo.setIceCandidateCallbacks(webRtcPeer, webRtc, onError);
-          webRtc.processOffer(sdpOffer, function (error, sdpAnswer) {
-            if (error) return onError(error);
-            webRtc.gatherCandidates(onError);
-            webRtcPeer.processAnswer(sdpAnswer, onError);
-          });
-          webRtc.connect(webRtc, function (error) {
-            if (error) return onError(error);
-            status('Loopback established; waiting for media…');
-            webRtc.on('MediaStateChanged', function (event) {
-              if (event.newState === 'CONNECTED') {
-                state.state = 'connected';
-                status('Media is flowing. Statistics update every second.');
-                if (!timer) timer = setInterval(collect, 1000);
-              }
-            });
-          });
+    demo.startLoopback({ wsUri: args.ws_uri, sdpOffer, webRtcPeer, latencyStats: true, onError,
+      onPipeline: function (p) { pipeline = p; state.pipelineId = p.id; },
+      onConnected: function (webRtc) {
+        webRtcEndpoint = webRtc;
+        status('Loopback established; waiting for media…');
+        webRtc.on('MediaStateChanged', function (event) {
+          if (event.newState === 'CONNECTED') {
+            state.state = 'connected';
+            status('Media is flowing. Statistics update every second.');
+            if (!timer) timer = setInterval(collect, 1000);
+          }
         });
-      });
-    });
+      } });
   }
 
   // Previous counters, to turn totals into rates.
