@@ -54,6 +54,7 @@ type WebRtcEndpoint struct {
 	mu               sync.Mutex
 	ice              ICESettings
 	pc               *webrtc.PeerConnection
+	pcRef            atomic.Pointer[webrtc.PeerConnection] // pc, for goroutines that must not take mu
 	neg              negotiation
 	localSDP         string // as sent to the remote peer
 	remoteSDP        string
@@ -476,6 +477,7 @@ func (w *WebRtcEndpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 		return nil, err
 	}
 	w.pc = pc
+	w.pcRef.Store(pc)
 	w.state.watch(pc)
 	pc.OnTrack(w.onTrack)
 	if w.opts.UseDataChannels {
@@ -484,11 +486,16 @@ func (w *WebRtcEndpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	return pc, nil
 }
 
+// closePeerConnectionLocked drops a peer connection whose negotiation
+// failed; it is closed on a goroutine the endpoint owns (Release waits).
 func (w *WebRtcEndpoint) closePeerConnectionLocked() {
 	if w.pc != nil {
 		pc := w.pc
 		w.pc = nil
-		go func() { _ = pc.Close() }()
+		w.pcRef.Store(nil)
+		if !w.spawn(func() { _ = pc.Close() }) {
+			_ = pc.Close()
+		}
 	}
 }
 

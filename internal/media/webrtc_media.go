@@ -187,9 +187,7 @@ func (w *WebRtcEndpoint) sendKeyframeRequest() {
 	if last != 0 && now-last < int64(keyframeInterval) || !w.state.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
-	w.mu.Lock()
-	pc := w.pc
-	w.mu.Unlock()
+	pc := w.pcRef.Load()
 	if pc != nil {
 		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: in.ssrc}})
 	}

@@ -336,9 +336,7 @@ func (s *connectionTracker) sendREMB() {
 	if est < 30000 {
 		est = 30000 // KMS's effective floor
 	}
-	w.mu.Lock()
-	pc := w.pc
-	w.mu.Unlock()
+	pc := w.pcRef.Load()
 	if pc == nil {
 		return
 	}
