@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +38,15 @@ func gorentoBinary(t *testing.T) string {
 // startGorentoProcess runs a separate gorento as a plain media server on
 // loopback and returns its Kurento Protocol URL.
 func startGorentoProcess(t *testing.T) string {
+	url, _ := startGorentoOn(t, "127.0.0.1:0")
+	return url
+}
+
+// startGorentoOn starts the media server process on addr; stop kills it.
+func startGorentoOn(t *testing.T, addr string) (url string, stop func()) {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "media.json")
-	if err := os.WriteFile(cfg, []byte(`{"kurento":{"listen":"127.0.0.1:0","secureListen":""},"web":{"listen":""},
+	if err := os.WriteFile(cfg, []byte(`{"kurento":{"listen":"`+addr+`","secureListen":""},"web":{"listen":""},
 		"room":{"path":""},"webrtc":{"loopbackOnly":true},"dataDir":"`+t.TempDir()+`"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -47,24 +55,45 @@ func startGorentoProcess(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
+	t.Cleanup(stop)
+	bound := make(chan string, 1)
 	go func() {
 		re := regexp.MustCompile(`listener=kurento addr=(127\.0\.0\.1:\d+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				bound <- m[1]
 			}
 		}
 	}()
 	select {
-	case a := <-addr:
-		return "ws://" + a + "/kurento"
+	case a := <-bound:
+		return "ws://" + a + "/kurento", stop
 	case <-time.After(20 * time.Second):
 		t.Fatal("gorento media server did not start")
-		return ""
+		return "", stop
 	}
+}
+
+// TestMediaServerRestart: when the media server restarts, the rooms it held
+// are closed (participants get mediaError and roomClosed) and joining again
+// creates the room on the restarted server.
+func TestMediaServerRestart(t *testing.T) {
+	url, stop := startGorentoOn(t, "127.0.0.1:0")
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/kurento")
+	e := startEnv(t, room.Config{}, url)
+	a := dialParticipant(t, e.roomURL, "a")
+	a.ok("joinRoom", map[string]any{"user": "a", "room": "fragile"})
+	stop()
+	startGorentoOn(t, addr)
+	eventually(t, 15*time.Second, "roomClosed after the restart", func() bool { return len(a.notesOf("roomClosed")) == 1 })
+	if errs := a.notesOf("mediaError"); len(errs) != 1 || !strings.Contains(errs[0]["error"].(string), "MEDIA_SERVER_LOST") {
+		t.Errorf("mediaError = %v", errs)
+	}
+	a.ok("joinRoom", map[string]any{"user": "a", "room": "fragile"})
+	a.publish(false)
 }
 
 // TestExternalMediaServer runs the room server against a second, separate

@@ -52,7 +52,7 @@ func startEnv(t *testing.T, cfg room.Config, kmsURLs ...string) *env {
 		kmsURLs = []string{startKMS(t)}
 	}
 	for _, u := range kmsURLs {
-		cfg.MediaServers = append(cfg.MediaServers, room.MediaTarget{URI: u, Options: kurento.Options{Logger: quiet()}})
+		cfg.MediaServers = append(cfg.MediaServers, room.MediaTarget{URI: u, Options: kurento.Options{Logger: quiet(), MaxBackoff: 300 * time.Millisecond}})
 	}
 	rs, err := room.New(context.Background(), cfg, quiet())
 	if err != nil {

@@ -22,10 +22,23 @@ type mediaPool struct {
 	servers []*mediaServer
 }
 
-func newMediaPool(ctx context.Context, targets []MediaTarget) (*mediaPool, error) {
+// newMediaPool connects to every target. lost is called when a media server
+// comes back without our session (it restarted): the rooms placed there
+// have lost their media.
+func newMediaPool(ctx context.Context, targets []MediaTarget, lost func(uri string)) (*mediaPool, error) {
 	p := &mediaPool{}
 	for _, t := range targets {
-		c, err := kurento.Dial(ctx, t.URI, t.Options)
+		uri, opts := t.URI, t.Options
+		user := opts.OnReconnect
+		opts.OnReconnect = func(kept bool) {
+			if user != nil {
+				user(kept)
+			}
+			if !kept {
+				lost(uri) // on the client's reconnection goroutine, connected again
+			}
+		}
+		c, err := kurento.Dial(ctx, t.URI, opts)
 		if err != nil {
 			p.close()
 			return nil, fmt.Errorf("room: media server %s: %w", t.URI, err)

@@ -92,15 +92,41 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			cfg.MediaServers[i].Options.Logger = log
 		}
 	}
-	pool, err := newMediaPool(ctx, cfg.MediaServers)
+	s := &Server{
+		cfg: cfg, log: log,
+		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		rooms:    map[string]*Room{}, sessions: map[string]*Session{},
+	}
+	pool, err := newMediaPool(ctx, cfg.MediaServers, s.mediaServerLost)
 	if err != nil {
 		return nil, err
 	}
-	return &Server{
-		cfg: cfg, log: log, pool: pool,
-		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-		rooms:    map[string]*Room{}, sessions: map[string]*Session{},
-	}, nil
+	s.pool = pool
+	return s, nil
+}
+
+// mediaServerLost closes the rooms of a media server that restarted: their
+// pipelines are gone. Participants get mediaError, then roomClosed, and may
+// join again (the room is then created anew).
+func (s *Server) mediaServerLost(uri string) {
+	s.mu.Lock()
+	var lost []*Room
+	for _, r := range s.rooms {
+		if r.media != nil && r.media.uri == uri {
+			lost = append(lost, r)
+		}
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, r := range lost {
+		s.log.Warn("media server lost the room's pipeline; closing the room", "room", r.name, "mediaServer", uri)
+		for _, m := range r.members() {
+			m.session.notify("mediaError", map[string]any{"error": mediaErrorText("MEDIA_SERVER_LOST",
+				"the media server restarted and lost this room's media", 0)})
+		}
+		r.close(ctx, true)
+	}
 }
 
 // ServeHTTP accepts room WebSocket connections.
