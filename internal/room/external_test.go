@@ -2,6 +2,7 @@ package room_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,22 +18,37 @@ import (
 	"github.com/gorento/gorento/internal/room"
 )
 
-// gorentoBinary returns the gorento binary: $GORENTO_BIN (CI builds it) or a
-// fresh build.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// gorentoBinary returns the gorento binary: $GORENTO_BIN (CI builds it) or
+// one build per test run.
 func gorentoBinary(t *testing.T) string {
 	t.Helper()
 	if bin := os.Getenv("GORENTO_BIN"); bin != "" {
 		return bin
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(t.TempDir(), "gorento")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/gorento")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building gorento: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		dir, err := os.MkdirTemp("", "gorento-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "gorento")
+		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gorento")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building gorento: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
 }
 
 // startGorentoProcess runs a separate gorento as a plain media server on
