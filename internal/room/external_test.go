@@ -110,6 +110,8 @@ func TestMediaServerRestart(t *testing.T) {
 	}
 	a.ok("joinRoom", map[string]any{"user": "a", "room": "fragile"})
 	a.publish(false)
+	a.close()
+	_ = e.rooms.Close() // while the media server still runs (cleanups run in reverse)
 }
 
 // TestExternalMediaServer runs the room server against a second, separate

@@ -170,7 +170,8 @@ func (s *Server) Close() error {
 		sessions = append(sessions, ss)
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Media servers that are down must not hold the shutdown for long.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	for _, r := range rooms {
 		r.close(ctx, false)
