@@ -326,3 +326,37 @@ func TestDataChannels(t *testing.T) {
 		t.Errorf("createDataChannel: %v", err)
 	}
 }
+
+// TestNACKRetransmission: a receiver's NACK is answered from the send buffer.
+func TestNACKRetransmission(t *testing.T) {
+	leakCheck(t)
+	s := startServer(t, loopbackConfig())
+	ctx := context.Background()
+	c := dial(t, s.URL)
+	p, _ := c.CreatePipeline(ctx)
+	ep, _ := p.CreateWebRtcEndpoint(ctx, kurento.WebRtcEndpointOptions{})
+	peer := newPeer(t, testpeer.Options{SendVideo: true, RecvVideo: true, AcceptReplays: true})
+	connectPeer(t, ctx, ep, peer, nil)
+	if err := ep.Connect(ctx, ep, kurento.ConnectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	peer.StartMedia()
+	testutil.Eventually(t, 10*time.Second, "video", func() bool { return len(peer.Received(webrtc.RTPCodecTypeVideo).Seqs) > 10 })
+	seq := peer.Received(webrtc.RTPCodecTypeVideo).Seqs[5]
+	if err := peer.SendNACK(seq); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 3*time.Second, "the retransmission", func() bool {
+		n := 0
+		for _, s := range peer.Received(webrtc.RTPCodecTypeVideo).Seqs {
+			if s == seq {
+				n++
+			}
+		}
+		return n == 2
+	})
+	st, _ := ep.Stats(ctx, wire.MediaVideo)
+	if out := st.Outbound(); len(out) != 1 || out[0].NackCount < 1 {
+		t.Errorf("outbound nackCount = %+v", out)
+	}
+}

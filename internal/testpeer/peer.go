@@ -34,6 +34,9 @@ type Options struct {
 	PeerID uint32
 	// DataChannel adds a data channel named "test" to the offer.
 	DataChannel bool
+	// AcceptReplays turns off SRTP replay protection, so retransmissions of
+	// packets that did arrive are counted (tests of NACK handling).
+	AcceptReplays bool
 }
 
 // Peer is one test peer. Close releases it.
@@ -103,7 +106,9 @@ func New(opts Options) (*Peer, error) {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(LoopbackSettings()))
+	se := LoopbackSettings()
+	se.DisableSRTPReplayProtection(opts.AcceptReplays)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
@@ -429,6 +434,16 @@ func (p *Peer) SendPLI() error {
 		return errors.New("testpeer: no video received yet")
 	}
 	return p.PC.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: r.SSRC}})
+}
+
+// SendNACK asks the sender of the received video to retransmit a packet.
+func (p *Peer) SendNACK(seq uint16) error {
+	r := p.Received(webrtc.RTPCodecTypeVideo)
+	if r.SSRC == 0 {
+		return errors.New("testpeer: no video received yet")
+	}
+	return p.PC.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: r.SSRC,
+		Nacks: []rtcp.NackPair{{PacketID: seq}}}})
 }
 
 // SendREMB reports a receiver estimate for the received video.
