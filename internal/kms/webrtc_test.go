@@ -164,7 +164,7 @@ func TestLoopbackStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &eventLog{}
-	for _, name := range []string{"IceGatheringDone", "IceComponentStateChanged", "ConnectionStateChanged", "MediaSessionStarted", "NewCandidatePairSelected", "DtlsConnectionStateChange"} {
+	for _, name := range []string{"IceGatheringDone", "IceComponentStateChanged", "ConnectionStateChanged", "MediaSessionStarted", "NewCandidatePairSelected", "DtlsConnectionStateChange", "MediaFlowInStateChanged", "MediaFlowOutStateChanged"} {
 		name := name
 		if _, err := c.Subscribe(ctx, ep.ID(), name, func(d json.RawMessage) {
 			var ev struct {
@@ -262,6 +262,9 @@ func TestLoopbackStats(t *testing.T) {
 	if !log.has("DtlsConnectionStateChange:CONNECTED") || !log.has("NewCandidatePairSelected") {
 		t.Errorf("DTLS or candidate pair events missing: %v", log.list())
 	}
+	testutil.Eventually(t, 3*time.Second, "media flow events", func() bool {
+		return log.has("MediaFlowInStateChanged:FLOWING") && log.has("MediaFlowOutStateChanged:FLOWING")
+	})
 	if st, _ := ep.MediaState(ctx); st != "CONNECTED" {
 		t.Errorf("getMediaState = %s", st)
 	}
