@@ -162,3 +162,18 @@ func TestInvalidPath(t *testing.T) {
 		t.Fatalf("close code = %d, want 1002", code)
 	}
 }
+
+// TestMaxFrameSize: a frame over the limit closes the socket with 1009
+// (message too big); frames under it are served.
+func TestMaxFrameSize(t *testing.T) {
+	leakCheck(t)
+	s := startServer(t, kms.Config{MaxFrameBytes: 1024})
+	c := s.raw(t)
+	if testutil.Result(t, c.Call("ping", nil))["value"] != "pong" {
+		t.Fatal("small frame not served")
+	}
+	c.SendRaw(`{"jsonrpc":"2.0","id":9,"method":"ping","params":{"pad":"` + strings.Repeat("x", 2000) + `"}}`)
+	if code := c.CloseCode(); code != 1009 {
+		t.Fatalf("close code = %d, want 1009", code)
+	}
+}
