@@ -73,9 +73,15 @@ type WebRTCEngine struct {
 	tcp    net.Listener
 	tcpMux ice.TCPMux
 
-	certMu sync.Mutex // guards certs
-	certs  map[string]*webrtc.Certificate
+	warm sync.WaitGroup // the certificate warm-up goroutine
 }
+
+// processCerts holds the DTLS certificates, one per key type per process
+// (as KMS keeps one): every endpoint presents the same one.
+var processCerts = struct {
+	mu    sync.Mutex // guards certs
+	certs map[string]*webrtc.Certificate
+}{certs: map[string]*webrtc.Certificate{}}
 
 // NewWebRTCEngine validates cfg and opens the configured mux sockets.
 func NewWebRTCEngine(cfg WebRTCConfig) (*WebRTCEngine, error) {
@@ -88,7 +94,7 @@ func NewWebRTCEngine(cfg WebRTCConfig) (*WebRTCEngine, error) {
 	if cfg.MinPort < 0 || cfg.MaxPort > 65535 || (cfg.MaxPort != 0 && cfg.MinPort > cfg.MaxPort) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
-	e := &WebRTCEngine{cfg: cfg, log: cfg.Logger.With("component", "webrtc"), certs: map[string]*webrtc.Certificate{}}
+	e := &WebRTCEngine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
 	if cfg.UDPPort != 0 {
 		conn, err := net.ListenPacket("udp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.UDPPort)))
 		if err != nil {
@@ -106,6 +112,17 @@ func NewWebRTCEngine(cfg WebRTCConfig) (*WebRTCEngine, error) {
 		e.tcp = ln
 		e.tcpMux = webrtc.NewICETCPMux(nil, ln, 8)
 	}
+	// Make the certificates now rather than in the first client's request
+	// (an RSA key takes ~100 ms). certificate() waits for it if needed.
+	e.warm.Add(1)
+	go func() {
+		defer e.warm.Done()
+		for _, k := range []string{"RSA", "ECDSA"} {
+			if _, err := e.certificate(k); err != nil {
+				e.log.Warn("certificate warm-up", "key", k, "err", err)
+			}
+		}
+	}()
 	return e, nil
 }
 
@@ -118,6 +135,7 @@ func (e *WebRTCEngine) bindAddress(addr string) string {
 
 // Close closes the shared sockets.
 func (e *WebRTCEngine) Close() {
+	e.warm.Wait()
 	if e.udpMux != nil {
 		_ = e.udpMux.Close()
 	}
@@ -139,9 +157,9 @@ func (e *WebRTCEngine) Defaults() ICESettings { return e.cfg.ICE }
 // "ECDSA"), generating it on first use: an RSA key takes ~100 ms to make,
 // far too long to pay per endpoint.
 func (e *WebRTCEngine) certificate(keyType string) (*webrtc.Certificate, error) {
-	e.certMu.Lock()
-	defer e.certMu.Unlock()
-	if c := e.certs[keyType]; c != nil {
+	processCerts.mu.Lock()
+	defer processCerts.mu.Unlock()
+	if c := processCerts.certs[keyType]; c != nil {
 		return c, nil
 	}
 	var c *webrtc.Certificate
@@ -163,7 +181,7 @@ func (e *WebRTCEngine) certificate(keyType string) (*webrtc.Certificate, error) 
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: generate %s certificate: %w", keyType, err)
 	}
-	e.certs[keyType] = c
+	processCerts.certs[keyType] = c
 	return c, nil
 }
 
