@@ -8,11 +8,13 @@ import (
 
 // requestCache remembers the answer to each (session, request id) for a
 // while, so a client that retries a request gets the same answer instead of
-// executing it twice (KMS does the same for 20 s).
+// executing it twice (KMS does the same for 20 s). Entries expire in
+// insertion order, so memory is bounded by the answers of one TTL.
 type requestCache struct {
 	ttl     time.Duration
-	mu      sync.Mutex // guards entries
+	mu      sync.Mutex // guards entries and order
 	entries map[cacheKey]cacheEntry
+	order   []cacheKey // insertion order; order[0] is the oldest
 }
 
 type cacheKey struct{ session, id string }
@@ -37,18 +39,42 @@ func (c *requestCache) get(session string, id json.RawMessage) []byte {
 }
 
 func (c *requestCache) put(session string, id json.RawMessage, frame []byte) {
+	now := time.Now()
+	k := cacheKey{session, string(id)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[cacheKey{session, string(id)}] = cacheEntry{frame: frame, expires: time.Now().Add(c.ttl)}
+	c.expireLocked(now)
+	if _, ok := c.entries[k]; !ok {
+		c.order = append(c.order, k)
+	}
+	c.entries[k] = cacheEntry{frame: frame, expires: now.Add(c.ttl)}
 }
 
 // expire drops entries older than the TTL.
 func (c *requestCache) expire(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, e := range c.entries {
-		if now.After(e.expires) {
-			delete(c.entries, k)
+	c.expireLocked(now)
+}
+
+func (c *requestCache) expireLocked(now time.Time) {
+	n := 0
+	for n < len(c.order) {
+		k := c.order[n]
+		if e, ok := c.entries[k]; ok && !now.After(e.expires) {
+			break
 		}
+		delete(c.entries, k)
+		n++
 	}
+	if n > 0 {
+		c.order = append(c.order[:0:0], c.order[n:]...)
+	}
+}
+
+// size returns the number of cached answers.
+func (c *requestCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
 }
