@@ -16,6 +16,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
@@ -203,22 +204,8 @@ func (e *WebRTCEngine) newAPI(ice ICESettings, onStats func(stats.Getter)) (*web
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
-	ir := &interceptor.Registry{}
-	// The stats interceptor goes first so it sees the RTCP the other
-	// interceptors generate (sender reports for RTT, NACKs we send).
-	sf, err := stats.NewInterceptor()
+	ir, err := interceptors(m, onStats)
 	if err != nil {
-		return nil, webrtc.Configuration{}, err
-	}
-	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
-	ir.Add(sf)
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
-		return nil, webrtc.Configuration{}, err
-	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, webrtc.Configuration{}, err
-	}
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
@@ -236,6 +223,37 @@ func (e *WebRTCEngine) newAPI(ice ICESettings, onStats func(stats.Getter)) (*web
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return api, webrtc.Configuration{ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}, nil
+}
+
+// interceptors builds the per-packet RTP/RTCP processing of one endpoint
+// and registers the RTCP feedback it implies on m.
+func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter)) (*interceptor.Registry, error) {
+	ir := &interceptor.Registry{}
+	// The stats interceptor goes first so it sees the RTCP the other
+	// interceptors generate (sender reports for RTT, NACKs we send).
+	sf, err := stats.NewInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
+	ir.Add(sf)
+	// NACK: Pion's generator asks for what we miss; our responder (see
+	// nackResponderFactory) answers what receivers miss.
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	ir.Add(nackResponderFactory{})
+	ir.Add(gen)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, err
+	}
+	return ir, nil
 }
 
 func (e *WebRTCEngine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {

@@ -102,8 +102,8 @@ func (w *WebRtcEndpoint) readReceiverRTCP(rc *webrtc.RTPReceiver) {
 }
 
 // startSenderReaders reads the RTCP that receivers of our tracks send:
-// keyframe requests, REMB, receiver reports and NACKs (Pion answers NACKs
-// from its send buffer while this reads).
+// keyframe requests, REMB, receiver reports and NACKs (the NACK responder
+// interceptor answers NACKs from its send history while this reads).
 func (w *WebRtcEndpoint) startSenderReaders(pc *webrtc.PeerConnection) {
 	for _, tr := range pc.GetTransceivers() {
 		s := tr.Sender()

@@ -1,0 +1,114 @@
+package media
+
+import (
+	"testing"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+type discardRTP struct{ n int }
+
+func (d *discardRTP) Write(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
+	d.n++
+	return len(payload), nil
+}
+
+// outboundChain binds one outgoing video stream to the interceptors every
+// endpoint uses, as Pion does when a track starts sending.
+func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
+	tb.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		tb.Fatal(err)
+	}
+	ir, err := interceptors(m, func(stats.Getter) {})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	chain, err := ir.Build("bench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info := &interceptor.StreamInfo{
+		SSRC: 1234, ClockRate: 90000, MimeType: webrtc.MimeTypeVP8, PayloadType: 96,
+		RTCPFeedback:        []interceptor.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}},
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}},
+	}
+	w := chain.BindLocalStream(info, &discardRTP{})
+	return w, func() { chain.UnbindLocalStream(info); _ = chain.Close() }
+}
+
+// BenchmarkOutboundInterceptors measures what Pion's interceptors (stats,
+// NACK responder, RTCP reports, TWCC) cost per sent packet, before SRTP.
+func BenchmarkOutboundInterceptors(b *testing.B) {
+	w, done := outboundChain(b)
+	defer done()
+	h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 1234}
+	payload := make([]byte, 1100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.SequenceNumber++
+		h.Timestamp += 3000
+		if _, err := w.Write(&h, payload, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// rtpSource returns the same marshalled packet on every read, with the next
+// sequence number.
+type rtpSource struct {
+	h       rtp.Header
+	payload []byte
+}
+
+func (s *rtpSource) Read(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+	s.h.SequenceNumber++
+	n, err := s.h.MarshalTo(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n + copy(b[n:], s.payload), a, nil
+}
+
+// BenchmarkInboundInterceptors measures what Pion's interceptors cost per
+// received packet, after SRTP.
+func BenchmarkInboundInterceptors(b *testing.B) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		b.Fatal(err)
+	}
+	ir, err := interceptors(m, func(stats.Getter) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	chain, err := ir.Build("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer chain.Close()
+	// The feedback generators start with the RTCP writer, as in Pion.
+	chain.BindRTCPWriter(interceptor.RTCPWriterFunc(func(p []rtcp.Packet, _ interceptor.Attributes) (int, error) { return len(p), nil }))
+	info := &interceptor.StreamInfo{
+		SSRC: 1234, ClockRate: 90000, MimeType: webrtc.MimeTypeVP8, PayloadType: 96,
+		RTCPFeedback:        []interceptor.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}},
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}},
+	}
+	src := &rtpSource{h: rtp.Header{Version: 2, PayloadType: 96, SSRC: 1234}, payload: make([]byte, 1100)}
+	_ = src.h.SetExtension(3, []byte{0, 0})
+	r := chain.BindRemoteStream(info, src)
+	defer chain.UnbindRemoteStream(info)
+	buf := make([]byte, 1500)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := r.Read(buf, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

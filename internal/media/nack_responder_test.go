@@ -1,0 +1,151 @@
+package media
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// sentLog records what reaches the wire below the responder.
+type sentLog struct{ pkts [][]byte }
+
+func (l *sentLog) Write(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
+	b, err := (&rtp.Packet{Header: *h, Payload: payload}).Marshal()
+	if err != nil {
+		return 0, err
+	}
+	l.pkts = append(l.pkts, b)
+	return len(payload), nil
+}
+
+// rtcpFeed hands one RTCP compound packet to the responder's reader.
+type rtcpFeed struct{ b []byte }
+
+func (f *rtcpFeed) Read(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+	return copy(b, f.b), a, nil
+}
+
+func nackStream(nackable bool) *interceptor.StreamInfo {
+	info := &interceptor.StreamInfo{SSRC: 77, ClockRate: 90000}
+	if nackable {
+		info.RTCPFeedback = []interceptor.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}}
+	}
+	return info
+}
+
+func sendNACK(t *testing.T, r interceptor.Interceptor, ssrc uint32, pairs ...rtcp.NackPair) {
+	t.Helper()
+	raw, err := rtcp.Marshal([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc, Nacks: pairs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.BindRTCPReader(&rtcpFeed{raw}).Read(make([]byte, 1500), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNACKResponder(t *testing.T) {
+	const sent = 2*nackHistory + 10 // the first 522 fell out of the history
+	first := uint16(65500)          // and the sequence numbers wrap
+	last := first + sent - 1
+	tests := []struct {
+		name     string
+		nackable bool
+		ssrc     uint32
+		pairs    []rtcp.NackPair
+		want     []uint16
+	}{
+		{"one packet", true, 77, []rtcp.NackPair{{PacketID: last - 3}}, []uint16{last - 3}},
+		{"bitmask", true, 77, []rtcp.NackPair{{PacketID: last - 20, LostPackets: 0b101}}, []uint16{last - 20, last - 19, last - 17}},
+		{"across the wrap", true, 77, []rtcp.NackPair{{PacketID: first + sent - nackHistory}}, []uint16{first + sent - nackHistory}},
+		{"too old", true, 77, []rtcp.NackPair{{PacketID: last - nackHistory}}, nil},
+		{"not sent yet", true, 77, []rtcp.NackPair{{PacketID: last + 1}}, nil},
+		{"other SSRC", true, 78, []rtcp.NackPair{{PacketID: last}}, nil},
+		{"stream without NACK", false, 77, []rtcp.NackPair{{PacketID: last}}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := nackResponderFactory{}.NewInterceptor("")
+			defer r.Close()
+			wire := &sentLog{}
+			w := r.BindLocalStream(nackStream(tc.nackable), wire)
+			originals := map[uint16][]byte{}
+			for i := 0; i < sent; i++ {
+				h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77, SequenceNumber: first + uint16(i), Timestamp: uint32(i) * 3000, Marker: i%3 == 0}
+				if err := h.SetExtension(3, []byte{byte(i), 1, 2}); err != nil {
+					t.Fatal(err)
+				}
+				payload := bytes.Repeat([]byte{byte(i)}, 100+i%900)
+				if _, err := w.Write(&h, payload, nil); err != nil {
+					t.Fatal(err)
+				}
+				originals[h.SequenceNumber] = wire.pkts[len(wire.pkts)-1]
+			}
+			wire.pkts = nil
+			sendNACK(t, r, tc.ssrc, tc.pairs...)
+			if len(wire.pkts) != len(tc.want) {
+				t.Fatalf("resent %d packets, want %d", len(wire.pkts), len(tc.want))
+			}
+			for i, seq := range tc.want {
+				if !bytes.Equal(wire.pkts[i], originals[seq]) {
+					t.Errorf("resent packet %d differs from the original %d", i, seq)
+				}
+			}
+		})
+	}
+}
+
+// TestNACKResponderAllocatesNothing: once the ring is warm, recording a
+// sent packet and answering a NACK allocate nothing.
+func TestNACKResponderAllocatesNothing(t *testing.T) {
+	r, _ := nackResponderFactory{}.NewInterceptor("")
+	defer r.Close()
+	w := r.BindLocalStream(nackStream(true), &discardRTP{})
+	h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77}
+	payload := make([]byte, 1200)
+	for i := 0; i < nackHistory; i++ {
+		h.SequenceNumber++
+		_, _ = w.Write(&h, payload, nil)
+	}
+	if a := testing.AllocsPerRun(1000, func() {
+		h.SequenceNumber++
+		_, _ = w.Write(&h, payload, nil)
+	}); a != 0 {
+		t.Errorf("recording allocates %.1f objects per packet", a)
+	}
+	hist := r.(*nackResponder).streams[77]
+	hist.resend(h.SequenceNumber - 1) // sizes the scratch space
+	if a := testing.AllocsPerRun(100, func() { hist.resend(h.SequenceNumber - 2) }); a != 0 {
+		t.Errorf("resending allocates %.1f objects per packet", a)
+	}
+}
+
+// FuzzNACKResponder feeds arbitrary RTCP from a receiver to the responder
+// of a stream with a full history: it must never panic, and whatever it
+// resends must be a packet it sent.
+func FuzzNACKResponder(f *testing.F) {
+	nack, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: 77, Nacks: []rtcp.NackPair{{PacketID: 500, LostPackets: 0xffff}}}})
+	f.Add(nack)
+	f.Add([]byte{0x81, 0xcd, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 77, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, _ := nackResponderFactory{}.NewInterceptor("")
+		defer r.Close()
+		wire := &sentLog{}
+		w := r.BindLocalStream(nackStream(true), wire)
+		for i := 0; i < nackHistory; i++ {
+			h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77, SequenceNumber: uint16(i)}
+			_, _ = w.Write(&h, []byte{byte(i), byte(i >> 8)}, nil)
+		}
+		wire.pkts = nil
+		_, _, _ = r.BindRTCPReader(&rtcpFeed{b}).Read(make([]byte, 1500), nil)
+		for _, p := range wire.pkts {
+			var pkt rtp.Packet
+			if err := pkt.Unmarshal(p); err != nil || len(pkt.Payload) != 2 || uint16(pkt.Payload[0])|uint16(pkt.Payload[1])<<8 != pkt.SequenceNumber {
+				t.Fatalf("resent a packet that was not sent: %x", p)
+			}
+		}
+	})
+}
