@@ -2,6 +2,7 @@ package media
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -11,6 +12,15 @@ import (
 // nackHistory is how many sent packets per video stream can be resent:
 // ~2 s of 720p at 2 Mb/s, ~1 s at 5 Mb/s. A power of two.
 const nackHistory = 512
+
+// nackResendInterval is the shortest time between two resends of one
+// packet: a NACK repeated within it (or the same NACK delivered to several
+// RTCP readers) is answered once.
+const nackResendInterval = 10 * time.Millisecond
+
+// nackResendBudget caps the resends of one stream per second, so a peer
+// flooding NACKs cannot make us send more than a few times its media rate.
+const nackResendBudget = 1000
 
 // nackSlotAlign rounds slot buffers up, so that packets a little larger than
 // the ones before still fit without a new buffer.
@@ -22,7 +32,8 @@ const nackSlotAlign = 64
 // memory and resends from a new goroutine per NACK; ours keeps a fixed ring
 // of reused buffers per stream, so the send path allocates nothing once the
 // ring is warm, memory is bounded by nackHistory, and resends happen on the
-// RTCP reader that received the NACK.
+// RTCP reader that received the NACK, each packet at most once per
+// nackResendInterval and at most nackResendBudget per second.
 type nackResponderFactory struct{}
 
 // NewInterceptor implements interceptor.Factory.
@@ -44,15 +55,19 @@ type sentHistory struct {
 	largest int // the largest packet recorded: the size of new slot buffers
 	out     interceptor.RTPWriter
 
-	rtxMu  sync.Mutex // guards the resend scratch space
-	rtxBuf []byte
-	rtxHdr rtp.Header
+	rtxMu       sync.Mutex // guards the resend scratch space and budget
+	rtxBuf      []byte
+	rtxHdr      rtp.Header
+	budgetStart int64 // monotime of the current one-second budget window
+	budgetUsed  int
 }
 
 type sentSlot struct {
-	seq uint16
-	n   int // marshalled length; 0 means empty
-	buf []byte
+	seq      uint16
+	pad      byte  // padding length (not in the marshalled header)
+	n        int   // marshalled length; 0 means empty
+	resentAt int64 // monotime of the last resend, 0 if never
+	buf      []byte
 }
 
 // BindLocalStream records every packet of streams that negotiated NACK.
@@ -146,29 +161,42 @@ func (h *sentHistory) record(hdr *rtp.Header, payload []byte) {
 		s.n = 0
 		return
 	}
-	s.seq, s.n = hdr.SequenceNumber, n+copy(s.buf[n:], payload)
+	s.seq, s.pad, s.resentAt = hdr.SequenceNumber, hdr.PaddingSize, 0
+	s.n = n + copy(s.buf[n:], payload)
 }
 
 // resend writes the packet with sequence number seq again if it is still
-// in the history; a NACK for anything older is ignored, as KMS does.
+// in the history, was not resent within nackResendInterval and the stream's
+// budget allows; a NACK for anything older is ignored, as KMS does.
 func (h *sentHistory) resend(seq uint16) {
 	h.rtxMu.Lock()
 	defer h.rtxMu.Unlock()
+	now := monotime()
+	if now-h.budgetStart >= int64(time.Second) {
+		h.budgetStart, h.budgetUsed = now, 0
+	}
+	if h.budgetUsed >= nackResendBudget {
+		return
+	}
 	h.mu.Lock()
 	s := &h.slots[seq%nackHistory]
-	if s.n == 0 || s.seq != seq {
+	if s.n == 0 || s.seq != seq || (s.resentAt != 0 && now-s.resentAt < int64(nackResendInterval)) {
 		h.mu.Unlock()
 		return
 	}
+	s.resentAt = now
 	if cap(h.rtxBuf) < s.n {
 		h.rtxBuf = make([]byte, s.n)
 	}
 	pkt := h.rtxBuf[:copy(h.rtxBuf[:cap(h.rtxBuf)], s.buf[:s.n])]
+	pad := s.pad
 	h.mu.Unlock()
 	n, err := h.rtxHdr.Unmarshal(pkt)
 	if err != nil {
 		return
 	}
+	h.rtxHdr.PaddingSize = pad
+	h.budgetUsed++
 	_, _ = h.out.Write(&h.rtxHdr, pkt[n:], nil)
 }
 

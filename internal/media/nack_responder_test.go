@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -59,6 +60,8 @@ func TestNACKResponder(t *testing.T) {
 		want     []uint16
 	}{
 		{"one packet", true, 77, []rtcp.NackPair{{PacketID: last - 3}}, []uint16{last - 3}},
+		{"padded, large", true, 77, []rtcp.NackPair{{PacketID: last - 2}}, []uint16{last - 2}},
+		{"asked twice in one NACK", true, 77, []rtcp.NackPair{{PacketID: last - 3}, {PacketID: last - 4, LostPackets: 1}}, []uint16{last - 3, last - 4}},
 		{"bitmask", true, 77, []rtcp.NackPair{{PacketID: last - 20, LostPackets: 0b101}}, []uint16{last - 20, last - 19, last - 17}},
 		{"across the wrap", true, 77, []rtcp.NackPair{{PacketID: first + sent - nackHistory}}, []uint16{first + sent - nackHistory}},
 		{"too old", true, 77, []rtcp.NackPair{{PacketID: last - nackHistory}}, nil},
@@ -79,6 +82,10 @@ func TestNACKResponder(t *testing.T) {
 					t.Fatal(err)
 				}
 				payload := bytes.Repeat([]byte{byte(i)}, 100+i%900)
+				if seq := first + uint16(i); seq == last-2 || i%5 == 0 {
+					h.Padding, h.PaddingSize = true, byte(1+i%250)
+					payload = bytes.Repeat([]byte{byte(i)}, 1300)
+				}
 				if _, err := w.Write(&h, payload, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -118,8 +125,42 @@ func TestNACKResponderAllocatesNothing(t *testing.T) {
 	}
 	hist := r.(*nackResponder).streams[77]
 	hist.resend(h.SequenceNumber - 1) // sizes the scratch space
-	if a := testing.AllocsPerRun(100, func() { hist.resend(h.SequenceNumber - 2) }); a != 0 {
+	seq := h.SequenceNumber - 1
+	if a := testing.AllocsPerRun(100, func() { seq--; hist.resend(seq) }); a != 0 {
 		t.Errorf("resending allocates %.1f objects per packet", a)
+	}
+}
+
+// TestNACKResponderLimits: a packet is resent at most once per
+// nackResendInterval, and a stream resends at most nackResendBudget packets
+// a second however many NACKs arrive.
+func TestNACKResponderLimits(t *testing.T) {
+	r, _ := nackResponderFactory{}.NewInterceptor("")
+	defer r.Close()
+	wire := &sentLog{}
+	w := r.BindLocalStream(nackStream(true), wire)
+	for i := 0; i < nackHistory; i++ {
+		h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77, SequenceNumber: uint16(i)}
+		_, _ = w.Write(&h, []byte{1}, nil)
+	}
+	all := make([]rtcp.NackPair, 0, nackHistory/17+1)
+	for seq := 0; seq < nackHistory; seq += 17 {
+		all = append(all, rtcp.NackPair{PacketID: uint16(seq), LostPackets: 0xffff})
+	}
+	resent := func() int {
+		wire.pkts = nil
+		sendNACK(t, r, 77, all...)
+		return len(wire.pkts)
+	}
+	if n := resent(); n != nackHistory {
+		t.Fatalf("first NACK of everything: %d resent, want %d", n, nackHistory)
+	}
+	if n := resent(); n != 0 {
+		t.Fatalf("the same NACK at once: %d resent, want 0", n)
+	}
+	time.Sleep(nackResendInterval + 5*time.Millisecond)
+	if n := resent(); n != nackResendBudget-nackHistory {
+		t.Fatalf("after the interval: %d resent, want the rest of the budget %d", n, nackResendBudget-nackHistory)
 	}
 }
 

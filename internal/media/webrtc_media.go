@@ -1,6 +1,9 @@
 package media
 
 import (
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,11 +59,16 @@ func (w *WebRtcEndpoint) readRTP(tr *webrtc.TrackRemote, kind MediaType) {
 	var pkt Packet
 	var pt uint8
 	var codec *Codec
+	var errs readErrors
 	for {
 		n, _, err := tr.Read(buf)
 		if err != nil {
-			return
+			if errs.fatal(err) {
+				return
+			}
+			continue
 		}
+		errs = 0
 		if w.opts.SendOnly {
 			continue // read anyway so Pion's interceptors keep working
 		}
@@ -74,6 +82,21 @@ func (w *WebRtcEndpoint) readRTP(tr *webrtc.TrackRemote, kind MediaType) {
 		pkt.EnteredAt = pipe.EntryTime()
 		src.Push(&pkt)
 	}
+}
+
+// readErrors counts consecutive read errors of one Pion stream. A packet
+// that an interceptor cannot parse fails only its own read; the stream
+// ends when it is closed.
+type readErrors int
+
+// maxReadErrors ends a stream that fails this many reads in a row with
+// an error that does not say it is closed.
+const maxReadErrors = 1000
+
+// fatal reports whether the reader should stop after err.
+func (e *readErrors) fatal(err error) bool {
+	*e++
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || *e >= maxReadErrors
 }
 
 // decodeRTP parses one received packet into pkt, reusing rp's storage. The
@@ -93,10 +116,15 @@ func decodeRTP(b []byte, rp *rtp.Packet, pkt *Packet) bool {
 // the media session alive.
 func (w *WebRtcEndpoint) readReceiverRTCP(rc *webrtc.RTPReceiver) {
 	buf := make([]byte, 1500)
+	var errs readErrors
 	for {
 		if _, _, err := rc.Read(buf); err != nil {
-			return
+			if errs.fatal(err) {
+				return
+			}
+			continue
 		}
+		errs = 0
 		w.state.rtcpReceived()
 	}
 }
@@ -120,11 +148,16 @@ func (w *WebRtcEndpoint) startSenderReaders(pc *webrtc.PeerConnection) {
 
 func (w *WebRtcEndpoint) readSenderRTCP(s *webrtc.RTPSender, t *sinkTrack) {
 	buf := make([]byte, 1500)
+	var errs readErrors
 	for {
 		n, _, err := s.Read(buf)
 		if err != nil {
-			return
+			if errs.fatal(err) {
+				return
+			}
+			continue
 		}
+		errs = 0
 		w.state.rtcpReceived()
 		w.handleReceiverRTCP(buf[:n], t)
 	}
