@@ -241,6 +241,16 @@ func TestLoopbackStats(t *testing.T) {
 	if e := st2.Endpoint(); e == nil || len(e.E2ELatency) != 1 || e.E2ELatency[0].Avg <= 0 || e.E2ELatency[0].Type != "VIDEO" {
 		t.Errorf("endpoint latency stats = %+v", st2.Endpoint())
 	}
+	if in2[0].PacketsLost != 0 || in2[0].Jitter < 0 || in2[0].Jitter > 0.5 {
+		t.Errorf("loopback inbound loss/jitter = %d/%v", in2[0].PacketsLost, in2[0].Jitter)
+	}
+	// The peer's receiver reports echo our sender reports: a round trip on
+	// loopback is a few milliseconds.
+	testutil.Eventually(t, 5*time.Second, "a round-trip time", func() bool {
+		st, _ := ep.Stats(ctx, wire.MediaVideo)
+		out := st.Outbound()
+		return len(out) == 1 && out[0].RoundTripTime > 0 && out[0].RoundTripTime < 0.5
+	})
 
 	// Events: real transitions in a valid order.
 	want := []string{"MediaSessionStarted", "IceComponentStateChanged:GATHERING", "IceCandidateFound", "IceGatheringDone",

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -25,7 +24,7 @@ func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
 	if err := registerCodecs(m); err != nil {
 		tb.Fatal(err)
 	}
-	ir, err := interceptors(m, func(stats.Getter) {})
+	ir, err := interceptors(m, func(*rtpRecorder) {})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,8 +41,9 @@ func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
 	return w, func() { chain.UnbindLocalStream(info); _ = chain.Close() }
 }
 
-// BenchmarkOutboundInterceptors measures what Pion's interceptors (stats,
-// NACK responder, RTCP reports, TWCC) cost per sent packet, before SRTP.
+// BenchmarkOutboundInterceptors measures what the interceptors (our
+// recorder and NACK responder, Pion's sender reports) cost per sent packet,
+// before SRTP.
 func BenchmarkOutboundInterceptors(b *testing.B) {
 	w, done := outboundChain(b)
 	defer done()
@@ -76,22 +76,22 @@ func (s *rtpSource) Read(b []byte, a interceptor.Attributes) (int, interceptor.A
 	return n + copy(b[n:], s.payload), a, nil
 }
 
-// BenchmarkInboundInterceptors measures what Pion's interceptors cost per
-// received packet, after SRTP.
-func BenchmarkInboundInterceptors(b *testing.B) {
+// inboundChain binds one received video stream to the interceptors every
+// endpoint uses, as Pion does when a track arrives.
+func inboundChain(tb testing.TB) (*rtpSource, interceptor.RTPReader, func()) {
+	tb.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	ir, err := interceptors(m, func(stats.Getter) {})
+	ir, err := interceptors(m, func(*rtpRecorder) {})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	chain, err := ir.Build("bench")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer chain.Close()
 	// The feedback generators start with the RTCP writer, as in Pion.
 	chain.BindRTCPWriter(interceptor.RTCPWriterFunc(func(p []rtcp.Packet, _ interceptor.Attributes) (int, error) { return len(p), nil }))
 	info := &interceptor.StreamInfo{
@@ -100,9 +100,19 @@ func BenchmarkInboundInterceptors(b *testing.B) {
 		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}},
 	}
 	src := &rtpSource{h: rtp.Header{Version: 2, PayloadType: 96, SSRC: 1234}, payload: make([]byte, 1100)}
-	_ = src.h.SetExtension(3, []byte{0, 0})
+	if err := src.h.SetExtension(3, []byte{0, 0}); err != nil {
+		tb.Fatal(err)
+	}
 	r := chain.BindRemoteStream(info, src)
-	defer chain.UnbindRemoteStream(info)
+	return src, r, func() { chain.UnbindRemoteStream(info); _ = chain.Close() }
+}
+
+// BenchmarkInboundInterceptors measures what the interceptors (our
+// recorder, Pion's NACK generator, receiver reports, TWCC feedback) cost
+// per received packet, after SRTP.
+func BenchmarkInboundInterceptors(b *testing.B) {
+	_, r, done := inboundChain(b)
+	defer done()
 	buf := make([]byte, 1500)
 	b.ReportAllocs()
 	b.ResetTimer()

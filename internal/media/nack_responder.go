@@ -97,6 +97,18 @@ func (r *nackResponder) UnbindLocalStream(info *interceptor.StreamInfo) {
 
 // BindRTCPReader resends what incoming NACKs ask for.
 func (r *nackResponder) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return onRTCP(reader, func(pkts []rtcp.Packet) {
+		for _, p := range pkts {
+			if nack, ok := p.(*rtcp.TransportLayerNack); ok {
+				r.answer(nack)
+			}
+		}
+	})
+}
+
+// onRTCP wraps an interceptor's RTCP reader: handle sees every compound
+// packet read, parsed once and cached in the attributes for the others.
+func onRTCP(reader interceptor.RTCPReader, handle func([]rtcp.Packet)) interceptor.RTCPReader {
 	return interceptor.RTCPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 		n, a, err := reader.Read(b, a)
 		if err != nil {
@@ -109,11 +121,7 @@ func (r *nackResponder) BindRTCPReader(reader interceptor.RTCPReader) intercepto
 		if err != nil {
 			return 0, nil, err
 		}
-		for _, p := range pkts {
-			if nack, ok := p.(*rtcp.TransportLayerNack); ok {
-				r.answer(nack)
-			}
-		}
+		handle(pkts)
 		return n, a, nil
 	})
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -67,7 +66,7 @@ type WebRtcEndpoint struct {
 	state   connectionTracker
 	tracks  [2]*sinkTrack // audio, video
 	in      [2]atomic.Pointer[inboundStream]
-	stats   atomic.Pointer[statsGetter]
+	stats   atomic.Pointer[rtpRecorder]
 	dc      dataChannels
 	statIDs statsIDs
 
@@ -76,8 +75,6 @@ type WebRtcEndpoint struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 }
-
-type statsGetter struct{ stats.Getter }
 
 var _ Element = (*WebRtcEndpoint)(nil)
 
@@ -466,7 +463,7 @@ func (w *WebRtcEndpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, func(g stats.Getter) { w.stats.Store(&statsGetter{g}) })
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store)
 	if err != nil {
 		return nil, err
 	}

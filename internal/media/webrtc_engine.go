@@ -17,7 +17,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 )
@@ -199,7 +198,7 @@ func (e *WebRTCEngine) CertificatePEM(keyType string) (string, error) {
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *WebRTCEngine) newAPI(ice ICESettings, onStats func(stats.Getter)) (*webrtc.API, webrtc.Configuration, error) {
+func (e *WebRTCEngine) newAPI(ice ICESettings, onStats func(*rtpRecorder)) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
@@ -227,16 +226,12 @@ func (e *WebRTCEngine) newAPI(ice ICESettings, onStats func(stats.Getter)) (*web
 
 // interceptors builds the per-packet RTP/RTCP processing of one endpoint
 // and registers the RTCP feedback it implies on m.
-func interceptors(m *webrtc.MediaEngine, onStats func(stats.Getter)) (*interceptor.Registry, error) {
+func interceptors(m *webrtc.MediaEngine, onStats func(*rtpRecorder)) (*interceptor.Registry, error) {
 	ir := &interceptor.Registry{}
-	// The stats interceptor goes first so it sees the RTCP the other
-	// interceptors generate (sender reports for RTT, NACKs we send).
-	sf, err := stats.NewInterceptor()
-	if err != nil {
-		return nil, err
-	}
-	sf.OnNewPeerConnection(func(_ string, g stats.Getter) { onStats(g) })
-	ir.Add(sf)
+	// The recorder goes first (innermost) so it sees the RTCP the other
+	// interceptors generate (NACKs and PLIs we send) and parses received
+	// packets for all of them.
+	ir.Add(rtpRecorderFactory{onNew: onStats})
 	// NACK: Pion's generator asks for what we miss; our responder (see
 	// nackResponderFactory) answers what receivers miss.
 	gen, err := nack.NewGeneratorInterceptor()

@@ -359,11 +359,11 @@ func (s *connectionTracker) updateLoss() {
 		if in == nil {
 			continue
 		}
-		st := g.Get(in.ssrc)
-		if st == nil {
+		st, ok := g.Inbound(in.ssrc)
+		if !ok {
 			continue
 		}
-		recv, lost := int64(st.InboundRTPStreamStats.PacketsReceived), st.InboundRTPStreamStats.PacketsLost
+		recv, lost := int64(st.Packets), st.PacketsLost
 		s.mu.Lock()
 		prev := s.lossPrev[in.ssrc]
 		dRecv, dLost := recv-prev[0], lost-prev[1]

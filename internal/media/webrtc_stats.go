@@ -74,11 +74,10 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 				continue
 			}
 			if in := w.in[kind].Load(); in != nil {
-				if st := g.Get(in.ssrc); st != nil {
-					r := st.InboundRTPStreamStats
+				if r, ok := g.Inbound(in.ssrc); ok {
 					s := RTPStats{ID: ids.get(in.ssrc), SSRC: in.ssrc, Kind: kind, Inbound: true,
-						Packets: r.PacketsReceived, Bytes: r.BytesReceived - r.HeaderBytesReceived, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
-						FractionLost: fraction[in.ssrc], FIR: r.FIRCount, PLI: r.PLICount, NACK: r.NACKCount}
+						Packets: r.Packets, Bytes: r.Bytes, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
+						FractionLost: fraction[in.ssrc], FIR: r.FIR, PLI: r.PLI, NACK: r.NACK}
 					if kind == Video {
 						s.REMB = rembSent
 					}
@@ -87,12 +86,11 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 			}
 			t := w.tracks[kind]
 			if ssrc := t.boundSSRC(); ssrc != 0 {
-				if st := g.Get(ssrc); st != nil {
-					o, ri := st.OutboundRTPStreamStats, st.RemoteInboundRTPStreamStats
+				if o, ok := g.Outbound(ssrc); ok {
 					out.RTP = append(out.RTP, RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
-						Packets: o.PacketsSent, Bytes: o.BytesSent - o.HeaderBytesSent, PacketsLost: ri.PacketsLost, FractionLost: ri.FractionLost * 256,
-						FIR: o.FIRCount, PLI: o.PLICount, NACK: o.NACKCount, REMB: t.remb.Load(),
-						TargetBitrate: float64(t.estimate.Load()), RoundTripTime: ri.RoundTripTime.Seconds()})
+						Packets: o.Packets, Bytes: o.Bytes, PacketsLost: o.PacketsLost, FractionLost: float64(o.FractionLost),
+						FIR: o.FIR, PLI: o.PLI, NACK: o.NACK, REMB: t.remb.Load(),
+						TargetBitrate: float64(t.estimate.Load()), RoundTripTime: o.RoundTripTime.Seconds()})
 				}
 			}
 		}

@@ -133,7 +133,11 @@ func New(opts Options) (*Peer, error) {
 			p.connOnce.Do(func() { close(p.connected) })
 		}
 	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { p.readTrack(tr) })
+	pc.OnTrack(func(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
+		p.wg.Add(1)
+		go p.drainRTCP(rc)
+		p.readTrack(tr)
+	})
 	pc.OnDataChannel(p.watchDataChannel)
 	return p, nil
 }
@@ -341,6 +345,19 @@ func (p *Peer) sendLoop(t *webrtc.TrackLocalStaticRTP, idx int, every time.Durat
 
 // Sent returns how many packets were sent per kind (audio, video).
 func (p *Peer) Sent() (audio, video uint32) { return p.sent[0].Load(), p.sent[1].Load() }
+
+// drainRTCP reads the sender reports of a received track, as a browser
+// does, so that the peer's receiver reports echo them (LSR/DLSR) and the
+// server can measure round-trip times. It ends when the connection closes.
+func (p *Peer) drainRTCP(rc *webrtc.RTPReceiver) {
+	defer p.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := rc.Read(buf); err != nil {
+			return
+		}
+	}
+}
 
 func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 	p.wg.Add(1)
