@@ -109,13 +109,16 @@ func (r *rtpRecorder) Outbound(ssrc uint32) (OutboundStats, bool) {
 
 // BindRemoteStream counts received packets and shares their parsed header.
 func (r *rtpRecorder) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
-	c := &inboundCounters{clockRate: float64(info.ClockRate)}
-	c.attrs = sharedHeader(&c.hdr)
 	r.mu.Lock()
-	r.in[info.SSRC] = c
+	c := r.in[info.SSRC] // a stream bound again keeps counting where it was
+	if c == nil {
+		c = &inboundCounters{clockRate: float64(info.ClockRate)}
+		c.attrs = sharedHeader(&c.hdr)
+		r.in[info.SSRC] = c
+	}
 	r.mu.Unlock()
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		n, _, err := reader.Read(b, a)
+		n, a, err := reader.Read(b, a)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -130,6 +133,10 @@ func (r *rtpRecorder) BindRemoteStream(info *interceptor.StreamInfo, reader inte
 			payload -= int(c.hdr.PaddingSize)
 		}
 		c.record(&c.hdr, max(payload, 0), monotime())
+		if a != nil && rtpHeaderKey != nil { // the caller's own attributes
+			a[rtpHeaderKey] = &c.hdr
+			return n, a, nil
+		}
 		return n, c.attrs, nil
 	})
 }
@@ -141,6 +148,9 @@ func (c *inboundCounters) record(h *rtp.Header, payload int, now int64) {
 	c.st.Bytes += uint64(payload)
 	seq := uint64(h.SequenceNumber)
 	if !c.started {
+		// Start one cycle up, so a late packet from before a wrap can
+		// still be placed a cycle below.
+		seq += 0x10000
 		c.started, c.baseSeq, c.maxSeq = true, seq, seq
 	} else {
 		// Extend to 64 bits around the highest sequence number seen.
@@ -148,7 +158,7 @@ func (c *inboundCounters) record(h *rtp.Header, payload int, now int64) {
 		switch d := int64(ext) - int64(c.maxSeq); {
 		case d < -0x8000:
 			ext += 0x10000
-		case d > 0x8000 && ext >= 0x10000:
+		case d > 0x8000:
 			ext -= 0x10000
 		}
 		if ext > c.maxSeq {
@@ -313,6 +323,12 @@ var rtpHeaderKey = func() any {
 // sharedHeader returns the attributes through which interceptors above the
 // recorder find h already parsed; nil (each parses for itself) if
 // pion/interceptor's cache key could not be found.
+//
+// The map and header are reused for every packet of the stream: they are
+// valid until the next read. Pion's interceptors use them synchronously,
+// and our readers drop the attributes that TrackRemote.Read returns; code
+// that keeps them (Pion keeps them for peeked packets of undeclared SSRCs
+// and for RTX, neither used here) would see later packets' headers.
 func sharedHeader(h *rtp.Header) interceptor.Attributes {
 	if rtpHeaderKey == nil {
 		return nil

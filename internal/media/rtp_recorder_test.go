@@ -55,6 +55,8 @@ func TestRecorderInboundLoss(t *testing.T) {
 		{"reordered across the wrap", []uint16{65535, 1, 0}, 0, 3, 100},
 		{"late packet before the first", []uint16{10, 11, 9}, 0, 3, 100},
 		{"duplicate", []uint16{1, 2, 2, 3}, -1, 4, 100},
+		{"late packet from before a wrap", []uint16{1, 2, 65535}, 1, 3, 100},
+		{"first packet just before a wrap", []uint16{0, 65534, 1}, 1, 3, 100},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +110,28 @@ func TestRecorderSharesHeader(t *testing.T) {
 	st, _ := r.Inbound(5)
 	if want := 0.010; math.Abs(st.Jitter-want) > 0.002 { // |D| is 10 ms every packet
 		t.Errorf("jitter = %.4f s, want ~%.3f", st.Jitter, want)
+	}
+}
+
+// TestRecorderRebind: a stream bound again (same SSRC) keeps its counters.
+func TestRecorderRebind(t *testing.T) {
+	r := newRecorder(t)
+	info := &interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}
+	buf := make([]byte, 1500)
+	for round, seqs := range [][]uint16{{1, 2}, {3, 4, 5}} {
+		feed := &packetFeed{}
+		for _, s := range seqs {
+			feed.pkts = append(feed.pkts, marshalRTP(t, s, uint32(s)*3000, 10, 0))
+		}
+		rd := r.BindRemoteStream(info, feed)
+		for range seqs {
+			if _, _, err := rd.Read(buf, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st, _ := r.Inbound(5); round == 1 && (st.Packets != 5 || st.PacketsLost != 0) {
+			t.Errorf("after a second bind: %+v", st)
+		}
 	}
 }
 
