@@ -9,16 +9,16 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-type discardRTP struct{ n int }
+// discardRTP is a stream writer that drops every packet.
+type discardRTP struct{}
 
-func (d *discardRTP) Write(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
-	d.n++
+func (discardRTP) Write(_ *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
 	return len(payload), nil
 }
 
-// outboundChain binds one outgoing video stream to the interceptors every
-// endpoint uses, as Pion does when a track starts sending.
-func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
+// videoChain builds the interceptors every endpoint uses and the stream
+// info of one VP8 stream with NACK, PLI and transport-cc negotiated.
+func videoChain(tb testing.TB) (interceptor.Interceptor, *interceptor.StreamInfo) {
 	tb.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
@@ -37,6 +37,13 @@ func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
 		RTCPFeedback:        []interceptor.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}},
 		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}},
 	}
+	return chain, info
+}
+
+// outboundChain binds one outgoing video stream to the interceptors, as
+// Pion does when a track starts sending.
+func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
+	chain, info := videoChain(tb)
 	w := chain.BindLocalStream(info, &discardRTP{})
 	return w, func() { chain.UnbindLocalStream(info); _ = chain.Close() }
 }
@@ -76,42 +83,25 @@ func (s *rtpSource) Read(b []byte, a interceptor.Attributes) (int, interceptor.A
 	return n + copy(b[n:], s.payload), a, nil
 }
 
-// inboundChain binds one received video stream to the interceptors every
-// endpoint uses, as Pion does when a track arrives.
-func inboundChain(tb testing.TB) (*rtpSource, interceptor.RTPReader, func()) {
-	tb.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m); err != nil {
-		tb.Fatal(err)
-	}
-	ir, err := interceptors(m, func(*rtpRecorder) {})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	chain, err := ir.Build("bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
+// inboundChain binds one received video stream to the interceptors, as
+// Pion does when a track arrives.
+func inboundChain(tb testing.TB) (interceptor.RTPReader, func()) {
+	chain, info := videoChain(tb)
 	// The feedback generators start with the RTCP writer, as in Pion.
 	chain.BindRTCPWriter(interceptor.RTCPWriterFunc(func(p []rtcp.Packet, _ interceptor.Attributes) (int, error) { return len(p), nil }))
-	info := &interceptor.StreamInfo{
-		SSRC: 1234, ClockRate: 90000, MimeType: webrtc.MimeTypeVP8, PayloadType: 96,
-		RTCPFeedback:        []interceptor.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}},
-		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", ID: 3}},
-	}
-	src := &rtpSource{h: rtp.Header{Version: 2, PayloadType: 96, SSRC: 1234}, payload: make([]byte, 1100)}
+	src := &rtpSource{h: rtp.Header{Version: 2, PayloadType: 96, SSRC: info.SSRC}, payload: make([]byte, 1100)}
 	if err := src.h.SetExtension(3, []byte{0, 0}); err != nil {
 		tb.Fatal(err)
 	}
 	r := chain.BindRemoteStream(info, src)
-	return src, r, func() { chain.UnbindRemoteStream(info); _ = chain.Close() }
+	return r, func() { chain.UnbindRemoteStream(info); _ = chain.Close() }
 }
 
 // BenchmarkInboundInterceptors measures what the interceptors (our
 // recorder, Pion's NACK generator, receiver reports, TWCC feedback) cost
 // per received packet, after SRTP.
 func BenchmarkInboundInterceptors(b *testing.B) {
-	_, r, done := inboundChain(b)
+	r, done := inboundChain(b)
 	defer done()
 	buf := make([]byte, 1500)
 	b.ReportAllocs()

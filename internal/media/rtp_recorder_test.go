@@ -182,7 +182,7 @@ func TestRecorderRTCP(t *testing.T) {
 // TestInboundAllocatesNothing holds every interceptor a received packet
 // passes through to zero allocations.
 func TestInboundAllocatesNothing(t *testing.T) {
-	src, read, done := inboundChain(t)
+	read, done := inboundChain(t)
 	defer done()
 	buf := make([]byte, 1500)
 	for i := 0; i < 100; i++ {
@@ -191,7 +191,6 @@ func TestInboundAllocatesNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, func() { _, _, _ = read.Read(buf, nil) }); a != 0 {
 		t.Errorf("a received packet allocates %.1f objects", a)
 	}
-	_ = src
 }
 
 // FuzzRecorder feeds arbitrary received datagrams to the recorder as RTP
