@@ -2,12 +2,10 @@ package room_test
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,40 +15,10 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/room"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// gorentoBinary returns the gorento binary: $GORENTO_BIN (CI builds it) or
-// one build per test run.
-func gorentoBinary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("GORENTO_BIN"); bin != "" {
-		return bin
-	}
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		dir, err := os.MkdirTemp("", "gorento-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "gorento")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gorento")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building gorento: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
+func gorentoBinary(t *testing.T) string { return testutil.GorentoBinary(t) }
 
 // startGorentoProcess runs a separate gorento as a plain media server on
 // loopback and returns its Kurento Protocol URL.
