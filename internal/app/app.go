@@ -125,7 +125,11 @@ func (a *App) listen() error {
 		if cfg.Web.Plain {
 			files = nil
 		}
-		if err := a.serve("web", cfg.Web.Listen, a.withObservability(a.webHandler(), a.roomKeys != nil), files); err != nil {
+		h := a.webHandler()
+		if observeOn == "web" {
+			h = a.withObservability(h, a.roomKeys != nil)
+		}
+		if err := a.serve("web", cfg.Web.Listen, h, files); err != nil {
 			return err
 		}
 	}
