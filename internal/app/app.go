@@ -247,8 +247,8 @@ func (a *App) Addr(name string) net.Addr { return a.addrs[name] }
 
 // Shutdown drains the server within ctx: new WebSockets are refused
 // (503) and /readyz fails, room participants get roomClosed and their
-// media is released, then Kurento clients get until ctx ends to release
-// their pipelines. Close follows in every case.
+// media is released, then connected Kurento clients get until ctx ends to
+// finish (and close their connections). Close follows in every case.
 func (a *App) Shutdown(ctx context.Context) {
 	a.draining.Store(true)
 	start := time.Now()
@@ -260,10 +260,13 @@ func (a *App) Shutdown(ctx context.Context) {
 	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	for a.KMS.Metrics().Snapshot().Objects["MediaPipeline"] > 0 {
+	// Kurento clients still connected may finish their calls; objects of
+	// sessions without a connection are garbage already.
+	for a.kurentoAddrs.total() > 0 {
 		select {
 		case <-ctx.Done():
-			a.log.Warn("drain timeout: releasing the remaining pipelines", "pipelines", a.KMS.Metrics().Snapshot().Objects["MediaPipeline"])
+			a.log.Warn("drain timeout: closing the remaining Kurento connections and releasing their media",
+				"connections", a.kurentoAddrs.total(), "pipelines", a.KMS.Metrics().Snapshot().Objects["MediaPipeline"])
 			a.Close()
 			return
 		case <-t.C:

@@ -96,6 +96,17 @@ func (l *addrLimiter) acquire(ip string) bool {
 	return true
 }
 
+// total returns the open connections of every address.
+func (l *addrLimiter) total() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.open {
+		n += c
+	}
+	return n
+}
+
 func (l *addrLimiter) release(ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
