@@ -138,31 +138,39 @@ func TestConnectionsPerAddress(t *testing.T) {
 }
 
 // TestKurentoIdleTimeout: a socket that sends nothing is closed with 1001
-// after the idle timeout; one that pings stays.
+// after the idle timeout; one that keeps sending stays open meanwhile.
 func TestKurentoIdleTimeout(t *testing.T) {
 	leakCheck(t)
-	a := start(t, func(c *config.Config) { c.Kurento.IdleTimeout = config.Duration{Duration: time.Second} })
+	a := start(t, func(c *config.Config) { c.Kurento.IdleTimeout = config.Duration{Duration: 2 * time.Second} })
 	_, silent := handshake(t, a.wsURL("kurento", "/kurento"), nil, "")
 	_, chatty := handshake(t, a.wsURL("kurento", "/kurento"), nil, "")
-	opened := time.Now()
 	closed := make(chan error, 1)
 	go func() {
-		_ = silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_ = silent.SetReadDeadline(time.Now().Add(30 * time.Second))
 		_, _, err := silent.ReadMessage()
 		closed <- err
 	}()
-	for time.Since(opened) < 2500*time.Millisecond {
+	pings := 0
+	for {
+		select {
+		case err := <-closed:
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Errorf("silent socket: %v, want close 1001", err)
+			}
+			if pings == 0 {
+				t.Error("no ping went through")
+			}
+			return
+		default:
+		}
 		if err := chatty.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"ping"}`)); err != nil {
-			t.Fatalf("pinging socket closed: %v", err)
+			t.Fatalf("sending socket closed after %d pings: %v", pings, err)
 		}
-		_ = chatty.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_ = chatty.SetReadDeadline(time.Now().Add(10 * time.Second))
 		if _, _, err := chatty.ReadMessage(); err != nil {
-			t.Fatalf("pinging socket closed: %v", err)
+			t.Fatalf("sending socket closed after %d pings: %v", pings, err)
 		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	err := <-closed
-	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
-		t.Errorf("silent socket: %v, want close 1001", err)
+		pings++
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -98,7 +98,7 @@ func TestIdleTimeout(t *testing.T) {
 
 	frames := make(chan int, 1)
 	chatty := serve(t, nil, func(ws *websocket.Conn) {
-		c := NewConn(ws, ConnOptions{IdleTimeout: 300 * time.Millisecond})
+		c := NewConn(ws, ConnOptions{IdleTimeout: 2 * time.Second})
 		n := 0
 		for {
 			if _, err := c.ReadFrame(); err != nil {
@@ -112,7 +112,7 @@ func TestIdleTimeout(t *testing.T) {
 		if err := chatty.WriteMessage(websocket.TextMessage, []byte(`{}`)); err != nil {
 			t.Fatalf("chatty peer dropped after %d frames: %v", i, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	_ = chatty.Close()
 	if n := <-frames; n != 10 {

@@ -181,7 +181,7 @@ func TestMediaServerSilent(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	eventually(t, 8*time.Second, "mediaError from the keepalive", func() bool { return len(a.notesOf("mediaError")) == 1 })
+	eventually(t, 10*time.Second, "mediaError from the keepalive", func() bool { return len(a.notesOf("mediaError")) == 1 })
 	t.Logf("silent media server noticed after %v", time.Since(stopped).Round(time.Millisecond))
 	if err := e.rooms.Ready(); err == nil {
 		t.Error("ready without a reachable media server")
