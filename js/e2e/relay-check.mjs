@@ -1,4 +1,4 @@
-// Drives internal/testnet/impair's browser check: a headless Chromium page
+// Drives e2e/relay_test.go (the impaired-link harness's browser check): a headless Chromium page
 // sends a canvas video track through one TURN relay only
 // (iceTransportPolicy "relay") to a Pion answerer in the Go test.
 // Usage: node js/e2e/relay-check.mjs '<RTCConfiguration JSON>'

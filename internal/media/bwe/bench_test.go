@@ -94,4 +94,11 @@ func TestNoAllocations(t *testing.T) {
 	if n := testing.AllocsPerRun(200, run); n != 0 {
 		t.Errorf("%v allocations per feedback round", n)
 	}
+	var tcc rtcp.TransportLayerCC
+	if err := tcc.Unmarshal(pkt); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(200, func() { e.OnTransportCC(&tcc, now) }); n != 0 {
+		t.Errorf("%v allocations per pion-parsed feedback", n)
+	}
 }

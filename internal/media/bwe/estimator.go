@@ -14,6 +14,7 @@ type Estimator struct {
 	cfg  Config
 	hist sendHistory
 	rd   feedbackReader
+	pr   pionReader
 	ack  []acked // scratch: the packets one feedback acknowledged
 
 	ia      interArrival
@@ -94,22 +95,9 @@ func (e *Estimator) OnFeedback(buf []byte, now int64) error {
 			e.malformed++
 			return err
 		}
-		base := e.unwrapRef(e.rd.refTime)
-		arrival := base
-		for {
-			s, ok, err := e.rd.next()
-			if err != nil {
-				e.malformed++
-				e.ack = e.ack[:0]
-				return err
-			}
-			if !ok {
-				break
-			}
-			if s.sym != symNotReceived {
-				arrival += int64(s.delta) * deltaUnit * 1000
-			}
-			e.onStatus(s, arrival)
+		if err := consume(e, &e.rd, e.unwrapRef(e.rd.refTime)); err != nil {
+			e.malformed++
+			return err
 		}
 		e.endFeedback(now)
 	}
@@ -121,19 +109,35 @@ func (e *Estimator) OnTransportCC(fb *rtcp.TransportLayerCC, now int64) {
 	if fb == nil {
 		return
 	}
-	p := pionReader{fb: fb}
-	arrival := e.unwrapRef(fb.ReferenceTime & 0xffffff)
+	e.pr = pionReader{fb: fb}
+	_ = consume(e, &e.pr, e.unwrapRef(fb.ReferenceTime&0xffffff))
+	e.pr.fb = nil
+	e.endFeedback(now)
+}
+
+// statusReader is a feedback's packet statuses, in order.
+type statusReader interface {
+	next() (status, bool, error)
+}
+
+// consume hands every status to onStatus with its arrival time: the
+// reference time plus the running sum of the received packets' deltas.
+// (Generic over the two readers, which live in the Estimator: no allocation.)
+func consume[R statusReader](e *Estimator, r R, arrival int64) error {
 	for {
-		s, ok := p.next()
+		s, ok, err := r.next()
+		if err != nil {
+			e.ack = e.ack[:0]
+			return err
+		}
 		if !ok {
-			break
+			return nil
 		}
 		if s.sym != symNotReceived {
 			arrival += int64(s.delta) * deltaUnit * 1000
 		}
 		e.onStatus(s, arrival)
 	}
-	e.endFeedback(now)
 }
 
 // unwrapRef turns the 24-bit reference time (64 ms units, the receiver's

@@ -178,7 +178,7 @@ type pionReader struct {
 	i        uint16
 }
 
-func (p *pionReader) next() (s status, ok bool) {
+func (p *pionReader) next() (s status, ok bool, err error) {
 	fb := p.fb
 	for p.i < fb.PacketStatusCount && p.chunk < len(fb.PacketChunks) {
 		var sym uint16
@@ -204,13 +204,13 @@ func (p *pionReader) next() (s status, ok bool) {
 		p.i++
 		if sym == rtcp.TypeTCCPacketReceivedSmallDelta || sym == rtcp.TypeTCCPacketReceivedLargeDelta {
 			if p.delta >= len(fb.RecvDeltas) {
-				return s, false
+				return s, false, nil
 			}
 			s.sym = uint8(sym)
 			s.delta = int32(fb.RecvDeltas[p.delta].Delta / deltaUnit)
 			p.delta++
 		}
-		return s, true
+		return s, true, nil
 	}
-	return s, false
+	return s, false, nil
 }

@@ -37,7 +37,7 @@ func pionAll(pkt []byte) ([]status, error) {
 	p := pionReader{fb: &fb}
 	var out []status
 	for {
-		s, ok := p.next()
+		s, ok, _ := p.next()
 		if !ok {
 			return out, nil
 		}

@@ -1,40 +1,17 @@
-package impair
+package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
-)
 
-// requireChromium skips without Chromium, node or playwright-core, except in
-// CI (CI=true), where a missing prerequisite fails.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "../../..")
-	for _, p := range []string{"/usr/bin/chromium", filepath.Join(root, "js/node_modules/playwright-core")} {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("browser prerequisite missing: %s (run ./dev test)", p)
-			}
-			t.Skipf("browser prerequisite missing: %s (run ./dev test)", p)
-		}
-	}
-	if !LoopbackOnly() {
-		t.Skip("browser tests run inside scripts/netns-run.sh")
-	}
-	return root
-}
+	"github.com/gorento/gorento/internal/testnet/impair"
+)
 
 // loopbackAnswerer is a Pion peer that gathers 127.0.0.1 host candidates only.
 func loopbackAnswerer(t *testing.T) *webrtc.PeerConnection {
@@ -57,58 +34,29 @@ func loopbackAnswerer(t *testing.T) *webrtc.PeerConnection {
 	return pc
 }
 
-// Headless Chromium with iceTransportPolicy "relay" connects through a lossy,
-// delayed Relay to a Pion peer on loopback, and its RTP crosses the relay.
+// The impaired-link harness's browser check: headless Chromium with
+// iceTransportPolicy "relay" connects through a lossy, delayed
+// impair.Relay to a Pion peer on loopback, and its RTP crosses the relay.
 func TestChromiumThroughRelay(t *testing.T) {
-	root := requireChromium(t)
-	r, err := StartRelay(RelayOptions{
-		Up:   Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
-		Down: Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
+	requireBrowser(t)
+	if !impair.LoopbackOnly() {
+		t.Skip("browser tests run inside scripts/netns-run.sh")
+	}
+	r, err := impair.StartRelay(impair.RelayOptions{
+		Up:   impair.Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
+		Down: impair.Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cfg, _ := json.Marshal(map[string]any{"iceServers": []ICEServer{r.ICEServer()}, "iceTransportPolicy": "relay"})
-	cmd := exec.Command("node", filepath.Join(root, "js/e2e/relay-check.mjs"), string(cfg))
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}()
-	lines := bufio.NewScanner(stdout)
-	lines.Buffer(make([]byte, 1<<20), 1<<20)
-	next := func(v any) {
-		t.Helper()
-		if !lines.Scan() {
-			t.Fatalf("driver ended: %v", lines.Err())
-		}
-		var phase struct{ Phase, Error string }
-		_ = json.Unmarshal(lines.Bytes(), &phase)
-		if phase.Phase == "error" {
-			t.Fatalf("driver: %s", phase.Error)
-		}
-		if err := json.Unmarshal(lines.Bytes(), v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg, _ := json.Marshal(map[string]any{"iceServers": []impair.ICEServer{r.ICEServer()}, "iceTransportPolicy": "relay"})
+	d := startDriver(t, "relay-check.mjs", string(cfg))
 	var offer struct {
 		SDP            string
 		CandidateTypes []string
 	}
-	next(&offer)
+	d.next(t, &offer)
 	for _, typ := range offer.CandidateTypes {
 		if typ != "relay" {
 			t.Errorf("page gathered a %q candidate with iceTransportPolicy relay", typ)
@@ -138,9 +86,7 @@ func TestChromiumThroughRelay(t *testing.T) {
 	}
 	<-gathered
 	msg, _ := json.Marshal(map[string]string{"sdp": pc.LocalDescription().SDP})
-	if _, err := stdin.Write(append(msg, '\n')); err != nil {
-		t.Fatal(err)
-	}
+	d.send(t, string(msg))
 	var res struct {
 		State       string
 		PacketsSent int
@@ -149,7 +95,7 @@ func TestChromiumThroughRelay(t *testing.T) {
 			Port          int
 		}
 	}
-	next(&res)
+	d.next(t, &res)
 	st := r.Stats()
 	t.Logf("page: %+v; pion got %d RTP packets; relay: %+v", res, rtpPackets.Load(), st)
 	if res.State != "connected" || res.Local.Type != "relay" || res.Local.Address != "127.0.0.1" {
