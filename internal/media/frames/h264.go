@@ -87,7 +87,11 @@ func H264ParameterSets(annexB []byte) (sps, pps []byte) {
 // AVCCSize is the size AppendAVCC will append for annexB.
 func AVCCSize(annexB []byte) int {
 	n := 0
-	EachNAL(annexB, func(nal []byte) { n += 4 + len(nal) })
+	EachNAL(annexB, func(nal []byte) {
+		if nal[0]&0x1f != nalAUD {
+			n += 4 + len(nal)
+		}
+	})
 	return n
 }
 
