@@ -132,11 +132,11 @@ func (m *Muxer) release(all bool) error {
 
 // place adds a sample to the current fragment, cutting it first when the
 // sample is a keyframe of the main video track and the fragment is at least
-// half the fragment duration long, or when the fragment is full.
+// a quarter of the fragment duration long, or when the fragment is full.
 func (m *Muxer) place(e *entry) error {
 	if m.fragOpen {
 		d := e.t - m.frag.Start
-		if (e.track == m.main && e.key && d >= m.cfg.fragment/2) || d >= m.cfg.fragment {
+		if (e.track == m.main && e.key && d >= m.cfg.fragment/4) || d >= m.cfg.fragment {
 			if err := m.flushFragment(); err != nil {
 				m.recycle(e)
 				return err

@@ -39,7 +39,7 @@ func defaultMuxConfig() muxConfig {
 }
 
 // WithFragmentDuration sets the longest cluster/fragment (default 1 s,
-// 100 ms…10 s). A fragment is cut earlier, from half that length, on a
+// 100 ms…10 s). A fragment is cut earlier, from a quarter of that, on a
 // video keyframe, so that fragments start on keyframes when the video has
 // them often enough. A file cut anywhere keeps every complete fragment.
 func WithFragmentDuration(d time.Duration) MuxOption {
