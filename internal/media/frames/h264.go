@@ -1,6 +1,7 @@
 package frames
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -47,10 +48,11 @@ func EachNAL(annexB []byte, fn func(nal []byte)) {
 // nextStartCode returns the index of the first 0x000001 at or after i
 // (len(b) if none).
 func nextStartCode(b []byte, i int) int {
-	for ; i+2 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			return i
-		}
+	if i >= len(b) {
+		return len(b)
+	}
+	if j := bytes.Index(b[i:], startCode[1:]); j >= 0 {
+		return i + j
 	}
 	return len(b)
 }

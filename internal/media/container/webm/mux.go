@@ -218,22 +218,24 @@ func (f *format) AppendFragment(dst []byte, off int64, fr *container.Fragment) (
 		if rel < math.MinInt16 || rel > math.MaxInt16 || s.Track > 125 {
 			return dst[:start], fmt.Errorf("webm: block at %v does not fit a cluster at %v", s.Time, fr.Start)
 		}
-		h264 := f.tracks[s.Track].Codec == frames.H264
-		n := len(s.Data)
-		if h264 {
-			n = frames.AVCCSize(s.Data)
-		}
 		flags := byte(0)
 		if s.Keyframe || !f.tracks[s.Track].Codec.IsVideo() {
 			flags = 0x80
 		}
-		dst = appendSize4(append(dst, idSimpleBlock), uint64(4+n))
+		dst = append(dst, idSimpleBlock)
+		sizeAt := len(dst)
+		dst = appendSize4(dst, 0)
 		dst = append(dst, 0x80|byte(s.Track+1), byte(rel>>8), byte(rel), flags)
-		if h264 {
+		if f.tracks[s.Track].Codec == frames.H264 {
 			dst = frames.AppendAVCC(dst, s.Data)
 		} else {
 			dst = append(dst, s.Data...)
 		}
+		n := len(dst) - sizeAt - 4
+		if n >= 1<<28-1 {
+			return dst[:start], fmt.Errorf("webm: frame of %d bytes", n)
+		}
+		binary.BigEndian.PutUint32(dst[sizeAt:], uint32(n)|1<<28)
 	}
 	binary.BigEndian.PutUint64(dst[sizeAt:], uint64(len(dst)-sizeAt-8)|1<<56)
 	if len(fr.Samples) > 0 {
