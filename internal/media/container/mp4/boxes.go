@@ -18,6 +18,7 @@ type source struct {
 	seeker io.Seeker
 	pos    int64
 	size   int64 // -1 when unknown
+	last   *boxHeader // the header just read, for a stream asked for it again
 }
 
 func newSource(r io.Reader) *source {
@@ -86,12 +87,16 @@ type boxHeader struct {
 	start  int64
 	size   int64 // whole box; -1: to the end of the file
 	hdrLen int64
+	raw    [16]byte // the header's bytes, so a stream need not go back
 }
 
 func (h boxHeader) end() int64 { return h.start + h.size }
 
 // header reads the box header at abs.
 func (s *source) header(abs int64) (boxHeader, error) {
+	if l := s.last; l != nil && l.start == abs && s.pos == abs+l.hdrLen {
+		return *l, nil
+	}
 	if err := s.seekTo(abs); err != nil {
 		return boxHeader{}, err
 	}
@@ -116,9 +121,11 @@ func (s *source) header(abs int64) (boxHeader, error) {
 			h.size = s.size - abs
 		}
 	}
+	h.raw = b
 	if h.size >= 0 && h.size < h.hdrLen {
 		return h, fmt.Errorf("mp4: %w: %q box of %d bytes", container.ErrInvalidData, h.typ, h.size)
 	}
+	s.last = &h
 	return h, nil
 }
 
@@ -128,9 +135,21 @@ func (s *source) decode(h boxHeader, limit int64) (box mp4ff.Box, err error) {
 	if h.size < 0 {
 		return nil, fmt.Errorf("mp4: %w: %q box without size", container.ErrInvalidData, h.typ)
 	}
-	buf, err := s.readAt(h.start, h.size, limit)
-	if err != nil {
-		return nil, err
+	if h.size > limit {
+		return nil, fmt.Errorf("mp4: %w: %q box of %d bytes (limit %d)", container.ErrTooLarge, h.typ, h.size, limit)
+	}
+	var buf []byte
+	if s.pos == h.start+h.hdrLen { // just read its header: read on
+		body, err := s.readAt(s.pos, h.size-h.hdrLen, limit)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(append(make([]byte, 0, h.size), h.raw[:h.hdrLen]...), body...)
+	} else {
+		var err error
+		if buf, err = s.readAt(h.start, h.size, limit); err != nil {
+			return nil, err
+		}
 	}
 	return decodeBytes(buf, h.start)
 }

@@ -353,10 +353,17 @@ func (d *Demuxer) ReadSample() (container.Sample, error) {
 	}
 }
 
-// Duration returns the file's duration.
+// Duration returns the file's duration: the movie header's, else (a
+// fragmented file) the end of its last fragment, found from the mfra's last
+// entry or by scanning the moofs when allowed.
 func (d *Demuxer) Duration() (time.Duration, bool) {
-	if !d.hasDuration && d.fragmented && d.src.seeker != nil && d.cfg.scan {
-		d.scanFragments()
+	if !d.hasDuration && d.fragmented && d.src.seeker != nil {
+		switch {
+		case d.indexed && len(d.index) > 0:
+			d.scanFrom(d.index[len(d.index)-1].pos)
+		case d.cfg.scan:
+			d.scanFragments()
+		}
 	}
 	return d.duration, d.hasDuration
 }

@@ -236,10 +236,15 @@ func (d *Demuxer) scanFragments() {
 	if d.firstMoof == 0 {
 		return
 	}
+	d.scanFrom(d.firstMoof)
+}
+
+// scanFrom reads the moofs from pos on.
+func (d *Demuxer) scanFrom(pos int64) {
 	ref := d.refTrack()
 	var idx []fragEntry
 	var end time.Duration
-	for pos := d.firstMoof; len(idx) < d.cfg.limits.MaxIndexEntries; {
+	for len(idx) < d.cfg.limits.MaxIndexEntries {
 		h, err := d.src.header(pos)
 		if err != nil || h.size < 0 {
 			break
