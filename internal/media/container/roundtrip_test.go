@@ -196,6 +196,8 @@ func TestRoundTripThroughRTP(t *testing.T) {
 	}{
 		{containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm"}, "webm", "vp8", "opus"},
 		{containertest.Spec{Video: "vp9", Audio: "opus", Container: "webm"}, "webm", "vp9", "opus"},
+		{containertest.Spec{Video: "av1", Audio: "opus", Container: "webm"}, "webm", "av1", "opus"},
+		{containertest.Spec{Video: "av1", Audio: "opus", Container: "webm"}, "mp4", "av1", "opus"},
 		{containertest.Spec{Video: "h264", Audio: "opus", Container: "mp4"}, "mp4", "h264", "opus"},
 		{containertest.Spec{Video: "h264", Audio: "aac", Container: "mp4"}, "mp4", "h264", "aac"},
 		{containertest.Spec{Video: "h264", Audio: "aac", Container: "mp4"}, "mkv", "h264", "aac"},

@@ -18,7 +18,7 @@ import (
 
 // Spec describes a file to generate.
 type Spec struct {
-	Video     string // "vp8", "vp9", "h264", "" for none
+	Video     string // "vp8", "vp9", "h264", "av1", "" for none
 	Audio     string // "opus", "aac", "" for none
 	Container string // "webm", "mkv", "mp4"
 	Seconds   int
@@ -84,6 +84,8 @@ func Make(t testing.TB, dir string, s Spec) string {
 		args = append(args, "-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop)
 	case "vp9":
 		args = append(args, "-c:v", "libvpx-vp9", "-b:v", "300k", "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop)
+	case "av1":
+		args = append(args, "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-b:v", "200k", "-g", gop, "-keyint_min", gop)
 	case "h264": // constrained baseline as WebRTC sends it: no B-frames
 		args = append(args, "-c:v", "libx264", "-profile:v", "baseline", "-preset", "ultrafast", "-tune", "zerolatency",
 			"-pix_fmt", "yuv420p", "-g", gop, "-keyint_min", gop, "-sc_threshold", "0")

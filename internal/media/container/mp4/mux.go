@@ -18,6 +18,7 @@ import (
 	"io"
 	"time"
 
+	mp4av1 "github.com/Eyevinn/mp4ff/av1"
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/gorento/gorento/internal/media/container"
@@ -107,11 +108,11 @@ func (f *format) addTrack(init *mp4ff.InitSegment, t container.Track) error {
 			return trak.SetVPxDescriptor("vp09", &mp4ff.VppCBox{Version: 1, Profile: 0, Level: 31, BitDepth: 8,
 				ChromaSubsampling: 1, ColourPrimaries: 1, TransferCharacteristics: 1, MatrixCoefficients: 1}, w, h)
 		case frames.AV1:
-			av1C, err := mp4ff.DecodeAv1C(mp4ff.BoxHeader{Name: "av1C", Size: uint64(8 + len(t.CodecConfig))}, 0, bytes.NewReader(t.CodecConfig))
+			rec, err := mp4av1.DecodeAV1CodecConfRec(t.CodecConfig)
 			if err != nil {
 				return fmt.Errorf("mp4: av1C: %w", err)
 			}
-			return trak.SetAV1Descriptor("av01", av1C.(*mp4ff.Av1CBox), w, h)
+			return trak.SetAV1Descriptor("av01", &mp4ff.Av1CBox{CodecConfRec: rec}, w, h)
 		}
 		return fmt.Errorf("%w: %v in MP4", container.ErrUnsupportedCodec, t.Codec)
 	}
