@@ -17,7 +17,7 @@ type source struct {
 	r      io.Reader
 	seeker io.Seeker
 	pos    int64
-	size   int64 // -1 when unknown
+	size   int64      // -1 when unknown
 	last   *boxHeader // the header just read, for a stream asked for it again
 }
 

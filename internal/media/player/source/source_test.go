@@ -98,12 +98,12 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for uri, want := range map[string]error{
 		"file://" + filepath.Join(dir, "missing.webm"): source.ErrInvalidURI,
-		"file://" + dir:                                source.ErrInvalidURI,
-		"file:relative.webm":                           source.ErrInvalidURI,
-		"file://" + text:                               source.ErrInvalidMedia,
-		"ftp://127.0.0.1/a.webm":                       source.ErrUnsupportedScheme,
-		"http://127.0.0.1:1/a.webm":                    source.ErrInvalidURI,
-		"rtsp://127.0.0.1:1/cam":                       source.ErrInvalidURI,
+		"file://" + dir:             source.ErrInvalidURI,
+		"file:relative.webm":        source.ErrInvalidURI,
+		"file://" + text:            source.ErrInvalidMedia,
+		"ftp://127.0.0.1/a.webm":    source.ErrUnsupportedScheme,
+		"http://127.0.0.1:1/a.webm": source.ErrInvalidURI,
+		"rtsp://127.0.0.1:1/cam":    source.ErrInvalidURI,
 	} {
 		_, err := source.Open(context.Background(), uri, source.Options{Timeout: 3 * time.Second})
 		if !errors.Is(err, want) {
@@ -211,4 +211,3 @@ func TestHTTP(t *testing.T) {
 	})
 	srv.CloseClientConnections()
 }
-
