@@ -128,3 +128,25 @@ func ParseAACConfig(b []byte) (sampleRate, channels int, err error) {
 	}
 	return c.SampleRate, ch, nil
 }
+
+// AVCCToAnnexB converts a length-prefixed H.264 sample (4-byte lengths, as
+// in MP4 and Matroska) to Annex B, putting the SPS/PPS of the decoder
+// configuration avcC in front of a keyframe that lacks them, so that a
+// decoder or RTP receiver can start on any keyframe.
+func AVCCToAnnexB(avcc []byte, avcC []byte, keyframe bool) ([]byte, error) {
+	annexB, err := frames.AppendAnnexB(make([]byte, 0, len(avcc)+64), avcc, 4)
+	if err != nil || !keyframe {
+		return annexB, err
+	}
+	if s, p := frames.H264ParameterSets(annexB); s != nil && p != nil {
+		return annexB, nil
+	}
+	sps, pps, _, err := ParseAVCConfig(avcC)
+	if err != nil || len(sps) == 0 || len(pps) == 0 {
+		return annexB, nil
+	}
+	out := make([]byte, 0, len(annexB)+len(sps[0])+len(pps[0])+8)
+	out = append(append(out, 0, 0, 0, 1), sps[0]...)
+	out = append(append(out, 0, 0, 0, 1), pps[0]...)
+	return append(out, annexB...), nil
+}

@@ -64,7 +64,6 @@ type Demuxer struct {
 type trackInfo struct {
 	id        uint32
 	timescale uint32
-	nalLen    int
 	shift     int64 // edit list: subtracted from media times (ticks)
 	trex      *mp4ff.TrexBox
 }
@@ -211,7 +210,6 @@ func trackOf(trak *mp4ff.TrakBox, movieScale uint32) (container.Track, *trackInf
 			return t, nil, false
 		}
 		t.CodecConfig = cfg
-		info.nalLen = 4 // mp4ff accepts only 4-byte NAL lengths
 		t.Width, t.Height = int(stsd.AvcX.Width), int(stsd.AvcX.Height)
 	case stsd.VpXX != nil && stsd.VpXX.Type() == "vp09":
 		t.Codec = frames.VP9
@@ -295,32 +293,12 @@ func (d *Demuxer) sample(i int, data []byte, dts, pts int64, dur uint32, sync bo
 	}
 	if t.Codec == frames.H264 {
 		var err error
-		if data, err = toAnnexB(data, d.info[i].nalLen, t.CodecConfig, sync); err != nil {
+		if data, err = container.AVCCToAnnexB(data, t.CodecConfig, sync); err != nil {
 			return container.Sample{}, err
 		}
 	}
 	return container.Sample{Track: i, PTS: d.toTime(i, pts), DTS: d.toTime(i, dts),
 		Duration: scaled(int64(dur), d.info[i].timescale), Keyframe: sync, Data: data}, nil
-}
-
-// toAnnexB converts a length-prefixed H.264 sample, putting the SPS/PPS of
-// the sample entry in front of keyframes that lack them.
-func toAnnexB(avcc []byte, nalLen int, config []byte, key bool) ([]byte, error) {
-	annexB, err := frames.AppendAnnexB(make([]byte, 0, len(avcc)+64), avcc, nalLen)
-	if err != nil || !key {
-		return annexB, err
-	}
-	if s, p := frames.H264ParameterSets(annexB); s != nil && p != nil {
-		return annexB, nil
-	}
-	sps, pps, _, err := container.ParseAVCConfig(config)
-	if err != nil || len(sps) == 0 || len(pps) == 0 {
-		return annexB, nil
-	}
-	out := make([]byte, 0, len(annexB)+len(sps[0])+len(pps[0])+8)
-	out = append(append(out, 0, 0, 0, 1), sps[0]...)
-	out = append(append(out, 0, 0, 0, 1), pps[0]...)
-	return append(out, annexB...), nil
 }
 
 // ReadSample returns the next sample in decode-time order across tracks.

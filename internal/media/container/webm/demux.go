@@ -61,7 +61,6 @@ type Demuxer struct {
 	tracks []container.Track
 	nums   []uint64        // Matroska track numbers, parallel to tracks
 	defDur []time.Duration // frame duration for laced blocks
-	nalLen []int           // H.264 NAL length size
 	video  int             // first video track, -1 if none
 
 	scale        int64 // ns per timestamp tick
@@ -305,7 +304,7 @@ func (d *Demuxer) parseTracks(body []byte) error {
 	}
 	d.tracks = []container.Track{}
 	for _, e := range doc.TrackEntry {
-		t, nalLen, ok := trackFromDoc(e)
+		t, ok := trackFromDoc(e)
 		if !ok || e.TrackNumber == 0 {
 			continue // a codec we do not read: its blocks are skipped
 		}
@@ -319,7 +318,6 @@ func (d *Demuxer) parseTracks(body []byte) error {
 		d.tracks = append(d.tracks, t)
 		d.nums = append(d.nums, e.TrackNumber)
 		d.defDur = append(d.defDur, dd)
-		d.nalLen = append(d.nalLen, nalLen)
 	}
 	if len(d.tracks) == 0 {
 		return fmt.Errorf("webm: %w: no track in a supported codec", container.ErrUnsupportedCodec)
@@ -327,7 +325,7 @@ func (d *Demuxer) parseTracks(body []byte) error {
 	return nil
 }
 
-func trackFromDoc(e trackDoc) (t container.Track, nalLen int, ok bool) {
+func trackFromDoc(e trackDoc) (t container.Track, ok bool) {
 	t = container.Track{Name: e.Name, CodecConfig: e.CodecPrivate}
 	switch id := e.CodecID; {
 	case id == "V_VP8":
@@ -338,21 +336,19 @@ func trackFromDoc(e trackDoc) (t container.Track, nalLen int, ok bool) {
 		t.Codec = frames.AV1
 	case id == "V_MPEG4/ISO/AVC":
 		t.Codec = frames.H264
-		_, _, n, err := container.ParseAVCConfig(e.CodecPrivate)
-		if err != nil {
-			return t, 0, false
+		if _, _, _, err := container.ParseAVCConfig(e.CodecPrivate); err != nil {
+			return t, false // also refuses NAL lengths other than 4 bytes
 		}
-		nalLen = n
 	case id == "A_OPUS":
 		t.Codec, t.SampleRate = frames.Opus, 48000
 	case strings.HasPrefix(id, "A_AAC"):
 		t.Codec = frames.AAC
 	default:
-		return t, 0, false
+		return t, false
 	}
 	if t.Codec.IsVideo() {
 		t.Width, t.Height = int(min(e.Video.PixelWidth, 1<<16)), int(min(e.Video.PixelHeight, 1<<16))
-		return t, nalLen, true
+		return t, true
 	}
 	if t.SampleRate == 0 && e.Audio.SamplingFrequency > 0 && e.Audio.SamplingFrequency < 1e6 {
 		t.SampleRate = int(e.Audio.SamplingFrequency)
@@ -364,10 +360,10 @@ func trackFromDoc(e trackDoc) (t container.Track, nalLen int, ok bool) {
 		} else if cfg, err := container.AACConfig(t.SampleRate, t.Channels); err == nil {
 			t.CodecConfig = cfg
 		} else {
-			return t, 0, false
+			return t, false
 		}
 	}
-	return t, 0, true
+	return t, true
 }
 
 func defaultFrameDuration(t container.Track) time.Duration {

@@ -193,7 +193,7 @@ func (d *Demuxer) queueBlock(body []byte, key int) {
 			continue
 		}
 		if t.Codec == frames.H264 {
-			if data, err = toAnnexB(data, d.nalLen[i], t.CodecConfig, keyframe); err != nil {
+			if data, err = container.AVCCToAnnexB(data, t.CodecConfig, keyframe); err != nil {
 				d.badBlocks++
 				continue
 			}
@@ -209,27 +209,6 @@ func (d *Demuxer) laceDuration(i, n int) time.Duration {
 		return d.defDur[i]
 	}
 	return 0
-}
-
-// toAnnexB converts a length-prefixed H.264 sample, putting the decoder
-// configuration's SPS/PPS in front of keyframes that lack them.
-func toAnnexB(avcc []byte, nalLen int, config []byte, key bool) ([]byte, error) {
-	out := make([]byte, 0, len(avcc)+64)
-	if key {
-		if sps, pps, _, err := container.ParseAVCConfig(config); err == nil && len(sps) > 0 && len(pps) > 0 {
-			var annexB []byte
-			annexB, err = frames.AppendAnnexB(nil, avcc, nalLen)
-			if err != nil {
-				return nil, err
-			}
-			if s, p := frames.H264ParameterSets(annexB); s == nil || p == nil {
-				out = append(append(out, 0, 0, 0, 1), sps[0]...)
-				out = append(append(out, 0, 0, 0, 1), pps[0]...)
-			}
-			return append(out, annexB...), nil
-		}
-	}
-	return frames.AppendAnnexB(out, avcc, nalLen)
 }
 
 // dropAfterSeek filters what precedes the seek point in the cluster
