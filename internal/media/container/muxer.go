@@ -161,6 +161,13 @@ func (m *Muxer) WriteSample(s Sample) error {
 		m.stats.DroppedPaused++
 		return nil
 	case stateRunning:
+		if !ts.gotStart { // resumed without this track: video waits for a keyframe
+			if m.in[s.Track].Codec.IsVideo() && !m.canStartOn(s) {
+				m.stats.DroppedBeforeKeyframe++
+				return nil
+			}
+			ts.gotStart = true
+		}
 		return m.enqueue(m.newEntry(s.Track, s.PTS-m.offset, s.Keyframe, s.Data))
 	}
 	// waiting for the start or for the resume

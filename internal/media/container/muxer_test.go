@@ -280,3 +280,27 @@ func TestMuxerClampsBackwardsTime(t *testing.T) {
 		t.Fatalf("%+v", all)
 	}
 }
+
+func TestMuxerResumeWithoutVideoKeyframe(t *testing.T) {
+	f := &fakeFormat{}
+	m, _ := NewMuxer(&bytes.Buffer{}, f, avTracks(), WithStartWait(time.Second))
+	feed(t, m, 0, 0, 2*time.Second, 30)
+	m.Pause()
+	m.Resume()
+	// audio only for 1.5 s (no keyframe comes), then video without a keyframe, then one at 4 s
+	for a := 2 * time.Second; a < 3500*time.Millisecond; a += 20 * time.Millisecond {
+		_ = m.WriteSample(Sample{Track: 1, PTS: a, Data: []byte{1}})
+	}
+	_ = m.WriteSample(Sample{Track: 0, PTS: 3600 * time.Millisecond, Data: []byte{0x11}})
+	_ = m.WriteSample(Sample{Track: 0, PTS: 4 * time.Second, Keyframe: true, Data: vp8Key})
+	_ = m.Close()
+	var videoAfter []FragmentSample
+	for _, s := range f.all() {
+		if s.Track == 0 && s.Time > 2*time.Second {
+			videoAfter = append(videoAfter, s)
+		}
+	}
+	if len(videoAfter) != 1 || !videoAfter[0].Keyframe {
+		t.Fatalf("video after the resume: %+v (want only the keyframe)", videoAfter)
+	}
+}
