@@ -3,6 +3,8 @@ package udpx
 import (
 	"os"
 	"testing"
+
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // drain reads and drops datagrams until the socket is closed.
@@ -19,7 +21,10 @@ func (r *receiver) drain() {
 // 127.0.0.1 (run inside scripts/netns-run.sh); one op is one datagram, so
 // ns/op is the sender's cost per datagram, including the kernel's loopback
 // delivery up to the receiving socket (the receivers do not read: that is
-// their cost, not the sender's). syscalls/datagram counts send calls.
+// their cost, not the sender's). cpu-ns/op is the sending thread's CPU time
+// per datagram (user and system; what other processes take is not in it);
+// syscalls/datagram counts send calls. UDPX_BENCH_DRAIN=1 makes each
+// receiver read (its wake-ups then land on the sender too).
 //
 //	writeto        one sendto per datagram (today's Pion path), destinations interleaved
 //	sendmmsg       Batch, 64 per sendmmsg, destinations interleaved (a fan-out of one packet)
@@ -60,6 +65,7 @@ func BenchmarkBatch(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(size)
 			i := 0
+			stop := testutil.CPUPerOp(b)
 			for b.Loop() {
 				d := ds[(i/bc.run)%dests]
 				i++
@@ -84,6 +90,7 @@ func BenchmarkBatch(b *testing.B) {
 			if err := batch.Flush(); err != nil {
 				b.Fatal(err)
 			}
+			stop()
 			after := c.Stats()
 			calls := after.WriteCalls + after.BatchCalls - before.WriteCalls - before.BatchCalls
 			b.ReportMetric(float64(calls)/float64(i), "syscalls/datagram")

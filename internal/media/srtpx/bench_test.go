@@ -5,6 +5,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // BenchmarkSRTP measures one 1200-byte-payload RTP packet per profile:
@@ -35,15 +37,13 @@ func BenchmarkSRTP(b *testing.B) {
 			}
 			rx := s.NewStream(0x1234)
 			buf := make([]byte, len(enc))
-			b.ReportAllocs()
-			b.SetBytes(1200)
-			for b.Loop() {
+			measure(b, 1200, func() {
 				copy(buf, enc)
 				rx.rx.started = false // the same packet again: not a replay here
 				if _, err := rx.Unprotect(buf); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 		b.Run("pion-protect/"+p.String(), func(b *testing.B) {
 			c, err := srtp.CreateContext(key, salt, srtp.ProtectionProfile(p))
@@ -56,14 +56,14 @@ func BenchmarkSRTP(b *testing.B) {
 				b.Fatal(err)
 			}
 			dst := make([]byte, 0, 1500)
-			b.ReportAllocs()
-			b.SetBytes(1200)
-			for b.Loop() {
-				hdr.SequenceNumber++
+			seq := uint16(1)
+			measure(b, 1200, func() {
+				seq++
+				plain[2], plain[3] = byte(seq>>8), byte(seq)
 				if _, err := c.EncryptRTP(dst[:0], plain, &hdr); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -80,13 +80,24 @@ func benchProtect(b *testing.B, p Profile, key, salt []byte, ks func(*Session)) 
 	st := s.NewStream(0x1234)
 	pkt := rtpPacket(0x1234, 0, 1200)
 	index := uint64(0)
-	b.ReportAllocs()
-	b.SetBytes(1200)
-	for b.Loop() {
+	measure(b, 1200, func() {
 		index++
 		pkt[2], pkt[3] = byte(index>>8), byte(index)
 		if _, err := st.ProtectIndex(pkt, index); err != nil {
 			b.Fatal(err)
 		}
+	})
+}
+
+// measure runs body once per iteration and reports allocations, throughput
+// and the benchmark thread's CPU time per packet (cpu-ns/op), which the
+// machine's other load does not inflate as it does ns/op.
+func measure(b *testing.B, bytes int64, body func()) {
+	b.ReportAllocs()
+	b.SetBytes(bytes)
+	stop := testutil.CPUPerOp(b)
+	for b.Loop() {
+		body()
 	}
+	stop()
 }

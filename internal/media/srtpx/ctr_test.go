@@ -189,45 +189,37 @@ func BenchmarkCTR(b *testing.B) {
 	payload := make([]byte, 1200)
 	b.Run("block8", func(b *testing.B) {
 		ks := newBlockCTR(blk)
-		b.ReportAllocs()
-		b.SetBytes(1200)
 		i := uint64(0)
-		for b.Loop() {
+		measure(b, 1200, func() {
 			i++
 			ks.xorKeyStream(payload, 0x0102030405060708, i<<16)
-		}
+		})
 	})
 	b.Run("reflect-at", func(b *testing.B) {
 		requireReflectCTR(b)
 		ks := newReflectKS(blk)
-		b.ReportAllocs()
-		b.SetBytes(1200)
 		i := uint64(0)
-		for b.Loop() {
+		measure(b, 1200, func() {
 			i++
 			ks.xorKeyStream(payload, 0x0102030405060708, i<<16)
-		}
+		})
 	})
 	b.Run("gcm-j0", func(b *testing.B) {
 		ks := newGCMJ0KS(blk)
-		b.ReportAllocs()
-		b.SetBytes(1200)
 		i := uint64(0)
-		for b.Loop() {
+		measure(b, 1200, func() {
 			i++
 			ks.xorKeyStream(payload, 0x0102030405060708, i<<16)
-		}
+		})
 	})
 	b.Run("newctr-per-packet", func(b *testing.B) {
 		var iv [16]byte
-		b.ReportAllocs()
-		b.SetBytes(1200)
 		i := uint64(0)
-		for b.Loop() {
+		measure(b, 1200, func() {
 			i++
 			binary.BigEndian.PutUint64(iv[8:], i<<16)
 			cipher.NewCTR(blk, iv[:]).XORKeyStream(payload, payload)
-		}
+		})
 	})
 	// The whole AES_CM_128_HMAC_SHA1_80 protect with the reflective CTR, to
 	// set beside BenchmarkSRTP/protect/AES_CM_128_HMAC_SHA1_80.
