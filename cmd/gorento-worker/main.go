@@ -22,6 +22,11 @@ func main() {
 		return
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	// facedetect's OpenCV complains on stderr about optional cascades
+	// (nose, mouth) Debian does not ship; they are not used.
+	if os.Getenv("OPENCV_LOG_LEVEL") == "" {
+		os.Setenv("OPENCV_LOG_LEVEL", "SILENT")
+	}
 	f := os.NewFile(3, "gorento-ipc")
 	conn, err := ipc.FileConn(f)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -470,3 +471,5 @@ func TestCreateCloseCycles(t *testing.T) {
 	}
 	eventually(t, 2*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
 }
+
+func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }

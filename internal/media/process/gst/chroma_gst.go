@@ -43,7 +43,7 @@ func newChroma(el *element) (processor, error) {
 		if buf == nil || fw == 0 || !buf.IsWritable() {
 			return gst.PadProbeOK
 		}
-		m := buf.Map(gst.MapRead|gst.MapWrite)
+		m := buf.Map(gst.MapRead | gst.MapWrite)
 		if m == nil {
 			return gst.PadProbeOK
 		}

@@ -42,7 +42,7 @@ type element struct {
 	bitrates []int
 
 	packetsIn, packetsOut, bytesOut, inputDropped, keyframes atomic.Uint64
-	lastKeyEvent                                            []atomic.Int64 // per input, unix ns
+	lastKeyEvent                                             []atomic.Int64 // per input, unix ns
 }
 
 // processor is the processing-specific part of an element.
