@@ -3,6 +3,11 @@ module github.com/gorento/gorento
 go 1.26.8
 
 require (
+	// go-gst is pinned at v1.4.0 on purpose (used only by cmd/gorento-worker, cgo):
+	// it is the only line that builds against Debian bookworm's GStreamer 1.22 /
+	// GLib 2.74 (the newer generated bindings need GStreamer >= 1.24). Upstream
+	// marked the v1.x tags retracted when it moved to them, so `go get` warns;
+	// do not upgrade until the build machines have GStreamer >= 1.24.
 	github.com/go-gst/go-gst v1.4.0
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3

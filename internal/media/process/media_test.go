@@ -579,3 +579,38 @@ func TestWorkerCreateCloseCycles(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
 }
+
+// ChromaFilter: the colour under the calibration window (green) is replaced
+// by the background image (blue); other colours stay.
+func TestWorkerChroma(t *testing.T) {
+	m := realManager(t)
+	in := gstRTP(t, "videotestsrc pattern=solid-color foreground-color=0xff20c020 num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+		"qroverlay data=chroma pixel-size=6 x=50 y=50 ! videoconvert ! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
+	var c collector
+	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
+		Processing: Processing{Kind: ProcChroma, Window: &Window{X: 10, Y: 10, Width: 40, Height: 40}}}
+	ctx := context.Background()
+	el, err := m.Create(ctx, "chroma", spec, c.handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	if err := el.SetBackground(ctx, solidPNG(t, color.RGBA{0, 0, 255, 255})); err != nil {
+		t.Fatal(err)
+	}
+	sendPaced(t, el, in, 30)
+	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
+	time.Sleep(300 * time.Millisecond)
+	frames := decodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	last := frames[len(frames)-1]
+	blue := func(r, g, b uint8) bool { return b > 180 && r < 80 && g < 80 }
+	if got := fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
+		t.Fatalf("green area: only %.0f%% replaced by the background", 100*got)
+	}
+	if got := fraction(last, 320, image.Rect(150, 110, 170, 130), blue); got > 0.3 {
+		t.Fatalf("the QR code (not green) was keyed too: %.0f%%", 100*got)
+	}
+	if err := el.UnsetBackground(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,9 +4,6 @@ package gst
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -115,23 +112,6 @@ func (f *faceOverlay) placeLocked() {
 		}
 		_ = s.show("", faceOverlayRect(f.faces[i], *f.img))
 	}
-}
-
-var faceRE = regexp.MustCompile(`x=\(uint\)(\d+), y=\(uint\)(\d+), width=\(uint\)(\d+), height=\(uint\)(\d+)`)
-
-// parseFaces reads the faces out of a serialized facedetect structure
-// (go-gst cannot convert its list-of-structures field).
-func parseFaces(s string) []ipc.Rect {
-	s = strings.ReplaceAll(s, `\`, "")
-	var out []ipc.Rect
-	for _, m := range faceRE.FindAllStringSubmatch(s, -1) {
-		v := make([]int, 4)
-		for i := range v {
-			v[i], _ = strconv.Atoi(m[i+1])
-		}
-		out = append(out, ipc.Rect{X: v[0], Y: v[1], Width: v[2], Height: v[3]})
-	}
-	return out
 }
 
 // zbarProc is ZBarFilter: a CodeFound event when a code appears or changes

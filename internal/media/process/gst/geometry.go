@@ -2,6 +2,9 @@ package gst
 
 import (
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
 )
@@ -49,4 +52,21 @@ func scaleRect(r ipc.Rect, dw, fw int) ipc.Rect {
 	k := float64(fw) / float64(dw)
 	return ipc.Rect{X: int(math.Round(float64(r.X) * k)), Y: int(math.Round(float64(r.Y) * k)),
 		Width: int(math.Round(float64(r.Width) * k)), Height: int(math.Round(float64(r.Height) * k))}
+}
+
+var faceRE = regexp.MustCompile(`x=\(uint\)(\d+), y=\(uint\)(\d+), width=\(uint\)(\d+), height=\(uint\)(\d+)`)
+
+// parseFaces reads the faces out of a serialized facedetect structure
+// (go-gst cannot convert its list-of-structures field).
+func parseFaces(s string) []ipc.Rect {
+	s = strings.ReplaceAll(s, `\`, "")
+	var out []ipc.Rect
+	for _, m := range faceRE.FindAllStringSubmatch(s, -1) {
+		v := make([]int, 4)
+		for i := range v {
+			v[i], _ = strconv.Atoi(m[i+1])
+		}
+		out = append(out, ipc.Rect{X: v[0], Y: v[1], Width: v[2], Height: v[3]})
+	}
+	return out
 }
