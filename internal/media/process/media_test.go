@@ -218,6 +218,21 @@ func sendPaced(t *testing.T, el *Element, pkts [][]byte, fps int) {
 	}
 }
 
+// writeSolidPNG writes a 64x64 magenta PNG.
+func writeSolidPNG(tb testing.TB, path string) {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = 255, 0, 255, 255
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // solidPNG serves a w×h PNG of one colour over HTTP on loopback.
 func solidPNG(t *testing.T, c color.RGBA) string {
 	t.Helper()
