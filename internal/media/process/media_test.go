@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -628,4 +629,117 @@ func TestWorkerChroma(t *testing.T) {
 	if err := el.UnsetBackground(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Issue 11's transcoder shape: one VP8 input decoded once, encoded to H.264
+// and VP8 outputs; both decode.
+func TestWorkerTranscodeFanOut(t *testing.T) {
+	m := realManager(t)
+	in := gstRTP(t, "videotestsrc pattern=blue num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
+	var mu sync.Mutex
+	outs := make([][][]byte, 2)
+	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
+		Outputs: []Stream{{Codec: CodecH264, PayloadType: 102}, {Codec: CodecVP8, PayloadType: 97}}}
+	el, err := m.Create(context.Background(), "transcode", spec, Handler{OnRTP: func(o int, p []byte) {
+		mu.Lock()
+		outs[o] = append(outs[o], append([]byte(nil), p...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	sendPaced(t, el, in, 30)
+	eventually(t, 10*time.Second, "both outputs", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(outs[0]) > 5 && len(outs[1]) > 5
+	})
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	h264, vp8 := outs[0], outs[1]
+	mu.Unlock()
+	isBlue := func(r, g, b uint8) bool { return b > 180 && r < 60 && g < 60 }
+	for _, f := range []struct {
+		pkts          [][]byte
+		caps, decoder string
+		pt            byte
+	}{{h264, h264Caps, "rtph264depay ! avdec_h264", 102}, {vp8, vp8Caps, "rtpvp8depay ! vp8dec", 97}} {
+		if f.pkts[0][1]&0x7f != f.pt {
+			t.Fatalf("payload type %d, want %d", f.pkts[0][1]&0x7f, f.pt)
+		}
+		frames := decodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
+		if got := fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
+			t.Fatalf("%s output: %.0f%% blue", f.decoder, 100*got)
+		}
+	}
+}
+
+// Audio: Opus in, PCMU out (format conversion); the tone survives.
+func TestWorkerOpusToPCMU(t *testing.T) {
+	m := realManager(t)
+	in := gstRTP(t, "audiotestsrc freq=440 num-buffers=50 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! rtpopuspay pt=111")
+	var c collector
+	spec := Spec{Inputs: []Stream{{Codec: CodecOpus, PayloadType: 111}}, Outputs: []Stream{{Codec: CodecPCMU, PayloadType: 0}}}
+	el, err := m.Create(context.Background(), "audio", spec, c.handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	interval := 20 * time.Millisecond
+	for _, p := range in {
+		_ = el.WriteRTP(0, p)
+		time.Sleep(interval)
+	}
+	eventually(t, 10*time.Second, "PCMU packets", func() bool { return c.count() > 20 })
+	pkts := c.packets()
+	var loud int
+	for _, p := range pkts {
+		if p[1]&0x7f != 0 {
+			t.Fatalf("payload type %d, want 0 (PCMU)", p[1]&0x7f)
+		}
+		for _, s := range p[12:] {
+			// μ-law: 0xFF/0x7F are zero; a 440 Hz tone gives many far-from-zero codes.
+			if s&0x7f < 0x50 {
+				loud++
+			}
+		}
+	}
+	if loud < 1000 {
+		t.Fatalf("PCMU output is silent (%d loud samples in %d packets)", loud, len(pkts))
+	}
+}
+
+// A worker stopped (SIGSTOP: no heartbeat) while its input flows is killed
+// after the hang timeout and its element gets an error.
+func TestWorkerHangKilled(t *testing.T) {
+	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: time.Second})
+	defer m.Close()
+	in := gstRTP(t, "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96")
+	var c collector
+	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
+	el, err := m.Create(context.Background(), "stopped", spec, c.handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	pid := el.WorkerPID()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, p := range in {
+			if i == 30 {
+				syscall.Kill(pid, syscall.SIGSTOP)
+			}
+			_ = el.WriteRTP(0, p)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	eventually(t, 10*time.Second, "hang detected", func() bool { return len(c.find(EventError)) > 0 })
+	<-done
+	if err := c.find(EventError)[0].Err; !errors.Is(err, ErrWorkerHung) {
+		t.Fatalf("error %v", err)
+	}
+	eventually(t, 5*time.Second, "stopped worker gone", func() bool { return !processAlive(pid) })
 }
