@@ -28,9 +28,10 @@ import (
 // here.
 
 var (
-	workerOnce sync.Once
-	workerBin  string
-	workerErr  error
+	workerOnce     sync.Once
+	workerBin      string
+	workerErr      error
+	builtWorkerDir string // removed by TestMain
 )
 
 func realWorker(t *testing.T) string {
@@ -48,6 +49,7 @@ func realWorker(t *testing.T) string {
 			workerErr = err
 			return
 		}
+		builtWorkerDir = dir
 		workerBin = filepath.Join(dir, "gorento-worker")
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
@@ -550,6 +552,9 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 		}
 		if len(c.find(EventError)) != 0 {
 			t.Fatalf("pipeline %d got an error", i+1)
+		}
+		if st := c.find(EventStats); len(st) == 0 || st[len(st)-1].Stats.PacketsOut == 0 {
+			t.Fatalf("pipeline %d: no stats event with output counted", i+1)
 		}
 	}
 }

@@ -20,7 +20,12 @@ func TestMain(m *testing.M) {
 		fakeWorker(mode)
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if builtWorkerDir != "" {
+			os.RemoveAll(builtWorkerDir)
+		}
+		os.Exit(code)
+	}))
 }
 
 func fakeConfig(t *testing.T, mode string) Config {
