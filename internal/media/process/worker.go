@@ -99,11 +99,10 @@ func (w *worker) run(onGone func(*worker)) {
 		return
 	}
 	w.pid = cmd.Process.Pid
-	w.log = w.log.With("pid", w.pid)
 	if w.cfg.MemoryLimit > 0 {
 		lim := &unix.Rlimit{Cur: uint64(w.cfg.MemoryLimit), Max: uint64(w.cfg.MemoryLimit)}
 		if err := unix.Prlimit(w.pid, unix.RLIMIT_AS, lim, nil); err != nil {
-			w.log.Warn("processing worker memory limit not applied", "err", err)
+			w.log.Warn("processing worker memory limit not applied", "pid", w.pid, "err", err)
 		}
 	}
 	w.conn = conn
@@ -173,7 +172,7 @@ func (w *worker) supervise(cmd *exec.Cmd, hello chan struct{}, exited, readerDon
 		close(w.ready)
 		return w.startErr
 	}
-	w.log.Debug("processing worker started")
+	w.log.Debug("processing worker started", "pid", w.pid)
 
 	tick := time.NewTicker(min(time.Second, w.cfg.HangTimeout/4))
 	defer tick.Stop()
@@ -185,7 +184,7 @@ func (w *worker) supervise(cmd *exec.Cmd, hello chan struct{}, exited, readerDon
 		case err := <-readerDone:
 			readerDone <- err
 			if err != nil {
-				w.log.Warn("processing worker protocol error", "err", err)
+				w.log.Warn("processing worker protocol error", "pid", w.pid, "err", err)
 				kill()
 				return fmt.Errorf("%w: %v", ErrWorkerCrashed, err)
 			}
@@ -196,7 +195,7 @@ func (w *worker) supervise(cmd *exec.Cmd, hello chan struct{}, exited, readerDon
 			return errStopped
 		case now := <-tick.C:
 			if why := w.hung(now); why != "" {
-				w.log.Warn("processing worker hung, killing it", "why", why)
+				w.log.Warn("processing worker hung, killing it", "pid", w.pid, "why", why)
 				kill()
 				return fmt.Errorf("%w: %s", ErrWorkerHung, why)
 			}

@@ -17,29 +17,35 @@ import (
 // frameSize watches the raw video size on a pad (caps can change mid-stream).
 type frameSize struct {
 	w, h  atomic.Int32
-	dirty atomic.Bool // geometry must be recomputed
+	n     atomic.Uint32 // buffers seen
+	dirty atomic.Bool   // geometry must be recomputed
 }
 
-// watch installs a buffer probe on pad that keeps the size current and calls
-// onChange (on the streaming thread) when it or the geometry changed.
+// watch installs a buffer probe on pad that keeps the size current (read
+// from the caps on the first buffer and every 30th) and calls onChange (on
+// the streaming thread) when the size changed or dirty was set.
 func (fs *frameSize) watch(pad *gst.Pad, onChange func(w, h int)) {
 	pad.AddProbe(gst.PadProbeTypeBuffer, func(p *gst.Pad, _ *gst.PadProbeInfo) gst.PadProbeReturn {
-		if fs.w.Load() == 0 || fs.dirty.Load() {
-			if caps := p.GetCurrentCaps(); caps != nil {
-				if st := caps.GetStructureAt(0); st != nil {
-					w, _ := st.GetValue("width")
-					h, _ := st.GetValue("height")
-					if wi, ok := w.(int); ok {
-						fs.w.Store(int32(wi))
-					}
-					if hi, ok := h.(int); ok {
-						fs.h.Store(int32(hi))
-					}
+		n := fs.n.Add(1)
+		if n%30 != 1 && !fs.dirty.Load() {
+			return gst.PadProbeOK
+		}
+		changed := false
+		if caps := p.GetCurrentCaps(); caps != nil {
+			if st := caps.GetStructureAt(0); st != nil {
+				w, _ := st.GetValue("width")
+				h, _ := st.GetValue("height")
+				wi, okw := w.(int)
+				hi, okh := h.(int)
+				if okw && okh && (int32(wi) != fs.w.Load() || int32(hi) != fs.h.Load()) {
+					fs.w.Store(int32(wi))
+					fs.h.Store(int32(hi))
+					changed = true
 				}
 			}
-			if fs.w.Load() > 0 && fs.dirty.Swap(false) {
-				onChange(int(fs.w.Load()), int(fs.h.Load()))
-			}
+		}
+		if fs.w.Load() > 0 && (fs.dirty.Swap(false) || changed) {
+			onChange(int(fs.w.Load()), int(fs.h.Load()))
 		}
 		return gst.PadProbeOK
 	})
