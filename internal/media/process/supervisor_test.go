@@ -478,3 +478,26 @@ func TestCreateCloseCycles(t *testing.T) {
 }
 
 func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+
+func TestMemoryLimitApplied(t *testing.T) {
+	cfg := fakeConfig(t, "echo")
+	cfg.MemoryLimit = 64 << 40 // far above what the (race-instrumented) fake needs
+	m := NewManager(cfg)
+	defer m.Close()
+	el := create(t, m, "mem", newSink())
+	defer el.Close()
+	limits, err := os.ReadFile("/proc/" + strconv.Itoa(el.WorkerPID()) + "/limits")
+	if err != nil {
+		t.Skip(err)
+	}
+	want := strconv.FormatInt(cfg.MemoryLimit, 10)
+	for _, line := range strings.Split(string(limits), "\n") {
+		if strings.HasPrefix(line, "Max address space") {
+			if !strings.Contains(line, want) {
+				t.Fatalf("limit not applied: %q", line)
+			}
+			return
+		}
+	}
+	t.Fatal("no address-space line in /proc/pid/limits")
+}
