@@ -87,6 +87,10 @@ func fakeWorker(mode string) {
 				delete(elements, h.Element)
 				mu.Unlock()
 			case ipc.OpSetProperty:
+				if c.Property.Element == "hang" { // hang without any input flowing
+					hung.Store(true)
+					select {}
+				}
 				if c.Property.Element != "known" {
 					r.Error = fmt.Sprintf("no element named %q", c.Property.Element)
 				}
