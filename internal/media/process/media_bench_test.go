@@ -3,12 +3,15 @@ package process
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,9 +41,27 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m := NewManager(Config{WorkerPath: worker})
 		var c collector
+		// Output frames (first packet of each RTP timestamp) and when they came.
+		var outMu sync.Mutex
+		type outFrame struct {
+			ts uint32
+			at time.Time
+		}
+		var outFrames []outFrame
+		h := c.handler()
+		onRTP := h.OnRTP
+		h.OnRTP = func(o int, p []byte) {
+			ts := binary.BigEndian.Uint32(p[4:8])
+			outMu.Lock()
+			if n := len(outFrames); n == 0 || outFrames[n-1].ts != ts {
+				outFrames = append(outFrames, outFrame{ts, time.Now()})
+			}
+			outMu.Unlock()
+			onRTP(o, p)
+		}
 		spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96, Bitrate: 1_000_000}},
 			Processing: Processing{Kind: ProcFaceOverlay}}
-		el, err := m.Create(context.Background(), "bench", spec, c.handler())
+		el, err := m.Create(context.Background(), "bench", spec, h)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -50,7 +71,7 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 		pid := el.WorkerPID()
 		cpu0 := procCPU(b, pid)
 		start := time.Now()
-		sendPacedB(el, pkts, 30)
+		sent := sendPacedB(el, pkts, 30)
 		time.Sleep(500 * time.Millisecond)
 		cpu := procCPU(b, pid) - cpu0
 		wall := time.Since(start)
@@ -79,6 +100,22 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 		b.ReportMetric(float64(rss)/1024, "worker-peak-rss-MB")
 		b.ReportMetric(float64(full.maxRSSKB)/1024, "gst-launch-peak-rss-MB")
 		b.ReportMetric(float64(len(c.packets())), "out-packets")
+		// Added latency: the worker stamps frames on arrival, so an output
+		// frame's RTP timestamp, relative to the first one, says which input
+		// frame it is: latency = its arrival - that input frame's send time.
+		outMu.Lock()
+		var lat []time.Duration
+		for _, f := range outFrames {
+			inAt := sent[0].Add(time.Duration(f.ts-outFrames[0].ts) * time.Second / 90000)
+			lat = append(lat, f.at.Sub(inAt))
+		}
+		outMu.Unlock()
+		if len(lat) > 10 {
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "latency-p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "latency-p99-ms")
+			b.ReportMetric(float64(len(outFrames)), "out-frames")
+		}
 	}
 }
 
@@ -120,19 +157,25 @@ func readRTPStream(b *testing.B, path string) [][]byte {
 	return pkts
 }
 
-func sendPacedB(el *Element, pkts [][]byte, fps int) {
+// sendPacedB sends frames at fps and returns when each frame's first packet went.
+func sendPacedB(el *Element, pkts [][]byte, fps int) []time.Time {
 	interval := time.Second / time.Duration(fps)
 	next := time.Now()
 	var lastTS uint32
+	var sent []time.Time
 	for i, p := range pkts {
-		ts := uint32(p[4])<<24 | uint32(p[5])<<16 | uint32(p[6])<<8 | uint32(p[7])
+		ts := binary.BigEndian.Uint32(p[4:8])
 		if i > 0 && ts != lastTS {
 			next = next.Add(interval)
 			time.Sleep(time.Until(next))
 		}
+		if i == 0 || ts != lastTS {
+			sent = append(sent, time.Now())
+		}
 		lastTS = ts
 		_ = el.WriteRTP(0, p)
 	}
+	return sent
 }
 
 // procCPU returns a process's user+system CPU time from /proc.
