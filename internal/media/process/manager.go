@@ -57,7 +57,8 @@ func (m *Manager) Create(ctx context.Context, key string, spec Spec, h Handler) 
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if spec.Processing.Kind == ProcGStreamer && spec.Processing.Policy == nil {
+	if spec.Processing.Kind == ProcGStreamer {
+		// The element policy is the server's configuration, never the caller's.
 		p := m.cfg.Policy
 		spec.Processing.Policy = &p
 	}

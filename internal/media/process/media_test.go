@@ -748,3 +748,22 @@ func TestWorkerHangKilled(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "stopped worker gone", func() bool { return !processAlive(pid) })
 }
+
+// The element policy comes from the server's configuration: an allow list
+// admits only its factories, whatever the spec says.
+func TestWorkerPolicyFromConfig(t *testing.T) {
+	m := NewManager(Config{WorkerPath: realWorker(t), Policy: ElementPolicy{Allow: []string{"edgetv"}}})
+	defer m.Close()
+	vp8 := []Stream{{Codec: CodecVP8, PayloadType: 96}}
+	spec := Spec{Inputs: vp8, Outputs: vp8, Processing: Processing{Kind: ProcGStreamer, Command: "videobalance",
+		Policy: &ElementPolicy{AllowIO: true}}}
+	if _, err := m.Create(context.Background(), "policy", spec, Handler{}); err == nil || !bytes.Contains([]byte(err.Error()), []byte("processing.elementPolicy.allow")) {
+		t.Fatalf("videobalance outside the allow list: %v", err)
+	}
+	spec.Processing.Command = "edgetv"
+	el, err := m.Create(context.Background(), "policy", spec, Handler{})
+	if err != nil {
+		t.Fatalf("edgetv in the allow list: %v", err)
+	}
+	el.Close()
+}

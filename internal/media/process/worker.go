@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -434,7 +435,7 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 	t.part = append(t.part, p...)
 	var out []string
 	for {
-		i := strings.IndexByte(string(t.part), '\n')
+		i := bytes.IndexByte(t.part, '\n')
 		if i < 0 {
 			break
 		}

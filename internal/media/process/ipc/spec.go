@@ -125,9 +125,11 @@ func (s *Spec) Validate() error {
 		}
 	}
 	kind := s.Inputs[0].Kind()
-	for _, st := range append(s.Inputs[1:], s.Outputs...) {
-		if st.Kind() != kind {
-			return fmt.Errorf("spec: mixes %s and %s streams", kind, st.Kind())
+	for _, list := range [][]Stream{s.Inputs, s.Outputs} {
+		for _, st := range list {
+			if st.Kind() != kind {
+				return fmt.Errorf("spec: mixes %s and %s streams", kind, st.Kind())
+			}
 		}
 	}
 	p := s.Processing
