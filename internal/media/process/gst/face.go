@@ -17,7 +17,7 @@ import (
 // the face.
 type faceOverlay struct {
 	el      *element
-	slots   []slot
+	slots   []*slot
 	size    frameSize
 	detectW int
 

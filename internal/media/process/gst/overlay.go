@@ -51,34 +51,59 @@ func (fs *frameSize) watch(pad *gst.Pad, onChange func(w, h int)) {
 	})
 }
 
-// slot is one gdkpixbufoverlay.
-type slot struct{ el *gst.Element }
+// slot is one gdkpixbufoverlay. It remembers what it shows: setting a
+// geometry property makes the element rebuild its scaled image, so unchanged
+// values (a still face, a hidden slot) are not set again every frame.
+type slot struct {
+	el    *gst.Element
+	mu    sync.Mutex // guards shown, rect
+	shown bool
+	rect  ipc.Rect
+}
 
-func (s slot) show(path string, r ipc.Rect) error {
+func (s *slot) show(path string, r ipc.Rect) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if path != "" {
 		if err := setProp(s.el, "location", path); err != nil {
 			return err
 		}
 	}
+	if s.shown && s.rect == r {
+		return nil
+	}
 	for _, kv := range [][2]string{{"offset-x", strconv.Itoa(r.X)}, {"offset-y", strconv.Itoa(r.Y)},
-		{"overlay-width", strconv.Itoa(r.Width)}, {"overlay-height", strconv.Itoa(r.Height)}, {"alpha", "1.0"}} {
+		{"overlay-width", strconv.Itoa(r.Width)}, {"overlay-height", strconv.Itoa(r.Height)}} {
 		if err := setProp(s.el, kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
+	if !s.shown {
+		if err := setProp(s.el, "alpha", "1.0"); err != nil {
+			return err
+		}
+	}
+	s.shown, s.rect = true, r
 	return nil
 }
 
-func (s slot) hide() { _ = setProp(s.el, "alpha", "0.0") }
+func (s *slot) hide() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shown {
+		_ = setProp(s.el, "alpha", "0.0")
+		s.shown = false
+	}
+}
 
-func findSlots(el *element, prefix string) ([]slot, error) {
-	slots := make([]slot, OverlaySlots)
+func findSlots(el *element, prefix string) ([]*slot, error) {
+	slots := make([]*slot, OverlaySlots)
 	for i := range slots {
 		e, err := el.pipeline.GetElementByName(fmt.Sprintf("%s%d", prefix, i))
 		if err != nil {
 			return nil, fmt.Errorf("pipeline lacks %s%d: %v", prefix, i, err)
 		}
-		slots[i] = slot{e}
+		slots[i] = &slot{el: e}
 	}
 	return slots, nil
 }
@@ -87,7 +112,7 @@ func findSlots(el *element, prefix string) ([]slot, error) {
 // of the frame, each in its own gdkpixbufoverlay.
 type imageOverlay struct {
 	el    *element
-	slots []slot
+	slots []*slot
 	size  frameSize
 
 	mu     sync.Mutex // guards images
