@@ -767,3 +767,36 @@ func TestWorkerPolicyFromConfig(t *testing.T) {
 	}
 	el.Close()
 }
+
+// A source that never sends a keyframe: the worker keeps asking for one
+// (needKeyframe about every second) and is not taken for hung.
+func TestWorkerWaitsForKeyframe(t *testing.T) {
+	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: 1500 * time.Millisecond})
+	defer m.Close()
+	in := gstRTP(t, "videotestsrc num-buffers=120 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! rtpvp8pay pt=96")
+	// Drop the first frame (the only keyframe).
+	ts0 := binary.BigEndian.Uint32(in[0][4:8])
+	var deltas [][]byte
+	for _, p := range in {
+		if binary.BigEndian.Uint32(p[4:8]) != ts0 {
+			deltas = append(deltas, p)
+		}
+	}
+	var c collector
+	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
+	el, err := m.Create(context.Background(), "nokey", spec, c.handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	sendPaced(t, el, deltas, 30)
+	if errs := c.find(EventError); len(errs) != 0 {
+		t.Fatalf("killed while waiting for a keyframe: %v", errs[0].Err)
+	}
+	if n := len(c.find(EventNeedKeyframe)); n < 3 {
+		t.Fatalf("%d needKeyframe events in 4 s without a keyframe", n)
+	}
+	if c.count() != 0 {
+		t.Fatalf("%d packets out without a keyframe in", c.count())
+	}
+}
