@@ -500,6 +500,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 	in := gstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
+	fds := openFDs(t)
 	cols := make([]*collector, 3)
 	els := make([]*Element, 3)
 	for i := range els {
@@ -508,9 +509,17 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer el.Close()
 		els[i] = el
 	}
+	defer func() { // after release: no worker, no fd left
+		for _, el := range els {
+			el.Close()
+		}
+		if m.Workers() != 0 {
+			t.Errorf("%d workers left", m.Workers())
+		}
+		eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+	}()
 	if els[0].WorkerPID() == els[1].WorkerPID() || els[1].WorkerPID() == els[2].WorkerPID() {
 		t.Fatal("pipelines share a worker")
 	}
