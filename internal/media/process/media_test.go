@@ -37,6 +37,9 @@ var (
 func realWorker(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("gst-launch-1.0"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
+		}
 		t.Skip("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
 	}
 	workerOnce.Do(func() {
