@@ -17,6 +17,8 @@ import (
 )
 
 func main() {
+	code := 0
+	defer func() { os.Exit(code) }() // after the deferred clean-up
 	if len(os.Args) > 1 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
 		fmt.Println("gorento-worker, GStreamer", gst.GStreamerVersion())
 		return
@@ -40,16 +42,18 @@ func main() {
 	if err != nil || hb <= 0 {
 		hb = time.Second
 	}
-	tmp, err := os.MkdirTemp("", "gorento-worker-")
-	if err != nil {
-		log.Error("temp dir", "err", err)
-		os.Exit(1)
+	// gorento makes (and removes) the scratch directory for fetched images;
+	// run by hand without it, the worker makes its own.
+	tmp := os.Getenv("GORENTO_WORKER_TMPDIR")
+	if tmp == "" {
+		if tmp, err = os.MkdirTemp("", "gorento-worker-"); err != nil {
+			log.Error("temp dir", "err", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(tmp)
 	}
-	srv := gst.NewServer(conn, hb, tmp, log)
-	err = srv.Serve()
-	os.RemoveAll(tmp)
-	if err != nil {
+	if err := gst.NewServer(conn, hb, tmp, log).Serve(); err != nil {
 		log.Error("gorento-worker", "err", err)
-		os.Exit(1)
+		code = 1
 	}
 }

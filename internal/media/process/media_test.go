@@ -503,7 +503,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 	in := gstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
-	fds := openFDs(t)
+	fds, dirs := openFDs(t), workerTmpDirs(t)
 	cols := make([]*collector, 3)
 	els := make([]*Element, 3)
 	for i := range els {
@@ -522,6 +522,9 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 			t.Errorf("%d workers left", m.Workers())
 		}
 		eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+		if n := workerTmpDirs(t); n > dirs { // the killed worker's too
+			t.Errorf("%d worker scratch directories left", n-dirs)
+		}
 	}()
 	if els[0].WorkerPID() == els[1].WorkerPID() || els[1].WorkerPID() == els[2].WorkerPID() {
 		t.Fatal("pipelines share a worker")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -207,6 +208,7 @@ func TestFanOutOutputs(t *testing.T) {
 
 // A crash of one worker reports an error on its elements only; the others go on.
 func TestCrashIsolated(t *testing.T) {
+	dirs := workerTmpDirs(t)
 	m := NewManager(fakeConfig(t, "echo"))
 	defer m.Close()
 	keys := []string{"p1", "p2", "p3"}
@@ -240,6 +242,9 @@ func TestCrashIsolated(t *testing.T) {
 	}
 	if m.Workers() != 0 {
 		t.Fatalf("workers = %d", m.Workers())
+	}
+	if n := workerTmpDirs(t); n > dirs {
+		t.Fatalf("%d worker scratch directories left", n-dirs)
 	}
 }
 
@@ -507,4 +512,14 @@ func TestMemoryLimitApplied(t *testing.T) {
 		}
 	}
 	t.Fatal("no address-space line in /proc/pid/limits")
+}
+
+// workerTmpDirs counts the workers' scratch directories in the temp dir.
+func workerTmpDirs(t *testing.T) int {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(os.TempDir(), "gorento-worker-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(m)
 }

@@ -81,11 +81,22 @@ func (w *worker) run(onGone func(*worker)) {
 		w.failStart(err)
 		return
 	}
+	// The worker's scratch directory (fetched images) is gorento's to
+	// remove: a killed worker cannot clean up after itself.
+	tmp, err := os.MkdirTemp("", "gorento-worker-")
+	if err != nil {
+		conn.Close()
+		remote.Close()
+		w.failStart(err)
+		return
+	}
+	defer os.RemoveAll(tmp)
 	cmd := exec.Command(w.path)
 	cmd.ExtraFiles = []*os.File{remote} // fd 3
 	cmd.Env = append(os.Environ(), append([]string{
 		"GORENTO_WORKER_KEY=" + w.key,
 		"GORENTO_WORKER_HEARTBEAT=" + w.cfg.HeartbeatInterval.String(),
+		"GORENTO_WORKER_TMPDIR=" + tmp,
 	}, w.cfg.Env...)...)
 	cmd.Stdout = w.stderr
 	cmd.Stderr = w.stderr
