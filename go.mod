@@ -3,6 +3,10 @@ module github.com/gorento/gorento
 go 1.26.8
 
 require (
+	github.com/Eyevinn/mp4ff v0.56.0
+	github.com/at-wat/ebml-go v0.19.4
+	github.com/bluenviron/gortsplib/v5 v5.6.4
+	github.com/bluenviron/mediacommon/v2 v2.9.3
 	// go-gst is pinned at v1.4.0 on purpose (used only by cmd/gorento-worker, cgo):
 	// it is the only line that builds against Debian bookworm's GStreamer 1.22 /
 	// GLib 2.74 (the newer generated bindings need GStreamer >= 1.24). Upstream
