@@ -25,7 +25,8 @@ export const CHROMIUM_ARGS = [
 
 // Returns { context, close }. A fresh profile dir per launch (never
 // --user-data-dir in args: Playwright rejects it); close() removes it again.
-export async function launchBrowser({ headless = true } = {}) {
+// extraArgs are added to CHROMIUM_ARGS (e.g. --use-file-for-fake-video-capture=…).
+export async function launchBrowser({ headless = true, extraArgs = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gorento-chromium-'));
   let context;
   try {
@@ -33,7 +34,7 @@ export async function launchBrowser({ headless = true } = {}) {
       executablePath: CHROMIUM,
       headless,
       timeout: 30000,
-      args: headless ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--headless'),
+      args: [...(headless ? CHROMIUM_ARGS : CHROMIUM_ARGS.filter((a) => a !== '--headless')), ...extraArgs],
     });
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
