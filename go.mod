@@ -15,7 +15,6 @@ require (
 	github.com/pion/srtp/v3 v3.0.13
 	github.com/pion/webrtc/v4 v4.2.20
 	go.uber.org/goleak v1.3.0
-	golang.org/x/image v0.30.0
 )
 
 require (

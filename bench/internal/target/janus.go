@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/peer"
+	"github.com/gorento/gorento/bench/internal/peer"
 )
 
 func init() {

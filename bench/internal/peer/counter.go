@@ -4,7 +4,7 @@ import (
 	"math/bits"
 	"sync"
 
-	"github.com/gorento/gorento/internal/bench/media"
+	"github.com/gorento/gorento/bench/internal/media"
 )
 
 // ssrcState tracks one received RTP stream: every extended sequence number

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/peer"
-	"github.com/gorento/gorento/internal/bench/stats"
+	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/stats"
 )
 
 // Baseline is the one-way latency of a direct Pion→Pion link (no server)

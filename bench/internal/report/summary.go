@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gorento/gorento/internal/bench/scenario"
-	"github.com/gorento/gorento/internal/bench/stats"
+	"github.com/gorento/gorento/bench/internal/scenario"
+	"github.com/gorento/gorento/bench/internal/stats"
 )
 
 // Ours is the server whose ratios against the others are reported.

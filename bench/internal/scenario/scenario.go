@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/media"
-	"github.com/gorento/gorento/internal/bench/peer"
-	"github.com/gorento/gorento/internal/bench/proc"
-	"github.com/gorento/gorento/internal/bench/stats"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/media"
+	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/proc"
+	"github.com/gorento/gorento/bench/internal/stats"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 // Env is what every scenario shares within one invocation.

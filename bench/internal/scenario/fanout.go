@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/peer"
-	"github.com/gorento/gorento/internal/bench/proc"
-	"github.com/gorento/gorento/internal/bench/stats"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/proc"
+	"github.com/gorento/gorento/bench/internal/stats"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 // Fanout runs 1 publisher → n subscribers on a fresh server process: it

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gorento/gorento/internal/bench/scenario"
+	"github.com/gorento/gorento/bench/internal/scenario"
 )
 
 func load(server string, n int, cpu float64) scenario.Load {

@@ -5,9 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 
-	"github.com/gorento/gorento/internal/bench/media"
+	"github.com/gorento/gorento/bench/internal/media"
 )
 
 // LiveKitVersion is the LiveKit server the comparison installs.
@@ -82,19 +81,6 @@ func aptInstall(pkg string) {
 			return
 		}
 	}
-}
-
-// execFull builds the comparison binary that includes the LiveKit driver
-// (the nested module bench/livekit, kept out of the main module so its
-// heavy dependencies are only fetched for the full comparison) and
-// replaces this process with it.
-func execFull(root string, args []string) error {
-	bin := filepath.Join(root, ".build", "bench", "bin", "gorento-bench-full")
-	if err := run(filepath.Join(root, "bench", "livekit"), nil, "go", "build", "-o", bin, "."); err != nil {
-		return err
-	}
-	env := append(os.Environ(), "GORENTO_BENCH_FULL=1")
-	return syscall.Exec(bin, append([]string{bin}, args...), env)
 }
 
 // shimSource is the LD_PRELOAD shim that lets Janus use 127.0.0.2 on a

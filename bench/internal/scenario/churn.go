@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/proc"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/proc"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 // Churn is process hygiene after many create/connect/release cycles.

@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/gorento/gorento/internal/bench/peer"
+	"github.com/gorento/gorento/bench/internal/peer"
 )
 
 // kurentoRoom fans out through the KurentoRoom protocol: every peer is a

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/peer"
+	"github.com/gorento/gorento/bench/internal/peer"
 )
 
 func init() {

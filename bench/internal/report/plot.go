@@ -15,8 +15,8 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"github.com/gorento/gorento/internal/bench/scenario"
-	"github.com/gorento/gorento/internal/bench/stats"
+	"github.com/gorento/gorento/bench/internal/scenario"
+	"github.com/gorento/gorento/bench/internal/stats"
 )
 
 var palette = map[string]color.RGBA{

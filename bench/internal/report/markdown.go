@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gorento/gorento/internal/bench/stats"
+	"github.com/gorento/gorento/bench/internal/stats"
 )
 
 // serverOrder is the column order of the tables.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/gorento/gorento/internal/bench/peer"
+	"github.com/gorento/gorento/bench/internal/peer"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )

@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorento/gorento/internal/bench/scenario"
+	"github.com/gorento/gorento/bench/internal/scenario"
 )
 
 // Results is everything one invocation measured.

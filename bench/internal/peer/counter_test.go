@@ -3,7 +3,7 @@ package peer
 import (
 	"testing"
 
-	"github.com/gorento/gorento/internal/bench/media"
+	"github.com/gorento/gorento/bench/internal/media"
 )
 
 func payload(idx uint32, stream uint16) []byte {

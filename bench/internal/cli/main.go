@@ -20,11 +20,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/floor"
-	"github.com/gorento/gorento/internal/bench/media"
-	"github.com/gorento/gorento/internal/bench/report"
-	"github.com/gorento/gorento/internal/bench/scenario"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/floor"
+	"github.com/gorento/gorento/bench/internal/media"
+	"github.com/gorento/gorento/bench/internal/report"
+	"github.com/gorento/gorento/bench/internal/scenario"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 const usage = `usage: gorento-bench <command> [flags]
@@ -69,14 +69,7 @@ func Main(args []string) int {
 		return 1
 	}
 	if !loopbackOnly() {
-		// Outside the namespace: the LiveKit driver lives in a nested module;
-		// switch to the binary that has it, then prepare and re-exec inside.
-		if c.Servers.has("livekit") || c.RampServers.has("livekit") {
-			if _, ok := target.Lookup("livekit"); !ok && os.Getenv("GORENTO_BENCH_FULL") == "" {
-				err := execFull(root, args)
-				fmt.Fprintf(os.Stderr, "gorento-bench: LiveKit driver unavailable (building bench/livekit failed: %v); continuing without LiveKit\n", err)
-			}
-		}
+		// Outside the namespace: prepare, then re-exec inside.
 		extra, prepNotes := prepare(c, root)
 		for k, v := range prepNotes {
 			extra = append(extra, "-note", k+"="+v)

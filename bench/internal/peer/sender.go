@@ -8,7 +8,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/gorento/gorento/internal/bench/media"
+	"github.com/gorento/gorento/bench/internal/media"
 )
 
 // Sender plays the looped media to every publishing peer added to it: one

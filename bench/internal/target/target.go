@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/gorento/gorento/internal/bench/peer"
+	"github.com/gorento/gorento/bench/internal/peer"
 )
 
 // ErrUnsupported is returned for a scenario a server has no equivalent of.

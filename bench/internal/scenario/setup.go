@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorento/gorento/internal/bench/peer"
-	"github.com/gorento/gorento/internal/bench/stats"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/stats"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 // Setup is session-setup time: from the first signalling request (Kurento:
