@@ -15,7 +15,7 @@ import (
 
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/kms"
-	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/room"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/web"
@@ -212,7 +212,7 @@ func (a *App) Close() {
 
 func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 	d := kms.WebRTCDefaults{
-		ICE: media.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
+		ICE: webrtcep.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,

@@ -155,7 +155,7 @@ func connections(c *call, p *params, sources bool) (any, error) {
 		}
 		out = append(out, wire.ElementConnectionData{
 			Complex: wire.NewComplex("ElementConnectionData"), Source: src.id, Sink: sink.id,
-			Type: cn.MediaType.String(), SourceDescription: cn.SourceDesc, SinkDescription: cn.SinkDesc,
+			Type: mediaTypeName(cn.MediaType), SourceDescription: cn.SourceDesc, SinkDescription: cn.SinkDesc,
 		})
 	}
 	return out, nil
@@ -229,7 +229,7 @@ func inputLatencies(e media.Element, only *media.MediaType) []wire.MediaLatencyS
 		}
 		if avg, ok := e.Core().InputLatency(mt); ok {
 			out = append(out, wire.MediaLatencyStat{Complex: wire.NewComplex("MediaLatencyStat"),
-				Name: "sink_" + strings.ToLower(mt.String()) + "_default", Type: mt.String(), Avg: avg})
+				Name: "sink_" + strings.ToLower(mediaTypeName(mt)) + "_default", Type: mediaTypeName(mt), Avg: avg})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
@@ -16,8 +17,8 @@ var classSessionEndpoint = &Class{Name: "SessionEndpoint", Parent: classEndpoint
 var classSdpEndpoint = &Class{
 	Name: "SdpEndpoint", Parent: classSessionEndpoint, Abstract: true, Module: "core",
 	Props: []*Property{
-		bandwidthProperty("maxAudioRecvBandwidth", func(b *media.Bandwidths) *int { return &b.MaxAudioRecv }),
-		bandwidthProperty("maxVideoRecvBandwidth", func(b *media.Bandwidths) *int { return &b.MaxVideoRecv }),
+		bandwidthProperty("maxAudioRecvBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MaxAudioRecv }),
+		bandwidthProperty("maxVideoRecvBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MaxVideoRecv }),
 	},
 	Methods: []*Method{
 		{Name: "generateOffer", Params: []ParamSpec{{"options", "OfferOptions", false}}, Fn: func(c *call, p *params) (any, error) {
@@ -28,7 +29,7 @@ var classSdpEndpoint = &Class{
 			if _, err := p.Complex("options", "OfferOptions", &o, false); err != nil {
 				return nil, err
 			}
-			opts := media.OfferOptions{OfferToReceiveAudio: o.Audio == nil || *o.Audio, OfferToReceiveVideo: o.Video == nil || *o.Video}
+			opts := webrtcep.OfferOptions{OfferToReceiveAudio: o.Audio == nil || *o.Audio, OfferToReceiveVideo: o.Video == nil || *o.Video}
 			s, err := endpoint(c).GenerateOffer(opts)
 			return s, webrtcError(err)
 		}},
@@ -67,10 +68,10 @@ var classBaseRtpEndpoint = &Class{
 	Name: "BaseRtpEndpoint", Parent: classSdpEndpoint, Abstract: true, Module: "core",
 	Events: []string{"MediaStateChanged", "ConnectionStateChanged"},
 	Props: []*Property{
-		bandwidthProperty("minVideoRecvBandwidth", func(b *media.Bandwidths) *int { return &b.MinVideoRecv }),
-		bandwidthProperty("minVideoSendBandwidth", func(b *media.Bandwidths) *int { return &b.MinVideoSend }),
-		bandwidthProperty("maxVideoSendBandwidth", func(b *media.Bandwidths) *int { return &b.MaxVideoSend }),
-		bandwidthProperty("mtu", func(b *media.Bandwidths) *int { return &b.MTU }),
+		bandwidthProperty("minVideoRecvBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MinVideoRecv }),
+		bandwidthProperty("minVideoSendBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MinVideoSend }),
+		bandwidthProperty("maxVideoSendBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MaxVideoSend }),
+		bandwidthProperty("mtu", func(b *webrtcep.Bandwidths) *int { return &b.MTU }),
 		{Name: "mediaState", Type: "MediaState", ReadOnly: true, Get: func(c *call) (any, error) {
 			return connectionState(endpoint(c).State().MediaConnected), nil
 		}},
@@ -96,28 +97,27 @@ var classWebRtcEndpoint = &Class{
 		"DataChannelOpen", "DataChannelOpened", "OnDataChannelClosed", "DataChannelClose", "DataChannelClosed",
 		"NewCandidatePairSelected", "DtlsConnectionStateChange"},
 	Props: []*Property{
-		iceProperty("stunServerAddress", "String", func(s *media.ICESettings) any { return &s.STUNAddress }),
-		iceProperty("stunServerPort", "int", func(s *media.ICESettings) any { return &s.STUNPort }),
-		iceProperty("turnUrl", "String", func(s *media.ICESettings) any { return &s.TURNURL }),
-		iceProperty("networkInterfaces", "String", func(s *media.ICESettings) any { return &s.NetworkInterfaces }),
-		iceProperty("externalIPv4", "String", func(s *media.ICESettings) any { return &s.ExternalIPv4 }),
-		iceProperty("externalIPv6", "String", func(s *media.ICESettings) any { return &s.ExternalIPv6 }),
-		iceProperty("iceTcp", "boolean", func(s *media.ICESettings) any { return &s.ICETCP }),
+		iceProperty("stunServerAddress", "String", func(s *webrtcep.ICESettings) any { return &s.STUNAddress }),
+		iceProperty("stunServerPort", "int", func(s *webrtcep.ICESettings) any { return &s.STUNPort }),
+		iceProperty("turnUrl", "String", func(s *webrtcep.ICESettings) any { return &s.TURNURL }),
+		iceProperty("networkInterfaces", "String", func(s *webrtcep.ICESettings) any { return &s.NetworkInterfaces }),
+		iceProperty("externalIPv4", "String", func(s *webrtcep.ICESettings) any { return &s.ExternalIPv4 }),
+		iceProperty("externalIPv6", "String", func(s *webrtcep.ICESettings) any { return &s.ExternalIPv6 }),
+		iceProperty("iceTcp", "boolean", func(s *webrtcep.ICESettings) any { return &s.ICETCP }),
 		{Name: "ICECandidatePairs", Type: "IceCandidatePair[]", ReadOnly: true, Get: func(c *call) (any, error) {
 			out := []wire.IceCandidatePair{}
 			if p := endpoint(c).State().Pair; p != nil {
-				out = append(out, wire.IceCandidatePair{Complex: wire.NewComplex("IceCandidatePair"), StreamID: p.StreamID,
-					ComponentID: p.ComponentID, LocalCandidate: p.LocalCandidate, RemoteCandidate: p.RemoteCandidate})
+				out = append(out, candidatePair(*p))
 			}
 			return out, nil
 		}},
 		{Name: "IceConnectionState", Type: "IceConnection[]", ReadOnly: true, Get: func(c *call) (any, error) {
 			st := endpoint(c).State()
-			return []wire.IceConnection{{Complex: wire.NewComplex("IceConnection"), StreamID: "1", ComponentID: 1, State: st.ICE}}, nil
+			return []wire.IceConnection{{Complex: wire.NewComplex("IceConnection"), StreamID: "1", ComponentID: 1, State: iceStateName(st.ICE)}}, nil
 		}},
 		{Name: "DtlsConnectionState", Type: "DtlsConnection[]", ReadOnly: true, Get: func(c *call) (any, error) {
 			st := endpoint(c).State()
-			return []wire.DtlsConnection{{Complex: wire.NewComplex("DtlsConnection"), StreamID: "1", ComponentID: "1", ConnectionID: "1", State: st.DTLS}}, nil
+			return []wire.DtlsConnection{{Complex: wire.NewComplex("DtlsConnection"), StreamID: "1", ComponentID: "1", ConnectionID: "1", State: dtlsStateName(st.DTLS)}}, nil
 		}},
 	},
 	Methods: []*Method{
@@ -129,7 +129,7 @@ var classWebRtcEndpoint = &Class{
 			if _, err := p.Complex("candidate", "IceCandidate", &ic, true); err != nil {
 				return nil, err
 			}
-			return nil, webrtcError(endpoint(c).AddIceCandidate(media.IceCandidateFound{Candidate: ic.Candidate, SdpMid: ic.SdpMid, SdpMLineIndex: ic.SdpMLineIndex}))
+			return nil, webrtcError(endpoint(c).AddIceCandidate(webrtcep.Candidate{Candidate: ic.Candidate, SdpMid: ic.SdpMid, SdpMLineIndex: ic.SdpMLineIndex}))
 		}},
 		{Name: "createDataChannel", Params: []ParamSpec{{"label", "String", false}, {"ordered", "boolean", false},
 			{"maxPacketLifeTime", "int", false}, {"maxRetransmits", "int", false}, {"protocol", "String", false}},
@@ -148,7 +148,7 @@ var classWebRtcEndpoint = &Class{
 		if err != nil {
 			return err
 		}
-		var opts media.WebRtcEndpointOptions
+		var opts webrtcep.Options
 		if opts.RecvOnly, err = cc.params.OptBool("recvonly", false); err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ var classWebRtcEndpoint = &Class{
 			return err
 		}
 		o := cc.newObject(pipe)
-		ep, err := media.NewWebRtcEndpoint(o.mediaPipeline(), cc.server.webrtc.engine, opts, cc.server.mediaEvents(o))
+		ep, err := webrtcep.New(o.mediaPipeline(), cc.server.webrtc.engine, opts, cc.server.mediaEvents(o))
 		if err != nil {
 			return kurentoError(wire.ErrMarshall, "%v", err)
 		}
@@ -180,27 +180,43 @@ var dscpValues = strings.Fields(`NO_DSCP NO_VALUE AUDIO_VERYLOW AUDIO_LOW AUDIO_
 	CHROME_HIGH CHROME_MEDIUM CHROME_LOW CHROME_VERYLOW CS0 CS1 CS2 CS3 CS4 CS5 CS6 CS7 AF11 AF12 AF13 AF21 AF22 AF23
 	AF31 AF32 AF33 AF41 AF42 AF43 EF VOICEADMIT LE`)
 
-func endpoint(c *call) *media.WebRtcEndpoint { return c.obj.impl.(*media.WebRtcEndpoint) }
+func endpoint(c *call) *webrtcep.Endpoint { return c.obj.impl.(*webrtcep.Endpoint) }
+
+// webrtcErrorCodes maps the kinds of WebRtcEndpoint failures to Kurento codes.
+var webrtcErrorCodes = []struct {
+	kind error
+	code int
+}{
+	{webrtcep.ErrInvalidSDP, wire.ErrSDPParse},
+	{webrtcep.ErrAlreadyNegotiated, wire.ErrSDPAlreadyNegotiated},
+	{webrtcep.ErrNoOfferGenerated, wire.ErrSDPNotOfferGenerated},
+	{webrtcep.ErrAnswerProcessed, wire.ErrSDPAnswerAlreadyProcessed},
+	{webrtcep.ErrGenerateOffer, wire.ErrSDPGenerateOffer},
+	{webrtcep.ErrProcessOffer, wire.ErrSDPProcessOffer},
+	{webrtcep.ErrProcessAnswer, wire.ErrSDPProcessAnswer},
+	{webrtcep.ErrGather, wire.ErrICEGatherCandidates},
+	{webrtcep.ErrAddCandidate, wire.ErrICEAddCandidate},
+	{webrtcep.ErrDataChannelsDisabled, wire.ErrOperationNotSupported},
+}
 
 // webrtcError maps engine errors of WebRtcEndpoint operations to Kurento errors.
 func webrtcError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var se *media.SDPError
-	switch {
-	case errors.As(err, &se):
-		return kurentoError(se.Code, "%s", se.Msg)
-	case errors.Is(err, media.ErrDataChannelsDisabled):
-		return kurentoError(wire.ErrOperationNotSupported, "%v", err)
-	case errors.Is(err, media.ErrReleased):
+	for _, m := range webrtcErrorCodes {
+		if errors.Is(err, m.kind) {
+			return kurentoError(m.code, "%v", err)
+		}
+	}
+	if errors.Is(err, media.ErrReleased) {
 		return kurentoError(wire.ErrObjectNotFound, "Object was released")
 	}
 	return kurentoError(wire.ErrUnexpected, "%v", err)
 }
 
 // bandwidthProperty exposes one bandwidth setting (kbps).
-func bandwidthProperty(name string, field func(*media.Bandwidths) *int) *Property {
+func bandwidthProperty(name string, field func(*webrtcep.Bandwidths) *int) *Property {
 	return &Property{Name: name, Type: "int",
 		Get: func(c *call) (any, error) {
 			b := endpoint(c).Bandwidths()
@@ -224,7 +240,7 @@ func bandwidthProperty(name string, field func(*media.Bandwidths) *int) *Propert
 
 // iceProperty exposes one ICE setting; changes apply to gatherings that
 // have not started.
-func iceProperty(name, typ string, field func(*media.ICESettings) any) *Property {
+func iceProperty(name, typ string, field func(*webrtcep.ICESettings) any) *Property {
 	return &Property{Name: name, Type: typ,
 		Get: func(c *call) (any, error) {
 			s := endpoint(c).ICESettings()
@@ -297,7 +313,7 @@ func rembParamsProperty() *Property {
 }
 
 func createDataChannel(c *call, p *params) (any, error) {
-	var o media.DataChannelOptions
+	var o webrtcep.DataChannelOptions
 	var err error
 	if o.Label, err = p.OptString("label", ""); err != nil {
 		return nil, err
@@ -315,7 +331,7 @@ func createDataChannel(c *call, p *params) (any, error) {
 		return nil, err
 	}
 	if err := endpoint(c).CreateDataChannel(o); err != nil {
-		if errors.Is(err, media.ErrDataChannelsDisabled) {
+		if errors.Is(err, webrtcep.ErrDataChannelsDisabled) {
 			return nil, webrtcError(err)
 		}
 		return nil, kurentoError(wire.ErrIllegalParam, "%v", err)

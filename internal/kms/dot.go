@@ -71,7 +71,7 @@ func (s *Server) dot(o *Object) string {
 		for _, cn := range el.Core().SinkConnections(media.ConnectionFilter{}) {
 			if sink, ok := cn.Sink.Core().Owner.(*Object); ok {
 				node(sink)
-				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, cn.MediaType.String()+" "+cn.SourceDesc+"→"+cn.SinkDesc)
+				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, mediaTypeName(cn.MediaType)+" "+cn.SourceDesc+"→"+cn.SinkDesc)
 			}
 		}
 	}

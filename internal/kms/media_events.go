@@ -1,7 +1,10 @@
 package kms
 
 import (
+	"errors"
+
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
@@ -9,8 +12,7 @@ import (
 // Kurento events for its subscribers.
 func (s *Server) mediaEvents(o *Object) media.EventHandler {
 	return func(e media.Event) {
-		name := media.EventName(e)
-		ev := toWireEvent(e)
+		name, ev := toWireEvent(e)
 		if ev == nil {
 			return
 		}
@@ -56,41 +58,53 @@ func connectionState(connected bool) string {
 	return wire.StateDisconnected
 }
 
-// toWireEvent converts an engine event to its wire payload.
-func toWireEvent(e media.Event) wire.Event {
+// toWireEvent converts an engine event to its Kurento name and wire payload.
+func toWireEvent(e media.Event) (string, wire.Event) {
 	switch ev := e.(type) {
 	case media.ElementConnected:
-		return &wire.ElementConnection{Sink: objectID(ev.Sink), MediaType: ev.MediaType.String(),
+		return "ElementConnected", &wire.ElementConnection{Sink: objectID(ev.Sink), MediaType: mediaTypeName(ev.MediaType),
 			SourceMediaDescription: ev.SourceDesc, SinkMediaDescription: ev.SinkDesc}
 	case media.ElementDisconnected:
-		return &wire.ElementConnection{Sink: objectID(ev.Sink), MediaType: ev.MediaType.String(),
+		return "ElementDisconnected", &wire.ElementConnection{Sink: objectID(ev.Sink), MediaType: mediaTypeName(ev.MediaType),
 			SourceMediaDescription: ev.SourceDesc, SinkMediaDescription: ev.SinkDesc}
 	case media.MediaFlowIn:
-		return &wire.MediaFlowStateChange{State: flowState(ev.Flowing), PadName: ev.Pad, MediaType: ev.MediaType.String()}
+		return "MediaFlowInStateChanged", &wire.MediaFlowStateChange{State: flowState(ev.Flowing), PadName: ev.Pad, MediaType: mediaTypeName(ev.MediaType)}
 	case media.MediaFlowOut:
-		return &wire.MediaFlowStateChange{State: flowState(ev.Flowing), PadName: ev.Pad, MediaType: ev.MediaType.String()}
+		return "MediaFlowOutStateChanged", &wire.MediaFlowStateChange{State: flowState(ev.Flowing), PadName: ev.Pad, MediaType: mediaTypeName(ev.MediaType)}
 	case media.MediaStateChanged:
-		return &wire.StateChange{OldState: connectionState(!ev.Connected), NewState: connectionState(ev.Connected)}
+		return "MediaStateChanged", &wire.StateChange{OldState: connectionState(!ev.Connected), NewState: connectionState(ev.Connected)}
 	case media.ConnectionStateChanged:
-		return &wire.StateChange{OldState: connectionState(!ev.Connected), NewState: connectionState(ev.Connected)}
-	case media.MediaSessionStarted, media.MediaSessionTerminated, media.IceGatheringDone:
-		return &wire.Plain{}
-	case media.IceCandidateFound:
-		return &wire.IceCandidateFound{Candidate: wire.IceCandidate{Complex: wire.NewComplex("IceCandidate"),
+		return "ConnectionStateChanged", &wire.StateChange{OldState: connectionState(!ev.Connected), NewState: connectionState(ev.Connected)}
+	case media.MediaSessionStarted:
+		return "MediaSessionStarted", &wire.Plain{}
+	case media.MediaSessionTerminated:
+		return "MediaSessionTerminated", &wire.Plain{}
+	case webrtcep.IceGatheringDone:
+		return "IceGatheringDone", &wire.Plain{}
+	case webrtcep.IceCandidateFound:
+		return "IceCandidateFound", &wire.IceCandidateFound{Candidate: wire.IceCandidate{Complex: wire.NewComplex("IceCandidate"),
 			Candidate: ev.Candidate, SdpMid: ev.SdpMid, SdpMLineIndex: ev.SdpMLineIndex}}
-	case media.IceComponentStateChanged:
-		return &wire.IceComponentStateChanged{StreamID: ev.StreamID, ComponentID: ev.ComponentID, State: ev.State}
-	case media.NewCandidatePairSelected:
-		return &wire.NewCandidatePairSelected{CandidatePair: wire.IceCandidatePair{Complex: wire.NewComplex("IceCandidatePair"),
-			StreamID: ev.StreamID, ComponentID: ev.ComponentID, LocalCandidate: ev.LocalCandidate, RemoteCandidate: ev.RemoteCandidate}}
-	case media.DtlsStateChanged:
-		return &wire.DtlsConnectionStateChange{StreamID: ev.StreamID, ComponentID: ev.ComponentID, ConnectionID: ev.ConnectionID, State: ev.State}
-	case media.DataChannelOpened:
-		return &wire.DataChannelEvent{ChannelID: ev.ChannelID}
-	case media.DataChannelClosed:
-		return &wire.DataChannelEvent{ChannelID: ev.ChannelID}
+	case webrtcep.IceComponentStateChanged:
+		return "IceComponentStateChanged", &wire.IceComponentStateChanged{StreamID: 1, ComponentID: 1, State: iceStateName(ev.State)}
+	case webrtcep.NewCandidatePairSelected:
+		return "NewCandidatePairSelected", &wire.NewCandidatePairSelected{CandidatePair: candidatePair(ev)}
+	case webrtcep.DtlsStateChanged:
+		return "DtlsConnectionStateChange", &wire.DtlsConnectionStateChange{StreamID: "1", ComponentID: "1", ConnectionID: "1", State: dtlsStateName(ev.State)}
+	case webrtcep.DataChannelOpened:
+		return "DataChannelOpened", &wire.DataChannelEvent{ChannelID: ev.ChannelID}
+	case webrtcep.DataChannelClosed:
+		return "DataChannelClosed", &wire.DataChannelEvent{ChannelID: ev.ChannelID}
 	case media.ErrorEvent:
-		return &wire.ErrorEvent{EventBase: wire.EventBase{Type: ev.Type}, Description: ev.Description, ErrorCode: ev.Code}
+		if errors.Is(ev.Err, webrtcep.ErrICEFailed) {
+			return "Error", &wire.ErrorEvent{EventBase: wire.EventBase{Type: "ICE_FAILED"}, Description: ev.Err.Error(), ErrorCode: wire.ErrICEGatherCandidates}
+		}
+		return "Error", &wire.ErrorEvent{EventBase: wire.EventBase{Type: "UNEXPECTED_ERROR"}, Description: ev.Err.Error(), ErrorCode: wire.ErrUnexpected}
 	}
-	return nil
+	return "", nil
+}
+
+// candidatePair is the IceCandidatePair of the (single, bundled) stream.
+func candidatePair(p webrtcep.NewCandidatePairSelected) wire.IceCandidatePair {
+	return wire.IceCandidatePair{Complex: wire.NewComplex("IceCandidatePair"), StreamID: "1", ComponentID: 1,
+		LocalCandidate: p.LocalCandidate, RemoteCandidate: p.RemoteCandidate}
 }

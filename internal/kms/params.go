@@ -132,7 +132,7 @@ func (p *params) OptMediaType(name string) (*media.MediaType, error) {
 	if err != nil || !ok || s == "" {
 		return nil, err
 	}
-	mt, valid := media.ParseMediaType(s)
+	mt, valid := parseMediaType(s)
 	if !valid {
 		return nil, kurentoError(wire.ErrMarshall, "Invalid value for 'MediaType'")
 	}

@@ -58,7 +58,7 @@ func latencyList(m map[media.MediaType]float64) []wire.MediaLatencyStat {
 	for _, mt := range []media.MediaType{media.Audio, media.Video} {
 		if v, ok := m[mt]; ok {
 			out = append(out, wire.MediaLatencyStat{Complex: wire.NewComplex("MediaLatencyStat"),
-				Name: "sink_" + strings.ToLower(mt.String()) + "_default", Type: mt.String(), Avg: v})
+				Name: "sink_" + strings.ToLower(mediaTypeName(mt)) + "_default", Type: mediaTypeName(mt), Avg: v})
 		}
 	}
 	return out

@@ -42,6 +42,7 @@ type Core struct {
 	self     Element
 	handler  Handler
 	events   EventHandler
+	queue    eventQueue
 
 	defaultSources [numMediaTypes]*SourcePad
 	defaultSinks   [numMediaTypes]*SinkPad
@@ -73,13 +74,6 @@ func (c *Core) Source(mt MediaType) *SourcePad { return c.defaultSources[mt] }
 
 // Sink returns the default sink pad for mt.
 func (c *Core) Sink(mt MediaType) *SinkPad { return c.defaultSinks[mt] }
-
-// Emit delivers an event to the element's owner.
-func (c *Core) Emit(e Event) {
-	if c.events != nil {
-		c.events(e)
-	}
-}
 
 func (c *Core) sourcePadLocked(mt MediaType, desc string) *SourcePad {
 	k := padKey{mt, desc}

@@ -1,32 +1,34 @@
-package media
+package nack
 
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+
+	"github.com/gorento/gorento/internal/media/interceptor/interceptortest"
 )
 
-// sentLog records what reaches the wire below the responder.
-type sentLog struct{ pkts [][]byte }
+const (
+	nackHistory        = DefaultHistory
+	nackResendBudget   = DefaultResendBudget
+	nackResendInterval = DefaultResendInterval
+)
 
-func (l *sentLog) Write(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
-	b, err := (&rtp.Packet{Header: *h, Payload: payload}).Marshal()
+func newResponder(t testing.TB, opts ...Option) *Responder {
+	t.Helper()
+	f, err := NewResponderFactory(opts...)
 	if err != nil {
-		return 0, err
+		t.Fatal(err)
 	}
-	l.pkts = append(l.pkts, b)
-	return len(payload), nil
-}
-
-// rtcpFeed hands one RTCP compound packet to the responder's reader.
-type rtcpFeed struct{ b []byte }
-
-func (f *rtcpFeed) Read(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-	return copy(b, f.b), a, nil
+	i, err := f.NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = i.Close() })
+	return i.(*Responder)
 }
 
 func nackStream(nackable bool) *interceptor.StreamInfo {
@@ -37,13 +39,13 @@ func nackStream(nackable bool) *interceptor.StreamInfo {
 	return info
 }
 
-func sendNACK(t *testing.T, r interceptor.Interceptor, ssrc uint32, pairs ...rtcp.NackPair) {
+func sendNACK(t *testing.T, r *Responder, ssrc uint32, pairs ...rtcp.NackPair) {
 	t.Helper()
 	raw, err := rtcp.Marshal([]rtcp.Packet{&rtcp.TransportLayerNack{MediaSSRC: ssrc, Nacks: pairs}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.BindRTCPReader(&rtcpFeed{raw}).Read(make([]byte, 1500), nil); err != nil {
+	if _, _, err := r.BindRTCPReader(&interceptortest.Feed{Datagrams: [][]byte{raw}}).Read(make([]byte, 1500), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -71,9 +73,8 @@ func TestNACKResponder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, _ := nackResponderFactory{}.NewInterceptor("")
-			defer r.Close()
-			wire := &sentLog{}
+			r := newResponder(t)
+			wire := &interceptortest.SentLog{}
 			w := r.BindLocalStream(nackStream(tc.nackable), wire)
 			originals := map[uint16][]byte{}
 			for i := 0; i < sent; i++ {
@@ -89,15 +90,15 @@ func TestNACKResponder(t *testing.T) {
 				if _, err := w.Write(&h, payload, nil); err != nil {
 					t.Fatal(err)
 				}
-				originals[h.SequenceNumber] = wire.pkts[len(wire.pkts)-1]
+				originals[h.SequenceNumber] = wire.Packets[len(wire.Packets)-1]
 			}
-			wire.pkts = nil
+			wire.Packets = nil
 			sendNACK(t, r, tc.ssrc, tc.pairs...)
-			if len(wire.pkts) != len(tc.want) {
-				t.Fatalf("resent %d packets, want %d", len(wire.pkts), len(tc.want))
+			if len(wire.Packets) != len(tc.want) {
+				t.Fatalf("resent %d packets, want %d", len(wire.Packets), len(tc.want))
 			}
 			for i, seq := range tc.want {
-				if !bytes.Equal(wire.pkts[i], originals[seq]) {
+				if !bytes.Equal(wire.Packets[i], originals[seq]) {
 					t.Errorf("resent packet %d differs from the original %d", i, seq)
 				}
 			}
@@ -108,9 +109,8 @@ func TestNACKResponder(t *testing.T) {
 // TestNACKResponderAllocatesNothing: once the ring is warm, recording a
 // sent packet and answering a NACK allocate nothing.
 func TestNACKResponderAllocatesNothing(t *testing.T) {
-	r, _ := nackResponderFactory{}.NewInterceptor("")
-	defer r.Close()
-	w := r.BindLocalStream(nackStream(true), &discardRTP{})
+	r := newResponder(t)
+	w := r.BindLocalStream(nackStream(true), interceptortest.Discard{})
 	h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77}
 	payload := make([]byte, 1200)
 	for i := 0; i < nackHistory; i++ {
@@ -123,7 +123,7 @@ func TestNACKResponderAllocatesNothing(t *testing.T) {
 	}); a != 0 {
 		t.Errorf("recording allocates %.1f objects per packet", a)
 	}
-	hist := r.(*nackResponder).streams[77]
+	hist := r.streams[77]
 	hist.resend(h.SequenceNumber - 1) // sizes the scratch space
 	seq := h.SequenceNumber - 1
 	if a := testing.AllocsPerRun(100, func() { seq--; hist.resend(seq) }); a != 0 {
@@ -135,9 +135,9 @@ func TestNACKResponderAllocatesNothing(t *testing.T) {
 // nackResendInterval, and a stream resends at most nackResendBudget packets
 // a second however many NACKs arrive.
 func TestNACKResponderLimits(t *testing.T) {
-	r, _ := nackResponderFactory{}.NewInterceptor("")
-	defer r.Close()
-	wire := &sentLog{}
+	now := int64(1)
+	r := newResponder(t, WithClock(func() int64 { return now }))
+	wire := &interceptortest.SentLog{}
 	w := r.BindLocalStream(nackStream(true), wire)
 	for i := 0; i < nackHistory; i++ {
 		h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77, SequenceNumber: uint16(i)}
@@ -148,9 +148,9 @@ func TestNACKResponderLimits(t *testing.T) {
 		all = append(all, rtcp.NackPair{PacketID: uint16(seq), LostPackets: 0xffff})
 	}
 	resent := func() int {
-		wire.pkts = nil
+		wire.Packets = nil
 		sendNACK(t, r, 77, all...)
-		return len(wire.pkts)
+		return len(wire.Packets)
 	}
 	if n := resent(); n != nackHistory {
 		t.Fatalf("first NACK of everything: %d resent, want %d", n, nackHistory)
@@ -158,7 +158,7 @@ func TestNACKResponderLimits(t *testing.T) {
 	if n := resent(); n != 0 {
 		t.Fatalf("the same NACK at once: %d resent, want 0", n)
 	}
-	time.Sleep(nackResendInterval + 5*time.Millisecond)
+	now += int64(nackResendInterval)
 	if n := resent(); n != nackResendBudget-nackHistory {
 		t.Fatalf("after the interval: %d resent, want the rest of the budget %d", n, nackResendBudget-nackHistory)
 	}
@@ -172,21 +172,40 @@ func FuzzNACKResponder(f *testing.F) {
 	f.Add(nack)
 	f.Add([]byte{0x81, 0xcd, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 77, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, _ := nackResponderFactory{}.NewInterceptor("")
-		defer r.Close()
-		wire := &sentLog{}
+		r := newResponder(t)
+		wire := &interceptortest.SentLog{}
 		w := r.BindLocalStream(nackStream(true), wire)
 		for i := 0; i < nackHistory; i++ {
 			h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 77, SequenceNumber: uint16(i)}
 			_, _ = w.Write(&h, []byte{byte(i), byte(i >> 8)}, nil)
 		}
-		wire.pkts = nil
-		_, _, _ = r.BindRTCPReader(&rtcpFeed{b}).Read(make([]byte, 1500), nil)
-		for _, p := range wire.pkts {
+		wire.Packets = nil
+		_, _, _ = r.BindRTCPReader(&interceptortest.Feed{Datagrams: [][]byte{b}}).Read(make([]byte, 1500), nil)
+		for _, p := range wire.Packets {
 			var pkt rtp.Packet
 			if err := pkt.Unmarshal(p); err != nil || len(pkt.Payload) != 2 || uint16(pkt.Payload[0])|uint16(pkt.Payload[1])<<8 != pkt.SequenceNumber {
 				t.Fatalf("resent a packet that was not sent: %x", p)
 			}
 		}
 	})
+}
+
+func TestOptions(t *testing.T) {
+	bad := []Option{WithHistory(0), WithHistory(100), WithHistory(1 << 16), WithResendInterval(-1), WithResendBudget(0)}
+	for i, o := range bad {
+		if _, err := NewResponderFactory(o); err == nil {
+			t.Errorf("option %d accepted", i)
+		}
+	}
+	r := newResponder(t, WithHistory(16))
+	wire := &interceptortest.SentLog{}
+	w := r.BindLocalStream(nackStream(true), wire)
+	for i := 0; i < 20; i++ {
+		_, _ = w.Write(&rtp.Header{Version: 2, SSRC: 77, SequenceNumber: uint16(i)}, []byte{1}, nil)
+	}
+	wire.Packets = nil
+	sendNACK(t, r, 77, rtcp.NackPair{PacketID: 3}, rtcp.NackPair{PacketID: 4})
+	if len(wire.Packets) != 1 {
+		t.Errorf("a 16-packet history resent %d of packets 3 (gone) and 4 (kept)", len(wire.Packets))
+	}
 }

@@ -1,4 +1,12 @@
-package media
+// Package rtpstats is Gorento's statistics recorder: per-SSRC counters of
+// the RTP and RTCP of one peer connection, in both directions, with loss,
+// jitter (RFC 3550) and round-trip time.
+//
+// Pion's stats interceptor clones every received header into new memory and
+// leaves the interceptors above it to parse each packet again; this one
+// parses a received packet once into a reused header that it shares with
+// them, and counts with no allocation per packet in either direction.
+package rtpstats
 
 import (
 	"sync"
@@ -7,31 +15,61 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+
+	mediaint "github.com/gorento/gorento/internal/media/interceptor"
 )
 
-// rtpRecorderFactory makes the statistics recorder of each endpoint and
-// hands it to onNew.
-//
-// Pion's stats interceptor clones every received header into new memory and
-// leaves the interceptors above it to parse each packet again; ours parses
-// a received packet once into a reused header that it shares with them, and
-// counts with no allocation per packet in either direction.
-type rtpRecorderFactory struct{ onNew func(*rtpRecorder) }
+// Option configures a RecorderFactory.
+type Option func(*RecorderFactory) error
+
+// OnNew hands each new Recorder to f (its owner keeps it to read the stats).
+func OnNew(f func(*Recorder)) Option {
+	return func(r *RecorderFactory) error {
+		r.onNew = f
+		return nil
+	}
+}
+
+// WithClock sets the time source of arrival times (tests).
+func WithClock(c mediaint.Clock) Option {
+	return func(r *RecorderFactory) error {
+		r.now = c
+		return nil
+	}
+}
+
+// RecorderFactory makes the statistics recorder of each peer connection.
+type RecorderFactory struct {
+	onNew func(*Recorder)
+	now   mediaint.Clock
+}
+
+// NewRecorderFactory returns a factory configured by opts.
+func NewRecorderFactory(opts ...Option) (*RecorderFactory, error) {
+	f := &RecorderFactory{now: mediaint.RealClock}
+	for _, o := range opts {
+		if err := o(f); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
 
 // NewInterceptor implements interceptor.Factory.
-func (f rtpRecorderFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	r := &rtpRecorder{in: map[uint32]*inboundCounters{}, out: map[uint32]*outboundCounters{}}
+func (f *RecorderFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	r := &Recorder{now: f.now, in: map[uint32]*inboundCounters{}, out: map[uint32]*outboundCounters{}}
 	if f.onNew != nil {
 		f.onNew(r)
 	}
 	return r, nil
 }
 
-// rtpRecorder counts the RTP and RTCP of one peer connection per SSRC. It
+// Recorder counts the RTP and RTCP of one peer connection per SSRC. It
 // must be the first interceptor registered (the innermost), so that it sees
 // the RTCP the others generate and parses received packets before them.
-type rtpRecorder struct {
+type Recorder struct {
 	interceptor.NoOp
+	now mediaint.Clock
 	mu  sync.Mutex // guards the maps (not the counters)
 	in  map[uint32]*inboundCounters
 	out map[uint32]*outboundCounters
@@ -78,7 +116,7 @@ type outboundCounters struct {
 }
 
 // Inbound returns the counters of a received SSRC.
-func (r *rtpRecorder) Inbound(ssrc uint32) (InboundStats, bool) {
+func (r *Recorder) Inbound(ssrc uint32) (InboundStats, bool) {
 	r.mu.Lock()
 	c := r.in[ssrc]
 	r.mu.Unlock()
@@ -95,7 +133,7 @@ func (r *rtpRecorder) Inbound(ssrc uint32) (InboundStats, bool) {
 }
 
 // Outbound returns the counters of a sent SSRC.
-func (r *rtpRecorder) Outbound(ssrc uint32) (OutboundStats, bool) {
+func (r *Recorder) Outbound(ssrc uint32) (OutboundStats, bool) {
 	r.mu.Lock()
 	c := r.out[ssrc]
 	r.mu.Unlock()
@@ -108,7 +146,7 @@ func (r *rtpRecorder) Outbound(ssrc uint32) (OutboundStats, bool) {
 }
 
 // BindRemoteStream counts received packets and shares their parsed header.
-func (r *rtpRecorder) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+func (r *Recorder) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
 	r.mu.Lock()
 	c := r.in[info.SSRC] // a stream bound again keeps counting where it was
 	if c == nil {
@@ -132,7 +170,7 @@ func (r *rtpRecorder) BindRemoteStream(info *interceptor.StreamInfo, reader inte
 			c.hdr.PaddingSize = b[n-1]
 			payload -= int(c.hdr.PaddingSize)
 		}
-		c.record(&c.hdr, max(payload, 0), monotime())
+		c.record(&c.hdr, max(payload, 0), r.now())
 		if a != nil && rtpHeaderKey != nil { // the caller's own attributes
 			a[rtpHeaderKey] = &c.hdr
 			return n, a, nil
@@ -186,7 +224,7 @@ func (c *inboundCounters) record(h *rtp.Header, payload int, now int64) {
 }
 
 // BindLocalStream counts sent packets.
-func (r *rtpRecorder) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+func (r *Recorder) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
 	c := r.outbound(info.SSRC)
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		c.mu.Lock()
@@ -197,7 +235,7 @@ func (r *rtpRecorder) BindLocalStream(info *interceptor.StreamInfo, w intercepto
 	})
 }
 
-func (r *rtpRecorder) outbound(ssrc uint32) *outboundCounters {
+func (r *Recorder) outbound(ssrc uint32) *outboundCounters {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.out[ssrc]
@@ -209,7 +247,7 @@ func (r *rtpRecorder) outbound(ssrc uint32) *outboundCounters {
 }
 
 // BindRTCPWriter counts the feedback we send about received streams.
-func (r *rtpRecorder) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+func (r *Recorder) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
 	return interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
 		for _, p := range pkts {
 			switch p := p.(type) {
@@ -227,7 +265,7 @@ func (r *rtpRecorder) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPW
 	})
 }
 
-func (r *rtpRecorder) countSent(ssrc uint32, f func(*InboundStats)) {
+func (r *Recorder) countSent(ssrc uint32, f func(*InboundStats)) {
 	r.mu.Lock()
 	c := r.in[ssrc]
 	r.mu.Unlock()
@@ -240,8 +278,8 @@ func (r *rtpRecorder) countSent(ssrc uint32, f func(*InboundStats)) {
 
 // BindRTCPReader counts the feedback and reports receivers send about our
 // streams. It parses each RTCP packet once for every interceptor above.
-func (r *rtpRecorder) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
-	return onRTCP(reader, func(pkts []rtcp.Packet) {
+func (r *Recorder) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTCPReader {
+	return mediaint.OnRTCP(reader, func(pkts []rtcp.Packet) {
 		now := time.Now()
 		for _, p := range pkts {
 			switch p := p.(type) {
@@ -262,7 +300,7 @@ func (r *rtpRecorder) BindRTCPReader(reader interceptor.RTCPReader) interceptor.
 	})
 }
 
-func (r *rtpRecorder) countReceived(ssrc uint32, f func(*OutboundStats)) {
+func (r *Recorder) countReceived(ssrc uint32, f func(*OutboundStats)) {
 	r.mu.Lock()
 	c := r.out[ssrc]
 	r.mu.Unlock()
@@ -273,7 +311,7 @@ func (r *rtpRecorder) countReceived(ssrc uint32, f func(*OutboundStats)) {
 	}
 }
 
-func (r *rtpRecorder) applyReports(reports []rtcp.ReceptionReport, now time.Time) {
+func (r *Recorder) applyReports(reports []rtcp.ReceptionReport, now time.Time) {
 	for _, rep := range reports {
 		rtt, ok := roundTrip(rep, now)
 		r.countReceived(rep.SSRC, func(s *OutboundStats) {

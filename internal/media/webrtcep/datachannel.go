@@ -1,4 +1,4 @@
-package media
+package webrtcep
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
 // dataChannels are the SCTP data channels of an endpoint with
@@ -13,7 +15,7 @@ import (
 // source pad; messages reaching the DATA sink pad are sent on the channel
 // with the same label, or on the first open one.
 type dataChannels struct {
-	w *WebRtcEndpoint
+	w *Endpoint
 
 	mu       sync.Mutex // guards channels, pc
 	pc       *webrtc.PeerConnection
@@ -28,11 +30,7 @@ type dataChannel struct {
 	bytesIn, bytesOut atomic.Int64
 }
 
-// ErrDataChannelsDisabled is returned by data-channel operations on an
-// endpoint created without useDataChannels.
-var ErrDataChannelsDisabled = errors.New("data channels are not enabled in this endpoint (useDataChannels)")
-
-func (d *dataChannels) init(w *WebRtcEndpoint) { d.w = w }
+func (d *dataChannels) init(w *Endpoint) { d.w = w }
 
 func (d *dataChannels) watch(pc *webrtc.PeerConnection) {
 	d.mu.Lock()
@@ -59,16 +57,16 @@ func (d *dataChannels) register(dc *webrtc.DataChannel) {
 			w.core.Emit(DataChannelClosed{ChannelID: int(*id)})
 		}
 	})
-	src := w.core.Source(Data)
+	src := w.core.Source(media.Data)
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		ch.msgsIn.Add(1)
 		ch.bytesIn.Add(int64(len(m.Data)))
-		src.Push(&Packet{Payload: m.Data, DataLabel: dc.Label(), DataText: m.IsString, EnteredAt: w.core.pipeline.EntryTime()})
+		src.Push(&media.Packet{Payload: m.Data, DataLabel: dc.Label(), DataText: m.IsString, EnteredAt: w.core.Pipeline().EntryTime()})
 	})
 }
 
 // send delivers a DATA packet to the remote peer.
-func (d *dataChannels) send(pkt *Packet) {
+func (d *dataChannels) send(pkt *media.Packet) {
 	d.mu.Lock()
 	var target *dataChannel
 	for _, ch := range d.channels {
@@ -99,8 +97,8 @@ func (d *dataChannels) send(pkt *Packet) {
 	}
 }
 
-// DataChannelOptions are the parameters of createDataChannel (KMS
-// defaults: ordered, no lifetime or retransmit limit).
+// DataChannelOptions are the parameters of CreateDataChannel (the usual
+// choice: ordered, no lifetime or retransmit limit).
 type DataChannelOptions struct {
 	Label             string
 	Ordered           bool
@@ -110,7 +108,7 @@ type DataChannelOptions struct {
 }
 
 // CreateDataChannel opens a data channel towards the remote peer.
-func (w *WebRtcEndpoint) CreateDataChannel(o DataChannelOptions) error {
+func (w *Endpoint) CreateDataChannel(o DataChannelOptions) error {
 	if !w.opts.UseDataChannels {
 		return ErrDataChannelsDisabled
 	}
@@ -141,7 +139,7 @@ func (w *WebRtcEndpoint) CreateDataChannel(o DataChannelOptions) error {
 }
 
 // CloseDataChannel closes the channel with the given id.
-func (w *WebRtcEndpoint) CloseDataChannel(id int) error {
+func (w *Endpoint) CloseDataChannel(id int) error {
 	if !w.opts.UseDataChannels {
 		return ErrDataChannelsDisabled
 	}

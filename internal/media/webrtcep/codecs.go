@@ -1,4 +1,4 @@
-package media
+package webrtcep
 
 import (
 	"fmt"
@@ -6,13 +6,15 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
 var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
 }
 
-// supportedCodecs are the codecs Gorento negotiates, in preference order
+// supportedCodecs are the codecs an endpoint negotiates, in preference order
 // per kind. Gorento forwards media without transcoding, so what matters is
 // that every endpoint of a pipeline agrees on one codec per kind (see
 // chooseCodec).
@@ -52,8 +54,8 @@ func registerCodecs(m *webrtc.MediaEngine) error {
 }
 
 // codecOf converts negotiated parameters to the engine's codec identity.
-func codecOf(c webrtc.RTPCodecParameters) *Codec {
-	return &Codec{MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, Fmtp: c.SDPFmtpLine}
+func codecOf(c webrtc.RTPCodecParameters) *media.Codec {
+	return &media.Codec{MimeType: c.MimeType, ClockRate: c.ClockRate, Channels: c.Channels, Fmtp: c.SDPFmtpLine}
 }
 
 func isRTX(c webrtc.RTPCodecParameters) bool {
@@ -74,7 +76,7 @@ func preference(c webrtc.RTPCodecParameters) int {
 // chooseCodec picks the one codec of an m-line to keep in the answer: the
 // codec already in use in the pipeline when the offer has it (so media can
 // be forwarded without transcoding), else the best supported one.
-func chooseCodec(offered []webrtc.RTPCodecParameters, inUse *Codec) (webrtc.RTPCodecParameters, bool) {
+func chooseCodec(offered []webrtc.RTPCodecParameters, inUse *media.Codec) (webrtc.RTPCodecParameters, bool) {
 	best, bestRank := webrtc.RTPCodecParameters{}, -1
 	for _, c := range offered {
 		if isRTX(c) {

@@ -1,4 +1,4 @@
-package media
+package rtpstats
 
 import (
 	"math"
@@ -8,16 +8,9 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+
+	"github.com/gorento/gorento/internal/media/interceptor/interceptortest"
 )
-
-// packetFeed returns the given packets, one per read.
-type packetFeed struct{ pkts [][]byte }
-
-func (f *packetFeed) Read(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-	p := f.pkts[0]
-	f.pkts = f.pkts[1:]
-	return copy(b, p), a, nil
-}
 
 func marshalRTP(t testing.TB, seq uint16, ts uint32, payload int, pad byte) []byte {
 	t.Helper()
@@ -32,12 +25,18 @@ func marshalRTP(t testing.TB, seq uint16, ts uint32, payload int, pad byte) []by
 	return b
 }
 
-func newRecorder(t testing.TB) *rtpRecorder {
-	i, err := rtpRecorderFactory{}.NewInterceptor("")
+func newRecorder(t testing.TB) *Recorder {
+	t.Helper()
+	var got *Recorder
+	f, err := NewRecorderFactory(OnNew(func(r *Recorder) { got = r }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return i.(*rtpRecorder)
+	i, err := f.NewInterceptor("")
+	if err != nil || i != got {
+		t.Fatalf("recorder %v not handed to OnNew: %v", i, err)
+	}
+	return got
 }
 
 func TestRecorderInboundLoss(t *testing.T) {
@@ -61,9 +60,9 @@ func TestRecorderInboundLoss(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRecorder(t)
-			feed := &packetFeed{}
+			feed := &interceptortest.Feed{}
 			for _, s := range tc.seqs {
-				feed.pkts = append(feed.pkts, marshalRTP(t, s, uint32(s)*3000, 100, 0))
+				feed.Datagrams = append(feed.Datagrams, marshalRTP(t, s, uint32(s)*3000, 100, 0))
 			}
 			rd := r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, feed)
 			buf := make([]byte, 1500)
@@ -85,7 +84,7 @@ func TestRecorderInboundLoss(t *testing.T) {
 // follows RFC 3550 for packets arriving off their timestamps' pace.
 func TestRecorderSharesHeader(t *testing.T) {
 	r := newRecorder(t)
-	feed := &packetFeed{pkts: [][]byte{marshalRTP(t, 7, 1000, 200, 20)}}
+	feed := &interceptortest.Feed{Datagrams: [][]byte{marshalRTP(t, 7, 1000, 200, 20)}}
 	rd := r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, feed)
 	buf := make([]byte, 1500)
 	_, a, err := rd.Read(buf, nil)
@@ -119,9 +118,9 @@ func TestRecorderRebind(t *testing.T) {
 	info := &interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}
 	buf := make([]byte, 1500)
 	for round, seqs := range [][]uint16{{1, 2}, {3, 4, 5}} {
-		feed := &packetFeed{}
+		feed := &interceptortest.Feed{}
 		for _, s := range seqs {
-			feed.pkts = append(feed.pkts, marshalRTP(t, s, uint32(s)*3000, 10, 0))
+			feed.Datagrams = append(feed.Datagrams, marshalRTP(t, s, uint32(s)*3000, 10, 0))
 		}
 		rd := r.BindRemoteStream(info, feed)
 		for range seqs {
@@ -137,8 +136,8 @@ func TestRecorderRebind(t *testing.T) {
 
 func TestRecorderRTCP(t *testing.T) {
 	r := newRecorder(t)
-	_ = r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, &packetFeed{})
-	w := r.BindLocalStream(&interceptor.StreamInfo{SSRC: 9, ClockRate: 90000}, &discardRTP{})
+	_ = r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, &interceptortest.Feed{})
+	w := r.BindLocalStream(&interceptor.StreamInfo{SSRC: 9, ClockRate: 90000}, interceptortest.Discard{})
 	for i := 0; i < 3; i++ {
 		if _, err := w.Write(&rtp.Header{SSRC: 9, SequenceNumber: uint16(i)}, make([]byte, 50), nil); err != nil {
 			t.Fatal(err)
@@ -167,7 +166,7 @@ func TestRecorderRTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.BindRTCPReader(&rtcpFeed{raw}).Read(make([]byte, 1500), nil); err != nil {
+	if _, _, err := r.BindRTCPReader(&interceptortest.Feed{Datagrams: [][]byte{raw}}).Read(make([]byte, 1500), nil); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := r.Outbound(9)
@@ -179,20 +178,6 @@ func TestRecorderRTCP(t *testing.T) {
 	}
 }
 
-// TestInboundAllocatesNothing holds every interceptor a received packet
-// passes through to zero allocations.
-func TestInboundAllocatesNothing(t *testing.T) {
-	read, done := inboundChain(t)
-	defer done()
-	buf := make([]byte, 1500)
-	for i := 0; i < 100; i++ {
-		_, _, _ = read.Read(buf, nil)
-	}
-	if a := testing.AllocsPerRun(1000, func() { _, _, _ = read.Read(buf, nil) }); a != 0 {
-		t.Errorf("a received packet allocates %.1f objects", a)
-	}
-}
-
 // FuzzRecorder feeds arbitrary received datagrams to the recorder as RTP
 // and as RTCP: it must never panic, and counts only what parses.
 func FuzzRecorder(f *testing.F) {
@@ -200,14 +185,14 @@ func FuzzRecorder(f *testing.F) {
 	f.Add([]byte{0x81, 0xc9, 0x00, 0x07, 0, 0, 0, 1, 0, 0, 0, 9, 0x40, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := newRecorder(t)
-		_ = r.BindLocalStream(&interceptor.StreamInfo{SSRC: 9}, &discardRTP{})
-		rd := r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, &packetFeed{pkts: [][]byte{b}})
+		_ = r.BindLocalStream(&interceptor.StreamInfo{SSRC: 9}, interceptortest.Discard{})
+		rd := r.BindRemoteStream(&interceptor.StreamInfo{SSRC: 5, ClockRate: 90000}, &interceptortest.Feed{Datagrams: [][]byte{b}})
 		_, _, err := rd.Read(make([]byte, 1500), nil)
 		st, _ := r.Inbound(5)
 		if (err == nil) != (st.Packets == 1) || st.Bytes > uint64(len(b)) {
 			t.Fatalf("err %v, stats %+v", err, st)
 		}
-		_, _, _ = r.BindRTCPReader(&rtcpFeed{b}).Read(make([]byte, 1500), nil)
+		_, _, _ = r.BindRTCPReader(&interceptortest.Feed{Datagrams: [][]byte{b}}).Read(make([]byte, 1500), nil)
 		_, _ = r.Outbound(9)
 	})
 }

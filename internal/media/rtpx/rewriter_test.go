@@ -1,4 +1,4 @@
-package media
+package rtpx
 
 import (
 	"testing"
@@ -41,9 +41,9 @@ func TestRewriterContinuity(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var r rewriter
+			var r Rewriter
 			for i, h := range tc.in {
-				r.rewrite(&h, 90000, tc.now[i])
+				r.Rewrite(&h, 90000, tc.now[i])
 				if h.SequenceNumber != tc.seq[i] || h.Timestamp != tc.ts[i] {
 					t.Fatalf("packet %d: seq %d ts %d, want %d %d", i, h.SequenceNumber, h.Timestamp, tc.seq[i], tc.ts[i])
 				}
@@ -53,12 +53,12 @@ func TestRewriterContinuity(t *testing.T) {
 }
 
 func TestRewriterReanchorSameSSRC(t *testing.T) {
-	var r rewriter
+	var r Rewriter
 	h := rtp.Header{SSRC: 5, SequenceNumber: 40, Timestamp: 100}
-	r.rewrite(&h, 48000, 0)
-	r.reanchor = true // a new source that happens to reuse the SSRC
+	r.Rewrite(&h, 48000, 0)
+	r.Reanchor() // a new source that happens to reuse the SSRC
 	h = rtp.Header{SSRC: 5, SequenceNumber: 9000, Timestamp: 7}
-	r.rewrite(&h, 48000, 1e9/1000) // 1 ms = 48 ticks
+	r.Rewrite(&h, 48000, 1e9/1000) // 1 ms = 48 ticks
 	if h.SequenceNumber != 41 || h.Timestamp != 148 {
 		t.Fatalf("got seq %d ts %d, want 41 148", h.SequenceNumber, h.Timestamp)
 	}

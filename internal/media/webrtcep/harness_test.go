@@ -1,4 +1,4 @@
-package media
+package webrtcep
 
 import (
 	"io"
@@ -9,6 +9,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
 // countingWriter stands in for Pion's SRTP write stream: it counts packets
@@ -42,40 +44,48 @@ func (b *fakeBinding) WriteStream() webrtc.TrackLocalWriter                   { 
 func (b *fakeBinding) ID() string                                             { return "fake" }
 func (b *fakeBinding) RTCPReader() interceptor.RTCPReader                     { return nil }
 
-var vp8 = &Codec{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+var vp8 = &media.Codec{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 
 // graph builds source PassThrough → n WebRtcEndpoints whose video tracks are
 // bound to counting writers (no network: the engine's own forwarding cost).
-func graph(tb testing.TB, n int) (*Pipeline, *PassThrough, []*countingWriter) {
+func graph(tb testing.TB, n int) (*media.Pipeline, *media.PassThrough, []*countingWriter) {
 	tb.Helper()
-	eng, err := NewWebRTCEngine(WebRTCConfig{LoopbackOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	eng := newEngine(tb)
 	// The certificate warm-up allocates heavily in the background: let it
 	// finish so allocation counts measure the hot path alone.
 	eng.warm.Wait()
-	p := NewPipeline()
-	tb.Cleanup(func() { p.Release(); eng.Close() })
-	src, err := NewPassThrough(p, nil)
+	p := media.NewPipeline()
+	tb.Cleanup(p.Release)
+	src, err := media.NewPassThrough(p, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var outs []*countingWriter
 	for i := 0; i < n; i++ {
-		ep, err := NewWebRtcEndpoint(p, eng, WebRtcEndpointOptions{}, nil)
+		ep, err := New(p, eng, Options{}, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		out := &countingWriter{}
 		codec := webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(100 + i%20), RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}}
-		if _, err := ep.tracks[Video].Bind(&fakeBinding{ssrc: webrtc.SSRC(1000 + i), codecs: []webrtc.RTPCodecParameters{codec}, out: out}); err != nil {
+		if _, err := ep.tracks[media.Video].Bind(&fakeBinding{ssrc: webrtc.SSRC(1000 + i), codecs: []webrtc.RTPCodecParameters{codec}, out: out}); err != nil {
 			tb.Fatal(err)
 		}
-		if err := Connect(src, ep, Video, DefaultPad, DefaultPad); err != nil {
+		if err := media.Connect(src, ep, media.Video, media.DefaultPad, media.DefaultPad); err != nil {
 			tb.Fatal(err)
 		}
 		outs = append(outs, out)
 	}
 	return p, src, outs
+}
+
+// newEngine makes an engine restricted to loopback, closed with the test.
+func newEngine(tb testing.TB) *Engine {
+	tb.Helper()
+	eng, err := NewEngine(Config{LoopbackOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(eng.Close)
+	return eng
 }

@@ -1,18 +1,19 @@
-package media
+package webrtcep
 
 import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
-// RTPStats are the counters of one RTP stream of an endpoint, with KMS's
-// meaning: for a received stream FIR/PLI/NACK/REMB are what Gorento sent
+// RTPStats are the counters of one RTP stream of an endpoint: for a received stream FIR/PLI/NACK/REMB are what Gorento sent
 // about it; for a sent stream they are what the receiver sent.
 type RTPStats struct {
 	ID            string // stable per SSRC
 	SSRC          uint32
-	Kind          MediaType
+	Kind          media.MediaType
 	Inbound       bool
 	Packets       uint64
 	Bytes         uint64
@@ -26,14 +27,14 @@ type RTPStats struct {
 	RoundTripTime float64 // seconds
 }
 
-// EndpointStats is what getStats reports for a WebRtcEndpoint.
+// EndpointStats are the statistics of an endpoint.
 type EndpointStats struct {
 	RTP []RTPStats
 	// Latencies in ns per media type, measured only while the pipeline has
 	// latency stats on: from pipeline entry to this endpoint's sink pad
 	// (input) and to the network send (end to end).
-	InputLatency map[MediaType]float64
-	E2ELatency   map[MediaType]float64
+	InputLatency map[media.MediaType]float64
+	E2ELatency   map[media.MediaType]float64
 	Data         *DataStats
 }
 
@@ -57,9 +58,9 @@ func (s *statsIDs) get(ssrc uint32) string {
 }
 
 // Stats returns the endpoint's statistics, for one media type or all (nil).
-func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
+func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 	var out EndpointStats
-	want := func(k MediaType) bool { return only == nil || *only == k }
+	want := func(k media.MediaType) bool { return only == nil || *only == k }
 	ids := w.ids()
 	if g := w.stats.Load(); g != nil {
 		w.state.mu.Lock()
@@ -69,7 +70,7 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 			fraction[k] = v
 		}
 		w.state.mu.Unlock()
-		for _, kind := range []MediaType{Audio, Video} {
+		for _, kind := range []media.MediaType{media.Audio, media.Video} {
 			if !want(kind) {
 				continue
 			}
@@ -78,7 +79,7 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 					s := RTPStats{ID: ids.get(in.ssrc), SSRC: in.ssrc, Kind: kind, Inbound: true,
 						Packets: r.Packets, Bytes: r.Bytes, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
 						FractionLost: fraction[in.ssrc], FIR: r.FIR, PLI: r.PLI, NACK: r.NACK}
-					if kind == Video {
+					if kind == media.Video {
 						s.REMB = rembSent
 					}
 					out.RTP = append(out.RTP, s)
@@ -95,9 +96,9 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 			}
 		}
 	}
-	if w.core.pipeline.LatencyStats() {
-		out.InputLatency, out.E2ELatency = map[MediaType]float64{}, map[MediaType]float64{}
-		for _, kind := range []MediaType{Audio, Video} {
+	if w.core.Pipeline().LatencyStats() {
+		out.InputLatency, out.E2ELatency = map[media.MediaType]float64{}, map[media.MediaType]float64{}
+		for _, kind := range []media.MediaType{media.Audio, media.Video} {
 			if !want(kind) {
 				continue
 			}
@@ -109,11 +110,11 @@ func (w *WebRtcEndpoint) Stats(only *MediaType) EndpointStats {
 			}
 		}
 	}
-	if w.opts.UseDataChannels && (only == nil || *only == Data) {
+	if w.opts.UseDataChannels && (only == nil || *only == media.Data) {
 		d := w.dc.stats(ids)
 		out.Data = &d
 	}
 	return out
 }
 
-func (w *WebRtcEndpoint) ids() *statsIDs { return &w.statIDs }
+func (w *Endpoint) ids() *statsIDs { return &w.statIDs }

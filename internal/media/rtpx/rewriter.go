@@ -1,15 +1,16 @@
-package media
+package rtpx
 
 import "github.com/pion/rtp"
 
-// rewriter maps the sequence numbers and timestamps of whatever source feeds
+// Rewriter maps the sequence numbers and timestamps of whatever source feeds
 // a sink onto one continuous output stream. When the source changes (new
 // SSRC, or a new connection), the next packet continues right after the
 // last one sent, with the timestamp advanced by the wall-clock gap, so the
-// receiver never sees a jump or a new stream.
-type rewriter struct {
+// receiver never sees a jump or a new stream. The zero value is ready to
+// use; it is not safe for concurrent use.
+type Rewriter struct {
 	started  bool
-	reanchor bool // set when the source pad changed
+	reanchor bool // set by Reanchor
 	srcSSRC  uint32
 
 	seqOffset uint16
@@ -20,12 +21,16 @@ type rewriter struct {
 	lastAt  int64  // monotonic ns when lastSeq was sent
 }
 
-// seqNewer reports whether a is after b in RFC 3550 sequence space.
-func seqNewer(a, b uint16) bool { return a != b && a-b < 0x8000 }
+// SeqNewer reports whether a is after b in RFC 3550 sequence space.
+func SeqNewer(a, b uint16) bool { return a != b && a-b < 0x8000 }
 
-// rewrite changes h in place. now is a Monotime value, clockRate the
-// codec's RTP clock.
-func (r *rewriter) rewrite(h *rtp.Header, clockRate uint32, now int64) {
+// Reanchor makes the next packet continue the output stream even if it
+// keeps the SSRC of the previous source (a new connection).
+func (r *Rewriter) Reanchor() { r.reanchor = true }
+
+// Rewrite changes h in place. now is a monotonic time in nanoseconds,
+// clockRate the codec's RTP clock.
+func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 	if !r.started || r.reanchor || h.SSRC != r.srcSSRC {
 		if r.started {
 			ticks := uint32(1)
@@ -42,7 +47,7 @@ func (r *rewriter) rewrite(h *rtp.Header, clockRate uint32, now int64) {
 	}
 	h.SequenceNumber += r.seqOffset
 	h.Timestamp += r.tsOffset
-	if seqNewer(h.SequenceNumber, r.lastSeq) {
+	if SeqNewer(h.SequenceNumber, r.lastSeq) {
 		r.lastSeq, r.lastTS, r.lastAt = h.SequenceNumber, h.Timestamp, now
 	}
 }

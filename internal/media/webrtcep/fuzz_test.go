@@ -1,12 +1,13 @@
-package media
+package webrtcep
 
 import (
-	"io"
-	"log/slog"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/pion/rtp"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
 const chromeLikeOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=msid-semantic: WMS s\r\n" +
@@ -45,27 +46,24 @@ func FuzzParseSDP(f *testing.F) {
 }
 
 // FuzzProcessOffer pushes arbitrary offers through the whole negotiation:
-// it must answer or return a Kurento SDP error, never panic or leak.
+// it must answer or return a negotiation Error, never panic or leak.
 func FuzzProcessOffer(f *testing.F) {
 	f.Add(chromeLikeOffer)
 	f.Add(strings.Replace(chromeLikeOffer, "a=group:BUNDLE 0 1\r\n", "", 1))
 	f.Add(strings.Replace(chromeLikeOffer, "VP8", "VP7", 1))
-	eng, err := NewWebRTCEngine(WebRTCConfig{LoopbackOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer eng.Close()
+	eng := newEngine(f)
 	f.Fuzz(func(t *testing.T, offer string) {
-		p := NewPipeline()
+		p := media.NewPipeline()
 		defer p.Release()
-		ep, err := NewWebRtcEndpoint(p, eng, WebRtcEndpointOptions{CertificateKeyType: "ECDSA"}, nil)
+		ep, err := New(p, eng, Options{CertificateKeyType: "ECDSA"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		answer, err := ep.ProcessOffer(offer)
 		if err != nil {
-			if _, ok := err.(*SDPError); !ok {
-				t.Fatalf("error %v is not an SDP error", err)
+			var e *Error
+			if !errors.As(err, &e) || !(errors.Is(err, ErrInvalidSDP) || errors.Is(err, ErrProcessOffer)) {
+				t.Fatalf("error %v is not an offer error", err)
 			}
 			return
 		}
@@ -84,9 +82,9 @@ func FuzzIngress(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte{0x80, 0x60})
 	_, src, outs := graph(f, 3)
-	pad := src.Core().Source(Video)
+	pad := src.Core().Source(media.Video)
 	var rp rtp.Packet
-	var pkt Packet
+	var pkt media.Packet
 	f.Fuzz(func(t *testing.T, b []byte) {
 		before := outs[0].packets.Load()
 		if !decodeRTP(b, &rp, &pkt) {
@@ -105,26 +103,11 @@ func FuzzReceiverRTCP(f *testing.F) {
 	f.Add([]byte{0x81, 0xce, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2})                                                      // PLI
 	f.Add([]byte{0x8f, 0xce, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 0, 'R', 'E', 'M', 'B', 1, 0x0f, 0xff, 0xff, 0, 0, 0, 2}) // REMB
 	p, _, _ := graph(f, 1)
-	eng, _ := NewWebRTCEngine(WebRTCConfig{LoopbackOnly: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	defer eng.Close()
-	ep, err := NewWebRtcEndpoint(p, eng, WebRtcEndpointOptions{}, nil)
+	ep, err := New(p, newEngine(f), Options{}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ep.handleReceiverRTCP(b, ep.tracks[Video])
-	})
-}
-
-// FuzzCodecMatch: codec matching never panics and is symmetric.
-func FuzzCodecMatch(f *testing.F) {
-	f.Add("packetization-mode=1;profile-level-id=42e01f", "profile-level-id=42e034;packetization-mode=1")
-	f.Add("profile-level-id=zz", "")
-	f.Fuzz(func(t *testing.T, a, b string) {
-		ca := &Codec{MimeType: "video/H264", ClockRate: 90000, Fmtp: a}
-		cb := &Codec{MimeType: "video/H264", ClockRate: 90000, Fmtp: b}
-		if ca.Matches(cb) != cb.Matches(ca) {
-			t.Fatalf("asymmetric match for %q and %q", a, b)
-		}
+		ep.handleReceiverRTCP(b, ep.tracks[media.Video])
 	})
 }

@@ -1,4 +1,4 @@
-package media
+package webrtcep
 
 import (
 	"testing"
@@ -7,14 +7,10 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media/interceptor/interceptortest"
+	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 )
-
-// discardRTP is a stream writer that drops every packet.
-type discardRTP struct{}
-
-func (discardRTP) Write(_ *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
-	return len(payload), nil
-}
 
 // videoChain builds the interceptors every endpoint uses and the stream
 // info of one VP8 stream with NACK, PLI and transport-cc negotiated.
@@ -24,7 +20,7 @@ func videoChain(tb testing.TB) (interceptor.Interceptor, *interceptor.StreamInfo
 	if err := registerCodecs(m); err != nil {
 		tb.Fatal(err)
 	}
-	ir, err := interceptors(m, func(*rtpRecorder) {})
+	ir, err := interceptors(m, func(*rtpstats.Recorder) {})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,7 +40,7 @@ func videoChain(tb testing.TB) (interceptor.Interceptor, *interceptor.StreamInfo
 // Pion does when a track starts sending.
 func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
 	chain, info := videoChain(tb)
-	w := chain.BindLocalStream(info, &discardRTP{})
+	w := chain.BindLocalStream(info, interceptortest.Discard{})
 	return w, func() { chain.UnbindLocalStream(info); _ = chain.Close() }
 }
 
@@ -110,5 +106,19 @@ func BenchmarkInboundInterceptors(b *testing.B) {
 		if _, _, err := r.Read(buf, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInboundAllocatesNothing holds every interceptor a received packet
+// passes through to zero allocations.
+func TestInboundAllocatesNothing(t *testing.T) {
+	read, done := inboundChain(t)
+	defer done()
+	buf := make([]byte, 1500)
+	for i := 0; i < 100; i++ {
+		_, _, _ = read.Read(buf, nil)
+	}
+	if a := testing.AllocsPerRun(1000, func() { _, _, _ = read.Read(buf, nil) }); a != 0 {
+		t.Errorf("a received packet allocates %.1f objects", a)
 	}
 }
