@@ -75,6 +75,13 @@ func (c *Core) Source(mt MediaType) *SourcePad { return c.defaultSources[mt] }
 // Sink returns the default sink pad for mt.
 func (c *Core) Sink(mt MediaType) *SinkPad { return c.defaultSinks[mt] }
 
+// SourcePad returns the source pad (mt, desc), creating it if needed.
+func (c *Core) SourcePad(mt MediaType, desc string) *SourcePad {
+	c.pipeline.graphMu.Lock()
+	defer c.pipeline.graphMu.Unlock()
+	return c.sourcePadLocked(mt, desc)
+}
+
 func (c *Core) sourcePadLocked(mt MediaType, desc string) *SourcePad {
 	k := padKey{mt, desc}
 	if p, ok := c.sources[k]; ok {
@@ -161,7 +168,7 @@ func (c *Core) IsFlowingIn(mt MediaType, desc string) bool {
 	c.pipeline.graphMu.Lock()
 	p := c.sinks[padKey{mt, desc}]
 	c.pipeline.graphMu.Unlock()
-	return p != nil && p.flow.Flowing(monotime())
+	return p != nil && p.flow.Flowing(c.pipeline.clock.Now())
 }
 
 // IsFlowingOut reports whether media leaves through the source pad (mt, desc).
@@ -169,7 +176,7 @@ func (c *Core) IsFlowingOut(mt MediaType, desc string) bool {
 	c.pipeline.graphMu.Lock()
 	p := c.sources[padKey{mt, desc}]
 	c.pipeline.graphMu.Unlock()
-	return p != nil && p.flow.Flowing(monotime())
+	return p != nil && p.flow.Flowing(c.pipeline.clock.Now())
 }
 
 // InputLatency returns the average time (ns) packets took from entering the

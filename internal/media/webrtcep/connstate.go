@@ -37,7 +37,7 @@ func (s *connectionTracker) init(w *Endpoint) {
 	s.fraction = map[uint32]float64{}
 }
 
-func (s *connectionTracker) rtcpReceived() { s.lastRTCP.Store(media.Monotime()) }
+func (s *connectionTracker) rtcpReceived() { s.lastRTCP.Store(s.w.now()) }
 
 var dtlsStates = map[webrtc.DTLSTransportState]DTLSState{webrtc.DTLSTransportStateNew: DTLSNew,
 	webrtc.DTLSTransportStateConnecting: DTLSConnecting, webrtc.DTLSTransportStateConnected: DTLSConnected,

@@ -145,9 +145,10 @@ func (t *sinkTrack) write(pkt *media.Packet) {
 	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
 	hdr.SSRC = t.ssrc
 	hdr.PayloadType = pt
-	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, media.Monotime())
+	now := t.w.now()
+	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, now)
 	if _, err := t.out.WriteRTP(hdr, pkt.Payload); err == nil {
-		t.e2e.Observe(pkt.EnteredAt)
+		t.e2e.Observe(now, pkt.EnteredAt)
 	}
 }
 

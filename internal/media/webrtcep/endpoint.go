@@ -105,6 +105,9 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 // Core implements media.Element.
 func (w *Endpoint) Core() *media.Core { return &w.core }
 
+// now returns the pipeline clock's time.
+func (w *Endpoint) now() int64 { return w.core.Pipeline().Now() }
+
 // Forwards implements media.Handler: media received on sink pads goes to
 // the network, never back into the pipeline.
 func (w *Endpoint) Forwards() bool { return false }

@@ -83,7 +83,7 @@ func (w *Endpoint) sendKeyframeRequest() {
 	if in == nil {
 		return
 	}
-	now := media.Monotime()
+	now := w.now()
 	last := w.state.lastPLI.Load()
 	if last != 0 && now-last < int64(keyframeInterval) || !w.state.lastPLI.CompareAndSwap(last, now) {
 		return

@@ -34,7 +34,7 @@ func (s *connectionTracker) monitor() {
 
 func (s *connectionTracker) checkMediaState() {
 	last := s.lastRTCP.Load()
-	up := last != 0 && media.Monotime()-last < int64(mediaStateTimeout)
+	up := last != 0 && s.w.now()-last < int64(mediaStateTimeout)
 	s.mu.Lock()
 	if s.media != up {
 		s.w.core.Post(media.MediaStateChanged{Connected: up})
