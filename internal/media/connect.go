@@ -98,9 +98,10 @@ func Disconnect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error
 	return nil
 }
 
-// Detach removes every connection of the element and unregisters it. It is
-// called by element Release implementations; it reports false when the
-// element was already detached. Connection peers are told afterwards.
+// Detach removes every connection of the element, unregisters it and
+// stops its input queue (waiting for its goroutine). It is called by
+// element Release implementations; it reports false when the element was
+// already detached. Connection peers are told afterwards.
 func (c *Core) Detach() bool {
 	p := c.pipeline
 	p.graphMu.Lock()
@@ -132,6 +133,7 @@ func (c *Core) Detach() bool {
 	}
 	p.graphMu.Unlock()
 
+	c.stopQueue()
 	for _, l := range losses {
 		switch {
 		case l.src.owner == c && l.sink.owner == c:

@@ -2,6 +2,7 @@ package media
 
 import (
 	"sort"
+	"sync/atomic"
 )
 
 // Element is a node of a pipeline.
@@ -42,7 +43,8 @@ type Core struct {
 	self     Element
 	handler  Handler
 	events   EventHandler
-	queue    eventQueue
+	posted   eventQueue
+	input    atomic.Pointer[inputQueue] // set by UseQueue
 
 	defaultSources [numMediaTypes]*SourcePad
 	defaultSinks   [numMediaTypes]*SinkPad

@@ -20,7 +20,7 @@ type eventQueue struct {
 // lock that orders the state changes the events report, then Deliver once
 // that lock is released.
 func (c *Core) Post(events ...Event) {
-	q := &c.queue
+	q := &c.posted
 	q.mu.Lock()
 	q.pending = append(q.pending, events...)
 	q.mu.Unlock()
@@ -30,7 +30,7 @@ func (c *Core) Post(events ...Event) {
 // another goroutine is already delivering, it returns at once and that
 // goroutine delivers them. Call it with no lock held.
 func (c *Core) Deliver() {
-	q := &c.queue
+	q := &c.posted
 	q.mu.Lock()
 	if q.delivering {
 		q.mu.Unlock()

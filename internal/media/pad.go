@@ -33,6 +33,7 @@ type SinkPad struct {
 	source    atomic.Pointer[SourcePad] // written under Pipeline.graphMu
 	flow      flowMeter
 	latency   latencyMeter
+	dropping  bool // waiting for a keyframe after an overflow; guarded by the owner's inputQueue.mu
 }
 
 // MediaType returns the pad's media type.
@@ -88,6 +89,10 @@ func (p *SinkPad) deliver(pkt *Packet, now int64) {
 	p.flow.mark(now)
 	if pkt.EnteredAt != 0 {
 		p.latency.observe(time.Duration(now - pkt.EnteredAt))
+	}
+	if q := p.owner.input.Load(); q != nil {
+		q.push(p, pkt, now)
+		return
 	}
 	p.owner.handler.Consume(p, pkt)
 }

@@ -28,6 +28,9 @@ type SinkOptions struct {
 	Rewrite bool
 	// Estimate is the bitrate (bps) the sink reports upstream.
 	Estimate uint64
+	// Queue, when set, makes the sink consume through an input queue
+	// (media.Core.UseQueue), as a slow element does.
+	Queue *media.QueueConfig
 }
 
 // Sink is an element that records what reaches its sink pads. Block makes
@@ -53,6 +56,9 @@ func NewSink(p *media.Pipeline, opts SinkOptions, events media.EventHandler) (*S
 	s := &Sink{opts: opts, arrived: make(chan struct{}, 1)}
 	if err := s.core.Init(p, s, s, events); err != nil {
 		return nil, err
+	}
+	if opts.Queue != nil {
+		s.core.UseQueue(*opts.Queue)
 	}
 	return s, nil
 }
@@ -113,9 +119,7 @@ func (s *Sink) Consume(p *media.SinkPad, pkt *media.Packet) {
 	if gate != nil {
 		<-gate
 	}
-	r := Received{MediaType: p.MediaType(), Pad: p.Desc(), Header: pkt.Header, Payload: append([]byte(nil), pkt.Payload...)}
-	r.Header.CSRC = append([]uint32(nil), pkt.Header.CSRC...)
-	r.Header.Extensions = nil
+	r := Received{MediaType: p.MediaType(), Pad: p.Desc(), Header: copyHeader(&pkt.Header), Payload: append([]byte(nil), pkt.Payload...)}
 	s.mu.Lock()
 	r.Out = r.Header
 	if s.opts.Rewrite {
@@ -150,3 +154,15 @@ func (s *Sink) SourceChanged(p *media.SinkPad) {
 
 // Forwards implements media.Handler.
 func (s *Sink) Forwards() bool { return false }
+
+// copyHeader deep-copies h (its extensions are reachable only through
+// marshalling).
+func copyHeader(h *rtp.Header) rtp.Header {
+	c := *h
+	if b, err := h.Marshal(); err == nil {
+		c = rtp.Header{}
+		_, _ = c.Unmarshal(b)
+		c.PaddingSize = h.PaddingSize
+	}
+	return c
+}
