@@ -89,7 +89,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg:      cfg,
 		log:      log.With("component", "kms"),
 		serverID: uuid.NewString(),
-		classes:  defaultClasses,
+		classes:  defaultClasses(),
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		cache:    newRequestCache(cfg.RequestCacheTTL),
 		metrics:  newMetrics(),
