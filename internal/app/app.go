@@ -13,13 +13,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/room"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/web"
-	"github.com/gorilla/websocket"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".

@@ -15,7 +15,7 @@ import (
 // ParamSpecs, serves get/set operations from its properties, validates
 // subscriptions and converts engine events with its EventSpecs, and getKmd,
 // describe and getInfo are generated from it. Each class lives in one
-// class_<name>.go file and registers itself; the contract test checks the
+// class_<name>.go file and registers itself (init); the contract test checks the
 // table against Kurento's interface definitions (testdata/kurento-interfaces.txt).
 type Class struct {
 	Name     string
@@ -179,15 +179,12 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// registered holds every class defined in this package, in initialization
-// order (parents before children): each class file registers its classes.
+// registered holds every class defined in this package: each class file
+// registers its classes from init.
 var registered []*Class
 
-// register adds c to the classes the server implements.
-func register(c *Class) *Class {
-	registered = append(registered, c)
-	return c
-}
+// register adds classes to those the server implements.
+func register(classes ...*Class) { registered = append(registered, classes...) }
 
 // classRegistry maps type names to classes.
 type classRegistry struct {

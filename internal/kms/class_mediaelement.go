@@ -8,7 +8,7 @@ import (
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
-var classMediaElement = register(&Class{
+var classMediaElement = &Class{
 	Name:     "MediaElement",
 	Parent:   classMediaObject,
 	Abstract: true,
@@ -82,7 +82,7 @@ var classMediaElement = register(&Class{
 			return false, refuseData(in.MediaType)
 		}),
 	}, dotMethods()...),
-})
+}
 
 // connectParams are the parameters of connect and disconnect.
 type connectParams struct {
@@ -212,3 +212,5 @@ func elementConnection(e media.ElementDisconnected) wire.Event {
 func mediaFlow(e media.MediaFlowIn) wire.Event {
 	return &wire.MediaFlowStateChange{State: flowState(e.Flowing), PadName: e.Pad, MediaType: mediaTypeName(e.MediaType)}
 }
+
+func init() { register(classMediaElement) }

@@ -11,7 +11,7 @@ import (
 var nowFunc = time.Now
 
 // classMediaObject is the base of every remote class.
-var classMediaObject = register(&Class{
+var classMediaObject = &Class{
 	Name:     "MediaObject",
 	Abstract: true,
 	Module:   "core",
@@ -100,7 +100,7 @@ var classMediaObject = register(&Class{
 			return c.obj.attr(func(o *Object) any { return append([]wire.Tag{}, o.tags...) }), nil
 		}),
 	},
-})
+}
 
 type tagKey struct {
 	Key string `kurento:"key"`
@@ -162,3 +162,5 @@ func errorEvent(e media.ErrorEvent, kinds []errorKind) wire.Event {
 	}
 	return &wire.ErrorEvent{EventBase: wire.EventBase{Type: typ}, Description: desc, ErrorCode: code}
 }
+
+func init() { register(classMediaObject) }

@@ -2,7 +2,7 @@ package kms
 
 import "github.com/gorento/gorento/internal/media"
 
-var classMediaPipeline = register(&Class{
+var classMediaPipeline = &Class{
 	Name:   "MediaPipeline",
 	Parent: classMediaObject,
 	Module: "core",
@@ -20,4 +20,6 @@ var classMediaPipeline = register(&Class{
 		o.impl = media.NewPipeline()
 		return nil
 	}),
-})
+}
+
+func init() { register(classMediaPipeline) }

@@ -2,7 +2,7 @@ package kms
 
 import "github.com/gorento/gorento/internal/media"
 
-var classPassThrough = register(&Class{
+var classPassThrough = &Class{
 	Name:   "PassThrough",
 	Parent: classMediaElement,
 	Module: "core",
@@ -16,9 +16,11 @@ var classPassThrough = register(&Class{
 		o.impl = pt
 		return nil
 	}),
-})
+}
 
 // inPipeline is the constructor parameter of every element.
 type inPipeline struct {
 	Pipeline *Object `kurento:"mediaPipeline,type=MediaPipeline"`
 }
+
+func init() { register(classPassThrough) }

@@ -6,7 +6,7 @@ import (
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
-var classSdpEndpoint = register(&Class{
+var classSdpEndpoint = &Class{
 	Name: "SdpEndpoint", Parent: classSessionEndpoint, Abstract: true, Module: "core",
 	Props: []*Property{
 		bandwidthProperty("maxAudioRecvBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MaxAudioRecv }),
@@ -48,9 +48,9 @@ var classSdpEndpoint = register(&Class{
 			return nil, kurentoError(wire.ErrSDPNoRemoteSDP, "Remote SDP not available yet")
 		}),
 	},
-})
+}
 
-var classBaseRtpEndpoint = register(&Class{
+var classBaseRtpEndpoint = &Class{
 	Name: "BaseRtpEndpoint", Parent: classSdpEndpoint, Abstract: true, Module: "core",
 	Events: []EventSpec{
 		raises("MediaStateChanged", func(e media.MediaStateChanged) wire.Event { return stateChange(e.Connected) }),
@@ -77,7 +77,7 @@ var classBaseRtpEndpoint = register(&Class{
 			return nil, nil
 		}),
 	},
-})
+}
 
 func stateChange(connected bool) wire.Event {
 	return &wire.StateChange{OldState: connectionState(!connected), NewState: connectionState(connected)}
@@ -138,3 +138,5 @@ func rembParamsProperty() *Property {
 			return nil
 		})
 }
+
+func init() { register(classSdpEndpoint, classBaseRtpEndpoint) }

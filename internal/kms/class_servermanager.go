@@ -14,7 +14,7 @@ import (
 const compatVersion = "7.3.0"
 
 // classServerManager is the class of the one manager_ServerManager object.
-var classServerManager = register(&Class{
+var classServerManager = &Class{
 	Name:     "ServerManager",
 	Parent:   classMediaObject,
 	Abstract: true,
@@ -66,7 +66,7 @@ var classServerManager = register(&Class{
 		}),
 		method("getUsedMemory", "int64", func(*call, none) (any, error) { return usedMemoryKiB() }),
 	},
-})
+}
 
 // serverInfo lists the modules with exactly the factories create can make.
 func (s *Server) serverInfo() wire.ServerInfo {
@@ -80,3 +80,5 @@ func (s *Server) serverInfo() wire.ServerInfo {
 	}
 	return info
 }
+
+func init() { register(classServerManager) }

@@ -9,7 +9,7 @@ import (
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
-var classWebRtcEndpoint = register(&Class{
+var classWebRtcEndpoint = &Class{
 	Name: "WebRtcEndpoint", Parent: classBaseRtpEndpoint, Module: "elements",
 	Constructor: constructor(newWebRtcEndpoint),
 	Events: []EventSpec{
@@ -78,7 +78,7 @@ var classWebRtcEndpoint = register(&Class{
 		}),
 		method("getStats", "Stats<>", webrtcStats),
 	},
-})
+}
 
 func newWebRtcEndpoint(cc *createCall, in struct {
 	Pipeline        *Object `kurento:"mediaPipeline,type=MediaPipeline"`
@@ -181,3 +181,5 @@ func createDataChannel(c *call, in struct {
 	}
 	return nil, kurentoError(wire.ErrIllegalParam, "%v", err)
 }
+
+func init() { register(classWebRtcEndpoint) }

@@ -151,11 +151,11 @@ func (c *cheapConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 			return 0, netip.AddrPort{}, net.ErrClosed
 		}
 		n, err := c.recv(false)
-		if err == syscall.EAGAIN || n == 0 {
+		if errors.Is(err, syscall.EAGAIN) || n == 0 {
 			n, err = c.recv(true)
 		}
 		if err != nil {
-			if err == syscall.EAGAIN || err == syscall.EINTR {
+			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
 				continue
 			}
 			c.unlock()

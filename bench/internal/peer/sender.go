@@ -53,7 +53,7 @@ func (s *Sender) Add(p *Peer) {
 		if st.track == nil {
 			continue
 		}
-		st.pkt.Header = rtp.Header{Version: 2, SequenceNumber: uint16(st.id) * 1000, Timestamp: uint32(st.id) * 100000}
+		st.pkt.Header = rtp.Header{Version: 2, SequenceNumber: st.id * 1000, Timestamp: uint32(st.id) * 100000}
 		st.buf = make([]byte, 1500)
 		s.streams = append(s.streams, st)
 	}

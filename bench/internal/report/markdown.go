@@ -238,6 +238,6 @@ func profileName(p string) string {
 
 func atoi(s string) int {
 	n := 0
-	fmt.Sscan(s, &n)
+	_, _ = fmt.Sscan(s, &n) // the leading number of s; 0 when there is none
 	return n
 }

@@ -110,9 +110,9 @@ func plot(path, title, xlabel string, ss []series) error {
 		return save(path, img)
 	}
 	if xmin == xmax {
-		xmin, xmax = xmin-1, xmax+1
+		xmax++
 	}
-	xmin = 0
+	xmin = 0 // the x axis starts at 0
 	ymax = niceCeil(ymax * 1.1)
 	pw, ph := float64(W-left-right), float64(H-top-bottom)
 	px := func(x float64) int { return left + int((x-xmin)/(xmax-xmin)*pw) }

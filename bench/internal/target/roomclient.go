@@ -115,10 +115,11 @@ type rpcReply struct {
 }
 
 func dialRoom(ctx context.Context, url, user string, p *peer.Peer) (*roomMember, error) {
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err
 	}
+	_ = resp.Body.Close()
 	m := &roomMember{ws: ws, peer: p, waiting: map[int]chan rpcReply{}, done: make(chan struct{}), stop: make(chan struct{})}
 	go m.read()
 	go m.keepalive()
@@ -133,7 +134,8 @@ func (m *roomMember) keepalive() {
 		case <-m.stop:
 			return
 		case <-t.C:
-			m.send(-1, "ping", map[string]any{"interval": 5000})
+			_ = m.send(-1, "ping", map[string]any{"interval": 5000}) // a lost ping shows as a closed socket
+
 		}
 	}
 }

@@ -16,7 +16,7 @@ func marshalRTP(t testing.TB, seq uint16, ts uint32, payload int, pad byte) []by
 	t.Helper()
 	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 5, SequenceNumber: seq, Timestamp: ts}, Payload: make([]byte, payload)}
 	if pad > 0 {
-		p.Header.Padding, p.Header.PaddingSize = true, pad
+		p.Padding, p.PaddingSize = true, pad
 	}
 	b, err := p.Marshal()
 	if err != nil {
