@@ -1,6 +1,3 @@
-// Package kms implements the Kurento Protocol server: JSON-RPC sessions as
-// KMS keeps them, the remote object registry, method dispatch, events,
-// transactions and garbage collection. Media is delegated to internal/media.
 package kms
 
 import (

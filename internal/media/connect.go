@@ -1,15 +1,5 @@
 package media
 
-import "errors"
-
-// Errors returned by graph operations.
-var (
-	ErrReleased       = errors.New("media: element or pipeline released")
-	ErrOtherPipeline  = errors.New("media: elements do not share pipeline")
-	ErrConnectionLoop = errors.New("media: connection would create a forwarding loop")
-	ErrNotConnected   = errors.New("media: elements are not connected")
-)
-
 // Connect links src's source pad (mt, srcDesc) to sink's sink pad (mt,
 // sinkDesc). A sink pad has one source: an existing connection to it is
 // replaced. Events are emitted after the graph lock is released.
