@@ -60,19 +60,13 @@ var classMediaElement = &Class{
 			MediaType media.MediaType `kurento:"mediaType"`
 			Desc      string          `kurento:"sinkMediaDescription,default=default"`
 		}) (any, error) {
-			if err := refuseData(in.MediaType); err != nil {
-				return nil, err
-			}
-			return c.obj.element().Core().IsFlowingIn(in.MediaType, in.Desc), nil
+			return isFlowing(c, in.MediaType, in.Desc, (*media.Core).IsFlowingIn)
 		}),
 		method("isMediaFlowingOut", "boolean", func(c *call, in struct {
 			MediaType media.MediaType `kurento:"mediaType"`
 			Desc      string          `kurento:"sourceMediaDescription,default=default"`
 		}) (any, error) {
-			if err := refuseData(in.MediaType); err != nil {
-				return nil, err
-			}
-			return c.obj.element().Core().IsFlowingOut(in.MediaType, in.Desc), nil
+			return isFlowing(c, in.MediaType, in.Desc, (*media.Core).IsFlowingOut)
 		}),
 		// Always false: Gorento never transcodes.
 		method("isMediaTranscoding", "boolean", func(c *call, in struct {
@@ -148,6 +142,14 @@ func connections(c *call, in connectionQuery, sources bool) []wire.ElementConnec
 // media without decoding it, so it cannot force an output format.
 func refuseTranscoding() error {
 	return errNotImplemented("Forcing a media format (transcoding)")
+}
+
+// isFlowing answers isMediaFlowingIn/Out with the element's pad state.
+func isFlowing(c *call, mt media.MediaType, desc string, flowing func(*media.Core, media.MediaType, string) bool) (any, error) {
+	if err := refuseData(mt); err != nil {
+		return nil, err
+	}
+	return flowing(c.obj.element().Core(), mt, desc), nil
 }
 
 func refuseData(mt media.MediaType) error {

@@ -1,15 +1,24 @@
 package media
 
+// lockGraph takes the graph lock of the pipeline src and sink share.
+func lockGraph(src, sink Element) (sc, kc *Core, err error) {
+	sc, kc = src.Core(), sink.Core()
+	if kc.pipeline != sc.pipeline {
+		return nil, nil, ErrOtherPipeline
+	}
+	sc.pipeline.graphMu.Lock()
+	return sc, kc, nil
+}
+
 // Connect links src's source pad (mt, srcDesc) to sink's sink pad (mt,
 // sinkDesc). A sink pad has one source: an existing connection to it is
 // replaced. Events are emitted after the graph lock is released.
 func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
-	sc, kc := src.Core(), sink.Core()
-	p := sc.pipeline
-	if kc.pipeline != p {
-		return ErrOtherPipeline
+	sc, kc, err := lockGraph(src, sink)
+	if err != nil {
+		return err
 	}
-	p.graphMu.Lock()
+	p := sc.pipeline
 	if sc.released || kc.released {
 		p.graphMu.Unlock()
 		return ErrReleased
@@ -67,12 +76,11 @@ func reachesLocked(from, target *Core) bool {
 
 // Disconnect removes the link from src (mt, srcDesc) to sink (mt, sinkDesc).
 func Disconnect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
-	sc, kc := src.Core(), sink.Core()
-	p := sc.pipeline
-	if kc.pipeline != p {
-		return ErrOtherPipeline
+	sc, kc, err := lockGraph(src, sink)
+	if err != nil {
+		return err
 	}
-	p.graphMu.Lock()
+	p := sc.pipeline
 	sinkPad := kc.sinks[padKey{mt, sinkDesc}]
 	srcPad := sc.sources[padKey{mt, srcDesc}]
 	if sinkPad == nil || srcPad == nil || sinkPad.source.Load() != srcPad {

@@ -24,34 +24,27 @@ func newGraph(t *testing.T) *graph {
 	return g
 }
 
-func (g *graph) source() *mediatest.Source {
+// add creates an element with an event recorder of its own.
+func add[E media.Element](g *graph, create func(media.EventHandler) (E, error)) E {
 	ev := mediatest.NewEvents()
-	s, err := mediatest.NewSource(g.p, ev.Handler())
+	e, err := create(ev.Handler())
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	g.events[s] = ev
-	return s
+	g.events[e] = ev
+	return e
+}
+
+func (g *graph) source() *mediatest.Source {
+	return add(g, func(h media.EventHandler) (*mediatest.Source, error) { return mediatest.NewSource(g.p, h) })
 }
 
 func (g *graph) sink(opts mediatest.SinkOptions) *mediatest.Sink {
-	ev := mediatest.NewEvents()
-	s, err := mediatest.NewSink(g.p, opts, ev.Handler())
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	g.events[s] = ev
-	return s
+	return add(g, func(h media.EventHandler) (*mediatest.Sink, error) { return mediatest.NewSink(g.p, opts, h) })
 }
 
 func (g *graph) passThrough() *media.PassThrough {
-	ev := mediatest.NewEvents()
-	pt, err := media.NewPassThrough(g.p, ev.Handler())
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	g.events[pt] = ev
-	return pt
+	return add(g, func(h media.EventHandler) (*media.PassThrough, error) { return media.NewPassThrough(g.p, h) })
 }
 
 func (g *graph) connect(src, sink media.Element, mt media.MediaType, srcDesc, sinkDesc string) {

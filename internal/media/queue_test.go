@@ -18,6 +18,17 @@ func push(src *mediatest.Source, s *mediatest.Stream, n, gop int) {
 	}
 }
 
+// blockedQueue is a source feeding, on mt, a sink with an input queue
+// whose Consume is blocked.
+func blockedQueue(t *testing.T, mt media.MediaType, cfg media.QueueConfig) (*mediatest.Source, *mediatest.Sink) {
+	g := newGraph(t)
+	src := g.source()
+	sink := g.sink(mediatest.SinkOptions{Queue: &cfg})
+	g.connect(src, sink, mt, def, def)
+	sink.Block()
+	return src, sink
+}
+
 func waitCount(t *testing.T, sink *mediatest.Sink, n int) {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
@@ -111,11 +122,7 @@ func waitForStats(t *testing.T, e media.Element, done func(media.QueueStats) boo
 // for a keyframe; what the queue delivers is a faithful copy, not the
 // pusher's memory.
 func TestQueueAudioAndCopies(t *testing.T) {
-	g := newGraph(t)
-	src := g.source()
-	sink := g.sink(mediatest.SinkOptions{Queue: &media.QueueConfig{Packets: 4}})
-	g.connect(src, sink, media.Audio, def, def)
-	sink.Block()
+	src, sink := blockedQueue(t, media.Audio, media.QueueConfig{Packets: 4})
 	pkt := &media.Packet{Header: rtp.Header{Version: 2, SSRC: 9, CSRC: []uint32{7, 8}, Padding: true, PaddingSize: 3}, Codec: mediatest.Opus}
 	if err := pkt.Header.SetExtension(2, []byte{0xaa, 0xbb}); err != nil {
 		t.Fatal(err)
@@ -157,11 +164,7 @@ func TestQueueAudioAndCopies(t *testing.T) {
 // TestQueueCopiesExtensions: header extensions survive the queue although
 // the pusher overwrites them.
 func TestQueueCopiesExtensions(t *testing.T) {
-	g := newGraph(t)
-	src := g.source()
-	sink := g.sink(mediatest.SinkOptions{Queue: &media.QueueConfig{}})
-	g.connect(src, sink, media.Video, def, def)
-	sink.Block()
+	src, sink := blockedQueue(t, media.Video, media.QueueConfig{})
 	pkt := &media.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: mediatest.VP8Payload(true, 10), Codec: mediatest.VP8}
 	_ = pkt.Header.SetExtension(3, []byte{1, 2, 3})
 	src.Push(media.Video, pkt) // taken by Consume
@@ -181,11 +184,7 @@ func TestQueueCopiesExtensions(t *testing.T) {
 // returns once Consume returns, with the queue goroutine gone (goleak in
 // TestMain), and later pushes are dropped.
 func TestQueueReleaseJoins(t *testing.T) {
-	g := newGraph(t)
-	src := g.source()
-	sink := g.sink(mediatest.SinkOptions{Queue: &media.QueueConfig{Packets: 8}})
-	g.connect(src, sink, media.Video, def, def)
-	sink.Block()
+	src, sink := blockedQueue(t, media.Video, media.QueueConfig{Packets: 8})
 	s := &mediatest.Stream{SSRC: 1, Step: 3000, Codec: mediatest.VP8}
 	push(src, s, 5, 100)
 	released := make(chan struct{})
