@@ -11,12 +11,16 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/gorento/gorento/internal/app"
 	"github.com/gorento/gorento/internal/config"
@@ -169,4 +173,30 @@ func client(t *testing.T, url string) *kurento.Client {
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// metricRefused sums gorento_websocket_refused_total{reason="origin"}.
+func metricRefused(t *testing.T, url string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	if f := fams["gorento_websocket_refused_total"]; f != nil {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "reason" && l.GetValue() == "origin" {
+					sum += m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }

@@ -24,6 +24,7 @@ func TestRoomDemo(t *testing.T) {
 			Events  []string
 			Streams []string
 		}
+		Tokens     []bool
 		PageErrors []string
 	}
 	d.next(t, &res)
@@ -44,6 +45,11 @@ func TestRoomDemo(t *testing.T) {
 		sort.Strings(af.Streams)
 		if len(af.Streams) != 2 {
 			t.Errorf("page %d still shows %v after user2 left", i, af.Streams)
+		}
+	}
+	for i, tok := range res.Tokens {
+		if !tok {
+			t.Errorf("page %d joined without a token from the server (development mode hands them out)", i)
 		}
 	}
 	rooms := a.Room.Rooms()

@@ -25,10 +25,12 @@ func main() {
 	switch cmd {
 	case "serve":
 		err = serve(args)
+	case "token":
+		err = token(args, os.Stdout)
 	case "version":
 		fmt.Println("gorento", app.Version)
 	default:
-		err = fmt.Errorf("unknown command %q (commands: serve, version)", cmd)
+		err = fmt.Errorf("unknown command %q (commands: serve, token, version)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gorento:", err)
@@ -75,11 +77,23 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	log.Info("shutting down")
-	a.Close()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	s := <-sig
+	log.Info("shutting down: draining (a second signal stops at once)", "signal", s.String(), "drainTimeout", cfg.DrainTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout.Duration)
+	defer cancel()
+	go func() {
+		select {
+		case <-sig:
+			log.Warn("second signal: stopping now")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	a.Shutdown(ctx)
+	log.Info("stopped")
 	return nil
 }
 

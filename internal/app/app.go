@@ -11,13 +11,18 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/gorento/gorento/internal/auth"
 	"github.com/gorento/gorento/internal/config"
+	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/media/webrtcep"
+	"github.com/gorento/gorento/internal/metrics"
+	"github.com/gorento/gorento/internal/names"
 	"github.com/gorento/gorento/internal/room"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/web"
@@ -26,16 +31,24 @@ import (
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
 var Version = "dev"
 
-// App is a running Gorento. Close stops it.
+// App is a running Gorento. Shutdown drains it; Close stops it.
 type App struct {
 	cfg     config.Config
 	log     *slog.Logger
 	KMS     *kms.Server
 	Room    *room.Server
+	Metrics *metrics.Registry
+	health  *metrics.Health
 	embed   *memListener
 	servers []*http.Server
 	addrs   map[string]net.Addr
 	wg      sync.WaitGroup
+
+	draining     atomic.Bool // Shutdown began: new WebSockets are refused
+	origins      *auth.OriginPolicy
+	roomKeys     *auth.Keys // nil in development mode
+	kurentoAddrs *addrLimiter
+	roomAddrs    *addrLimiter
 }
 
 // Start binds every configured listener and starts serving.
@@ -51,7 +64,13 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
-	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}}
+	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}, Metrics: metrics.New(), health: metrics.NewHealth(),
+		kurentoAddrs: newAddrLimiter(cfg.Kurento.ConnectionsPerAddress), roomAddrs: newAddrLimiter(cfg.Room.ConnectionsPerAddress)}
+	if err := a.setupSecurity(); err != nil {
+		_ = ks.Close()
+		return nil, err
+	}
+	a.Metrics.SetKurento(kmsStats{ks})
 	if cfg.Room.Path != "" {
 		if err := a.startRoom(); err != nil {
 			a.Close()
@@ -78,13 +97,27 @@ func (a *App) listen() error {
 		}
 		tlsFiles = &[2]string{cert, key}
 	}
+	// Metrics and health go on their own listener, else on the web one,
+	// else on the Kurento ws one.
+	observeOn := "metrics"
+	switch {
+	case cfg.Metrics.Listen != "":
+	case cfg.Web.Listen != "":
+		observeOn = "web"
+	default:
+		observeOn = "kurento"
+	}
 	if cfg.Kurento.Listen != "" {
-		if err := a.serve("kurento", cfg.Kurento.Listen, a.KMS, nil); err != nil {
+		h := a.kurentoHandler()
+		if observeOn == "kurento" {
+			h = a.withObservability(h, false)
+		}
+		if err := a.serve("kurento", cfg.Kurento.Listen, h, nil); err != nil {
 			return err
 		}
 	}
 	if cfg.Kurento.SecureListen != "" {
-		if err := a.serve("kurento-tls", cfg.Kurento.SecureListen, a.KMS, tlsFiles); err != nil {
+		if err := a.serve("kurento-tls", cfg.Kurento.SecureListen, a.kurentoHandler(), tlsFiles); err != nil {
 			return err
 		}
 	}
@@ -93,7 +126,16 @@ func (a *App) listen() error {
 		if cfg.Web.Plain {
 			files = nil
 		}
-		if err := a.serve("web", cfg.Web.Listen, a.webHandler(), files); err != nil {
+		h := a.webHandler()
+		if observeOn == "web" {
+			h = a.withObservability(h, a.roomKeys != nil)
+		}
+		if err := a.serve("web", cfg.Web.Listen, h, files); err != nil {
+			return err
+		}
+	}
+	if cfg.Metrics.Listen != "" {
+		if err := a.serve("metrics", cfg.Metrics.Listen, a.withObservability(http.NotFoundHandler(), false), nil); err != nil {
 			return err
 		}
 	}
@@ -104,10 +146,10 @@ func (a *App) listen() error {
 // room server and its HTTP API, and the embedded demos everywhere else.
 func (a *App) webHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(a.cfg.Kurento.Path, a.KMS)
+	mux.Handle(a.cfg.Kurento.Path, a.kurentoHandler())
 	if a.Room != nil {
 		api := a.Room.APIHandler(a.cfg.Room.Path + "/api")
-		mux.Handle(a.cfg.Room.Path, a.Room)
+		mux.Handle(a.cfg.Room.Path, a.guard("room", a.roomAddrs, nil, a.Room))
 		mux.Handle(a.cfg.Room.Path+"/api/", api)
 		mux.Handle("/getAllRooms", api)
 		mux.Handle("/close", api)
@@ -143,12 +185,21 @@ func (a *App) startRoom() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	users, rooms := names.UserRules, names.RoomRules
+	users.MaxLength, rooms.MaxLength = cfg.MaxUserNameLength, cfg.MaxRoomNameLength
 	rs, err := room.New(ctx, room.Config{MediaServers: targets, ReconnectGrace: cfg.ReconnectGrace.Duration,
-		MinVideoKbps: cfg.MinVideoKbps, MaxVideoKbps: cfg.MaxVideoKbps, CustomRequest: room.HatFilter(hat)}, a.log)
+		MinVideoKbps: cfg.MinVideoKbps, MaxVideoKbps: cfg.MaxVideoKbps, CustomRequest: room.HatFilter(hat),
+		MaxFrameBytes: cfg.MaxFrameBytes, MaxQueueBytes: cfg.MaxQueueBytes,
+		Keys: a.roomKeys, DevMode: a.roomKeys == nil, TokenTTL: a.cfg.Auth.TokenTTL.Duration, Origins: a.origins,
+		LegacyCloseGET: a.cfg.Auth.LegacyCloseGET, UserNames: users, RoomNames: rooms,
+		MediaPingInterval: cfg.MediaPingInterval.Duration, OutageGrace: cfg.OutageGrace.Duration,
+		Requests: a.Metrics.Requests("room")}, a.log)
 	if err != nil {
 		return fmt.Errorf("room server: %w", err)
 	}
 	a.Room = rs
+	a.Metrics.SetRoom(rs)
+	a.health.AddCheck("mediaServers", rs.Ready)
 	return nil
 }
 
@@ -166,7 +217,11 @@ func (a *App) serve(name, addr string, h http.Handler, tlsFiles *[2]string) erro
 		return fmt.Errorf("%s listener on %s: %w", name, addr, err)
 	}
 	a.addrs[name] = ln.Addr()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+	if name != "metrics" {
+		ln = limitListener{Listener: ln, limits: jsonrpc.ConnOptions{MaxQueueBytes: a.cfg.Kurento.MaxQueueBytes,
+			IdleTimeout: a.cfg.Kurento.IdleTimeout.Duration}}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		// TLS handshake failures (a browser that has not accepted the
 		// self-signed certificate yet) are routine: debug level.
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)}
@@ -188,8 +243,46 @@ func (a *App) serve(name, addr string, h http.Handler, tlsFiles *[2]string) erro
 	return nil
 }
 
-// Addr returns the bound address of a listener ("kurento", "kurento-tls", "web").
+// Addr returns the bound address of a listener ("kurento", "kurento-tls", "web", "metrics").
 func (a *App) Addr(name string) net.Addr { return a.addrs[name] }
+
+// Shutdown drains the server within ctx: new WebSockets are refused
+// (503) and /readyz fails, room participants get roomClosed and their
+// media is released, then connected Kurento clients get until ctx ends to
+// finish (and close their connections). Close follows in every case.
+func (a *App) Shutdown(ctx context.Context) {
+	a.draining.Store(true)
+	start := time.Now()
+	a.log.Info("draining", "timeout", deadlineIn(ctx))
+	if a.Room != nil {
+		if err := a.Room.Shutdown(ctx); err != nil {
+			a.log.Warn("room server drain incomplete", "err", err)
+		}
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	// Kurento clients still connected may finish their calls; objects of
+	// sessions without a connection are garbage already.
+	for a.kurentoAddrs.total() > 0 {
+		select {
+		case <-ctx.Done():
+			a.log.Warn("drain timeout: closing the remaining Kurento connections and releasing their media",
+				"connections", a.kurentoAddrs.total(), "pipelines", a.KMS.Metrics().Snapshot().Objects["MediaPipeline"])
+			a.Close()
+			return
+		case <-t.C:
+		}
+	}
+	a.log.Info("drained", "took", time.Since(start).Round(time.Millisecond))
+	a.Close()
+}
+
+func deadlineIn(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d).Round(time.Millisecond)
+	}
+	return 0
+}
 
 // Close stops the listeners and releases every media object.
 func (a *App) Close() {

@@ -53,6 +53,12 @@ type Config struct {
 	DataDir string `json:"dataDir"`
 	// Log configures structured logging.
 	Log LogConfig `json:"log"`
+	// Auth holds credentials and the Origin allow-list (docs/security.md).
+	Auth AuthConfig `json:"auth"`
+	// Metrics configures /metrics, /healthz and /readyz (docs/operations.md).
+	Metrics MetricsConfig `json:"metrics"`
+	// DrainTimeout bounds a graceful shutdown (SIGTERM): default 20s.
+	DrainTimeout Duration `json:"drainTimeout"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -63,6 +69,10 @@ type KurentoConfig struct {
 	GCPeriod      Duration `json:"gcPeriod"`     // default 240s
 	MaxFrameBytes int64    `json:"maxFrameBytes"`
 	DisableCache  bool     `json:"disableRequestCache"`
+	// Transport limits of the Kurento listeners (docs/operations.md).
+	MaxQueueBytes         int64    `json:"maxQueueBytes"`         // unsent bytes per connection (default 16 MiB)
+	ConnectionsPerAddress int      `json:"connectionsPerAddress"` // WebSockets per remote IP (default 256)
+	IdleTimeout           Duration `json:"idleTimeout"`           // no frame for this long closes the socket (default 180s; 0s disables)
 }
 
 // WebConfig configures the HTTPS listener for demos and the room server.
@@ -85,6 +95,14 @@ type RoomConfig struct {
 	MaxVideoKbps int `json:"maxVideoKbps"`
 	// HatImageURL is the image of the demo's hat filter ("" = served by this server).
 	HatImageURL string `json:"hatImageURL"`
+	// Limits of the room server (docs/operations.md).
+	MaxFrameBytes         int64    `json:"maxFrameBytes"`         // default 1,000,000 (upstream's)
+	MaxQueueBytes         int64    `json:"maxQueueBytes"`         // default 4 MiB
+	ConnectionsPerAddress int      `json:"connectionsPerAddress"` // default 64
+	MaxUserNameLength     int      `json:"maxUserNameLength"`     // characters, default 64
+	MaxRoomNameLength     int      `json:"maxRoomNameLength"`     // characters, default 100
+	MediaPingInterval     Duration `json:"mediaPingInterval"`     // keepalive to media servers, default 2s
+	OutageGrace           Duration `json:"outageGrace"`           // rooms of an unreachable media server close after this, default 30s
 }
 
 // WebRTCConfig is the server-wide WebRtcEndpoint configuration (KMS's
@@ -119,12 +137,17 @@ type LogConfig struct {
 func Default() Config {
 	return Config{
 		Kurento: KurentoConfig{Listen: ":8888", SecureListen: ":8433", Path: "/kurento",
-			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20},
-		Web:     WebConfig{Listen: ":8443"},
-		Room:    RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000},
-		WebRTC:  WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
-		DataDir: defaultDataDir(),
-		Log:     LogConfig{Level: "info", Format: "text"},
+			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20,
+			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second}},
+		Web: WebConfig{Listen: ":8443"},
+		Room: RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000,
+			MaxFrameBytes: 1_000_000, MaxQueueBytes: 4 << 20, ConnectionsPerAddress: 64, MaxUserNameLength: 64,
+			MaxRoomNameLength: 100, MediaPingInterval: Duration{2 * time.Second}, OutageGrace: Duration{30 * time.Second}},
+		Auth:         AuthConfig{TokenTTL: Duration{6 * time.Hour}},
+		DrainTimeout: Duration{20 * time.Second},
+		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
+		DataDir:      defaultDataDir(),
+		Log:          LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -162,7 +185,11 @@ var envVars = map[string]func(c *Config, v string) error{
 		c.Room.MediaServers = splitList(v)
 		return nil
 	},
-	"GORENTO_EXTERNAL_IPV4": func(c *Config, v string) error { c.WebRTC.ExternalIPv4 = v; return nil },
+	"GORENTO_KURENTO_SECRET":  func(c *Config, v string) error { c.Auth.KurentoSecret = v; return nil },
+	"GORENTO_ALLOWED_ORIGINS": func(c *Config, v string) error { c.Auth.AllowedOrigins = splitList(v); return nil },
+	"GORENTO_METRICS_LISTEN":  func(c *Config, v string) error { c.Metrics.Listen = v; return nil },
+	"GORENTO_AUTH_KEYS":       parseKeysEnv,
+	"GORENTO_EXTERNAL_IPV4":   func(c *Config, v string) error { c.WebRTC.ExternalIPv4 = v; return nil },
 	"GORENTO_UDP_PORT": func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		c.WebRTC.UDPPort = n
@@ -195,7 +222,7 @@ func splitList(v string) []string {
 // Validate checks the configuration and explains the first problems found.
 func (c *Config) Validate() error {
 	var errs []error
-	for name, addr := range map[string]string{"kurento.listen": c.Kurento.Listen, "kurento.secureListen": c.Kurento.SecureListen, "web.listen": c.Web.Listen} {
+	for name, addr := range map[string]string{"kurento.listen": c.Kurento.Listen, "kurento.secureListen": c.Kurento.SecureListen, "web.listen": c.Web.Listen, "metrics.listen": c.Metrics.Listen} {
 		if addr == "" {
 			continue
 		}
@@ -237,6 +264,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("webrtc.ipFilter: %q is not a CIDR", cidr))
 		}
 	}
+	errs = append(errs, c.validateSecurity()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -2,54 +2,23 @@ package room_test
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/room"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// gorentoBinary returns the gorento binary: $GORENTO_BIN (CI builds it) or
-// one build per test run.
-func gorentoBinary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("GORENTO_BIN"); bin != "" {
-		return bin
-	}
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		dir, err := os.MkdirTemp("", "gorento-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "gorento")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gorento")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building gorento: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
+func gorentoBinary(t *testing.T) string { return testutil.GorentoBinary(t) }
 
 // startGorentoProcess runs a separate gorento as a plain media server on
 // loopback and returns its Kurento Protocol URL.
@@ -60,6 +29,16 @@ func startGorentoProcess(t *testing.T) string {
 
 // startGorentoOn starts the media server process on addr; stop kills it.
 func startGorentoOn(t *testing.T, addr string) (url string, stop func()) {
+	url, cmd := startGorentoCmd(t, addr)
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
+	t.Cleanup(stop)
+	return url, stop
+}
+
+// startGorentoCmd starts the media server process on addr; the caller
+// ends it.
+func startGorentoCmd(t *testing.T, addr string) (string, *exec.Cmd) {
 	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "media.json")
 	if err := os.WriteFile(cfg, []byte(`{"kurento":{"listen":"`+addr+`","secureListen":""},"web":{"listen":""},
@@ -71,9 +50,6 @@ func startGorentoOn(t *testing.T, addr string) (url string, stop func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
-	t.Cleanup(stop)
 	bound := make(chan string, 1)
 	go func() {
 		re := regexp.MustCompile(`listener=kurento addr=(127\.0\.0\.1:\d+)`)
@@ -86,10 +62,12 @@ func startGorentoOn(t *testing.T, addr string) (url string, stop func()) {
 	}()
 	select {
 	case a := <-bound:
-		return "ws://" + a + "/kurento", stop
+		return "ws://" + a + "/kurento", cmd
 	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		t.Fatal("gorento media server did not start")
-		return "", stop
+		return "", nil
 	}
 }
 
@@ -105,8 +83,8 @@ func TestMediaServerRestart(t *testing.T) {
 	stop()
 	startGorentoOn(t, addr)
 	eventually(t, 15*time.Second, "roomClosed after the restart", func() bool { return len(a.notesOf("roomClosed")) == 1 })
-	if errs := a.notesOf("mediaError"); len(errs) != 1 || !strings.Contains(errs[0]["error"].(string), "MEDIA_SERVER_LOST") {
-		t.Errorf("mediaError = %v", errs)
+	if errs := a.notesOf("mediaError"); len(errs) != 1 || !strings.Contains(errs[0]["error"].(string), "MEDIA_SERVER_DOWN") {
+		t.Errorf("mediaError = %v, want one, at the outage", errs)
 	}
 	a.ok("joinRoom", map[string]any{"user": "a", "room": "fragile"})
 	a.publish(false)
@@ -134,4 +112,85 @@ func TestExternalMediaServer(t *testing.T) {
 	if rooms := e.rooms.Rooms(); len(rooms) != 1 || rooms[0].MediaServer != url {
 		t.Errorf("rooms = %+v", rooms)
 	}
+}
+
+// TestMediaServerOutage: kill -9 of a media server. Its room's
+// participants get mediaError at once (well within 5 s), the room refuses
+// newcomers with a clear error, new rooms go to the other media server,
+// and after the outage grace the room closes so its participants can join
+// again elsewhere.
+func TestMediaServerOutage(t *testing.T) {
+	urlA, killA := startGorentoOn(t, "127.0.0.1:0")
+	urlB := startGorentoProcess(t)
+	e := startEnv(t, room.Config{OutageGrace: 3 * time.Second}, urlA, urlB)
+	a := dialParticipant(t, e.roomURL, "a")
+	a.ok("joinRoom", map[string]any{"user": "a", "room": "doomed"})
+	a.publish(false)
+	if rooms := e.rooms.Rooms(); len(rooms) != 1 || rooms[0].MediaServer != urlA {
+		t.Fatalf("rooms = %+v, want doomed on %s", rooms, urlA)
+	}
+	killA()
+	killed := time.Now()
+	eventually(t, 5*time.Second, "mediaError after kill -9", func() bool { return len(a.notesOf("mediaError")) == 1 })
+	t.Logf("mediaError %v after kill -9", time.Since(killed).Round(time.Millisecond))
+	if msg := a.notesOf("mediaError")[0]["error"].(string); !strings.Contains(msg, "MEDIA_SERVER_DOWN") {
+		t.Errorf("mediaError = %q", msg)
+	}
+	b := dialParticipant(t, e.roomURL, "b")
+	code, msg := errorOf(t, b.call("joinRoom", map[string]any{"user": "b", "room": "doomed"}))
+	if code != room.CodeRoomCannotBeCreated || !strings.Contains(msg, "unreachable") {
+		t.Errorf("joining the dead room: %v %q", code, msg)
+	}
+	c := dialParticipant(t, e.roomURL, "c")
+	c.ok("joinRoom", map[string]any{"user": "c", "room": "fresh"})
+	st := e.rooms.RoomStats()
+	for _, ms := range st.MediaServers {
+		if ms.Up != (ms.URI == urlB) {
+			t.Errorf("media server %s up=%v", ms.URI, ms.Up)
+		}
+	}
+	if err := e.rooms.Ready(); err != nil {
+		t.Errorf("not ready with one media server up: %v", err)
+	}
+	eventually(t, 10*time.Second, "roomClosed after the outage grace", func() bool { return len(a.notesOf("roomClosed")) == 1 })
+	a.ok("joinRoom", map[string]any{"user": "a", "room": "doomed"})
+	for _, r := range e.rooms.Rooms() {
+		if r.MediaServer != urlB {
+			t.Errorf("room %s on %s, want every room on the live server", r.Name, r.MediaServer)
+		}
+	}
+	a.close()
+	b.close()
+	c.close()
+	_ = e.rooms.Close()
+}
+
+// TestMediaServerSilent: a media server that stops answering (SIGSTOP: its
+// sockets stay open) is noticed by the keepalive within about 5 s.
+func TestMediaServerSilent(t *testing.T) {
+	url, cmd := startGorentoCmd(t, "127.0.0.1:0")
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	e := startEnv(t, room.Config{}, url)
+	a := dialParticipant(t, e.roomURL, "a")
+	a.ok("joinRoom", map[string]any{"user": "a", "room": "frozen"})
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	eventually(t, 10*time.Second, "mediaError from the keepalive", func() bool { return len(a.notesOf("mediaError")) == 1 })
+	t.Logf("silent media server noticed after %v", time.Since(stopped).Round(time.Millisecond))
+	if err := e.rooms.Ready(); err == nil {
+		t.Error("ready without a reachable media server")
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT)
+	eventually(t, 15*time.Second, "media server reachable again", func() bool { return e.rooms.Ready() == nil })
+	if rooms := e.rooms.Rooms(); len(rooms) != 1 || !rooms[0].Usable {
+		t.Errorf("room after the server came back with our session: %+v", rooms)
+	}
+	a.close()
+	_ = e.rooms.Close()
 }

@@ -20,6 +20,9 @@ const requestTimeout = 30 * time.Second
 func (s *Session) dispatch(method string, params map[string]any) (jsonrpc.Response, func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
+	if err := s.authorize(method); err != nil {
+		return jsonrpc.Response{Error: rpcError(err)}, nil
+	}
 	var result any
 	var after func()
 	var err error
@@ -48,13 +51,18 @@ func (s *Session) dispatch(method string, params map[string]any) (jsonrpc.Respon
 		return jsonrpc.Response{Error: &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "Method not found."}}, nil
 	}
 	if err != nil {
-		var rpcErr *jsonrpc.Error
-		if !errors.As(err, &rpcErr) {
-			rpcErr = roomError(CodeUnexpected, "%v", err)
-		}
-		return jsonrpc.Response{Error: rpcErr}, nil
+		return jsonrpc.Response{Error: rpcError(err)}, nil
 	}
 	return jsonrpc.Response{Result: result}, after
+}
+
+// rpcError is err as a JSON-RPC error: itself when it is one, else unexpected.
+func rpcError(err error) *jsonrpc.Error {
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) {
+		rpcErr = roomError(CodeUnexpected, "%v", err)
+	}
+	return rpcErr
 }
 
 // str reads a required string param (upstream: "Request element 'x' is missing").
@@ -92,14 +100,24 @@ func (s *Session) joinRoom(ctx context.Context, params map[string]any) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(user) == "" {
-		return nil, roomError(CodeGeneric, "The user name is empty")
+	if err := s.srv.cfg.UserNames.Check(user); err != nil {
+		return nil, nameError(err)
 	}
-	if strings.TrimSpace(roomName) == "" {
-		return nil, roomError(CodeGeneric, "The room name is empty")
+	if err := s.srv.cfg.RoomNames.Check(roomName); err != nil {
+		return nil, nameError(err)
 	}
 	if p := s.participantOrNil(); p != nil {
 		return nil, roomError(CodeExistingUser, "This session already joined room '%s' as '%s'", p.room.name, p.name)
+	}
+	s.mu.Lock()
+	sock := s.sock
+	s.mu.Unlock()
+	if sock == nil {
+		return nil, roomError(CodeUserClosed, "The session has no connection")
+	}
+	claims, err := s.srv.authorizeJoin(sock.cred, roomName, user)
+	if err != nil {
+		return nil, err
 	}
 	r, err := s.srv.room(ctx, roomName)
 	if err != nil {
@@ -115,7 +133,7 @@ func (s *Session) joinRoom(ctx context.Context, params map[string]any) (any, err
 		o.p.session.notify("participantJoined", map[string]any{"id": user})
 	}
 	s.mu.Lock()
-	s.participant = p
+	s.participant, s.claims = p, claims
 	s.mu.Unlock()
 	list := make([]map[string]any, 0, len(others))
 	for _, o := range others {
@@ -306,6 +324,19 @@ func (s *Session) customRequest(ctx context.Context, params map[string]any) (any
 		res = map[string]any{}
 	}
 	return res, nil
+}
+
+// methods are the room protocol's requests (metrics label them; anything
+// else is "other").
+var methods = map[string]bool{"joinRoom": true, "publishVideo": true, "unpublishVideo": true, "receiveVideoFrom": true,
+	"unsubscribeFromVideo": true, "onIceCandidate": true, "leaveRoom": true, "sendMessage": true, "customRequest": true,
+	"closeSession": true}
+
+func knownMethod(m string) string {
+	if methods[m] {
+		return m
+	}
+	return "other"
 }
 
 // mediaErrorText formats a media server error for mediaError notifications.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/gorento/gorento/internal/names"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
@@ -21,10 +22,11 @@ type Room struct {
 	media     *mediaServer
 	pipeline  *kurento.MediaPipeline
 
-	mu           sync.Mutex // guards participants, seq, closed
-	participants map[string]*Participant
+	mu           sync.Mutex              // guards participants, seq, closed, unusable
+	participants map[string]*Participant // by names.Key of the user name
 	seq          int
 	closed       bool
+	unusable     bool // its media server is unreachable
 }
 
 func newRoom(s *Server, name string) *Room {
@@ -35,6 +37,11 @@ func newRoom(s *Server, name string) *Room {
 func (r *Room) create(ctx context.Context) {
 	defer close(r.ready)
 	r.media = r.srv.pool.place()
+	if r.media == nil {
+		r.createErr = roomError(CodeRoomCannotBeCreated, "Cannot create room '%s': no media server is reachable", r.name)
+		r.srv.forget(r)
+		return
+	}
 	p, err := r.media.client.CreatePipeline(ctx)
 	if err != nil {
 		r.createErr = roomError(CodeRoomCannotBeCreated, "Cannot create room '%s': media server %s: %v", r.name, r.media.uri, err)
@@ -80,8 +87,15 @@ func (r *Room) join(s *Session, user string, dataChannels bool) (*Participant, [
 	if r.closed {
 		return nil, nil, roomError(CodeRoomClosed, "Room '%s' is closing", r.name)
 	}
-	if _, taken := r.participants[user]; taken {
-		return nil, nil, roomError(CodeExistingUser, "User '%s' already exists in room '%s'", user, r.name)
+	if r.unusable {
+		return nil, nil, roomError(CodeRoomCannotBeCreated, "Room '%s' is unavailable: its media server %s is unreachable; try again later", r.name, r.media.uri)
+	}
+	key := names.Key(user)
+	if o, taken := r.participants[key]; taken {
+		if o.name == user {
+			return nil, nil, roomError(CodeExistingUser, "User '%s' already exists in room '%s'", user, r.name)
+		}
+		return nil, nil, roomError(CodeExistingUser, "User name '%s' looks like '%s', who is already in room '%s'", user, o.name, r.name)
 	}
 	var others []member
 	for _, o := range r.sortedLocked() {
@@ -89,7 +103,7 @@ func (r *Room) join(s *Session, user string, dataChannels bool) (*Participant, [
 	}
 	r.seq++
 	p := newParticipant(r, s, user, dataChannels, r.seq)
-	r.participants[user] = p
+	r.participants[key] = p
 	return p, others, nil
 }
 
@@ -126,22 +140,46 @@ func (r *Room) members() []*Participant {
 	return r.sortedLocked()
 }
 
-// participant returns the participant with that name, or nil.
+// participant returns the participant with exactly that name, or nil.
 func (r *Room) participant(name string) *Participant {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.participants[name]
+	if p := r.participants[names.Key(name)]; p != nil && p.name == name {
+		return p
+	}
+	return nil
+}
+
+// setUsable marks the room usable or not (its media server reachable);
+// it returns the previous state.
+func (r *Room) setUsable(usable bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	was := !r.unusable
+	r.unusable = !usable
+	return was
+}
+
+// placedOn reports whether the room's pipeline is on that media server.
+func (r *Room) placedOn(uri string) bool {
+	select {
+	case <-r.ready:
+		return r.createErr == nil && r.media.uri == uri
+	default:
+		return false
+	}
 }
 
 // leave removes p: the others drop their subscriptions to it, its media is
 // released, they get participantLeft, and an empty room closes.
 func (r *Room) leave(ctx context.Context, p *Participant) {
+	key := names.Key(p.name)
 	r.mu.Lock()
-	if r.participants[p.name] != p {
+	if r.participants[key] != p {
 		r.mu.Unlock()
 		return
 	}
-	delete(r.participants, p.name)
+	delete(r.participants, key)
 	remaining := r.sortedLocked()
 	empty := len(remaining) == 0
 	if empty {
@@ -208,7 +246,10 @@ func (r *Room) info() (RoomInfo, bool) {
 	if r.createErr != nil {
 		return RoomInfo{}, false
 	}
-	info := RoomInfo{Name: r.name, Participants: []string{}, Publishers: []string{}, MediaServer: r.media.uri}
+	r.mu.Lock()
+	usable := !r.unusable
+	r.mu.Unlock()
+	info := RoomInfo{Name: r.name, Participants: []string{}, Publishers: []string{}, MediaServer: r.media.uri, Usable: usable}
 	for _, p := range r.members() {
 		info.Participants = append(info.Participants, p.name)
 		if p.isPublishing() {

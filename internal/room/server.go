@@ -13,7 +13,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/gorento/gorento/internal/auth"
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/metrics"
+	"github.com/gorento/gorento/internal/names"
 	"github.com/gorento/gorento/pkg/kurento"
 )
 
@@ -45,6 +48,34 @@ type Config struct {
 	CustomRequest CustomRequestHandler
 	// MaxFrameBytes limits incoming frames (upstream: 1,000,000 characters).
 	MaxFrameBytes int64
+	// MaxQueueBytes bounds each socket's unsent notifications (default 4 MiB).
+	MaxQueueBytes int64
+
+	// Keys verify access tokens (docs/security.md). With DevMode, tokens are
+	// optional (a tokenless join takes the name it asks for) and Keys, when
+	// nil, becomes an ephemeral key that signs the demos' tokens.
+	Keys    *auth.Keys
+	DevMode bool
+	// TokenTTL is the lifetime of tokens minted by the HTTP API (default 6 h).
+	TokenTTL time.Duration
+	// Origins guards the HTTP API's state changes against other sites'
+	// pages (nil: same origin only).
+	Origins *auth.OriginPolicy
+	// LegacyCloseGET serves upstream's GET /close?room= (a state change by
+	// GET: off unless asked for).
+	LegacyCloseGET bool
+	// UserNames and RoomNames are the name rules (default names.UserRules
+	// and names.RoomRules).
+	UserNames, RoomNames names.Rules
+	// MediaPingInterval is the keepalive to media servers: a lost server is
+	// noticed within about two intervals (default 2 s).
+	MediaPingInterval time.Duration
+	// OutageGrace is how long rooms wait for their lost media server before
+	// they are closed so that their participants can join again elsewhere
+	// (default 30 s).
+	OutageGrace time.Duration
+	// Requests observes every request's latency and error code (optional).
+	Requests metrics.RequestObserver
 }
 
 func (c *Config) applyDefaults() {
@@ -63,7 +94,38 @@ func (c *Config) applyDefaults() {
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 1_000_000
 	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = 4 << 20
+	}
+	if c.Keys == nil {
+		c.DevMode, c.Keys = true, auth.NewDevKeys()
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 6 * time.Hour
+	}
+	if c.Origins == nil {
+		c.Origins, _ = auth.NewOriginPolicy(nil)
+	}
+	if c.UserNames.MaxLength <= 0 {
+		c.UserNames = names.UserRules
+	}
+	if c.RoomNames.MaxLength <= 0 {
+		c.RoomNames = names.RoomRules
+	}
+	if c.MediaPingInterval <= 0 {
+		c.MediaPingInterval = 2 * time.Second
+	}
+	if c.OutageGrace <= 0 {
+		c.OutageGrace = 30 * time.Second
+	}
+	if c.Requests == nil {
+		c.Requests = noObserver{}
+	}
 }
+
+type noObserver struct{}
+
+func (noObserver) ObserveRequest(string, time.Duration, int) {}
 
 // Server is a Kurento Room server; it is the http.Handler of the room
 // WebSocket. Close closes every room and connection.
@@ -73,10 +135,12 @@ type Server struct {
 	pool     *mediaPool
 	upgrader websocket.Upgrader
 
-	mu       sync.Mutex // guards rooms, sessions, closed
-	rooms    map[string]*Room
+	mu       sync.Mutex       // guards rooms, sessions, closed
+	rooms    map[string]*Room // by names.Key of the room name
 	sessions map[string]*Session
 	closed   bool
+	draining bool                   // Shutdown began: no new joins
+	outages  map[string]*time.Timer // grace timers of unreachable media servers, by URI
 	wg       sync.WaitGroup
 }
 
@@ -97,7 +161,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		rooms:    map[string]*Room{}, sessions: map[string]*Session{},
 	}
-	pool, err := newMediaPool(ctx, cfg.MediaServers, s.mediaServerLost)
+	pool, err := newMediaPool(ctx, cfg.MediaServers, cfg.MediaPingInterval, poolEvents{
+		down: s.mediaServerDown, up: s.mediaServerUp, lost: s.mediaServerLost}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -109,21 +174,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // pipelines are gone. Participants get mediaError, then roomClosed, and may
 // join again (the room is then created anew).
 func (s *Server) mediaServerLost(uri string) {
-	s.mu.Lock()
-	var lost []*Room
-	for _, r := range s.rooms {
-		if r.media != nil && r.media.uri == uri {
-			lost = append(lost, r)
-		}
-	}
-	s.mu.Unlock()
+	s.stopOutage(uri)
+	s.pool.dropOrphans(uri)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, r := range lost {
+	for _, r := range s.roomsOn(uri) {
 		s.log.Warn("media server lost the room's pipeline; closing the room", "room", r.name, "mediaServer", uri)
-		for _, m := range r.members() {
-			m.session.notify("mediaError", map[string]any{"error": mediaErrorText("MEDIA_SERVER_LOST",
-				"the media server restarted and lost this room's media", 0)})
+		if r.setUsable(true) { // else participants were told at the outage
+			for _, m := range r.members() {
+				m.session.notify("mediaError", map[string]any{"error": mediaErrorText("MEDIA_SERVER_LOST",
+					"the media server restarted and lost this room's media", 0)})
+			}
 		}
 		r.close(ctx, true)
 	}
@@ -135,11 +196,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Kurento Room endpoint: connect with a WebSocket", http.StatusUpgradeRequired)
 		return
 	}
+	if s.refuseDraining(w) {
+		return
+	}
+	cred := s.credentialOf(r)
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	conn := jsonrpc.NewConn(ws, jsonrpc.ConnOptions{MaxFrameBytes: s.cfg.MaxFrameBytes})
+	conn := jsonrpc.NewConn(ws, jsonrpc.ConnOptions{MaxFrameBytes: s.cfg.MaxFrameBytes, MaxQueueBytes: s.cfg.MaxQueueBytes})
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -149,7 +214,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer s.wg.Done()
-	newWsConn(s, conn).serve()
+	newWsConn(s, conn, cred).serve()
 }
 
 // Close closes every room, drops every connection and disconnects from the
@@ -161,6 +226,10 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	for uri, t := range s.outages {
+		t.Stop()
+		delete(s.outages, uri)
+	}
 	rooms := make([]*Room, 0, len(s.rooms))
 	for _, r := range s.rooms {
 		rooms = append(rooms, r)
@@ -188,17 +257,22 @@ func (s *Server) Close() error {
 // needed. Concurrent joins of a new room wait for the one creation.
 func (s *Server) room(ctx context.Context, name string) (*Room, error) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.draining {
 		s.mu.Unlock()
 		return nil, roomError(CodeRoomClosed, "The room server is shutting down")
 	}
-	r := s.rooms[name]
-	if r == nil {
+	key := names.Key(name)
+	r := s.rooms[key]
+	switch {
+	case r == nil:
 		r = newRoom(s, name)
-		s.rooms[name] = r
+		s.rooms[key] = r
 		s.mu.Unlock()
 		r.create(ctx)
-	} else {
+	case r.name != name:
+		s.mu.Unlock()
+		return nil, roomError(CodeRoomCannotBeCreated, "Cannot create room '%s': it looks like the existing room '%s'", name, r.name)
+	default:
 		s.mu.Unlock()
 	}
 	if err := r.waitReady(ctx); err != nil {
@@ -209,9 +283,10 @@ func (s *Server) room(ctx context.Context, name string) (*Room, error) {
 
 // forget removes a closed room.
 func (s *Server) forget(r *Room) {
+	key := names.Key(r.name)
 	s.mu.Lock()
-	if s.rooms[r.name] == r {
-		delete(s.rooms, r.name)
+	if s.rooms[key] == r {
+		delete(s.rooms, key)
 	}
 	s.mu.Unlock()
 }
@@ -222,6 +297,8 @@ type RoomInfo struct {
 	Participants []string `json:"participants"`
 	Publishers   []string `json:"publishers"`
 	MediaServer  string   `json:"mediaServer"`
+	// Usable is false while the room's media server is unreachable.
+	Usable bool `json:"usable"`
 }
 
 // Rooms lists the open rooms.
@@ -244,14 +321,35 @@ func (s *Server) Rooms() []RoomInfo {
 
 // CloseRoom closes a room: its participants are removed and get roomClosed.
 func (s *Server) CloseRoom(ctx context.Context, name string) bool {
-	s.mu.Lock()
-	r := s.rooms[name]
-	s.mu.Unlock()
+	r := s.lookup(name)
 	if r == nil {
 		return false
 	}
 	r.close(ctx, true)
 	return true
+}
+
+// lookup returns the open room with exactly that name, or nil.
+func (s *Server) lookup(name string) *Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.rooms[names.Key(name)]; r != nil && r.name == name {
+		return r
+	}
+	return nil
+}
+
+// roomsOn returns the rooms placed on a media server.
+func (s *Server) roomsOn(uri string) []*Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Room
+	for _, r := range s.rooms {
+		if r.placedOn(uri) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 var sessionIDEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/gorento/gorento/internal/auth"
 	"github.com/gorento/gorento/internal/jsonrpc"
 )
 
@@ -15,14 +18,15 @@ type wsConn struct {
 	srv     *Server
 	conn    *jsonrpc.Conn
 	session *Session // set on the first non-ping request (guarded by Server.mu)
+	cred    credential
 
 	pingMu   sync.Mutex
 	interval time.Duration // keepalive interval announced by the client
 	lastPing time.Time
 }
 
-func newWsConn(s *Server, conn *jsonrpc.Conn) *wsConn {
-	return &wsConn{srv: s, conn: conn, interval: s.cfg.PingTimeout, lastPing: time.Now()}
+func newWsConn(s *Server, conn *jsonrpc.Conn, cred credential) *wsConn {
+	return &wsConn{srv: s, conn: conn, cred: cred, interval: s.cfg.PingTimeout, lastPing: time.Now()}
 }
 
 func (w *wsConn) serve() {
@@ -112,7 +116,13 @@ func (w *wsConn) handle(frame []byte) {
 		sess.hold()
 		defer sess.release()
 	}
+	start := time.Now()
 	resp, after := sess.dispatch(req.Method, params)
+	code := 0
+	if resp.Error != nil {
+		code = resp.Error.Code
+	}
+	w.srv.cfg.Requests.ObserveRequest(knownMethod(req.Method), time.Since(start), code)
 	if req.HasID {
 		resp.ID = req.ID
 		w.send(sess.wrap(resp))
@@ -151,6 +161,11 @@ func (w *wsConn) reconnect(req *jsonrpc.Request, params map[string]any) {
 	s.mu.Lock()
 	sess := s.sessions[sid]
 	s.mu.Unlock()
+	if sess != nil && !sess.mayResume(w.cred) {
+		w.send(jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: CodeUnauthorized,
+			Message: "Unauthorized: resuming a session needs an access token of its user"}})
+		return
+	}
 	if sess == nil || !sess.attach(w) {
 		w.send(jsonrpc.Response{ID: req.ID, Error: &jsonrpc.Error{Code: 40007, Message: "reconnection error"}})
 		return
@@ -180,6 +195,7 @@ type Session struct {
 
 	mu          sync.Mutex // guards the fields below
 	sock        *wsConn
+	claims      *auth.Claims // the token it joined with (nil: tokenless, development mode)
 	participant *Participant
 	grace       *time.Timer
 	ended       bool
@@ -325,8 +341,8 @@ func (s *Session) end() {
 	}
 	w := s.sock
 	s.mu.Unlock()
-	if w != nil {
-		_ = w.conn.Close()
+	if w != nil { // after what was queued (participantEvicted)
+		w.conn.CloseAfterFlush(websocket.CloseNormalClosure, "session ended")
 	}
 	s.srv.mu.Lock()
 	delete(s.srv.sessions, s.id)

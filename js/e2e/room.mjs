@@ -60,7 +60,9 @@ try {
   step('leave seen by the others');
   const after = [];
   for (const page of pages.slice(0, 2)) after.push(await page.evaluate(() => ({ events: window.roomDemo.events, streams: Object.keys(window.roomDemo.streams) })));
-  say({ ok: true, decoded, after, pageErrors: errors });
+  const tokens = [];
+  for (const page of pages) tokens.push(await page.evaluate(() => window.roomDemo.token === true));
+  say({ ok: true, decoded, after, tokens, pageErrors: errors });
 } catch (e) {
   say({ phase: 'error', error: String(e && e.stack || e), pageErrors: errors });
   process.exitCode = 1;

@@ -152,9 +152,9 @@ export function assertKurentoError(err, cls, code, type, messageRe) {
 // ---------------------------------------------------------------------------
 // gorento process
 
-export async function startServer(config) {
+export async function startServer(config, { web = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gorento-kc-test-'));
-  const args = ['serve', '-kurento-listen', '127.0.0.1:0', '-web-listen', '', '-log-level', 'debug', '-data-dir', dir];
+  const args = ['serve', '-kurento-listen', '127.0.0.1:0', '-web-listen', web ? '127.0.0.1:0' : '', '-log-level', 'debug', '-data-dir', dir];
   if (config) {
     const file = path.join(dir, 'config.json');
     fs.writeFileSync(file, JSON.stringify(config));
@@ -164,6 +164,8 @@ export async function startServer(config) {
   const logs = [];
   let partial = '';
   let exited = null;
+  let webAddr = null;
+  let kurentoAddr = null;
   const exitPromise = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
       exited = { code, signal };
@@ -183,13 +185,18 @@ export async function startServer(config) {
       partial = lines.pop();
       for (const line of lines) {
         logs.push(line);
+        const w = /msg=listening listener=web addr=(\S+)/.exec(line);
+        if (w) webAddr = w[1];
         const m = /msg=listening listener=kurento addr=(\S+)/.exec(line);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
+        if (m) kurentoAddr = m[1];
+        if (kurentoAddr && (!web || webAddr)) { clearTimeout(timer); resolve(kurentoAddr); }
       }
     });
   });
   return {
     addr,
+    webAddr,
+    dir,
     url: `ws://${addr}/kurento`,
     logs,
     proc,

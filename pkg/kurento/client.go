@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,6 +31,11 @@ type Options struct {
 	// PingInterval is the keepalive period; a ping without answer drops the
 	// connection so it can be re-established (default 20 s, negative disables).
 	PingInterval time.Duration
+	// PingTimeout is how long a ping may go unanswered while nothing else
+	// arrives either before the connection counts as dead (default
+	// PingInterval). Answers to other requests prove the server alive, so
+	// a ping queued behind slow requests does not drop a busy connection.
+	PingTimeout time.Duration
 	// OnDisconnect is called when the connection drops.
 	OnDisconnect func(err error)
 	// OnReconnect is called after a reconnection; sessionKept is false when
@@ -58,9 +64,10 @@ type Client struct {
 	closed    bool
 	handlers  map[handlerKey][]*Subscription
 
-	events *eventQueue
-	done   chan struct{}
-	wg     sync.WaitGroup
+	events   *eventQueue
+	lastRecv atomic.Int64 // unix nanoseconds of the last frame received
+	done     chan struct{}
+	wg       sync.WaitGroup
 }
 
 type response struct {
@@ -78,6 +85,9 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 	}
 	if opts.PingInterval == 0 {
 		opts.PingInterval = 20 * time.Second
+	}
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = opts.PingInterval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -126,6 +136,14 @@ func (c *Client) attach(conn *jsonrpc.Conn) {
 	c.mu.Unlock()
 	c.wg.Add(1)
 	go c.readLoop(conn)
+}
+
+// Connected reports whether the client has a connection now (false while
+// it reconnects).
+func (c *Client) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn != nil && !c.closed
 }
 
 // SessionID returns the Kurento session of this client.
@@ -259,6 +277,7 @@ func (c *Client) readLoop(conn *jsonrpc.Conn) {
 			c.connectionLost(conn, err)
 			return
 		}
+		c.lastRecv.Store(time.Now().UnixNano())
 		msg, err := jsonrpc.DecodeIncoming(frame)
 		if err != nil {
 			c.log.Debug("dropping frame", "err", err)
@@ -411,12 +430,16 @@ func (c *Client) pingLoop() {
 		if conn == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingInterval)
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.PingTimeout)
 		_, err := c.Call(ctx, "ping", nil)
 		cancel()
-		if err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrConnectionLost) {
-			c.log.Warn("ping failed, dropping connection", "err", err)
-			_ = conn.Close()
+		if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrConnectionLost) {
+			continue
 		}
+		if time.Since(time.Unix(0, c.lastRecv.Load())) < c.opts.PingTimeout {
+			continue // busy, not dead: other answers are arriving
+		}
+		c.log.Warn("ping failed, dropping connection", "err", err)
+		_ = conn.Close()
 	}
 }

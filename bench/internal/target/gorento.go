@@ -61,9 +61,10 @@ func (g *Gorento) Start(ctx context.Context, o Options) error {
 		web, roomPath = "127.0.0.1:0", "/room"
 	}
 	cfg := map[string]any{
-		"kurento": map[string]any{"listen": "127.0.0.1:0", "secureListen": ""},
+		// Every load-tool peer connects from 127.0.0.1: no per-address cap.
+		"kurento": map[string]any{"listen": "127.0.0.1:0", "secureListen": "", "connectionsPerAddress": 1 << 30},
 		"web":     map[string]any{"listen": web, "plain": true},
-		"room":    map[string]any{"path": roomPath},
+		"room":    map[string]any{"path": roomPath, "connectionsPerAddress": 1 << 30},
 		"webrtc":  map[string]any{"loopbackOnly": true, "iceTcp": false, "udpPort": g.UDPPort, "srtpProfiles": profiles},
 		"dataDir": filepath.Join(o.Dir, "gorento-data"),
 		"log":     map[string]any{"level": "info"},

@@ -29,7 +29,10 @@
       cb(new Error('Cannot reach the media server at ' + wsUri + ' (is gorento running? is the URL right?)'));
     }, timeoutMs);
     try {
-      kurentoClient(wsUri, function (error, client) {
+      // A Kurento port with a secret: open the page with ?access_token=<secret>
+      // (kurento-client's own option puts it in the WebSocket URL).
+      const secret = new URLSearchParams(location.search).get('access_token');
+      kurentoClient(wsUri, secret ? { access_token: secret } : {}, function (error, client) {
         if (done) { if (client) client.close(); return; }
         done = true;
         clearTimeout(timer);

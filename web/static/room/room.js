@@ -6,6 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
   const wsUri = params.get('ws_uri') || (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/room';
+  const apiBase = location.origin + '/room/api';
 
   // Everything the page knows, for the curious and for automated checks.
   const state = window.roomDemo = { state: 'idle', user: null, room: null, streams: {}, events: [], messages: [], errors: [] };
@@ -28,7 +29,25 @@
     if (!user || !roomName) return;
     $('joinBtn').disabled = true;
     state.state = 'connecting';
-    kurento = KurentoRoom(wsUri, function (error, k) {
+    roomUri(user, roomName).then(function (uri) { start(uri, user, roomName); });
+  });
+
+  // The room server wants an access token in the URL. A link may carry one
+  // (?access_token=); otherwise the page asks the server, which hands them
+  // out in development mode (in production an app server mints them).
+  function roomUri(user, roomName) {
+    const given = params.get('access_token');
+    const withToken = (tok) => wsUri + (wsUri.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(tok);
+    if (given) return Promise.resolve(withToken(given));
+    return fetch(apiBase + '/tokens', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ identity: user, room: roomName }) })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (t) { state.token = !!(t && t.token); return t && t.token ? withToken(t.token) : wsUri; })
+      .catch(function () { return wsUri; });
+  }
+
+  function start(uri, user, roomName) {
+    kurento = KurentoRoom(uri, function (error, k) {
       if (error) {
         $('joinBtn').disabled = false;
         state.state = 'idle';
@@ -47,7 +66,7 @@
       state.room = roomName;
       localStream.init();
     });
-  });
+  }
 
   function listen() {
     room.addEventListener('room-connected', function (e) {
