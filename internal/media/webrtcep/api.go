@@ -165,7 +165,7 @@ func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
 	return se, nil
 }
 
-// iceServers turns KMS's STUN and TURN settings into Pion ICE servers.
+// iceServers turns the endpoint's STUN and TURN settings into Pion ICE servers.
 func iceServers(s ICESettings) ([]webrtc.ICEServer, error) {
 	var out []webrtc.ICEServer
 	if s.STUNAddress != "" {
