@@ -3,6 +3,10 @@ module github.com/gorento/gorento
 go 1.26.8
 
 require (
+	github.com/Eyevinn/mp4ff v0.56.0
+	github.com/at-wat/ebml-go v0.19.4
+	github.com/bluenviron/gortsplib/v5 v5.6.4
+	github.com/bluenviron/mediacommon/v2 v2.9.3
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3

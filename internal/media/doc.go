@@ -17,10 +17,13 @@
 //	                         rtpstats (statistics recorder)
 //	media/webrtcep           the WebRtcEndpoint on Pion: negotiation, ICE, ingress, egress,
 //	                         data channels, stats, connection state
+//	media/frames             RTP packets ⇄ whole frames, per codec
+//	media/container/…        the recording timeline and the WebM/Matroska and MP4 formats
+//	media/player/source      file, http(s) and rtsp sources of frames for the player
 //
 // Coming elements get folders of their own next to these: process (the
 // GStreamer worker supervisor) and process/gst, filter, hub, transcode,
-// frames and container/{webm,mp4}, recorder, player, rtpep. Elements that
+// recorder, player, rtpep. Elements that
 // decode, encode, mix, write files or hand media to another process
 // consume through the slow-sink queue (Core.UseQueue); forwarding
 // elements (PassThrough, WebRtcEndpoint) consume inline.
