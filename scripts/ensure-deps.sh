@@ -6,6 +6,8 @@
 #   libgstreamer*-dev, pkg-config  cgo build of gorento-worker (go-gst)
 #   gstreamer1.0-*              the processing elements (filters, transcoding, mixing)
 #   gstreamer1.0-opencv         facedetect (FaceOverlayFilter)
+#   gstreamer1.0-plugins-bad    also zbar (ZBarFilter) and qroverlay, which makes the QR test
+#                               videos at test time (no qrencode package needed)
 #   opencv-data                 the Haar cascades facedetect loads (not pulled in by it)
 #   ffmpeg                      test media made at test time; ffprobe checks recordings
 set -euo pipefail

@@ -1,0 +1,143 @@
+//go:build cgo
+
+package gst
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-gst/go-gst/gst"
+
+	"github.com/gorento/gorento/internal/media/process/ipc"
+)
+
+// handle runs a request other than create/release.
+func (el *element) handle(c ipc.Control) error {
+	if el.pipeline == nil {
+		return fmt.Errorf("element not running")
+	}
+	switch c.Op {
+	case ipc.OpKeyframe:
+		return el.forceKeyframe(c.Stream)
+	case ipc.OpBitrate:
+		if c.Bitrate == nil {
+			return fmt.Errorf("bitrate request without a bitrate")
+		}
+		return el.setBitrate(c.Stream, *c.Bitrate)
+	case ipc.OpSetProperty:
+		return el.setUserProperty(c.Property)
+	}
+	if ok, err := el.proc.control(c); ok {
+		return err
+	}
+	return fmt.Errorf("operation %q does not apply to a %s element", c.Op, kindName(el.spec.Processing.Kind))
+}
+
+func kindName(k string) string {
+	if k == "" {
+		return "conversion"
+	}
+	return k
+}
+
+// forceKeyframe sends an upstream force-key-unit event from output i's
+// sink: it reaches the encoder, which makes the next frame a keyframe.
+func (el *element) forceKeyframe(i int) error {
+	if i < 0 || i >= len(el.sinks) {
+		return fmt.Errorf("no output %d", i)
+	}
+	ev := gst.NewCustomEvent(gst.EventTypeCustomUpstream,
+		gst.NewStructureFromString("GstForceKeyUnit, all-headers=(boolean)true, count=(uint)0"))
+	if !el.sinks[i].SendEvent(ev) {
+		return fmt.Errorf("output %d: the encoder did not take the keyframe request", i)
+	}
+	el.keyframes.Add(1)
+	return nil
+}
+
+// setBitrate sets output i's encoder target, clamped to the request's and
+// the output's bounds. PCMU/PCMA have a fixed rate: accepted, ignored.
+func (el *element) setBitrate(i int, b ipc.Bitrate) error {
+	if i < 0 || i >= len(el.encs) {
+		return fmt.Errorf("no output %d", i)
+	}
+	o := el.spec.Outputs[i]
+	if b.Min > 0 {
+		o.MinBitrate = b.Min
+	}
+	if b.Max > 0 {
+		o.MaxBitrate = b.Max
+	}
+	target := clampBitrate(o, b.Target)
+	enc := el.encs[i]
+	if enc == nil {
+		return nil
+	}
+	var err error
+	switch strings.ToUpper(o.Codec) {
+	case "VP8", "VP9", "OPUS":
+		prop := "target-bitrate"
+		if strings.EqualFold(o.Codec, "opus") {
+			prop = "bitrate"
+		}
+		err = setProp(enc, prop, strconv.Itoa(target))
+	case "H264":
+		err = setProp(enc, "bitrate", strconv.Itoa(max(1, target/1000)))
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	el.mu.Lock()
+	el.bitrates[i] = target
+	el.mu.Unlock()
+	return nil
+}
+
+// setUserProperty is GStreamerFilter's setElementProperty: only elements the
+// command named may be changed, not the worker's own.
+func (el *element) setUserProperty(p *ipc.Property) error {
+	if p == nil {
+		return fmt.Errorf("setProperty without a property")
+	}
+	if el.spec.Processing.Kind != ipc.ProcGStreamer {
+		return fmt.Errorf("setElementProperty applies to a GStreamerFilter")
+	}
+	if !slices.Contains(el.userNames, p.Element) {
+		return fmt.Errorf("no element named %q in the filter's command (elements: %s)", p.Element, strings.Join(el.userNames, ", "))
+	}
+	target, err := el.pipeline.GetElementByNameRecursive(p.Element)
+	if err != nil {
+		return fmt.Errorf("no element named %q: %v", p.Element, err)
+	}
+	return setProp(target, p.Name, p.Value)
+}
+
+// checkCommand parses a GStreamerFilter command on its own (for GStreamer's
+// own error message) and applies the element policy to every element in it.
+// It returns the names of those elements.
+func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]string, error) {
+	bin, err := gst.NewBinFromString(cmd, true)
+	if err != nil {
+		return nil, fmt.Errorf("invalid GStreamerFilter command %q: %v", cmd, err)
+	}
+	els, err := bin.GetElementsRecursive()
+	if err != nil {
+		return nil, fmt.Errorf("inspect command: %v", err)
+	}
+	var names []string
+	for _, e := range els {
+		f := e.GetFactory()
+		if f == nil {
+			continue
+		}
+		if err := checkFactory(pol, f.GetName(), f.GetMetadata("klass"), e.IsURIHandler()); err != nil {
+			return nil, err
+		}
+		names = append(names, e.GetName())
+	}
+	return names, nil
+}

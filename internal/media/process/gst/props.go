@@ -1,0 +1,47 @@
+//go:build cgo
+
+package gst
+
+/*
+#cgo pkg-config: gstreamer-1.0
+#include <gst/gst.h>
+#include <stdlib.h>
+
+// set_prop parses value for the property's type (as gst-launch does) and
+// sets it; unlike gst_util_set_object_arg it says what went wrong.
+static int set_prop(gpointer obj, const char *name, const char *value) {
+	GParamSpec *ps = g_object_class_find_property(G_OBJECT_GET_CLASS(obj), name);
+	if (ps == NULL) return 1;
+	if (!(ps->flags & G_PARAM_WRITABLE)) return 2;
+	GValue v = G_VALUE_INIT;
+	g_value_init(&v, ps->value_type);
+	if (!gst_value_deserialize(&v, value)) { g_value_unset(&v); return 3; }
+	g_object_set_property(G_OBJECT(obj), name, &v);
+	g_value_unset(&v);
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/go-gst/go-gst/gst"
+)
+
+// setProp sets a property from its string form (gst-launch syntax).
+func setProp(el *gst.Element, name, value string) error {
+	cn, cv := C.CString(name), C.CString(value)
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cv))
+	switch C.set_prop(C.gpointer(el.Unsafe()), cn, cv) {
+	case 1:
+		return fmt.Errorf("element %s has no property %q", el.GetName(), name)
+	case 2:
+		return fmt.Errorf("property %q of %s is not writable", name, el.GetName())
+	case 3:
+		return fmt.Errorf("value %q is not valid for property %q of %s", value, name, el.GetName())
+	}
+	return nil
+}

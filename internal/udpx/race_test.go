@@ -1,0 +1,5 @@
+//go:build race
+
+package udpx
+
+const raceEnabled = true
