@@ -1,4 +1,7 @@
-package main
+// Package livekit is gorento-bench's LiveKit driver: it runs livekit-server
+// on loopback and drives it through the signalling layer of LiveKit's Go
+// server SDK. Importing it registers the "livekit" target.
+package livekit
 
 import (
 	"context"
@@ -20,8 +23,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gorento/gorento/internal/bench/peer"
-	"github.com/gorento/gorento/internal/bench/target"
+	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/target"
 )
 
 // sdkProtocol is the signalling protocol version the SDK speaks.

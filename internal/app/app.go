@@ -14,17 +14,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/gorento/gorento/internal/auth"
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/internal/kms"
-	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
 	"github.com/gorento/gorento/internal/names"
 	"github.com/gorento/gorento/internal/room"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/web"
-	"github.com/gorilla/websocket"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -305,7 +306,7 @@ func (a *App) Close() {
 
 func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 	d := kms.WebRTCDefaults{
-		ICE: media.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
+		ICE: webrtcep.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,

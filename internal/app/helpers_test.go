@@ -58,6 +58,9 @@ func handshake(t *testing.T, url string, h http.Header, from string) (int, *webs
 		d.NetDialContext = nd.DialContext
 	}
 	ws, resp, err := d.DialContext(context.Background(), url, h)
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
 	if err != nil {
 		if resp == nil {
 			t.Fatalf("dial %s: %v", url, err)

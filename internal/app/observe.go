@@ -28,7 +28,7 @@ func (a *App) withObservability(h http.Handler, protect bool) http.Handler {
 		return nil
 	})
 	mux := http.NewServeMux()
-	var m http.Handler = a.Metrics.Handler()
+	m := a.Metrics.Handler()
 	if protect {
 		m = a.requireAdmin(m)
 	}

@@ -31,10 +31,11 @@ func serve(t *testing.T, wrap func(net.Listener) net.Listener, handle func(*webs
 		hs.Listener = wrap(hs.Listener)
 	}
 	hs.Start()
-	cl, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	cl, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = resp.Body.Close()
 	t.Cleanup(func() {
 		_ = cl.Close()
 		<-done

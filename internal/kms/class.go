@@ -1,50 +1,82 @@
 package kms
 
 import (
+	"reflect"
+	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
-// Class describes one Kurento remote class: where it sits in the hierarchy,
-// the events it declares, its properties and methods, and how to construct
-// it. Classes are defined once at start-up and never change.
+// Class describes one Kurento remote class, and is the only description of
+// it: the dispatcher decodes constructor and operation parameters from its
+// ParamSpecs, serves get/set operations from its properties, validates
+// subscriptions and converts engine events with its EventSpecs, and getKmd,
+// describe and getInfo are generated from it. Each class lives in one
+// class_<name>.go file and registers itself (init); the contract test checks the
+// table against Kurento's interface definitions (testdata/kurento-interfaces.txt).
 type Class struct {
 	Name     string
 	Parent   *Class
 	Abstract bool
 	Module   string // "core", "elements" or "filters": where getInfo lists the factory
-	Events   []string
-	Props    []*Property
-	Methods  []*Method
-	// New builds the implementation of a new object (nil for abstract classes).
-	New func(c *createCall) error
+	// Constructor builds the implementation of a new object (nil for
+	// abstract classes and the ServerManager).
+	Constructor *Constructor
+	Props       []*Property
+	Methods     []*Method
+	Events      []EventSpec
 
-	methods map[string]*Method // own methods and property accessors, by operation name
+	methods map[string]*Method          // own methods and property accessors, by operation name
+	events  map[reflect.Type]*EventSpec // own events raised by the media engine, by engine event type
 }
 
-// Property is a Kurento property exposed as get<Name>/set<Name> operations.
-type Property struct {
-	Name     string
-	Type     string // kmd type name, for documentation (getKmd)
-	ReadOnly bool   // no setter (readOnly or final in the kmd)
-	Get      func(c *call) (any, error)
-	Set      func(c *call, p *params) error
+// Constructor creates objects of a class from its constructorParams.
+type Constructor struct {
+	Params []ParamSpec
+	create func(cc *createCall, p *params) error
 }
 
 // Method is a Kurento operation.
 type Method struct {
-	Name   string
-	Params []ParamSpec
-	Fn     func(c *call, p *params) (any, error)
+	Name    string
+	Params  []ParamSpec
+	Returns string // kmd type of the result; "" for none
+	invoke  func(c *call, p *params) (any, error)
 }
 
-// ParamSpec documents one parameter; Required ones trigger the KMS
-// "'operationParams' is required" check when no params are sent.
-type ParamSpec struct {
+// Property is a Kurento property, served as get<Name> (and set<Name>
+// unless ReadOnly) operations.
+type Property struct {
 	Name     string
-	Type     string
-	Required bool
+	Type     string // kmd type
+	ReadOnly bool   // no setter (readOnly or final in the kmd)
+	get      func(c *call) (any, error)
+	set      *Method
 }
+
+// EventSpec is an event a class declares: its Kurento name, the older
+// names it is also delivered under, and, for events the media engine
+// raises, the engine event type and its conversion to the wire payload.
+type EventSpec struct {
+	Name    string
+	Aliases []string // KMS 6 names; 6.x clients subscribe to them
+	engine  reflect.Type
+	toWire  func(media.Event) wire.Event
+}
+
+// raises declares an event converted from the engine event type E.
+func raises[E media.Event](name string, toWire func(E) wire.Event, aliases ...string) EventSpec {
+	return EventSpec{Name: name, Aliases: aliases, engine: reflect.TypeFor[E](),
+		toWire: func(e media.Event) wire.Event { return toWire(e.(E)) }}
+}
+
+// declares declares an event the media engine does not raise: the server
+// raises it itself (ObjectCreated), or Gorento never does (for example
+// MediaTranscodingStateChanged: it never transcodes).
+func declares(name string) EventSpec { return EventSpec{Name: name} }
 
 // QualifiedName is the name used on the wire ("kurento.WebRtcEndpoint").
 func (c *Class) QualifiedName() string { return "kurento." + c.Name }
@@ -58,18 +90,7 @@ func (c *Class) Hierarchy() []string {
 	return h
 }
 
-// Is reports whether c is other or derives from it.
-func (c *Class) Is(other *Class) bool {
-	for k := c; k != nil; k = k.Parent {
-		if k == other {
-			return true
-		}
-	}
-	return false
-}
-
-// isA reports whether c is the named class or derives from it. Class
-// methods use names, not class variables, to avoid initialization cycles.
+// isA reports whether c is the named class or derives from it.
 func (c *Class) isA(name string) bool {
 	for k := c; k != nil; k = k.Parent {
 		if k.Name == name {
@@ -79,16 +100,28 @@ func (c *Class) isA(name string) bool {
 	return false
 }
 
-// HasEvent reports whether c or an ancestor declares the event.
+// HasEvent reports whether c or an ancestor declares the event (under
+// its name or an alias).
 func (c *Class) HasEvent(name string) bool {
 	for k := c; k != nil; k = k.Parent {
 		for _, e := range k.Events {
-			if e == name {
+			if e.Name == name || contains(e.Aliases, name) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// event finds the declaration, on c or an ancestor, of an engine event.
+func (c *Class) event(e media.Event) *EventSpec {
+	t := reflect.TypeOf(e)
+	for k := c; k != nil; k = k.Parent {
+		if spec := k.events[t]; spec != nil {
+			return spec
+		}
+	}
+	return nil
 }
 
 // lookup finds an operation on c or its ancestors.
@@ -101,30 +134,29 @@ func (c *Class) lookup(op string) *Method {
 	return nil
 }
 
-// finish builds the operation table, including property accessors.
-func (c *Class) finish() *Class {
+// finish builds the operation and event tables, once.
+func (c *Class) finish() {
+	if c.methods != nil {
+		return
+	}
 	c.methods = map[string]*Method{}
 	for _, m := range c.Methods {
 		c.methods[m.Name] = m
 	}
 	for _, p := range c.Props {
 		prop := p
-		name := accessorSuffix(prop.Name)
-		c.methods["get"+name] = &Method{Name: "get" + name, Fn: func(cl *call, _ *params) (any, error) { return prop.Get(cl) }}
-		if !prop.ReadOnly && prop.Set != nil {
-			c.methods["set"+name] = &Method{
-				Name:   "set" + name,
-				Params: []ParamSpec{{Name: prop.Name, Type: prop.Type, Required: true}},
-				Fn: func(cl *call, ps *params) (any, error) {
-					if err := prop.Set(cl, ps); err != nil {
-						return nil, err
-					}
-					return nil, nil
-				},
-			}
+		c.methods["get"+accessorSuffix(p.Name)] = &Method{Name: "get" + accessorSuffix(p.Name), Returns: p.Type,
+			invoke: func(cl *call, _ *params) (any, error) { return prop.get(cl) }}
+		if p.set != nil {
+			c.methods[p.set.Name] = p.set
 		}
 	}
-	return c
+	c.events = map[reflect.Type]*EventSpec{}
+	for i := range c.Events {
+		if e := &c.Events[i]; e.engine != nil {
+			c.events[e.engine] = e
+		}
+	}
 }
 
 // accessorSuffix turns a property name into its accessor suffix: the first
@@ -138,39 +170,69 @@ func accessorSuffix(name string) string {
 	return string(r)
 }
 
-// classRegistry maps type names (plain and qualified) to classes.
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// registered holds every class defined in this package: each class file
+// registers its classes from init.
+var registered []*Class
+
+// register adds classes to those the server implements.
+func register(classes ...*Class) { registered = append(registered, classes...) }
+
+// classRegistry maps type names to classes.
 type classRegistry struct {
 	byName map[string]*Class
-	order  []*Class
+	order  []*Class // parents before children, then by name
 }
 
 func newClassRegistry(classes ...*Class) *classRegistry {
 	r := &classRegistry{byName: map[string]*Class{}}
+	depth := func(c *Class) int {
+		n := 0
+		for p := c.Parent; p != nil; p = p.Parent {
+			n++
+		}
+		return n
+	}
 	for _, c := range classes {
 		c.finish()
 		r.byName[c.Name] = c
 		r.order = append(r.order, c)
 	}
+	sort.SliceStable(r.order, func(i, j int) bool {
+		a, b := r.order[i], r.order[j]
+		if depth(a) != depth(b) {
+			return depth(a) < depth(b)
+		}
+		return a.Name < b.Name
+	})
 	return r
 }
 
 // factory returns the creatable class for a create type name.
 func (r *classRegistry) factory(name string) *Class {
-	name = strings.TrimPrefix(name, "kurento.")
-	c := r.byName[name]
-	if c == nil || c.Abstract || c.New == nil {
+	c := r.byName[strings.TrimPrefix(name, "kurento.")]
+	if c == nil || c.Abstract || c.Constructor == nil {
 		return nil
 	}
 	return c
 }
 
-// factories lists the creatable classes of a module, in definition order.
+// factories lists the creatable classes of a module, by name.
 func (r *classRegistry) factories(module string) []string {
 	out := []string{}
 	for _, c := range r.order {
-		if c.Module == module && !c.Abstract && c.New != nil {
+		if c.Module == module && !c.Abstract && c.Constructor != nil {
 			out = append(out, c.Name)
 		}
 	}
+	sort.Strings(out)
 	return out
 }

@@ -13,34 +13,35 @@ import (
 var dotDetails = []string{"SHOW_MEDIA_TYPE", "SHOW_CAPS_DETAILS", "SHOW_NON_DEFAULT_PARAMS",
 	"SHOW_STATES", "SHOW_FULL_PARAMS", "SHOW_ALL", "SHOW_VERBOSE"}
 
+// dotParams are the parameters of the DOT methods.
+type dotParams struct {
+	Details string `kurento:"details,type=GstreamerDotDetails,default=SHOW_ALL"`
+}
+
 // dotMethods render Gorento's element graph in Graphviz DOT. KMS returns its
-// GStreamer pipeline here; Gorento has no GStreamer, so it describes the
-// elements and connections that carry the media instead.
-var dotMethods = []*Method{
-	{Name: "getGstreamerDot", Params: []ParamSpec{{"details", "GstreamerDotDetails", false}}, Fn: func(c *call, p *params) (any, error) {
-		if _, err := p.Enum("details", "GstreamerDotDetails", "SHOW_ALL", dotDetails...); err != nil {
-			return nil, err
-		}
-		return c.server.dot(c.obj), nil
-	}},
-	{Name: "dumpGstreamerDot", Params: []ParamSpec{{"details", "GstreamerDotDetails", false}}, Fn: func(c *call, p *params) (any, error) {
-		if _, err := p.Enum("details", "GstreamerDotDetails", "SHOW_ALL", dotDetails...); err != nil {
-			return nil, err
-		}
-		dir := c.server.cfg.DataDir
-		if dir == "" {
-			return nil, errNotImplemented("dumpGstreamerDot without a data directory")
-		}
-		dir = filepath.Join(dir, "dot")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, kurentoError(40003, "cannot create %s: %v", dir, err)
-		}
-		name := strings.NewReplacer("/", "_", ".", "_").Replace(c.obj.id) + ".dot"
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(c.server.dot(c.obj)), 0o644); err != nil {
-			return nil, kurentoError(40003, "cannot write dot file: %v", err)
-		}
-		return nil, nil
-	}},
+// GStreamer pipeline here; Gorento describes the elements and connections
+// that carry the media instead.
+func dotMethods() []*Method {
+	return []*Method{
+		method("getGstreamerDot", "String", func(c *call, _ dotParams) (any, error) {
+			return c.server.dot(c.obj), nil
+		}),
+		method("dumpGstreamerDot", "", func(c *call, _ dotParams) (any, error) {
+			dir := c.server.cfg.DataDir
+			if dir == "" {
+				return nil, errNotImplemented("dumpGstreamerDot without a data directory")
+			}
+			dir = filepath.Join(dir, "dot")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, kurentoError(40003, "cannot create %s: %v", dir, err)
+			}
+			name := strings.NewReplacer("/", "_", ".", "_").Replace(c.obj.id) + ".dot"
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(c.server.dot(c.obj)), 0o644); err != nil {
+				return nil, kurentoError(40003, "cannot write dot file: %v", err)
+			}
+			return nil, nil
+		}),
+	}
 }
 
 // dot renders the graph of a pipeline, or of one element and its links.
@@ -71,7 +72,7 @@ func (s *Server) dot(o *Object) string {
 		for _, cn := range el.Core().SinkConnections(media.ConnectionFilter{}) {
 			if sink, ok := cn.Sink.Core().Owner.(*Object); ok {
 				node(sink)
-				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, cn.MediaType.String()+" "+cn.SourceDesc+"→"+cn.SinkDesc)
+				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, mediaTypeName(cn.MediaType)+" "+cn.SourceDesc+"→"+cn.SinkDesc)
 			}
 		}
 	}

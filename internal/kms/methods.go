@@ -46,12 +46,12 @@ func (r *request) create() (any, error) {
 	if !ok {
 		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' should be an object")
 	}
-	if !present && class.needsConstructorParams() {
+	if !present && hasRequired(class.Constructor.Params) {
 		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' is required")
 	}
 	sess := r.session()
-	cc := &createCall{server: s, class: class, params: p, session: sess}
-	if err := class.New(cc); err != nil {
+	cc := &createCall{server: s, class: class, session: sess}
+	if err := class.Constructor.create(cc, p); err != nil {
 		return nil, err
 	}
 	s.register(cc.obj, sess)
@@ -78,7 +78,7 @@ func (r *request) invoke() (any, error) {
 		}
 		return nil, kurentoError(wire.ErrMalformedTransaction, "Method '%s' with %d parameters not found", op, n)
 	}
-	if (!present || !ok) && m.hasRequired() {
+	if (!present || !ok) && hasRequired(m.Params) {
 		return nil, kurentoError(wire.ErrMarshall, "'operationParams' is required")
 	}
 	if !ok {
@@ -88,7 +88,7 @@ func (r *request) invoke() (any, error) {
 	if o.released {
 		return nil, errObjectNotFound(o.id)
 	}
-	value, err := m.Fn(c, p)
+	value, err := m.invoke(c, p)
 	if err != nil {
 		return nil, err
 	}
@@ -218,17 +218,13 @@ func (r *request) closeSession() (any, error) {
 	return nil, nil
 }
 
-func (m *Method) hasRequired() bool {
-	for _, p := range m.Params {
+func hasRequired(specs []ParamSpec) bool {
+	for _, p := range specs {
 		if p.Required {
 			return true
 		}
 	}
 	return false
-}
-
-func (c *Class) needsConstructorParams() bool {
-	return c.Name != "MediaPipeline"
 }
 
 // call is the context of one invoke on an object.
@@ -239,11 +235,10 @@ type call struct {
 	conn    *connState
 }
 
-// createCall is the context of one create; Class.New fills obj.
+// createCall is the context of one create; the class's Constructor fills obj.
 type createCall struct {
 	server  *Server
 	class   *Class
-	params  *params
 	session *session
 	obj     *Object
 }
@@ -261,31 +256,6 @@ func (cc *createCall) newObject(parent *Object) *Object {
 	}
 	cc.obj = o
 	return o
-}
-
-// pipelineParam resolves the mediaPipeline constructor param.
-func (cc *createCall) pipelineParam() (*Object, error) {
-	id, err := cc.params.String("mediaPipeline")
-	if err != nil {
-		return nil, err
-	}
-	o, err := cc.server.lookupObject(id)
-	if err != nil {
-		return nil, err
-	}
-	if !o.class.isA("MediaPipeline") {
-		return nil, kurentoError(wire.ErrMarshall, "'mediaPipeline' parameter should be a MediaPipeline, got %s", o.class.Name)
-	}
-	return o, nil
-}
-
-// objectParam resolves an object-id param of an invoke.
-func (c *call) objectParam(p *params, name string) (*Object, error) {
-	id, err := p.String(name)
-	if err != nil {
-		return nil, err
-	}
-	return c.server.lookupObject(id)
 }
 
 // errNotImplemented is returned by operations Gorento does not provide yet.

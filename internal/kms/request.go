@@ -3,8 +3,11 @@ package kms
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
+	"runtime/debug"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
 // request is one Kurento Protocol call being executed, top-level or inside a
@@ -70,7 +73,22 @@ func newRequest(c *connState, method string, raw json.RawMessage, inTx bool) (*r
 	return r, nil
 }
 
-func (r *request) dispatch() (any, error) { return handlers[r.method](r) }
+// dispatch runs the request's handler. A panic in it (a bug) becomes an
+// UNEXPECTED_ERROR answer and a logged stack: one bad request never takes
+// the server down.
+func (r *request) dispatch() (result any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log := slog.Default()
+			if r.conn != nil {
+				log = r.conn.server.log
+			}
+			log.Error("panic while handling a request", "method", r.method, "panic", v, "stack", string(debug.Stack()))
+			result, err = nil, kurentoError(wire.ErrUnexpected, "Internal error while processing '%s'", r.method)
+		}
+	}()
+	return handlers[r.method](r)
+}
 
 func isJSONNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 

@@ -1,6 +1,3 @@
-// Package kms implements the Kurento Protocol server: JSON-RPC sessions as
-// KMS keeps them, the remote object registry, method dispatch, events,
-// transactions and garbage collection. Media is delegated to internal/media.
 package kms
 
 import (
@@ -89,7 +86,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg:      cfg,
 		log:      log.With("component", "kms"),
 		serverID: uuid.NewString(),
-		classes:  defaultClasses,
+		classes:  defaultClasses(),
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		cache:    newRequestCache(cfg.RequestCacheTTL),
 		metrics:  newMetrics(),

@@ -3,22 +3,22 @@ package kms
 import (
 	"log/slog"
 
-	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/webrtcep"
 )
 
 // WebRTCDefaults are the server-wide WebRtcEndpoint settings.
-type WebRTCDefaults = media.WebRTCConfig
+type WebRTCDefaults = webrtcep.Config
 
 // webrtcEngine owns the media engine's shared WebRTC state.
 type webrtcEngine struct {
-	engine *media.WebRTCEngine
+	engine *webrtcep.Engine
 }
 
 func newWebRTCEngine(cfg WebRTCDefaults, log *slog.Logger) (*webrtcEngine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = log
 	}
-	e, err := media.NewWebRTCEngine(cfg)
+	e, err := webrtcep.NewEngine(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -183,7 +183,6 @@ func TestFanOut(t *testing.T) {
 		subs = append(subs, peer)
 	}
 	for i, sub := range subs {
-		sub := sub
 		testutil.Eventually(t, 10*time.Second, "subscriber media", func() bool {
 			return sub.Received(webrtc.RTPCodecTypeVideo).Senders[7] >= 20 && sub.Received(webrtc.RTPCodecTypeAudio).Senders[7] >= 20
 		})

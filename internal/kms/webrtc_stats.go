@@ -2,7 +2,6 @@ package kms
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/pkg/kurento/wire"
@@ -11,12 +10,8 @@ import (
 // webrtcStats is getStats for a WebRtcEndpoint: inbound and outbound RTP
 // entries per SSRC, the endpoint latency entry while the pipeline measures
 // latency, and data-channel entries. An empty report is null, as in KMS.
-func webrtcStats(c *call, p *params) (any, error) {
-	only, err := p.OptMediaType("mediaType")
-	if err != nil {
-		return nil, err
-	}
-	st := endpoint(c).Stats(only)
+func webrtcStats(c *call, in statsQuery) (any, error) {
+	st := endpoint(c).Stats(in.MediaType)
 	now := nowFunc().UnixMilli()
 	out := map[string]any{}
 	base := func(typeName, id, statsType string) wire.StatsBase {
@@ -35,7 +30,7 @@ func webrtcStats(c *call, p *params) (any, error) {
 	}
 	if st.InputLatency != nil {
 		out[c.obj.id] = wire.EndpointStats{StatsBase: base("EndpointStats", c.obj.id, wire.StatsEndpoint),
-			InputLatency: latencyList(st.InputLatency), E2ELatency: latencyList(st.E2ELatency)}
+			InputLatency: latencyList(lookup(st.InputLatency), nil), E2ELatency: latencyList(lookup(st.E2ELatency), nil)}
 	}
 	if d := st.Data; d != nil {
 		id := c.obj.id + "_session"
@@ -53,13 +48,10 @@ func webrtcStats(c *call, p *params) (any, error) {
 	return out, nil
 }
 
-func latencyList(m map[media.MediaType]float64) []wire.MediaLatencyStat {
-	out := []wire.MediaLatencyStat{}
-	for _, mt := range []media.MediaType{media.Audio, media.Video} {
-		if v, ok := m[mt]; ok {
-			out = append(out, wire.MediaLatencyStat{Complex: wire.NewComplex("MediaLatencyStat"),
-				Name: "sink_" + strings.ToLower(mt.String()) + "_default", Type: mt.String(), Avg: v})
-		}
+// lookup reads a latency per media type from a map.
+func lookup(m map[media.MediaType]float64) func(media.MediaType) (float64, bool) {
+	return func(mt media.MediaType) (float64, bool) {
+		v, ok := m[mt]
+		return v, ok
 	}
-	return out
 }

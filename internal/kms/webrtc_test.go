@@ -165,7 +165,6 @@ func TestLoopbackStats(t *testing.T) {
 	}
 	log := &eventLog{}
 	for _, name := range []string{"IceGatheringDone", "IceComponentStateChanged", "ConnectionStateChanged", "MediaSessionStarted", "NewCandidatePairSelected", "DtlsConnectionStateChange", "MediaFlowInStateChanged", "MediaFlowOutStateChanged"} {
-		name := name
 		if _, err := c.Subscribe(ctx, ep.ID(), name, func(d json.RawMessage) {
 			var ev struct {
 				State    string `json:"state"`

@@ -2,6 +2,7 @@ package media
 
 import (
 	"sort"
+	"sync/atomic"
 )
 
 // Element is a node of a pipeline.
@@ -42,6 +43,8 @@ type Core struct {
 	self     Element
 	handler  Handler
 	events   EventHandler
+	posted   eventQueue
+	input    atomic.Pointer[inputQueue] // set by UseQueue
 
 	defaultSources [numMediaTypes]*SourcePad
 	defaultSinks   [numMediaTypes]*SinkPad
@@ -74,11 +77,11 @@ func (c *Core) Source(mt MediaType) *SourcePad { return c.defaultSources[mt] }
 // Sink returns the default sink pad for mt.
 func (c *Core) Sink(mt MediaType) *SinkPad { return c.defaultSinks[mt] }
 
-// Emit delivers an event to the element's owner.
-func (c *Core) Emit(e Event) {
-	if c.events != nil {
-		c.events(e)
-	}
+// SourcePad returns the source pad (mt, desc), creating it if needed.
+func (c *Core) SourcePad(mt MediaType, desc string) *SourcePad {
+	c.pipeline.graphMu.Lock()
+	defer c.pipeline.graphMu.Unlock()
+	return c.sourcePadLocked(mt, desc)
 }
 
 func (c *Core) sourcePadLocked(mt MediaType, desc string) *SourcePad {
@@ -167,7 +170,7 @@ func (c *Core) IsFlowingIn(mt MediaType, desc string) bool {
 	c.pipeline.graphMu.Lock()
 	p := c.sinks[padKey{mt, desc}]
 	c.pipeline.graphMu.Unlock()
-	return p != nil && p.flow.Flowing(monotime())
+	return p != nil && p.flow.Flowing(c.pipeline.clock.Now())
 }
 
 // IsFlowingOut reports whether media leaves through the source pad (mt, desc).
@@ -175,7 +178,7 @@ func (c *Core) IsFlowingOut(mt MediaType, desc string) bool {
 	c.pipeline.graphMu.Lock()
 	p := c.sources[padKey{mt, desc}]
 	c.pipeline.graphMu.Unlock()
-	return p != nil && p.flow.Flowing(monotime())
+	return p != nil && p.flow.Flowing(c.pipeline.clock.Now())
 }
 
 // InputLatency returns the average time (ns) packets took from entering the

@@ -1,11 +1,16 @@
 package media
 
-// Event is something an element reports to its owner (the protocol layer).
-// Events are delivered from engine goroutines, never while an engine lock is
-// held, so handlers may call back into the engine.
-type Event interface{ eventName() string }
+// Event is a typed report from an element to its owner, the layer that
+// created it. The engine defines the graph events and the events every
+// session endpoint shares (below); element packages define their own
+// (webrtcep.IceCandidateFound, …). Owners switch on the concrete type: the
+// engine attaches no names or codes to them. MediaEvent only marks a type
+// as an event.
+type Event interface{ MediaEvent() }
 
-// EventHandler receives the events of one element. It must not block for long.
+// EventHandler receives the events of one element, in order, never while
+// an engine lock is held: it may call back into the engine. It must not
+// block for long.
 type EventHandler func(Event)
 
 // ElementConnected reports a new connection from this element to Sink.
@@ -29,80 +34,47 @@ type MediaFlowIn struct {
 // MediaFlowOut reports media starting or stopping on a source pad.
 type MediaFlowOut MediaFlowIn
 
-// MediaStateChanged reports RTCP starting (Connected) or stopping.
-type MediaStateChanged struct{ Connected bool }
+// ErrorEvent reports an asynchronous failure of an element. Err is
+// comparable with errors.Is against the sentinels of the element's package.
+type ErrorEvent struct{ Err error }
 
-// ConnectionStateChanged reports the transport (ICE+DTLS) going up or down.
-type ConnectionStateChanged struct{ Connected bool }
+// Events shared by every session endpoint (WebRTC, plain RTP, …).
 
-// MediaSessionStarted is reported when an SDP negotiation completes.
+// MediaSessionStarted is reported when a media negotiation completes.
 type MediaSessionStarted struct{}
 
 // MediaSessionTerminated is reported when a negotiated session ends.
 type MediaSessionTerminated struct{}
 
-// IceCandidateFound reports a local ICE candidate.
-type IceCandidateFound struct {
-	Candidate     string // "candidate:..." attribute value
-	SdpMid        string
-	SdpMLineIndex int
-}
+// MediaStateChanged reports RTCP starting (Connected) or stopping.
+type MediaStateChanged struct{ Connected bool }
 
-// IceGatheringDone reports the end of local candidate gathering.
-type IceGatheringDone struct{}
+// ConnectionStateChanged reports the transport going up or down.
+type ConnectionStateChanged struct{ Connected bool }
 
-// IceComponentStateChanged reports an ICE component state (Kurento names).
-type IceComponentStateChanged struct {
-	StreamID    int
-	ComponentID int
-	State       string
-}
+// MediaEvent implements Event.
+func (ElementConnected) MediaEvent() {}
 
-// NewCandidatePairSelected reports the ICE pair in use.
-type NewCandidatePairSelected struct {
-	StreamID        string
-	ComponentID     int
-	LocalCandidate  string
-	RemoteCandidate string
-}
+// MediaEvent implements Event.
+func (ElementDisconnected) MediaEvent() {}
 
-// DtlsStateChanged reports a DTLS state (Kurento names).
-type DtlsStateChanged struct {
-	StreamID     string
-	ComponentID  string
-	ConnectionID string
-	State        string
-}
+// MediaEvent implements Event.
+func (MediaFlowIn) MediaEvent() {}
 
-// DataChannelOpened reports a data channel that opened.
-type DataChannelOpened struct{ ChannelID int }
+// MediaEvent implements Event.
+func (MediaFlowOut) MediaEvent() {}
 
-// DataChannelClosed reports a data channel that closed.
-type DataChannelClosed struct{ ChannelID int }
+// MediaEvent implements Event.
+func (ErrorEvent) MediaEvent() {}
 
-// ErrorEvent reports an asynchronous element failure.
-type ErrorEvent struct {
-	Type        string // e.g. "ICE_FAILED"
-	Description string
-	Code        int
-}
+// MediaEvent implements Event.
+func (MediaSessionStarted) MediaEvent() {}
 
-func (ElementConnected) eventName() string         { return "ElementConnected" }
-func (ElementDisconnected) eventName() string      { return "ElementDisconnected" }
-func (MediaFlowIn) eventName() string              { return "MediaFlowInStateChanged" }
-func (MediaFlowOut) eventName() string             { return "MediaFlowOutStateChanged" }
-func (MediaStateChanged) eventName() string        { return "MediaStateChanged" }
-func (ConnectionStateChanged) eventName() string   { return "ConnectionStateChanged" }
-func (MediaSessionStarted) eventName() string      { return "MediaSessionStarted" }
-func (MediaSessionTerminated) eventName() string   { return "MediaSessionTerminated" }
-func (IceCandidateFound) eventName() string        { return "IceCandidateFound" }
-func (IceGatheringDone) eventName() string         { return "IceGatheringDone" }
-func (IceComponentStateChanged) eventName() string { return "IceComponentStateChanged" }
-func (NewCandidatePairSelected) eventName() string { return "NewCandidatePairSelected" }
-func (DtlsStateChanged) eventName() string         { return "DtlsConnectionStateChange" }
-func (DataChannelOpened) eventName() string        { return "DataChannelOpened" }
-func (DataChannelClosed) eventName() string        { return "DataChannelClosed" }
-func (ErrorEvent) eventName() string               { return "Error" }
+// MediaEvent implements Event.
+func (MediaSessionTerminated) MediaEvent() {}
 
-// EventName returns the Kurento event name of e.
-func EventName(e Event) string { return e.eventName() }
+// MediaEvent implements Event.
+func (MediaStateChanged) MediaEvent() {}
+
+// MediaEvent implements Event.
+func (ConnectionStateChanged) MediaEvent() {}

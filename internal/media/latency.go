@@ -52,10 +52,11 @@ func (m *latencyMeter) reset() {
 // their own measurement points (for example the network send of an endpoint).
 type LatencyMeter struct{ m latencyMeter }
 
-// Observe records the time since enteredAt (a Monotime value; 0 is ignored).
-func (l *LatencyMeter) Observe(enteredAt int64) {
+// Observe records now - enteredAt (pipeline clock values; an enteredAt of
+// 0, not measured, is ignored).
+func (l *LatencyMeter) Observe(now, enteredAt int64) {
 	if enteredAt != 0 {
-		l.m.observe(time.Duration(monotime() - enteredAt))
+		l.m.observe(time.Duration(now - enteredAt))
 	}
 }
 

@@ -33,6 +33,7 @@ type SinkPad struct {
 	source    atomic.Pointer[SourcePad] // written under Pipeline.graphMu
 	flow      flowMeter
 	latency   latencyMeter
+	dropping  bool // waiting for a keyframe after an overflow; guarded by the owner's inputQueue.mu
 }
 
 // MediaType returns the pad's media type.
@@ -50,15 +51,23 @@ func (p *SinkPad) Owner() Element { return p.owner.self }
 // Source returns the pad currently feeding p, or nil.
 func (p *SinkPad) Source() *SourcePad { return p.source.Load() }
 
-// Push delivers pkt to every connected sink, synchronously, in connection order.
+// Desc returns the pad's media description.
+func (p *SourcePad) Desc() string { return p.desc }
+
+// Desc returns the pad's media description.
+func (p *SinkPad) Desc() string { return p.desc }
+
+// Push delivers pkt to every connected sink, synchronously, in connection
+// order. A sink that consumes through a queue (Core.UseQueue) copies it.
 func (p *SourcePad) Push(pkt *Packet) {
-	p.flow.mark()
+	now := p.owner.pipeline.clock.Now()
+	p.flow.mark(now)
 	list := p.sinks.Load()
 	if list == nil {
 		return
 	}
 	for _, sink := range *list {
-		sink.deliver(pkt)
+		sink.deliver(pkt, now)
 	}
 }
 
@@ -76,10 +85,14 @@ func (p *SourcePad) Sinks() []*SinkPad {
 	return nil
 }
 
-func (p *SinkPad) deliver(pkt *Packet) {
-	p.flow.mark()
+func (p *SinkPad) deliver(pkt *Packet, now int64) {
+	p.flow.mark(now)
 	if pkt.EnteredAt != 0 {
-		p.latency.observe(time.Duration(monotime() - pkt.EnteredAt))
+		p.latency.observe(time.Duration(now - pkt.EnteredAt))
+	}
+	if q := p.owner.input.Load(); q != nil {
+		q.push(p, pkt, now)
+		return
 	}
 	p.owner.handler.Consume(p, pkt)
 }
@@ -121,29 +134,3 @@ func (p *SourcePad) removeSink(s *SinkPad) {
 	}
 	p.sinks.Store(&next)
 }
-
-// flowMeter records packet activity on a pad; the pipeline clock turns it
-// into FLOWING/NOT_FLOWING transitions.
-type flowMeter struct {
-	last    atomic.Int64 // monotonic ns of the last packet
-	flowing bool         // last reported state, owned by the pipeline clock
-}
-
-func (f *flowMeter) mark() { f.last.Store(monotime()) }
-
-// Flowing reports whether a packet passed within the flow timeout.
-func (f *flowMeter) Flowing(now int64) bool {
-	l := f.last.Load()
-	return l != 0 && now-l < int64(flowTimeout)
-}
-
-// flowTimeout is how long a pad may be silent and still count as flowing.
-const flowTimeout = 2 * time.Second
-
-var epoch = time.Now()
-
-// monotime returns monotonic nanoseconds since process start (never 0).
-func monotime() int64 { return int64(time.Since(epoch)) + 1 }
-
-// Monotime exposes the engine clock to element implementations.
-func Monotime() int64 { return monotime() }

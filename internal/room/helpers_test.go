@@ -111,10 +111,11 @@ type participant struct {
 
 func dialParticipant(t *testing.T, url, name string) *participant {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	ws, resp, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = resp.Body.Close()
 	p := &participant{t: t, name: name, ws: ws, waiting: map[int]chan map[string]any{}, peers: map[string]*testpeer.Peer{},
 		closed: make(chan struct{}), stopPing: make(chan struct{})}
 	go p.read()

@@ -21,7 +21,7 @@ func (s *Session) dispatch(method string, params map[string]any) (jsonrpc.Respon
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	if err := s.authorize(method); err != nil {
-		return jsonrpc.Response{Error: err.(*jsonrpc.Error)}, nil
+		return jsonrpc.Response{Error: rpcError(err)}, nil
 	}
 	var result any
 	var after func()
@@ -51,13 +51,18 @@ func (s *Session) dispatch(method string, params map[string]any) (jsonrpc.Respon
 		return jsonrpc.Response{Error: &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "Method not found."}}, nil
 	}
 	if err != nil {
-		var rpcErr *jsonrpc.Error
-		if !errors.As(err, &rpcErr) {
-			rpcErr = roomError(CodeUnexpected, "%v", err)
-		}
-		return jsonrpc.Response{Error: rpcErr}, nil
+		return jsonrpc.Response{Error: rpcError(err)}, nil
 	}
 	return jsonrpc.Response{Result: result}, after
+}
+
+// rpcError is err as a JSON-RPC error: itself when it is one, else unexpected.
+func rpcError(err error) *jsonrpc.Error {
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) {
+		rpcErr = roomError(CodeUnexpected, "%v", err)
+	}
+	return rpcErr
 }
 
 // str reads a required string param (upstream: "Request element 'x' is missing").

@@ -140,17 +140,6 @@ func (r *Room) members() []*Participant {
 	return r.sortedLocked()
 }
 
-// others returns every participant but p.
-func (r *Room) others(p *Participant) []*Participant {
-	var out []*Participant
-	for _, m := range r.members() {
-		if m != p {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // participant returns the participant with exactly that name, or nil.
 func (r *Room) participant(name string) *Participant {
 	r.mu.Lock()

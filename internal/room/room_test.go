@@ -47,7 +47,6 @@ func TestFourParticipants(t *testing.T) {
 		p.publish(false)
 	}
 	for _, p := range ps {
-		p := p
 		eventually(t, 2*time.Second, "participantPublished", func() bool { return len(p.notesOf("participantPublished")) == 3 })
 		for _, n := range p.notesOf("participantPublished") {
 			if s := n["streams"].([]any); len(s) != 1 || s[0].(map[string]any)["id"] != "webcam" {
@@ -89,7 +88,6 @@ func TestFourParticipants(t *testing.T) {
 		t.Fatalf("after unpublish %d elements, want 14", n)
 	}
 	for _, p := range []*participant{ps[0], ps[1], ps[3]} {
-		p := p
 		eventually(t, 2*time.Second, "participantUnpublished", func() bool {
 			n := p.notesOf("participantUnpublished")
 			return len(n) == 1 && n[0]["name"] == "carol_c"
@@ -106,7 +104,6 @@ func TestFourParticipants(t *testing.T) {
 		t.Fatalf("after leave %d elements, want 7", n)
 	}
 	for _, p := range []*participant{ps[0], ps[2], ps[3]} {
-		p := p
 		eventually(t, 2*time.Second, "participantLeft", func() bool {
 			n := p.notesOf("participantLeft")
 			return len(n) == 1 && n[0]["name"] == "bob"
@@ -168,7 +165,6 @@ func TestChatAndLoopback(t *testing.T) {
 	b.ok("joinRoom", map[string]any{"user": "ben", "room": "chat"})
 	a.ok("sendMessage", map[string]any{"message": "hello", "userMessage": "ann", "roomMessage": "chat"})
 	for _, p := range []*participant{a, b} {
-		p := p
 		eventually(t, 2*time.Second, "the message", func() bool {
 			m := p.notesOf("sendMessage")
 			return len(m) == 1 && m[0]["message"] == "hello" && m[0]["user"] == "ann" && m[0]["room"] == "chat"

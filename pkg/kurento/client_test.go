@@ -2,6 +2,7 @@ package kurento_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -94,10 +95,9 @@ func TestClientObjectsAndEvents(t *testing.T) {
 		t.Fatal("connect from an unknown element succeeded")
 	} else if !kurento.IsCode(err, wire.ErrObjectNotFound) {
 		t.Fatalf("error = %v", err)
-	} else if e := err.(*kurento.Error); e.Type != "MEDIA_OBJECT_NOT_FOUND" {
-		t.Errorf("type = %q", e.Type)
+	} else if !errors.As(err, &kerr) || kerr.Type != "MEDIA_OBJECT_NOT_FOUND" {
+		t.Errorf("error %v: not a MEDIA_OBJECT_NOT_FOUND Kurento error", err)
 	}
-	_ = kerr
 	if err := p.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestPendingCallsFailOnDrop(t *testing.T) {
 	proxy.Cut()
 	select {
 	case err := <-errs:
-		if err != kurento.ErrConnectionLost {
+		if !errors.Is(err, kurento.ErrConnectionLost) {
 			t.Fatalf("pending call error = %v, want ErrConnectionLost", err)
 		}
 	case <-time.After(3 * time.Second):

@@ -1,6 +1,7 @@
 package container_test
 
 import (
+	"errors"
 	"io"
 	"math"
 	"math/rand"
@@ -89,7 +90,7 @@ func throughRTP(t *testing.T, src container.Demuxer, m *container.Muxer, loss fl
 			clock = uint32(tr.SampleRate)
 			opts = append(opts, frames.WithAAC(frames.AACConfig{SampleRate: clock}))
 		}
-		base := uint32(math.MaxUint32 - clock*uint32(1+i)) // wraps after 1 or 2 s
+		base := math.MaxUint32 - clock*uint32(1+i) // wraps after 1 or 2 s
 		pk, err := frames.NewPacketizer(frames.PacketizerConfig{Codec: tr.Codec, PayloadType: 96, ClockRate: clock, SSRC: uint32(100 + i), TSBase: base})
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +122,7 @@ func throughRTP(t *testing.T, src container.Demuxer, m *container.Muxer, loss fl
 	var pkts []*rtp.Packet
 	for {
 		s, err := src.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

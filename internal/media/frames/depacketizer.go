@@ -274,7 +274,7 @@ func (d *Depacketizer) assemble(flush bool) {
 			d.emit(d.head, end)
 			continue
 		}
-		if !flush && !(hole && d.giveUp()) {
+		if !flush && (!hole || !d.giveUp()) {
 			return
 		}
 		for d.head <= end { // give up the partial frame

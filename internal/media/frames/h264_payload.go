@@ -129,7 +129,7 @@ func (p *h264Payload) prependParams(dst []byte, start int, addSPS, addPPS bool) 
 		w = append(append(w, startCode...), p.params.sps...)
 	}
 	if addPPS {
-		w = append(append(w, startCode...), p.params.pps...)
+		_ = append(append(w, startCode...), p.params.pps...) // written in place, into the room made above
 	}
 	return dst
 }

@@ -218,7 +218,7 @@ func sendPaced(t *testing.T, el *Element, pkts [][]byte, fps int) {
 			time.Sleep(time.Until(next))
 		}
 		lastTS = ts
-		if err := el.WriteRTP(0, p); err != nil && err != ErrBackpressure {
+		if err := el.WriteRTP(0, p); err != nil && !errors.Is(err, ErrBackpressure) {
 			t.Fatalf("write: %v", err)
 		}
 	}
@@ -252,7 +252,7 @@ func solidPNG(t *testing.T, c color.RGBA) string {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
-		w.Write(buf.Bytes())
+		_, _ = w.Write(buf.Bytes())
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/overlay.png"
@@ -481,7 +481,9 @@ func TestWorkerErrors(t *testing.T) {
 		t.Fatalf("unreachable image: %v", err)
 	}
 	notImage := filepath.Join(t.TempDir(), "x.png")
-	os.WriteFile(notImage, []byte("not a picture"), 0o600)
+	if err := os.WriteFile(notImage, []byte("not a picture"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := el.SetOverlayImage(ctx, Image{URI: "file://" + notImage, Width: 1, Height: 1}); err == nil || !bytes.Contains([]byte(err.Error()), []byte("not a PNG, JPEG or GIF")) {
 		t.Fatalf("undecodable image: %v", err)
 	}
@@ -750,7 +752,7 @@ func TestWorkerHangKilled(t *testing.T) {
 		defer close(done)
 		for i, p := range in {
 			if i == 30 {
-				syscall.Kill(pid, syscall.SIGSTOP)
+				_ = syscall.Kill(pid, syscall.SIGSTOP)
 			}
 			_ = el.WriteRTP(0, p)
 			time.Sleep(10 * time.Millisecond)

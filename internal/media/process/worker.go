@@ -139,7 +139,7 @@ func (w *worker) run(onGone func(*worker)) {
 		waitErr = <-exited
 	}
 	conn.Close()
-	<-readerDone
+	<-readerDone       //nolint:errcheck // the reader ends with the connection, closed above
 	if reason == nil { // the process ended on its own
 		reason = fmt.Errorf("%w: %s%s", ErrWorkerCrashed, exitText(waitErr), w.stderr.hint())
 	}
@@ -160,7 +160,7 @@ func (w *worker) supervise(cmd *exec.Cmd, hello chan struct{}, exited, readerDon
 		w.startErr = fmt.Errorf("%w: %s before its handshake%s", ErrWorkerStart, exitText(err), w.stderr.hint())
 		close(w.ready)
 		return w.startErr
-	case <-readerDone:
+	case <-readerDone: //nolint:errcheck // why the connection closed comes from the process, below
 		readerDone <- nil
 		why := "connection closed"
 		select { // usually the process is exiting: report how

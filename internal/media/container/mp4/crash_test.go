@@ -29,7 +29,7 @@ func record(t *testing.T, d container.Demuxer, crashAt time.Duration) (full, cra
 	}
 	for {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
@@ -83,7 +83,7 @@ func TestDiskFull(t *testing.T) {
 	var werr error
 	for werr == nil {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			werr = m.Close()
 			break
 		}

@@ -1,6 +1,7 @@
 package mp4_test
 
 import (
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -33,7 +34,7 @@ func readAll(t testing.TB, d container.Demuxer) []container.Sample {
 	var out []container.Sample
 	for {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {
@@ -124,7 +125,7 @@ func TestRemux(t *testing.T) {
 			}
 			for {
 				s, err := d.ReadSample()
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {

@@ -230,10 +230,14 @@ func (f *format) AppendTrailer(dst []byte, off int64, duration time.Duration) ([
 		if len(entries) == 0 {
 			continue
 		}
-		mfra.AddChild(&mp4ff.TfraBox{Version: 1, TrackID: uint32(tr + 1), Entries: entries})
+		if err := mfra.AddChild(&mp4ff.TfraBox{Version: 1, TrackID: uint32(tr + 1), Entries: entries}); err != nil {
+			return nil, nil, err
+		}
 	}
 	if len(mfra.Children) > 0 {
-		mfra.AddChild(&mp4ff.MfroBox{ParentSize: uint32(mfra.Size() + 16)})
+		if err := mfra.AddChild(&mp4ff.MfroBox{ParentSize: uint32(mfra.Size() + 16)}); err != nil {
+			return nil, nil, err
+		}
 		f.out.b = dst
 		if err := mfra.Encode(&f.out); err != nil {
 			return dst, nil, fmt.Errorf("mp4: mfra: %w", err)

@@ -46,7 +46,7 @@ func TestCrashSafety(t *testing.T) {
 			var crashed []byte
 			for {
 				s, err := d.ReadSample()
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				if err != nil {
@@ -98,7 +98,7 @@ func TestWriteErrors(t *testing.T) {
 	var werr error
 	for werr == nil {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		werr = m.WriteSample(s)

@@ -50,7 +50,7 @@ func (r *reader) skip(n int64) error {
 	if n <= int64(r.br.Buffered()) || r.seeker == nil {
 		m, err := io.CopyN(io.Discard, r.br, n)
 		r.pos += m
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return io.ErrUnexpectedEOF
 		}
 		return err

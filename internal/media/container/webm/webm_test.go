@@ -1,6 +1,7 @@
 package webm_test
 
 import (
+	"errors"
 	"io"
 	"math"
 	"os"
@@ -19,7 +20,7 @@ func readAll(t testing.TB, d container.Demuxer) []container.Sample {
 	var out []container.Sample
 	for {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {
@@ -102,7 +103,7 @@ func remux(t testing.TB, d container.Demuxer, m *container.Muxer, offset time.Du
 	t.Helper()
 	for {
 		s, err := d.ReadSample()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -58,7 +58,7 @@ func openHTTP(ctx context.Context, u *url.URL, opts Options) (Source, error) {
 	f := &httpFile{ctx: fctx, cancel: cancel, client: client, url: u.String(), size: -1, owned: owned}
 	stop := context.AfterFunc(ctx, cancel) // opening (up to the demuxer's headers) is bounded by ctx
 	defer stop()
-	resp, err := f.get(0)
+	resp, err := f.get(0) //nolint:bodyclose // the body is the file's stream, closed by Close or the next seek
 	if err != nil {
 		_ = f.Close()
 		return nil, err
@@ -160,7 +160,7 @@ func (f *httpFile) reposition() error {
 		_ = f.body.Close()
 		f.body = nil
 	}
-	resp, err := f.get(f.pos)
+	resp, err := f.get(f.pos) //nolint:bodyclose // the body is the file's stream, closed by Close or the next seek
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,73 @@
+// Package media is the graph core of Gorento's media engine: pipelines of
+// elements whose source pads fan RTP out to connected sink pads. It knows
+// nothing of JSON, of the Kurento Protocol or of its codes and names: it
+// returns Go errors (sentinels in each package's errors.go) and
+// reports typed events (event.go); internal/kms maps both to Kurento.
+//
+// # Layout
+//
+// One package per concept; each element family is its own folder:
+//
+//	media                    Element, Core, pads, Packet, Codec, Connect/Disconnect/Detach,
+//	                         PassThrough, Clock, events, the slow-sink queue (queue.go)
+//	media/mediatest          fake Source, Sink and Counter elements, a Clock moved by hand,
+//	                         an event recorder, test packets
+//	media/rtpx               RTP header rewriting (continuous output streams), keyframe detection
+//	media/interceptor/…      Gorento's pion/interceptor implementations: nack (responder),
+//	                         rtpstats (statistics recorder)
+//	media/webrtcep           the WebRtcEndpoint on Pion: negotiation, ICE, ingress, egress,
+//	                         data channels, stats, connection state
+//	media/frames             RTP packets ⇄ whole frames, per codec
+//	media/container/…        the recording timeline and the WebM/Matroska and MP4 formats
+//	media/player/source      file, http(s) and rtsp sources of frames for the player
+//
+// Coming elements get folders of their own next to these: process (the
+// GStreamer worker supervisor) and process/gst, filter, hub, transcode,
+// recorder, player, rtpep. Elements that
+// decode, encode, mix, write files or hand media to another process
+// consume through the slow-sink queue (Core.UseQueue); forwarding
+// elements (PassThrough, WebRtcEndpoint) consume inline.
+//
+// # The path of an RTP packet
+//
+// Entering (webrtcep/ingress.go): Pion starts a goroutine per received
+// track and calls Endpoint.onTrack, which runs Endpoint.readRTP. Each
+// TrackRemote.Read decrypts SRTP and passes the interceptors
+// (rtpstats.Recorder counts and parses the header once for the others,
+// Pion's NACK generator, receiver reports, TWCC); decodeRTP fills one
+// reused Packet, stamped with Pipeline.EntryTime.
+//
+// Fanning out (pad.go): SourcePad.Push reads the pipeline clock once,
+// marks the pad's flow meter and calls SinkPad.deliver for each sink in
+// its copy-on-write list, without a lock. deliver marks the sink's flow,
+// measures latency, then either calls the element's Handler.Consume
+// directly or, for an element with an input queue, inputQueue.push copies
+// the packet into a slot for the element's goroutine (inputQueue.serve),
+// dropping to the next keyframe when the queue is full (queue.go).
+// PassThrough.Consume pushes the packet on through its own source pad.
+//
+// Leaving (webrtcep/egress.go): Endpoint.Consume hands audio and video to
+// sinkTrack.write, which rewrites SSRC, payload type and header extensions
+// into a scratch header, makes sequence numbers and timestamps continuous
+// across source changes (rtpx.Rewriter) and calls Pion's
+// TrackLocalWriter.WriteRTP: nack.Responder keeps a copy for resends,
+// rtpstats counts, Pion adds sender reports and TWCC, SRTP encrypts, the
+// UDP socket sends. Data-channel packets go to dataChannels.send.
+//
+// Coming back (webrtcep/feedback.go): readSenderRTCP reads what receivers
+// send; a PLI or FIR becomes SinkPad.RequestKeyframe, which calls the
+// source element's Handler.RequestKeyframe (PassThrough asks its own
+// source; an Endpoint sends a rate-limited PLI to its publisher, whose
+// monitor also sends REMB built from SourcePad.DownstreamBitrate).
+//
+// Nothing on this path allocates (TestForwardAllocatesNothing,
+// TestQueueAllocatesNothing, TestInboundAllocatesNothing).
+//
+// # Events
+//
+// Elements post events under the lock that orders the state they report
+// (Core.Post) and deliver them after releasing it (Core.Deliver): one
+// goroutine at a time delivers an element's events, in order, so a
+// handler may call back into the engine. The pipeline's flow checks
+// (flow.go) turn pad activity into MediaFlowIn/MediaFlowOut on its Clock.
+package media

@@ -1,0 +1,53 @@
+package rtpx
+
+import "github.com/pion/rtp"
+
+// Rewriter maps the sequence numbers and timestamps of whatever source feeds
+// a sink onto one continuous output stream. When the source changes (new
+// SSRC, or a new connection), the next packet continues right after the
+// last one sent, with the timestamp advanced by the wall-clock gap, so the
+// receiver never sees a jump or a new stream. The zero value is ready to
+// use; it is not safe for concurrent use.
+type Rewriter struct {
+	started  bool
+	reanchor bool // set by Reanchor
+	srcSSRC  uint32
+
+	seqOffset uint16
+	tsOffset  uint32
+
+	lastSeq uint16 // last output sequence number (highest, modulo wrap)
+	lastTS  uint32 // output timestamp of lastSeq
+	lastAt  int64  // monotonic ns when lastSeq was sent
+}
+
+// SeqNewer reports whether a is after b in RFC 3550 sequence space.
+func SeqNewer(a, b uint16) bool { return a != b && a-b < 0x8000 }
+
+// Reanchor makes the next packet continue the output stream even if it
+// keeps the SSRC of the previous source (a new connection).
+func (r *Rewriter) Reanchor() { r.reanchor = true }
+
+// Rewrite changes h in place. now is a monotonic time in nanoseconds,
+// clockRate the codec's RTP clock.
+func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
+	if !r.started || r.reanchor || h.SSRC != r.srcSSRC {
+		if r.started {
+			ticks := uint32(1)
+			if clockRate > 0 && now > r.lastAt {
+				if t := uint64(now-r.lastAt) * uint64(clockRate) / 1e9; t > 1 {
+					ticks = uint32(t)
+				}
+			}
+			r.seqOffset = r.lastSeq + 1 - h.SequenceNumber
+			r.tsOffset = r.lastTS + ticks - h.Timestamp
+		}
+		r.started, r.reanchor, r.srcSSRC = true, false, h.SSRC
+		r.lastSeq = h.SequenceNumber + r.seqOffset - 1
+	}
+	h.SequenceNumber += r.seqOffset
+	h.Timestamp += r.tsOffset
+	if SeqNewer(h.SequenceNumber, r.lastSeq) {
+		r.lastSeq, r.lastTS, r.lastAt = h.SequenceNumber, h.Timestamp, now
+	}
+}

@@ -1,0 +1,198 @@
+package webrtcep
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	pionnack "github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media/interceptor/nack"
+	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+)
+
+// newAPI builds the Pion API of one endpoint: its own media engine (so the
+// answer can be restricted per endpoint), interceptors whose statistics
+// belong to this endpoint, and the ICE settings in force.
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder)) (*webrtc.API, webrtc.Configuration, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, webrtc.Configuration{}, err
+	}
+	ir, err := interceptors(m, onStats)
+	if err != nil {
+		return nil, webrtc.Configuration{}, err
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: "urn:ietf:params:rtp-hdrext:sdes:mid"}, kind); err != nil {
+			return nil, webrtc.Configuration{}, err
+		}
+	}
+	se, err := e.settingEngine(ice)
+	if err != nil {
+		return nil, webrtc.Configuration{}, err
+	}
+	servers, err := iceServers(ice)
+	if err != nil {
+		return nil, webrtc.Configuration{}, err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api, webrtc.Configuration{ICEServers: servers, BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}, nil
+}
+
+// interceptors builds the per-packet RTP/RTCP processing of one endpoint
+// and registers the RTCP feedback it implies on m.
+func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*interceptor.Registry, error) {
+	ir := &interceptor.Registry{}
+	// The recorder goes first (innermost) so it sees the RTCP the other
+	// interceptors generate (NACKs and PLIs we send) and parses received
+	// packets for all of them.
+	rec, err := rtpstats.NewRecorderFactory(rtpstats.OnNew(onStats))
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(rec)
+	// NACK: Pion's generator asks for what we miss; our responder answers
+	// what receivers miss.
+	gen, err := pionnack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	resp, err := nack.NewResponderFactory()
+	if err != nil {
+		return nil, err
+	}
+	ir.Add(resp)
+	ir.Add(gen)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, err
+	}
+	return ir, nil
+}
+
+func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
+	se := webrtc.SettingEngine{}
+	se.LoggerFactory = pionLogger{e.log}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(e.cfg.IncludeLoopback || e.cfg.LoopbackOnly)
+	if e.cfg.DisconnectedTimeout > 0 || e.cfg.FailedTimeout > 0 {
+		se.SetICETimeouts(e.cfg.DisconnectedTimeout, e.cfg.FailedTimeout, 2*time.Second)
+	}
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if e.cfg.IPv6 {
+		types = append(types, webrtc.NetworkTypeUDP6)
+	}
+	if s.ICETCP && e.tcpMux != nil {
+		se.SetICETCPMux(e.tcpMux)
+		types = append(types, webrtc.NetworkTypeTCP4)
+		if e.cfg.IPv6 {
+			types = append(types, webrtc.NetworkTypeTCP6)
+		}
+	}
+	se.SetNetworkTypes(types)
+	if ifaces := splitNames(s.NetworkInterfaces); len(ifaces) > 0 {
+		se.SetInterfaceFilter(func(name string) bool {
+			for _, n := range ifaces {
+				if n == name {
+					return true
+				}
+			}
+			return false
+		})
+	} else if e.cfg.LoopbackOnly {
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
+	}
+	nets, loop := e.cfg.IPFilter, e.cfg.LoopbackOnly
+	if loop || len(nets) > 0 {
+		se.SetIPFilter(func(ip net.IP) bool {
+			if loop {
+				return ip.IsLoopback()
+			}
+			for _, n := range nets {
+				if n.Contains(ip) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if loop {
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	}
+	if e.udpMux != nil {
+		se.SetICEUDPMux(e.udpMux)
+	} else if e.cfg.MinPort != 0 || e.cfg.MaxPort != 0 {
+		maxPort := e.cfg.MaxPort
+		if maxPort == 0 {
+			maxPort = 65535
+		}
+		if err := se.SetEphemeralUDPPortRange(uint16(e.cfg.MinPort), uint16(maxPort)); err != nil {
+			return se, fmt.Errorf("webrtc: port range: %w", err)
+		}
+	}
+	var rules []webrtc.ICEAddressRewriteRule
+	if s.ExternalIPv4 != "" {
+		rules = append(rules, webrtc.ICEAddressRewriteRule{External: []string{s.ExternalIPv4}, AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode: webrtc.ICEAddressRewriteReplace, Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4}})
+	}
+	if s.ExternalIPv6 != "" {
+		rules = append(rules, webrtc.ICEAddressRewriteRule{External: []string{s.ExternalIPv6}, AsCandidateType: webrtc.ICECandidateTypeHost,
+			Mode: webrtc.ICEAddressRewriteReplace, Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP6}})
+	}
+	if len(rules) > 0 {
+		if err := se.SetICEAddressRewriteRules(rules...); err != nil {
+			return se, fmt.Errorf("webrtc: external address: %w", err)
+		}
+	}
+	if len(e.cfg.SRTPProfiles) > 0 {
+		profiles, err := srtpProfiles(e.cfg.SRTPProfiles)
+		if err != nil {
+			return se, err
+		}
+		se.SetSRTPProtectionProfiles(profiles...)
+	}
+	return se, nil
+}
+
+// iceServers turns the endpoint's STUN and TURN settings into Pion ICE servers.
+func iceServers(s ICESettings) ([]webrtc.ICEServer, error) {
+	var out []webrtc.ICEServer
+	if s.STUNAddress != "" {
+		out = append(out, webrtc.ICEServer{URLs: []string{"stun:" + net.JoinHostPort(s.STUNAddress, strconv.Itoa(s.STUNPort))}})
+	}
+	if s.TURNURL != "" {
+		creds, hostPart, ok := strings.Cut(s.TURNURL, "@")
+		if !ok {
+			return nil, errors.New("turnUrl must look like user:password@host:port[?transport=udp]")
+		}
+		user, pass, _ := strings.Cut(creds, ":")
+		scheme := "turn:"
+		if strings.Contains(hostPart, "transport=tls") {
+			scheme = "turns:"
+			hostPart = strings.Replace(hostPart, "transport=tls", "transport=tcp", 1)
+		}
+		out = append(out, webrtc.ICEServer{URLs: []string{scheme + hostPart}, Username: user, Credential: pass})
+	}
+	return out, nil
+}
+
+func splitNames(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package webrtcep
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+)
+
+// Options are the constructor parameters of an Endpoint.
+type Options struct {
+	RecvOnly           bool
+	SendOnly           bool
+	UseDataChannels    bool
+	CertificateKeyType string // "RSA" (the default) or "ECDSA"
+}
+
+// OfferOptions are the options of GenerateOffer.
+type OfferOptions struct {
+	OfferToReceiveAudio bool
+	OfferToReceiveVideo bool
+}
+
+type negotiation int
+
+const (
+	negIdle negotiation = iota
+	negOfferGenerated
+	negDone
+)
+
+// Endpoint is a WebRTC peer inside a pipeline: media received from the
+// remote peer leaves through its source pads, media arriving on its sink
+// pads is sent to the remote peer. Negotiation is processOffer, or
+// generateOffer then processAnswer; ICE gathering starts only when the
+// client calls GatherCandidates.
+//
+// Events are posted under the lock that orders the state they report and
+// delivered after it is released (media.Core.Post/Deliver), so handlers may
+// call back into the endpoint.
+type Endpoint struct {
+	core   media.Core
+	engine *Engine
+	opts   Options
+	log    *slog.Logger
+	stream string // msid stream id
+
+	// mu guards the negotiation state below. Pion callbacks never take it,
+	// so holding it while calling into Pion cannot deadlock.
+	mu               sync.Mutex
+	ice              ICESettings
+	pc               *webrtc.PeerConnection
+	pcRef            atomic.Pointer[webrtc.PeerConnection] // pc, for goroutines that must not take mu
+	neg              negotiation
+	localSDP         string // as sent to the remote peer
+	remoteSDP        string
+	pending          *webrtc.SessionDescription // local description not applied yet
+	remoteCandidates []webrtc.ICECandidateInit  // received before the remote description
+	released         bool
+
+	bw      bandwidths
+	gather  gatherGate
+	state   connectionTracker
+	tracks  [2]*sinkTrack // audio, video
+	in      [2]atomic.Pointer[inboundStream]
+	stats   atomic.Pointer[rtpstats.Recorder]
+	dc      dataChannels
+	statIDs statsIDs
+
+	lifeMu  sync.Mutex // guards closing and wg.Add
+	closing bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+var _ media.Element = (*Endpoint)(nil)
+
+// New creates an endpoint in p. The peer connection is made when the
+// endpoint negotiates, so settings may be changed until then.
+func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) (*Endpoint, error) {
+	if opts.CertificateKeyType == "" {
+		opts.CertificateKeyType = "RSA"
+	}
+	if opts.RecvOnly && opts.SendOnly {
+		return nil, ErrBothDirections
+	}
+	w := &Endpoint{engine: e, opts: opts, ice: e.Defaults(), done: make(chan struct{}), stream: uuid.NewString()}
+	w.log = e.log.With("endpoint", w.stream[:8])
+	w.bw.init()
+	w.state.init(w)
+	w.dc.init(w)
+	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
+	w.tracks[media.Video] = newSinkTrack(w, media.Video)
+	if err := w.core.Init(p, w, w, events); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Core implements media.Element.
+func (w *Endpoint) Core() *media.Core { return &w.core }
+
+// now returns the pipeline clock's time.
+func (w *Endpoint) now() int64 { return w.core.Pipeline().Now() }
+
+// Forwards implements media.Handler: media received on sink pads goes to
+// the network, never back into the pipeline.
+func (w *Endpoint) Forwards() bool { return false }
+
+// ICESettings returns the endpoint's ICE settings.
+func (w *Endpoint) ICESettings() ICESettings {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ice
+}
+
+// SetICESettings changes the ICE settings; they apply to negotiations that
+// have not started yet (set them before GatherCandidates).
+func (w *Endpoint) SetICESettings(s ICESettings) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ice = s
+}
+
+// spawn runs f in a goroutine owned by the endpoint; it returns false (and
+// does not run f) once the endpoint is being released.
+func (w *Endpoint) spawn(f func()) bool {
+	w.lifeMu.Lock()
+	defer w.lifeMu.Unlock()
+	if w.closing {
+		return false
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Release closes the peer connection and waits for every goroutine of the
+// endpoint. It is idempotent.
+func (w *Endpoint) Release() {
+	w.mu.Lock()
+	if w.released {
+		w.mu.Unlock()
+		return
+	}
+	w.released = true
+	pc := w.pc
+	w.mu.Unlock()
+	w.core.Detach()
+	w.lifeMu.Lock()
+	w.closing = true
+	close(w.done)
+	w.lifeMu.Unlock()
+	if pc != nil {
+		if err := pc.Close(); err != nil {
+			w.log.Debug("closing peer connection", "err", err)
+		}
+	}
+	w.wg.Wait()
+}

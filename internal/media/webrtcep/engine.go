@@ -1,0 +1,191 @@
+package webrtcep
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// ICESettings are the ICE options of one WebRtcEndpoint. The engine's
+// configuration gives the defaults; clients may override the STUN, TURN,
+// interface and external-address settings per endpoint before gathering.
+type ICESettings struct {
+	STUNAddress       string
+	STUNPort          int
+	TURNURL           string // user:password@host:port[?transport=udp|tcp|tls]
+	NetworkInterfaces string // comma-separated interface names; "" = all
+	ExternalIPv4      string // advertised instead of local IPv4 host addresses
+	ExternalIPv6      string
+	ICETCP            bool
+}
+
+// Config is the server-wide configuration of endpoints.
+type Config struct {
+	ICE ICESettings
+	// IPFilter keeps only local addresses inside these networks ("" = all).
+	IPFilter []*net.IPNet
+	// LoopbackOnly restricts gathering and remote candidates to loopback
+	// addresses (tests and local demos).
+	LoopbackOnly bool
+	// IncludeLoopback advertises loopback host candidates.
+	IncludeLoopback bool
+	// IPv6 enables IPv6 candidates.
+	IPv6 bool
+	// UDPPort, when non-zero, serves every endpoint on this one UDP port
+	// (ICE UDP mux). UDPAddress is the address to bind it to ("" = all).
+	UDPPort    int
+	UDPAddress string
+	// TCPPort, when non-zero, accepts ICE-TCP on this port for endpoints
+	// with iceTcp enabled.
+	TCPPort int
+	// MinPort and MaxPort bound per-endpoint UDP ports (0 = any).
+	MinPort, MaxPort int
+	// SRTPProfiles restricts the SRTP protection profiles (nil = Pion's default order).
+	SRTPProfiles []string
+	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
+	DisconnectedTimeout, FailedTimeout time.Duration
+	Logger                             *slog.Logger
+}
+
+// Engine holds what endpoints share: the configuration, the certificates
+// (generated once per process, as KMS does) and the optional single-port
+// UDP and TCP muxes. Close releases the sockets.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	udp    net.PacketConn
+	udpMux ice.UDPMux
+	tcp    net.Listener
+	tcpMux ice.TCPMux
+
+	warm sync.WaitGroup // the certificate warm-up goroutine
+}
+
+// processCerts holds the DTLS certificates, one per key type per process
+// (as KMS keeps one): every endpoint presents the same one.
+var processCerts = struct {
+	mu    sync.Mutex // guards certs
+	certs map[string]*webrtc.Certificate
+}{certs: map[string]*webrtc.Certificate{}}
+
+// NewEngine validates cfg and opens the configured mux sockets.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ICE.STUNPort == 0 {
+		cfg.ICE.STUNPort = 3478
+	}
+	if cfg.MinPort < 0 || cfg.MaxPort > 65535 || (cfg.MaxPort != 0 && cfg.MinPort > cfg.MaxPort) {
+		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
+	if cfg.UDPPort != 0 {
+		conn, err := net.ListenPacket("udp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.UDPPort)))
+		if err != nil {
+			return nil, fmt.Errorf("webrtc: ICE UDP port: %w", err)
+		}
+		e.udp = conn
+		e.udpMux = webrtc.NewICEUDPMux(nil, conn)
+	}
+	if cfg.TCPPort != 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.TCPPort)))
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("webrtc: ICE TCP port: %w", err)
+		}
+		e.tcp = ln
+		e.tcpMux = webrtc.NewICETCPMux(nil, ln, 8)
+	}
+	// Make the certificates now rather than in the first client's request
+	// (an RSA key takes ~100 ms). certificate() waits for it if needed.
+	e.warm.Add(1)
+	go func() {
+		defer e.warm.Done()
+		for _, k := range []string{"RSA", "ECDSA"} {
+			if _, err := e.certificate(k); err != nil {
+				e.log.Warn("certificate warm-up", "key", k, "err", err)
+			}
+		}
+	}()
+	return e, nil
+}
+
+func (e *Engine) bindAddress(addr string) string {
+	if addr == "" && e.cfg.LoopbackOnly {
+		return "127.0.0.1"
+	}
+	return addr
+}
+
+// Close closes the shared sockets.
+func (e *Engine) Close() {
+	e.warm.Wait()
+	if e.udpMux != nil {
+		_ = e.udpMux.Close()
+	}
+	if e.udp != nil {
+		_ = e.udp.Close()
+	}
+	if e.tcpMux != nil {
+		_ = e.tcpMux.Close()
+	}
+	if e.tcp != nil {
+		_ = e.tcp.Close()
+	}
+}
+
+// Defaults returns the server-wide ICE settings, the starting point of every endpoint.
+func (e *Engine) Defaults() ICESettings { return e.cfg.ICE }
+
+// certificate returns the process-wide certificate of a key type ("RSA" or
+// "ECDSA"), generating it on first use: an RSA key takes ~100 ms to make,
+// far too long to pay per endpoint.
+func (e *Engine) certificate(keyType string) (*webrtc.Certificate, error) {
+	processCerts.mu.Lock()
+	defer processCerts.mu.Unlock()
+	if c := processCerts.certs[keyType]; c != nil {
+		return c, nil
+	}
+	var c *webrtc.Certificate
+	var err error
+	switch keyType {
+	case "RSA":
+		var k *rsa.PrivateKey
+		if k, err = rsa.GenerateKey(rand.Reader, 2048); err == nil {
+			c, err = webrtc.GenerateCertificate(k)
+		}
+	case "ECDSA":
+		var k *ecdsa.PrivateKey
+		if k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err == nil {
+			c, err = webrtc.GenerateCertificate(k)
+		}
+	default:
+		return nil, fmt.Errorf("webrtc: unknown certificate key type %q", keyType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: generate %s certificate: %w", keyType, err)
+	}
+	processCerts.certs[keyType] = c
+	return c, nil
+}
+
+// CertificatePEM returns the PEM of the certificate of a key type (for tests
+// and diagnostics).
+func (e *Engine) CertificatePEM(keyType string) (string, error) {
+	c, err := e.certificate(keyType)
+	if err != nil {
+		return "", err
+	}
+	return c.PEM()
+}

@@ -1,0 +1,131 @@
+package webrtcep
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// GatherCandidates starts ICE gathering: the component goes to Gathering,
+// each local candidate is reported with IceCandidateFound, then
+// IceGatheringDone. Calling it again does nothing.
+func (w *Endpoint) GatherCandidates() error {
+	err := w.gatherCandidates()
+	w.core.Deliver()
+	return err
+}
+
+func (w *Endpoint) gatherCandidates() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.released {
+		return media.ErrReleased
+	}
+	if !w.gather.request(w) {
+		return nil
+	}
+	if w.pc != nil {
+		if err := w.applyLocalLocked(); err != nil {
+			return failure(ErrGather, "Error gathering candidates: %v", err)
+		}
+	}
+	w.state.reportICE()
+	return nil
+}
+
+// AddIceCandidate adds a remote candidate; it may come at any time, before
+// the offer too. An empty candidate (end of candidates) is ignored.
+func (w *Endpoint) AddIceCandidate(c Candidate) error {
+	if strings.TrimSpace(c.Candidate) == "" {
+		return nil
+	}
+	if _, err := ice.UnmarshalCandidate(strings.TrimPrefix(c.Candidate, "candidate:")); err != nil {
+		return failure(ErrAddCandidate, "Error adding candidate: %v", err)
+	}
+	mid := c.SdpMid
+	idx := uint16(c.SdpMLineIndex)
+	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: &mid, SDPMLineIndex: &idx}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.released {
+		return media.ErrReleased
+	}
+	if w.pc == nil || w.pc.RemoteDescription() == nil {
+		w.remoteCandidates = append(w.remoteCandidates, init)
+		return nil
+	}
+	if err := w.pc.AddICECandidate(init); err != nil {
+		return failure(ErrAddCandidate, "Error adding candidate: %v", err)
+	}
+	return nil
+}
+
+// gatherGate holds back local candidates until the client asks for them
+// with GatherCandidates, then posts them in order, then the end. Posting
+// under mu keeps candidates found concurrently in Pion's order.
+type gatherGate struct {
+	mu        sync.Mutex // guards the fields below
+	requested bool
+	buffered  []IceCandidateFound
+	complete  bool // Pion finished gathering
+	reported  bool // IceGatheringDone posted
+}
+
+func (g *gatherGate) wasRequested() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.requested
+}
+
+// request marks gathering as requested and posts the Gathering state and
+// what was found so far; it reports whether this is the first call.
+func (g *gatherGate) request(w *Endpoint) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.requested {
+		return false
+	}
+	g.requested = true
+	w.state.gathering()
+	g.postLocked(w)
+	return true
+}
+
+// found is called by Pion for each candidate (nil at the end).
+func (g *gatherGate) found(w *Endpoint, c *webrtc.ICECandidate) {
+	g.mu.Lock()
+	if c == nil {
+		g.complete = true
+	} else {
+		j := c.ToJSON()
+		ev := IceCandidateFound{Candidate: j.Candidate}
+		if j.SDPMid != nil {
+			ev.SdpMid = *j.SDPMid
+		}
+		if j.SDPMLineIndex != nil {
+			ev.SdpMLineIndex = int(*j.SDPMLineIndex)
+		}
+		g.buffered = append(g.buffered, ev)
+	}
+	if g.requested {
+		g.postLocked(w)
+	}
+	g.mu.Unlock()
+	w.core.Deliver()
+}
+
+// postLocked posts buffered candidates and, once complete, IceGatheringDone.
+func (g *gatherGate) postLocked(w *Endpoint) {
+	for _, ev := range g.buffered {
+		w.core.Post(ev)
+	}
+	g.buffered = nil
+	if g.complete && !g.reported {
+		g.reported = true
+		w.core.Post(IceGatheringDone{})
+	}
+}

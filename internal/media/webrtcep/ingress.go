@@ -1,0 +1,128 @@
+package webrtcep
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// inboundStream is the stream received from the remote peer for one kind.
+type inboundStream struct {
+	ssrc  uint32
+	kind  media.MediaType
+	track *webrtc.TrackRemote
+}
+
+// keyframeInterval is the minimum time between two keyframe requests sent
+// to the remote sender: receivers ask often, encoders need time to answer.
+const keyframeInterval = 300 * time.Millisecond
+
+// onTrack reads one received track and pushes its packets into the
+// pipeline. It runs on the goroutine Pion starts for the track.
+func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
+	kind := kindOf(tr.Kind())
+	if kind == media.Data {
+		return
+	}
+	w.lifeMu.Lock()
+	if w.closing {
+		w.lifeMu.Unlock()
+		return
+	}
+	w.wg.Add(1)
+	w.lifeMu.Unlock()
+	defer w.wg.Done()
+
+	w.in[kind].Store(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr})
+	w.spawn(func() { w.readReceiverRTCP(rc) })
+	if kind == media.Video {
+		w.sendKeyframeRequest() // start the stream with a keyframe
+	}
+	w.readRTP(tr, kind)
+}
+
+// readRTP is the ingress hot path: one reused buffer and packet, no
+// allocation per packet in Gorento's code.
+func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
+	src := w.core.Source(kind)
+	pipe := w.core.Pipeline()
+	buf := make([]byte, 1500)
+	var rp rtp.Packet
+	var pkt media.Packet
+	var pt uint8
+	var codec *media.Codec
+	var errs readErrors
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			if errs.fatal(err) {
+				return
+			}
+			continue
+		}
+		errs = 0
+		if w.opts.SendOnly {
+			continue // read anyway so Pion's interceptors keep working
+		}
+		if !decodeRTP(buf[:n], &rp, &pkt) {
+			continue
+		}
+		if codec == nil || rp.PayloadType != pt {
+			pt, codec = rp.PayloadType, codecOf(tr.Codec())
+		}
+		pkt.Codec = codec
+		pkt.EnteredAt = pipe.EntryTime()
+		src.Push(&pkt)
+	}
+}
+
+// readErrors counts consecutive read errors of one Pion stream. A packet
+// that an interceptor cannot parse fails only its own read; the stream
+// ends when it is closed.
+type readErrors int
+
+// maxReadErrors ends a stream that fails this many reads in a row with
+// an error that does not say it is closed.
+const maxReadErrors = 1000
+
+// fatal reports whether the reader should stop after err.
+func (e *readErrors) fatal(err error) bool {
+	*e++
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || *e >= maxReadErrors
+}
+
+// decodeRTP parses one received packet into pkt, reusing rp's storage. The
+// payload excludes padding; Header.PaddingSize keeps its length so senders
+// can reproduce it.
+func decodeRTP(b []byte, rp *rtp.Packet, pkt *media.Packet) bool {
+	if err := rp.Unmarshal(b); err != nil || rp.Version != 2 {
+		return false
+	}
+	pkt.Header = rp.Header
+	pkt.Payload = rp.Payload
+	return true
+}
+
+// readReceiverRTCP drains the RTCP of the remote sender (sender reports):
+// Pion's report interceptor needs it for round-trip times, and it proves
+// the media session alive.
+func (w *Endpoint) readReceiverRTCP(rc *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	var errs readErrors
+	for {
+		if _, _, err := rc.Read(buf); err != nil {
+			if errs.fatal(err) {
+				return
+			}
+			continue
+		}
+		errs = 0
+		w.state.rtcpReceived()
+	}
+}

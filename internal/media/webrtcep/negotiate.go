@@ -1,0 +1,281 @@
+package webrtcep
+
+import (
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// ProcessOffer answers a remote offer. The answer is returned at once; ICE
+// starts when GatherCandidates is called.
+func (w *Endpoint) ProcessOffer(offer string) (string, error) {
+	w.mu.Lock()
+	answer, err := w.processOfferLocked(offer)
+	w.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	w.core.Emit(media.MediaSessionStarted{})
+	return answer, nil
+}
+
+func (w *Endpoint) processOfferLocked(offer string) (string, error) {
+	if w.released {
+		return "", media.ErrReleased
+	}
+	if w.neg != negIdle {
+		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	}
+	parsed, err := parseSDP(offer, "offer")
+	if err != nil {
+		return "", err
+	}
+	pc, err := w.newPeerConnection()
+	if err != nil {
+		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
+	}
+	fail := func(format string, args ...any) (string, error) {
+		w.closePeerConnectionLocked()
+		return "", failure(ErrProcessOffer, format, args...)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return fail("Error processing offer: %v", err)
+	}
+	pipe := w.core.Pipeline()
+	for _, tr := range pc.GetTransceivers() {
+		kind := kindOf(tr.Kind())
+		if kind == media.Data {
+			continue
+		}
+		offered := tr.Receiver().GetParameters().Codecs
+		chosen, ok := chooseCodec(offered, pipe.PreferredCodec(kind))
+		if !ok {
+			continue // Pion rejects the m-line (port 0)
+		}
+		if err := tr.SetCodecPreferences([]webrtc.RTPCodecParameters{chosen}); err != nil {
+			return fail("Error selecting codec: %v", err)
+		}
+		pipe.ClaimCodec(kind, codecOf(chosen))
+		if w.opts.RecvOnly || tr.Sender() != nil || !remoteReceives(parsed, tr.Mid()) {
+			continue
+		}
+		if _, err := pc.AddTrack(w.tracks[kind]); err != nil {
+			return fail("Error adding %s track: %v", kind, err)
+		}
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fail("Error creating answer: %v", err)
+	}
+	if !hasActiveMedia(answer.SDP) {
+		return fail("Error creating answer: no media of the offer could be accepted (supported: VP8, H264, VP9, AV1, opus, PCMU, PCMA)")
+	}
+	w.startSenderReaders(pc)
+	for _, c := range w.remoteCandidates {
+		if err := pc.AddICECandidate(c); err != nil {
+			w.log.Warn("dropping remote candidate", "candidate", c.Candidate, "err", err)
+		}
+	}
+	w.remoteCandidates = nil
+	w.pending = &answer
+	w.neg = negDone
+	w.remoteSDP = offer
+	w.localSDP = w.bw.annotate(answer.SDP)
+	if w.gather.wasRequested() {
+		if err := w.applyLocalLocked(); err != nil {
+			return fail("Error starting ICE: %v", err)
+		}
+	}
+	return w.localSDP, nil
+}
+
+// GenerateOffer makes an offer for the remote peer to answer with ProcessAnswer.
+func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.released {
+		return "", media.ErrReleased
+	}
+	if w.neg != negIdle {
+		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	}
+	pc, err := w.newPeerConnection()
+	if err != nil {
+		return "", failure(ErrGenerateOffer, "Cannot create peer connection: %v", err)
+	}
+	fail := func(format string, args ...any) (string, error) {
+		w.closePeerConnectionLocked()
+		return "", failure(ErrGenerateOffer, format, args...)
+	}
+	recv := [2]bool{o.OfferToReceiveAudio, o.OfferToReceiveVideo}
+	for _, kind := range []media.MediaType{media.Audio, media.Video} {
+		send := !w.opts.RecvOnly
+		receive := recv[kind] && !w.opts.SendOnly
+		dir := webrtc.RTPTransceiverDirectionSendrecv
+		switch {
+		case send && !receive:
+			dir = webrtc.RTPTransceiverDirectionSendonly
+		case !send && receive:
+			dir = webrtc.RTPTransceiverDirectionRecvonly
+		case !send && !receive:
+			continue
+		}
+		var tr *webrtc.RTPTransceiver
+		if send {
+			tr, err = pc.AddTransceiverFromTrack(w.tracks[kind], webrtc.RTPTransceiverInit{Direction: dir})
+		} else {
+			tr, err = pc.AddTransceiverFromKind(rtpKind(kind), webrtc.RTPTransceiverInit{Direction: dir})
+		}
+		if err != nil {
+			return fail("Error adding %s transceiver: %v", kind, err)
+		}
+		if inUse := w.core.Pipeline().PreferredCodec(kind); inUse != nil {
+			w.preferCodec(tr, inUse)
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fail("Error creating offer: %v", err)
+	}
+	w.startSenderReaders(pc)
+	w.pending = &offer
+	w.neg = negOfferGenerated
+	w.localSDP = w.bw.annotate(offer.SDP)
+	if w.gather.wasRequested() {
+		if err := w.applyLocalLocked(); err != nil {
+			return fail("Error starting ICE: %v", err)
+		}
+	}
+	return w.localSDP, nil
+}
+
+// preferCodec puts the pipeline's codec first in an offered transceiver.
+func (w *Endpoint) preferCodec(tr *webrtc.RTPTransceiver, inUse *media.Codec) {
+	var first, rest []webrtc.RTPCodecParameters
+	for _, c := range supportedCodecs {
+		if kindOf(c.kind) != kindOf(tr.Kind()) {
+			continue
+		}
+		if inUse.Matches(codecOf(c.codec)) {
+			first = append(first, c.codec)
+		} else {
+			rest = append(rest, c.codec)
+		}
+	}
+	if len(first) > 0 {
+		_ = tr.SetCodecPreferences(append(first, rest...))
+	}
+}
+
+// ProcessAnswer applies the remote answer to a generated offer and returns
+// the local offer.
+func (w *Endpoint) ProcessAnswer(answer string) (string, error) {
+	w.mu.Lock()
+	local, err := w.processAnswerLocked(answer)
+	w.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	w.core.Emit(media.MediaSessionStarted{})
+	return local, nil
+}
+
+func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
+	switch {
+	case w.released:
+		return "", media.ErrReleased
+	case w.neg == negIdle:
+		return "", failure(ErrNoOfferGenerated, "Offer not generated. It is not possible to process an answer.")
+	case w.neg == negDone:
+		return "", failure(ErrAnswerProcessed, "Sdp Answer already processed")
+	}
+	if _, err := parseSDP(answer, "answer"); err != nil {
+		return "", err
+	}
+	if err := w.applyLocalLocked(); err != nil {
+		return "", failure(ErrProcessAnswer, "Error applying local offer: %v", err)
+	}
+	if err := w.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return "", failure(ErrProcessAnswer, "Error processing answer: %v", err)
+	}
+	for _, tr := range w.pc.GetTransceivers() {
+		if k := kindOf(tr.Kind()); k != media.Data {
+			if codecs := tr.Receiver().GetParameters().Codecs; len(codecs) > 0 {
+				w.core.Pipeline().ClaimCodec(k, codecOf(codecs[0]))
+			}
+		}
+	}
+	for _, c := range w.remoteCandidates {
+		if err := w.pc.AddICECandidate(c); err != nil {
+			w.log.Warn("dropping remote candidate", "candidate", c.Candidate, "err", err)
+		}
+	}
+	w.remoteCandidates = nil
+	w.neg = negDone
+	w.remoteSDP = answer
+	return w.localSDP, nil
+}
+
+// applyLocalLocked sets the pending local description, which makes Pion
+// start gathering (and, on the answering side, start media).
+func (w *Endpoint) applyLocalLocked() error {
+	if w.pending == nil {
+		return nil
+	}
+	d := *w.pending
+	w.pending = nil
+	return w.pc.SetLocalDescription(d)
+}
+
+// LocalDescription returns the SDP sent to the remote peer ("" if none).
+func (w *Endpoint) LocalDescription() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.localSDP
+}
+
+// RemoteDescription returns the SDP received from the remote peer ("" if none).
+func (w *Endpoint) RemoteDescription() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.remoteSDP
+}
+
+// newPeerConnection creates the Pion peer connection with the current settings.
+func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
+	cert, err := w.engine.certificate(w.opts.CertificateKeyType)
+	if err != nil {
+		return nil, err
+	}
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Certificates = []webrtc.Certificate{*cert}
+	cfg.AlwaysNegotiateDataChannels = w.opts.UseDataChannels
+	pc, err := api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.pc = pc
+	w.pcRef.Store(pc)
+	w.state.watch(pc)
+	pc.OnTrack(w.onTrack)
+	if w.opts.UseDataChannels {
+		w.dc.watch(pc)
+	}
+	return pc, nil
+}
+
+// closePeerConnectionLocked drops a peer connection whose negotiation
+// failed; it is closed on a goroutine the endpoint owns (Release waits).
+func (w *Endpoint) closePeerConnectionLocked() {
+	if w.pc != nil {
+		pc := w.pc
+		w.pc = nil
+		w.pcRef.Store(nil)
+		if !w.spawn(func() { _ = pc.Close() }) {
+			_ = pc.Close()
+		}
+	}
+}
