@@ -56,15 +56,16 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	reg := metrics.New()
 	ks, err := kms.New(kms.Config{
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
-		WebRTC: webrtcDefaults(cfg.WebRTC),
+		WebRTC: webrtcDefaults(cfg.WebRTC), Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"),
 	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
-	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}, Metrics: metrics.New(), health: metrics.NewHealth(),
+	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}, Metrics: reg, health: metrics.NewHealth(),
 		kurentoAddrs: newAddrLimiter(cfg.Kurento.ConnectionsPerAddress), roomAddrs: newAddrLimiter(cfg.Room.ConnectionsPerAddress)}
 	if err := a.setupSecurity(); err != nil {
 		_ = ks.Close()

@@ -73,6 +73,8 @@ type KurentoConfig struct {
 	MaxQueueBytes         int64    `json:"maxQueueBytes"`         // unsent bytes per connection (default 16 MiB)
 	ConnectionsPerAddress int      `json:"connectionsPerAddress"` // WebSockets per remote IP (default 256)
 	IdleTimeout           Duration `json:"idleTimeout"`           // no frame for this long closes the socket (default 180s; 0s disables)
+	// Limits inside the Kurento Protocol server (kurento_limits.go).
+	KurentoLimits
 }
 
 // WebConfig configures the HTTPS listener for demos and the room server.
@@ -138,7 +140,8 @@ func Default() Config {
 	return Config{
 		Kurento: KurentoConfig{Listen: ":8888", SecureListen: ":8433", Path: "/kurento",
 			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20,
-			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second}},
+			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second},
+			KurentoLimits: DefaultKurentoLimits()},
 		Web: WebConfig{Listen: ":8443"},
 		Room: RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000,
 			MaxFrameBytes: 1_000_000, MaxQueueBytes: 4 << 20, ConnectionsPerAddress: 64, MaxUserNameLength: 64,
@@ -265,6 +268,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.Kurento.KurentoLimits.validate()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

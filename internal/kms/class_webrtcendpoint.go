@@ -88,7 +88,8 @@ func newWebRtcEndpoint(cc *createCall, in struct {
 	CertKeyType     string  `kurento:"certificateKeyType,type=CertificateKeyType,default=RSA"`
 	QosDscp         string  `kurento:"qosDscp,type=DSCPValue,default=NO_VALUE"`
 }) error {
-	opts := webrtcep.Options{RecvOnly: in.RecvOnly, SendOnly: in.SendOnly, UseDataChannels: in.UseDataChannels, CertificateKeyType: in.CertKeyType}
+	opts := webrtcep.Options{RecvOnly: in.RecvOnly, SendOnly: in.SendOnly, UseDataChannels: in.UseDataChannels, CertificateKeyType: in.CertKeyType,
+		MaxRemoteCandidates: cc.server.cfg.Limits.MaxIceCandidates}
 	o := cc.newObject(in.Pipeline)
 	ep, err := webrtcep.New(o.mediaPipeline(), cc.server.webrtc.engine, opts, cc.server.mediaEvents(o))
 	if err != nil {

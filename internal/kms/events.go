@@ -92,7 +92,10 @@ func (s *Server) dropSubscriptionsLocked(object string) { s.subs.dropObjectLocke
 // emit sends an event raised by o to every session subscribed to it, on the
 // connection currently bound to that session. Events of released objects and
 // of sessions without a connection are dropped, as in KMS.
-func (s *Server) emit(o *Object, event string, ev wire.Event) {
+func (s *Server) emit(o *Object, event string, ev wire.Event) { s.emitTo(o, event, ev, nil) }
+
+// emitTo is emit limited to the sessions accept takes (nil: all).
+func (s *Server) emitTo(o *Object, event string, ev wire.Event, accept func(*session) bool) {
 	s.mu.Lock()
 	if o.released || s.objects[o.id] != o {
 		s.mu.Unlock()
@@ -100,7 +103,7 @@ func (s *Server) emit(o *Object, event string, ev wire.Event) {
 	}
 	var targets []*connState
 	for _, sid := range s.subs.sessionsLocked(o.id, event) {
-		if sess := s.sessions[sid]; sess != nil && sess.conn != nil {
+		if sess := s.sessions[sid]; sess != nil && sess.conn != nil && (accept == nil || accept(sess)) {
 			targets = append(targets, sess.conn)
 		}
 	}

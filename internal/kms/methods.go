@@ -41,6 +41,7 @@ func (r *request) create() (any, error) {
 	if class == nil {
 		return nil, kurentoError(wire.ErrObjectNotAvailable, "Factory '%s' not found", typeName)
 	}
+	r.label = "create:" + class.Name
 	raw, present := r.params["constructorParams"]
 	p, ok := parseParams(raw)
 	if !ok {
@@ -50,6 +51,12 @@ func (r *request) create() (any, error) {
 		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' is required")
 	}
 	sess := r.session()
+	s.mu.Lock()
+	err = s.checkObjectLimitLocked(sess)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	cc := &createCall{server: s, class: class, session: sess}
 	if err := class.Constructor.create(cc, p); err != nil {
 		return nil, err
@@ -78,6 +85,7 @@ func (r *request) invoke() (any, error) {
 		}
 		return nil, kurentoError(wire.ErrMalformedTransaction, "Method '%s' with %d parameters not found", op, n)
 	}
+	r.label = "invoke:" + op
 	if (!present || !ok) && hasRequired(m.Params) {
 		return nil, kurentoError(wire.ErrMarshall, "'operationParams' is required")
 	}
@@ -145,7 +153,7 @@ func (r *request) releaseObject() (any, error) {
 	s.mu.Lock()
 	o := s.objects[id]
 	s.mu.Unlock()
-	if o != nil {
+	if o != nil && r.conn.seesObject(o) {
 		s.release(o)
 	}
 	return r.sessionOnly(), nil
@@ -187,7 +195,7 @@ func (r *request) unref() (any, error) {
 		return nil, err
 	}
 	s := r.conn.server
-	o, err := s.lookupObject(id)
+	o, err := s.lookupVisible(r.conn, id)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@ package kms
 import (
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/gorento/gorento/internal/jsonrpc"
 )
 
 // Metrics are the protocol server's counters and gauges. They are plain
@@ -51,4 +54,37 @@ func (m *Metrics) Snapshot() Snapshot {
 		Connections: m.connections.Load(), Sessions: m.sessions.Load(), Requests: m.requests.Load(),
 		RequestErrors: m.requestErrors.Load(), EventsSent: m.events.Load(), Objects: objs,
 	}
+}
+
+// RequestObserver is told every top-level request's method, the time taken
+// to answer it and its error code (0 for success); metrics.Registry's
+// Requests("kurento") implements it.
+type RequestObserver interface {
+	ObserveRequest(method string, d time.Duration, code int)
+}
+
+type noObserver struct{}
+
+func (noObserver) ObserveRequest(string, time.Duration, int) {}
+
+// requestLabel names a request in metrics: the method, with the operation
+// of an invoke ("invoke:processOffer") and the class of a create
+// ("create:WebRtcEndpoint") once they were found in the class table, so
+// the label set stays bounded by the table whatever clients send.
+func requestLabel(method string, r *request) string {
+	switch {
+	case r != nil && r.label != "":
+		return r.label
+	case handlers[method] != nil:
+		return method
+	}
+	return "unknown"
+}
+
+// errorCode is the code reported for a response (0: success).
+func errorCode(e *jsonrpc.Error) int {
+	if e == nil {
+		return 0
+	}
+	return e.Code
 }

@@ -31,6 +31,10 @@ type Config struct {
 	DataDir string
 	// WebRTC holds the server-wide WebRtcEndpoint defaults.
 	WebRTC WebRTCDefaults
+	// Limits bound what one client can make the server hold (limits.go).
+	Limits Limits
+	// Requests observes each request's latency and error code (metrics.go; optional).
+	Requests RequestObserver
 }
 
 func (c *Config) applyDefaults() {
@@ -49,6 +53,10 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Version == "" {
 		c.Version = "dev"
+	}
+	c.Limits = withDefaultLimits(c.Limits)
+	if c.Requests == nil {
+		c.Requests = noObserver{}
 	}
 }
 
@@ -140,7 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := jsonrpc.NewConn(ws, jsonrpc.ConnOptions{MaxFrameBytes: s.cfg.MaxFrameBytes})
-	c := &connState{server: s, conn: conn}
+	c := &connState{server: s, conn: conn, credential: credentialOf(r)}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()

@@ -18,6 +18,9 @@ type Options struct {
 	SendOnly           bool
 	UseDataChannels    bool
 	CertificateKeyType string // "RSA" (the default) or "ECDSA"
+	// MaxRemoteCandidates bounds the remote ICE candidates, trickled and in
+	// the SDP together (0 = DefaultMaxRemoteCandidates; ice.go).
+	MaxRemoteCandidates int
 }
 
 // OfferOptions are the options of GenerateOffer.
@@ -61,6 +64,7 @@ type Endpoint struct {
 	remoteSDP        string
 	pending          *webrtc.SessionDescription // local description not applied yet
 	remoteCandidates []webrtc.ICECandidateInit  // received before the remote description
+	remoteCount      int                        // remote candidates accepted (ice.go)
 	released         bool
 
 	bw      bandwidths
@@ -85,6 +89,9 @@ var _ media.Element = (*Endpoint)(nil)
 func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) (*Endpoint, error) {
 	if opts.CertificateKeyType == "" {
 		opts.CertificateKeyType = "RSA"
+	}
+	if opts.MaxRemoteCandidates <= 0 {
+		opts.MaxRemoteCandidates = DefaultMaxRemoteCandidates
 	}
 	if opts.RecvOnly && opts.SendOnly {
 		return nil, ErrBothDirections

@@ -30,6 +30,9 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
+		return "", err
+	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
 		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
@@ -189,7 +192,11 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	case w.neg == negDone:
 		return "", failure(ErrAnswerProcessed, "Sdp Answer already processed")
 	}
-	if _, err := parseSDP(answer, "answer"); err != nil {
+	parsed, err := parseSDP(answer, "answer")
+	if err != nil {
+		return "", err
+	}
+	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
 		return "", err
 	}
 	if err := w.applyLocalLocked(); err != nil {
