@@ -60,7 +60,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	ks, err := kms.New(kms.Config{
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
-		WebRTC: webrtcDefaults(cfg.WebRTC), Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"),
+		WebRTC: webrtcDefaults(cfg.WebRTC), Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"), Streams: reg.Streams(),
 	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("kurento server: %w", err)
@@ -72,6 +72,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Metrics.SetKurento(kmsStats{ks})
+	a.Metrics.SetMedia(ks)
 	if cfg.Room.Path != "" {
 		if err := a.startRoom(); err != nil {
 			a.Close()

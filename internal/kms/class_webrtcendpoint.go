@@ -89,7 +89,7 @@ func newWebRtcEndpoint(cc *createCall, in struct {
 	QosDscp         string  `kurento:"qosDscp,type=DSCPValue,default=NO_VALUE"`
 }) error {
 	opts := webrtcep.Options{RecvOnly: in.RecvOnly, SendOnly: in.SendOnly, UseDataChannels: in.UseDataChannels, CertificateKeyType: in.CertKeyType,
-		MaxRemoteCandidates: cc.server.cfg.Limits.MaxIceCandidates}
+		MaxRemoteCandidates: cc.server.cfg.Limits.MaxIceCandidates, Quality: cc.server.cfg.Streams}
 	o := cc.newObject(in.Pipeline)
 	ep, err := webrtcep.New(o.mediaPipeline(), cc.server.webrtc.engine, opts, cc.server.mediaEvents(o))
 	if err != nil {

@@ -56,15 +56,9 @@ func (m *Metrics) Snapshot() Snapshot {
 	}
 }
 
-// RequestObserver is told every top-level request's method, the time taken
-// to answer it and its error code (0 for success); metrics.Registry's
-// Requests("kurento") implements it.
-type RequestObserver interface {
-	ObserveRequest(method string, d time.Duration, code int)
-}
-
 type noObserver struct{}
 
+// noObserver stands in for a missing metrics.RequestObserver.
 func (noObserver) ObserveRequest(string, time.Duration, int) {}
 
 // requestLabel names a request in metrics: the method, with the operation

@@ -89,6 +89,7 @@ func (s *Server) register(o *Object, sess *session) {
 	}
 	s.refLocked(o, sess)
 	s.mu.Unlock()
+	s.media.track(o)
 	s.metrics.objectCreated(o.class.Name)
 	s.emitTo(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id}, o.ownedBySession)
 }
@@ -151,6 +152,7 @@ func (s *Server) release(o *Object) {
 	for i := len(gone) - 1; i >= 0; i-- {
 		switch impl := gone[i].impl.(type) {
 		case media.Element:
+			s.media.retire(gone[i]) // its counters, while its streams are still bound
 			impl.Release()
 		case *media.Pipeline:
 			impl.Release()

@@ -11,6 +11,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/webrtcep"
+	"github.com/gorento/gorento/internal/metrics"
 )
 
 // Config configures the protocol server.
@@ -33,8 +35,10 @@ type Config struct {
 	WebRTC WebRTCDefaults
 	// Limits bound what one client can make the server hold (limits.go).
 	Limits Limits
-	// Requests observes each request's latency and error code (metrics.go; optional).
-	Requests RequestObserver
+	// Requests observes each request's latency and error code (optional).
+	Requests metrics.RequestObserver
+	// Streams is told the quality of WebRtcEndpoint streams (optional).
+	Streams webrtcep.QualityObserver
 }
 
 func (c *Config) applyDefaults() {
@@ -71,6 +75,7 @@ type Server struct {
 	manager  *Object
 	cache    *requestCache
 	metrics  *Metrics
+	media    *mediaTotals
 	webrtc   *webrtcEngine
 
 	mu       sync.Mutex // guards objects, sessions, subscriptions, conns and Object registry fields
@@ -98,6 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		cache:    newRequestCache(cfg.RequestCacheTTL),
 		metrics:  newMetrics(),
+		media:    newMediaTotals(),
 		objects:  map[string]*Object{},
 		sessions: map[string]*session{},
 		subs:     newSubscriptions(),

@@ -21,6 +21,8 @@ type Options struct {
 	// MaxRemoteCandidates bounds the remote ICE candidates, trickled and in
 	// the SDP together (0 = DefaultMaxRemoteCandidates; ice.go).
 	MaxRemoteCandidates int
+	// Quality, when set, is told the quality of the streams (quality.go).
+	Quality QualityObserver
 }
 
 // OfferOptions are the options of GenerateOffer.
@@ -75,6 +77,7 @@ type Endpoint struct {
 	stats   atomic.Pointer[rtpstats.Recorder]
 	dc      dataChannels
 	statIDs statsIDs
+	quality qualitySeen // monitor goroutine only
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool
