@@ -35,6 +35,7 @@ var Version = "dev"
 type App struct {
 	cfg     config.Config
 	log     *slog.Logger
+	started time.Time
 	KMS     *kms.Server
 	Room    *room.Server
 	Metrics *metrics.Registry
@@ -65,7 +66,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
-	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}, Metrics: reg, health: metrics.NewHealth(),
+	a := &App{cfg: cfg, log: log, started: time.Now(), KMS: ks, addrs: map[string]net.Addr{}, Metrics: reg, health: metrics.NewHealth(),
 		kurentoAddrs: newAddrLimiter(cfg.Kurento.ConnectionsPerAddress), roomAddrs: newAddrLimiter(cfg.Room.ConnectionsPerAddress)}
 	if err := a.setupSecurity(); err != nil {
 		_ = ks.Close()
@@ -156,6 +157,7 @@ func (a *App) webHandler() http.Handler {
 		mux.Handle("/getAllRooms", api)
 		mux.Handle("/close", api)
 	}
+	mux.Handle("/admin/api/", a.adminAPI())
 	mux.Handle("/", web.Handler())
 	return mux
 }

@@ -225,7 +225,7 @@ func TestCredentialScoping(t *testing.T) {
 	errorOf(t, bob.Call("closeSession", map[string]any{"sessionId": aliceSID}), 40007, "Invalid session")
 	errorOf(t, invoke(bob, p, "getName", nil), 40101, "not found")
 	testutil.Result(t, bob.Call("release", map[string]any{"object": p})) // answered as for an unknown object…
-	testutil.Result(t, invoke(alice, p, "getName", nil))                  // …and nothing released
+	testutil.Result(t, invoke(alice, p, "getName", nil))                 // …and nothing released
 	if ev := events(bob, 1, 500*time.Millisecond); len(ev) != 0 {
 		t.Errorf("bob got an event about alice's object: %v", ev)
 	}

@@ -19,7 +19,7 @@ type Object struct {
 	parent   *Object
 	pipeline *Object
 	created  time.Time
-	impl     any // *media.Pipeline, media.Element, or nil for the ServerManager
+	impl     any    // *media.Pipeline, media.Element, or nil for the ServerManager
 	owner    string // credential of the session that created it (scope.go)
 
 	// Guarded by Server.mu.
@@ -160,6 +160,7 @@ func (s *Server) release(o *Object) {
 	}
 	for _, x := range gone {
 		s.metrics.objectReleased(x.class.Name)
+		s.forgetEvents(x)
 		s.emitTo(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id}, x.ownedBySession)
 	}
 }

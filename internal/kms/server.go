@@ -78,7 +78,8 @@ type Server struct {
 	media    *mediaTotals
 	webrtc   *webrtcEngine
 
-	mu       sync.Mutex // guards objects, sessions, subscriptions, conns and Object registry fields
+	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
+	events   map[string][]EventView // pipeline id → its last events (admin.go)
 	objects  map[string]*Object
 	sessions map[string]*session
 	subs     subscriptions
@@ -104,6 +105,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cache:    newRequestCache(cfg.RequestCacheTTL),
 		metrics:  newMetrics(),
 		media:    newMediaTotals(),
+		events:   map[string][]EventView{},
 		objects:  map[string]*Object{},
 		sessions: map[string]*session{},
 		subs:     newSubscriptions(),
