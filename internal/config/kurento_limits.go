@@ -9,6 +9,10 @@ import "fmt"
 // defaults are far above what kurento-client, the tutorials and the room
 // server use.
 type KurentoLimits struct {
+	// MaxJSONDepth bounds how deeply a request's JSON nests (default 64;
+	// Kurento requests nest less than ten levels). A deeper frame is
+	// answered with an error before it is decoded.
+	MaxJSONDepth int `json:"maxJsonDepth"`
 	// MaxTransactionOperations bounds the operations of one transaction
 	// (default 1000). A transaction inside a transaction is always refused:
 	// KMS has no nesting.
@@ -38,7 +42,7 @@ type KurentoLimits struct {
 // DefaultKurentoLimits returns the default limits.
 func DefaultKurentoLimits() KurentoLimits {
 	return KurentoLimits{
-		MaxTransactionOperations: 1000, MaxSessions: 10000, MaxSessionsPerConnection: 16, MaxSessionIDLength: 128,
+		MaxJSONDepth: 64, MaxTransactionOperations: 1000, MaxSessions: 10000, MaxSessionsPerConnection: 16, MaxSessionIDLength: 128,
 		MaxObjectsPerSession: 10000, MaxTagsPerObject: 64, MaxTagBytesPerObject: 16 << 10, MaxIceCandidates: 64,
 	}
 }
@@ -49,7 +53,7 @@ func (l KurentoLimits) validate() []error {
 		name string
 		n    int
 	}{
-		{"maxTransactionOperations", l.MaxTransactionOperations}, {"maxSessions", l.MaxSessions},
+		{"maxJsonDepth", l.MaxJSONDepth}, {"maxTransactionOperations", l.MaxTransactionOperations}, {"maxSessions", l.MaxSessions},
 		{"maxSessionsPerConnection", l.MaxSessionsPerConnection}, {"maxSessionIdLength", l.MaxSessionIDLength},
 		{"maxObjectsPerSession", l.MaxObjectsPerSession}, {"maxTagsPerObject", l.MaxTagsPerObject},
 		{"maxTagBytesPerObject", l.MaxTagBytesPerObject}, {"maxIceCandidates", l.MaxIceCandidates},
@@ -57,6 +61,9 @@ func (l KurentoLimits) validate() []error {
 		if v.n <= 0 {
 			errs = append(errs, fmt.Errorf("kurento.%s must be positive (got %d)", v.name, v.n))
 		}
+	}
+	if l.MaxJSONDepth > 0 && l.MaxJSONDepth < 16 {
+		errs = append(errs, fmt.Errorf("kurento.maxJsonDepth %d: at least 16 (Kurento requests nest up to ~10 levels)", l.MaxJSONDepth))
 	}
 	if l.MaxSessionIDLength > 0 && l.MaxSessionIDLength < 36 {
 		errs = append(errs, fmt.Errorf("kurento.maxSessionIdLength %d: at least 36 (a UUID)", l.MaxSessionIDLength))

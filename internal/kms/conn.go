@@ -61,8 +61,8 @@ func (c *connState) handleFrame(frame []byte) {
 	s.metrics.requests.Add(1)
 	// A frame nested deeper than any request is refused before it is
 	// decoded (limits.go), answered with its id when it has a plain one.
-	if depth, id := jsonrpc.Depth(frame); depth > maxJSONDepth {
-		c.refuse(start, jsonrpc.Response{ID: id, Error: errTooDeep(depth)})
+	if depth, id := jsonrpc.Depth(frame); depth > s.cfg.Limits.MaxJSONDepth {
+		c.refuse(start, jsonrpc.Response{ID: id, Error: errTooDeep(depth, s.cfg.Limits.MaxJSONDepth)})
 		return
 	}
 	req, perr := jsonrpc.DecodeRequest(frame)

@@ -105,3 +105,18 @@ func BenchmarkNestedTransactionFrame(b *testing.B) {
 		rec.take()
 	}
 }
+
+// TestJSONDepthLimit: the depth bound is configurable and names its key;
+// frames within it are served.
+func TestJSONDepthLimit(t *testing.T) {
+	_, c, rec := newTestConn(t, Config{Limits: Limits{MaxJSONDepth: 16}})
+	deep := func(n int) string { return strings.Repeat(`[`, n) + strings.Repeat(`]`, n) }
+	ok := answer(t, c, rec, `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":`+deep(14)+`}}`)
+	if ok["result"] == nil {
+		t.Fatalf("15 levels refused: %v", ok)
+	}
+	refused := answer(t, c, rec, `{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":`+deep(16)+`}}`)
+	if errCode(refused) != -32600 || refused["id"] != float64(2) || !strings.Contains(refused["error"].(map[string]any)["message"].(string), "kurento.maxJsonDepth") {
+		t.Fatalf("17 levels answered %v", refused)
+	}
+}
