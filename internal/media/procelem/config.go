@@ -61,8 +61,9 @@ type Config struct {
 	// Events receives the graph events (ElementConnected, flows, ErrorEvent).
 	Events media.EventHandler
 	// OnEvent receives the worker's other events (faces, codes, messages,
-	// stats), on the worker element's delivery goroutine.
-	OnEvent func(process.Event)
+	// stats), on the worker element's delivery goroutine; it may start
+	// before New returns (e is usable: e.Core().Emit).
+	OnEvent func(e *Element, ev process.Event)
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }

@@ -120,7 +120,7 @@ func (st *stage) onEvent(e *Element, ev process.Event) {
 		}
 	default:
 		if e.cfg.OnEvent != nil {
-			e.cfg.OnEvent(ev)
+			e.cfg.OnEvent(e, ev)
 		}
 	}
 }

@@ -80,7 +80,7 @@ func newRig(t *testing.T, m *process.Manager, estimate uint64, edit func(*Config
 	if r.src, err = mediatest.NewSource(r.pipe, nil); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Backend: m, Key: "pipe-1", Media: media.Video, ForwardOthers: true, Events: r.events.Handler(), OnEvent: r.worker.add}
+	cfg := Config{Backend: m, Key: "pipe-1", Media: media.Video, ForwardOthers: true, Events: r.events.Handler(), OnEvent: func(_ *Element, ev process.Event) { r.worker.add(ev) }}
 	if edit != nil {
 		edit(&cfg)
 	}
