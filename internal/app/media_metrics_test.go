@@ -29,6 +29,9 @@ func TestMediaMetricsMove(t *testing.T) {
 	video := func(f map[string]*dto.MetricFamily, name, dir string, more ...string) float64 {
 		return metric(f, name, append([]string{"kind", "video", "direction", dir}, more...)...)
 	}
+	if metric(first, "gorento_media_workers") != 0 || metric(first, "gorento_media_worker_failures_total") != 0 {
+		t.Errorf("processing workers not reported: %v", first["gorento_media_workers"])
+	}
 	if n := metric(first, "gorento_media_endpoints", "class", "WebRtcEndpoint"); n != 1 {
 		t.Errorf("endpoints = %v, want 1", n)
 	}

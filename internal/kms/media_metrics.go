@@ -21,6 +21,13 @@ type mediaTotals struct {
 
 type streamKey struct{ kind, dir string }
 
+// workerCounter is the processing back end as the metrics read it
+// (process.Manager).
+type workerCounter interface {
+	Workers() int
+	Failures() uint64
+}
+
 func newMediaTotals() *mediaTotals {
 	return &mediaTotals{live: map[*Object]*webrtcep.Endpoint{}, retired: map[streamKey]metrics.StreamCounters{}}
 }
@@ -99,6 +106,9 @@ func (s *Server) MediaStats() metrics.MediaStats {
 		a, b := out.Endpoints[i], out.Endpoints[j]
 		return a.Class < b.Class || a.Class == b.Class && a.State < b.State
 	})
+	if w, ok := s.cfg.Processing.(workerCounter); ok {
+		out.Workers, out.WorkerFailures = int64(w.Workers()), w.Failures()
+	}
 	for _, kind := range []media.MediaType{media.Audio, media.Video} {
 		for _, dir := range []string{metrics.In, metrics.Out} {
 			c := totals[streamKey{kind.String(), dir}]

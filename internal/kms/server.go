@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/procelem"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	Requests metrics.RequestObserver
 	// Streams is told the quality of WebRtcEndpoint streams (optional).
 	Streams webrtcep.QualityObserver
+	// Processing creates the worker elements of filters (the server's
+	// process.Manager); nil: creating a filter fails with a clear error.
+	Processing procelem.Backend
 }
 
 func (c *Config) applyDefaults() {

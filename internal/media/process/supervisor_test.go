@@ -14,17 +14,14 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("GORENTO_FAKE_WORKER"); mode != "" {
-		fakeWorker(mode)
-		os.Exit(0)
-	}
+	processtest.RunFakeWorker()
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if builtWorkerDir != "" {
-			os.RemoveAll(builtWorkerDir)
-		}
+		processtest.Cleanup()
 		os.Exit(code)
 	}))
 }
@@ -36,9 +33,8 @@ func fakeConfig(t *testing.T, mode string) Config {
 		t.Fatal(err)
 	}
 	return Config{
-		WorkerPath: exe,
-		// The race runtime sleeps 1 s at exit by default.
-		Env:               []string{"GORENTO_FAKE_WORKER=" + mode, "GORACE=atexit_sleep_ms=0"},
+		WorkerPath:        exe,
+		Env:               processtest.FakeWorkerEnv(mode),
 		HeartbeatInterval: 50 * time.Millisecond,
 		HangTimeout:       time.Second,
 		StartTimeout:      5 * time.Second,
@@ -232,6 +228,9 @@ func TestCrashIsolated(t *testing.T) {
 		eventually(t, 5*time.Second, "others still echo", func() bool { return sinks[i].packets.Load() > before })
 	}
 	eventually(t, 5*time.Second, "dead worker forgotten", func() bool { return m.Workers() == 2 })
+	if n := m.Failures(); n != 1 {
+		t.Errorf("failures counted: %d, want 1", n)
+	}
 	// A new element on the crashed key gets a new worker.
 	again := create(t, m, "p1", newSink())
 	if again.WorkerPID() == els[0].WorkerPID() {
@@ -242,6 +241,9 @@ func TestCrashIsolated(t *testing.T) {
 	}
 	if m.Workers() != 0 {
 		t.Fatalf("workers = %d", m.Workers())
+	}
+	if n := m.Failures(); n != 1 {
+		t.Errorf("failures after clean stops: %d, want 1", n)
 	}
 	if n := workerTmpDirs(t); n > dirs {
 		t.Fatalf("%d worker scratch directories left", n-dirs)
