@@ -271,7 +271,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSecurity()...)
-	errs = append(errs, c.Kurento.KurentoLimits.validate()...)
+	errs = append(errs, c.Kurento.validate()...)
 	errs = append(errs, c.validateProcessing()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
