@@ -58,20 +58,20 @@ var classMediaObject = &Class{
 			Key   string `kurento:"key"`
 			Value string `kurento:"value"`
 		}) (any, error) {
-			return nil, c.obj.setTag(in.Key, in.Value, c.session.id, c.server.cfg.Limits)
+			return nil, c.obj.setTag(in.Key, in.Value, c.session, c.server.cfg.Limits)
 		}),
 		method("removeTag", "", func(c *call, in tagKey) (any, error) {
-			c.obj.removeTag(in.Key)
+			c.obj.removeTag(in.Key, c.session.credential)
 			return nil, nil
 		}),
 		method("getTag", "String", func(c *call, in tagKey) (any, error) {
-			v, ok := c.obj.tag(in.Key)
+			v, ok := c.obj.tag(in.Key, c.session.credential)
 			if !ok {
 				return nil, kurentoError(wire.ErrTagKeyNotFound, "Tag key not found")
 			}
 			return v, nil
 		}),
-		method("getTags", "Tag[]", func(c *call, _ none) (any, error) { return c.obj.tagList(), nil }),
+		method("getTags", "Tag[]", func(c *call, _ none) (any, error) { return c.obj.tagList(c.session.credential), nil }),
 	},
 }
 

@@ -92,10 +92,11 @@ func (s *Server) dropSubscriptionsLocked(object string) { s.subs.dropObjectLocke
 // emit sends an event raised by o to every session subscribed to it, on the
 // connection currently bound to that session. Events of released objects and
 // of sessions without a connection are dropped, as in KMS.
-func (s *Server) emit(o *Object, event string, ev wire.Event) { s.emitTo(o, event, ev, nil) }
+func (s *Server) emit(o *Object, event string, ev wire.Event) { s.emitFor(o, event, ev, o.owner, false) }
 
-// emitTo is emit limited to the sessions accept takes (nil: all).
-func (s *Server) emitTo(o *Object, event string, ev wire.Event, accept func(*session) bool) {
+// emitFor is emit with the tags set under credential cred and, with only,
+// to the sessions of that credential alone (scope.go).
+func (s *Server) emitFor(o *Object, event string, ev wire.Event, cred string, only bool) {
 	s.mu.Lock()
 	if o.released || s.objects[o.id] != o {
 		s.mu.Unlock()
@@ -103,7 +104,7 @@ func (s *Server) emitTo(o *Object, event string, ev wire.Event, accept func(*ses
 	}
 	var targets []*connState
 	for _, sid := range s.subs.sessionsLocked(o.id, event) {
-		if sess := s.sessions[sid]; sess != nil && sess.conn != nil && (accept == nil || accept(sess)) {
+		if sess := s.sessions[sid]; sess != nil && sess.conn != nil && (!only || sess.credential == cred) {
 			targets = append(targets, sess.conn)
 		}
 	}
@@ -113,7 +114,7 @@ func (s *Server) emitTo(o *Object, event string, ev wire.Event, accept func(*ses
 	}
 	base := ev.Base()
 	base.Source = o.id
-	base.Tags = o.tagsForEvent()
+	base.Tags = o.tagsForEvent(cred)
 	base.TimestampMillis = strconv.FormatInt(time.Now().UnixMilli(), 10)
 	if base.Type == "" {
 		base.Type = event

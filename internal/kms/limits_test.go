@@ -229,6 +229,11 @@ func TestCredentialScoping(t *testing.T) {
 	if ev := events(bob, 1, 500*time.Millisecond); len(ev) != 0 {
 		t.Errorf("bob got an event about alice's object: %v", ev)
 	}
+	testutil.Result(t, invoke(alice, manager, "addTag", map[string]any{"key": "app", "value": "alice's"}))
+	if tags := testutil.Result(t, invoke(bob, manager, "getTags", nil))["value"].([]any); len(tags) != 0 {
+		t.Errorf("bob reads alice's tags on the ServerManager: %v", tags)
+	}
+	errorOf(t, invoke(bob, manager, "getTag", map[string]any{"key": "app"}), 40110, "not found")
 	// The same credential on another connection resumes the session.
 	again := testutil.DialRaw(t, url+"alice")
 	if r := testutil.Result(t, again.Call("connect", map[string]any{"sessionId": aliceSID})); r["sessionId"] != aliceSID {

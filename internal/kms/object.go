@@ -91,7 +91,7 @@ func (s *Server) register(o *Object, sess *session) {
 	s.mu.Unlock()
 	s.media.track(o)
 	s.metrics.objectCreated(o.class.Name)
-	s.emitTo(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id}, o.ownedBySession)
+	s.emitFor(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id}, o.owner, true)
 }
 
 // refLocked references o from sess.
@@ -161,7 +161,7 @@ func (s *Server) release(o *Object) {
 	for _, x := range gone {
 		s.metrics.objectReleased(x.class.Name)
 		s.forgetEvents(x)
-		s.emitTo(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id}, x.ownedBySession)
+		s.emitFor(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id}, x.owner, true)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 // a session of another credential get "Invalid session", a request whose
 // target object belongs to another credential gets "object not found", and
 // ObjectCreated/ObjectDestroyed reach only sessions of the object's
-// credential. On an open port every connection has the credential "" and
+// credential. Tags are kept per credential too (tags.go): the
+// ServerManager's are shared by every client. On an open port every connection has the credential "" and
 // sees everything, as with KMS.
 
 // credentialOf returns the credential the transport attached to r.
@@ -79,7 +80,3 @@ func ownerOf(sess *session) string {
 	}
 	return sess.credential
 }
-
-// ownedBySession reports whether sess is of o's credential (manager events
-// about o go only there).
-func (o *Object) ownedBySession(sess *session) bool { return sess.credential == o.owner }

@@ -12,25 +12,29 @@ import (
 // The ServerManager is shared by every session: a tag set on it belongs to
 // the session that set it and is dropped with that session, and so is
 // sendTagsInEvents when a session turned it on. Elsewhere tags live as long
-// as their object, which sessions reference.
+// as their object, which sessions reference. A client sees and changes the
+// tags set under its own Kurento credential only (scope.go), and events
+// carry those of the credential they go to.
 
-// ownedTag is one tag and the session that set it.
+// ownedTag is one tag, the session that set it and its credential.
 type ownedTag struct {
 	wire.Tag
-	owner string
+	owner      string
+	credential string
 }
 
 func tagSize(key, value string) int { return len(key) + len(value) }
 
-// setTag adds or replaces a tag within the limits.
-func (o *Object) setTag(key, value, session string, lim Limits) error {
+// setTag adds or replaces a tag within the limits (which count every
+// credential's tags).
+func (o *Object) setTag(key, value string, sess *session, lim Limits) error {
 	o.attrMu.Lock()
 	defer o.attrMu.Unlock()
 	total := 0
 	found := -1
 	for i, t := range o.tags {
 		total += tagSize(t.Key, t.Value)
-		if t.Key == key {
+		if t.Key == key && t.credential == sess.credential {
 			found = i
 		}
 	}
@@ -44,7 +48,7 @@ func (o *Object) setTag(key, value, session string, lim Limits) error {
 	if grown > lim.MaxTagBytesPerObject {
 		return errLimit("maxTagBytesPerObject", lim.MaxTagBytesPerObject, "Tags of %d bytes in all (keys and values)", grown)
 	}
-	t := ownedTag{Tag: wire.Tag{Complex: wire.NewComplex("Tag"), Key: key, Value: value}, owner: session}
+	t := ownedTag{Tag: wire.Tag{Complex: wire.NewComplex("Tag"), Key: key, Value: value}, owner: sess.id, credential: sess.credential}
 	if found >= 0 {
 		o.tags[found] = t
 	} else {
@@ -61,47 +65,49 @@ func clip(s string) string {
 	return s
 }
 
-func (o *Object) removeTag(key string) {
+func (o *Object) removeTag(key, cred string) {
 	o.attrMu.Lock()
 	defer o.attrMu.Unlock()
 	for i := range o.tags {
-		if o.tags[i].Key == key {
+		if o.tags[i].Key == key && o.tags[i].credential == cred {
 			o.tags = append(o.tags[:i:i], o.tags[i+1:]...)
 			return
 		}
 	}
 }
 
-func (o *Object) tag(key string) (string, bool) {
+func (o *Object) tag(key, cred string) (string, bool) {
 	o.attrMu.Lock()
 	defer o.attrMu.Unlock()
 	for _, t := range o.tags {
-		if t.Key == key {
+		if t.Key == key && t.credential == cred {
 			return t.Value, true
 		}
 	}
 	return "", false
 }
 
-// tagList copies the tags (never nil: it is sent as a JSON array).
-func (o *Object) tagList() []wire.Tag {
+// tagList copies the tags of a credential (never nil: it is sent as a JSON array).
+func (o *Object) tagList(cred string) []wire.Tag {
 	o.attrMu.Lock()
 	defer o.attrMu.Unlock()
 	out := make([]wire.Tag, 0, len(o.tags))
 	for _, t := range o.tags {
-		out = append(out, t.Tag)
+		if t.credential == cred {
+			out = append(out, t.Tag)
+		}
 	}
 	return out
 }
 
-func (o *Object) tagsForEvent() []wire.Tag {
+func (o *Object) tagsForEvent(cred string) []wire.Tag {
 	o.attrMu.Lock()
 	send := o.sendTags
 	o.attrMu.Unlock()
 	if !send {
 		return []wire.Tag{}
 	}
-	return o.tagList()
+	return o.tagList(cred)
 }
 
 // setSendTags turns tags in events on or off for the object.
