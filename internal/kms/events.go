@@ -92,7 +92,9 @@ func (s *Server) dropSubscriptionsLocked(object string) { s.subs.dropObjectLocke
 // emit sends an event raised by o to every session subscribed to it, on the
 // connection currently bound to that session. Events of released objects and
 // of sessions without a connection are dropped, as in KMS.
-func (s *Server) emit(o *Object, event string, ev wire.Event) { s.emitFor(o, event, ev, o.owner, false) }
+func (s *Server) emit(o *Object, event string, ev wire.Event) {
+	s.emitFor(o, event, ev, o.owner, false)
+}
 
 // emitFor is emit with the tags set under credential cred and, with only,
 // to the sessions of that credential alone (scope.go).
