@@ -3,6 +3,8 @@ package jsonrpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -52,39 +54,42 @@ func FuzzDepth(f *testing.F) {
 		if !json.Valid(frame) {
 			return
 		}
-		var v any
-		if err := json.Unmarshal(frame, &v); err != nil {
+		want, ok := tokenDepth(frame)
+		if !ok {
 			return // deeper than encoding/json decodes
 		}
-		if want := jsonDepth(v); depth != want {
-			t.Fatalf("depth %d, encoding/json says %d", depth, want)
+		if depth != want {
+			t.Fatalf("depth %d, encoding/json's tokens say %d", depth, want)
 		}
 		var top map[string]json.RawMessage
-		var want json.RawMessage
+		var wantID json.RawMessage
 		if json.Unmarshal(frame, &top) == nil {
 			if raw, ok := top["id"]; ok && (raw[0] == '"' || raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-				want = raw
+				wantID = raw
 			}
 		}
-		if !bytes.Equal(id, want) {
-			t.Fatalf("id %q, encoding/json says %q", id, want)
+		if !bytes.Equal(id, wantID) {
+			t.Fatalf("id %q, encoding/json says %q", id, wantID)
 		}
 	})
 }
 
-func jsonDepth(v any) int {
-	d := 0
-	switch t := v.(type) {
-	case map[string]any:
-		for _, x := range t {
-			d = max(d, jsonDepth(x))
+// tokenDepth is the nesting depth encoding/json's tokenizer sees (a decoded
+// value would hide objects under repeated keys).
+func tokenDepth(frame []byte) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(frame))
+	depth, level := 0, 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return depth, errors.Is(err, io.EOF)
 		}
-		return d + 1
-	case []any:
-		for _, x := range t {
-			d = max(d, jsonDepth(x))
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			level++
+			depth = max(depth, level)
+		case json.Delim('}'), json.Delim(']'):
+			level--
 		}
-		return d + 1
 	}
-	return 0
 }
