@@ -36,7 +36,9 @@ var classGStreamerFilter = &Class{
 			Name  string `kurento:"propertyName"`
 			Value string `kurento:"propertyValue"`
 		}) (any, error) {
-			return filterCall(c, func(ctx context.Context, f *filter.GStreamer) error { return f.SetElementProperty(ctx, in.Name, in.Value) })
+			return filterCall(c, func(ctx context.Context, f *filter.GStreamer) error {
+				return f.SetElementProperty(ctx, in.Name, in.Value)
+			})
 		}),
 	},
 }

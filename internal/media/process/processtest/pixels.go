@@ -49,4 +49,3 @@ func IsMagenta(r, g, b uint8) bool { return r > 180 && b > 180 && g < 90 }
 
 // VP8Caps are the RTP caps of VP8 streams for DecodeRTP.
 const VP8Caps = "media=video,clock-rate=90000,encoding-name=VP8"
-
