@@ -75,9 +75,23 @@
             webRtc.gatherCandidates(onError);
             opts.webRtcPeer.processAnswer(sdpAnswer, onError);
           });
-          webRtc.connect(webRtc, function (error) {
+          if (!opts.makeFilter) {
+            webRtc.connect(webRtc, function (error) {
+              if (error) return onError(error);
+              opts.onConnected(webRtc);
+            });
+            return;
+          }
+          // With a filter: webRtc → filter → webRtc (the filter tutorials).
+          opts.makeFilter(pipeline, function (error, filter) {
             if (error) return onError(error);
-            opts.onConnected(webRtc);
+            webRtc.connect(filter, function (error) {
+              if (error) return onError(error);
+              filter.connect(webRtc, function (error) {
+                if (error) return onError(error);
+                opts.onConnected(webRtc, filter);
+              });
+            });
           });
         });
       });
