@@ -58,7 +58,7 @@ test('GStreamerFilter: command, filterType, setElementProperty; invalid and deni
     [err] = await cbResult((done) => pipeline.create('GStreamerFilter', { command: 'filesink location=/tmp/gorento-denied' }, done));
     assert.equal(err && err.code, 40001);
     assert.match(err.message, /filesink/);
-    const [audio] = await cbObj((done) => pipeline.create('GStreamerFilter', { command: 'volume volume=0.5' }, done));
+    const [audio] = await cbObj((done) => pipeline.create('GStreamerFilter', { command: 'volume volume=0.5', filterType: 'AUDIO' }, done));
     assert.equal(await cbOk((done) => audio.getCommand(done)), 'volume volume=0.5');
     await cbOk((done) => pipeline.release(done));
   });
