@@ -291,7 +291,6 @@ func TestWorkerKillHarmsOnePipeline(t *testing.T) {
 	var errMu sync.Mutex
 	errs := map[int][]wire.ErrorEvent{}
 	for i := 0; i < 3; i++ {
-		i := i
 		mirrors = append(mirrors, newMirror(t, s, "GStreamerFilter", map[string]any{"command": "videobalance", "filterType": "VIDEO"}, video, func(f *kurento.MediaElement) {
 			if _, err := f.Client().Subscribe(context.Background(), f.ID(), "Error", func(data json.RawMessage) {
 				var ev wire.ErrorEvent
