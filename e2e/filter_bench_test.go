@@ -221,7 +221,7 @@ func runMirror(b *testing.B, srv *gorentoProcess, video [][]byte, hatURI string,
 	// worker) say which frame sent each later one is.
 	var lat []time.Duration
 	for _, f := range got {
-		i := int((f.ts-got[0].ts+1500)/3000)
+		i := int((f.ts - got[0].ts + 1500) / 3000)
 		if i < len(sent) {
 			lat = append(lat, f.at.Sub(sent[i]))
 		}
