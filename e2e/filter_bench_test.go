@@ -52,7 +52,7 @@ func BenchmarkFaceOverlayServerPath(b *testing.B) {
 		srv := startGorentoBinary(b, bin, worker)
 		direct := runMirror(b, srv, video, "", frames/2)
 		filtered := runMirror(b, srv, video, "file://"+hat, frames)
-		base := gstLaunchFaceOverlay(b, face, hat, frames)
+		base := processtest.FaceOverlayBaseline(b, face, hat, frames)
 		srv.stop()
 
 		server := filtered.serverCPU + filtered.workerCPU
@@ -60,13 +60,13 @@ func BenchmarkFaceOverlayServerPath(b *testing.B) {
 		b.ReportMetric(perFrame(filtered.workerCPU, frames), "worker-cpu-ms/frame")
 		b.ReportMetric(perFrame(filtered.serverCPU, frames), "gorento-cpu-ms/frame")
 		b.ReportMetric(perFrame(direct.serverCPU, frames/2), "gorento-no-filter-cpu-ms/frame")
-		b.ReportMetric(perFrame(base.cpu, frames), "gst-launch-cpu-ms/frame")
-		b.ReportMetric(float64(server)/float64(base.cpu), "ratio")
+		b.ReportMetric(perFrame(base.CPU, frames), "gst-launch-cpu-ms/frame")
+		b.ReportMetric(float64(server)/float64(base.CPU), "ratio")
 		b.ReportMetric(ms(filtered.p50-direct.p50), "added-latency-p50-ms")
 		b.ReportMetric(ms(filtered.p99-direct.p99), "added-latency-p99-ms")
 		b.ReportMetric(ms(direct.p50), "no-filter-latency-p50-ms")
 		b.ReportMetric(float64(filtered.workerRSSKB)/1024, "worker-peak-rss-MB")
-		b.ReportMetric(float64(base.maxRSSKB)/1024, "gst-launch-peak-rss-MB")
+		b.ReportMetric(float64(base.MaxRSSKB)/1024, "gst-launch-peak-rss-MB")
 		b.ReportMetric(float64(filtered.frames), "frames-back")
 		b.Logf("load average before the run: %s", load)
 	}
@@ -198,17 +198,17 @@ func runMirror(b *testing.B, srv *gorentoProcess, video [][]byte, hatURI string,
 	time.Sleep(500 * time.Millisecond) // the worker element is ready, the endpoint's flow settled
 	pid := srv.cmd.Process.Pid
 	wpid := childPID(pid, "gorento-worker")
-	cpu0, wcpu0 := pidCPU(pid), pidCPU(wpid)
+	cpu0, wcpu0 := processtest.ProcCPU(pid), processtest.ProcCPU(wpid)
 	peer.StartMedia()
 	deadline := time.Now().Add(time.Duration(n) * time.Second / 30)
 	for time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // the last frames come back
-	run := mirrorRun{serverCPU: pidCPU(pid) - cpu0}
+	run := mirrorRun{serverCPU: processtest.ProcCPU(pid) - cpu0}
 	if wpid > 0 {
-		run.workerCPU = pidCPU(wpid) - wcpu0
-		run.workerRSSKB = statusKB(wpid, "VmHWM")
+		run.workerCPU = processtest.ProcCPU(wpid) - wcpu0
+		run.workerRSSKB = processtest.ProcStatusKB(wpid, "VmHWM")
 	}
 	peer.Close()
 	mu.Lock()
@@ -269,55 +269,6 @@ func negotiate(b *testing.B, ep *kurento.WebRtcEndpoint, peer *testpeer.Peer) {
 	}
 }
 
-type gstRun struct {
-	cpu      time.Duration
-	maxRSSKB int64
-}
-
-// gstLaunchFaceOverlay runs the filter's work in a bare gst-launch-1.0, paced
-// in real time like the worker's input: a live source encoding the same
-// picture feeds decode → facedetect (160 px) → overlay → encode; the
-// source's own cost (measured alone) is subtracted.
-func gstLaunchFaceOverlay(b *testing.B, face, hat string, frames int) gstRun {
-	live := fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=%d ! video/x-raw,framerate=30/1 ! identity sync=true ! videoconvert ! "+
-		"vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=1000000 ! rtpvp8pay pt=96 mtu=1200", face, frames)
-	chain := fmt.Sprintf(" ! rtpvp8depay ! vp8dec ! videoconvert ! tee name=t t. ! queue max-size-buffers=1 leaky=downstream ! videoscale ! "+
-		"video/x-raw,width=160,pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=RGB ! "+
-		"facedetect display=false updates=every_frame min-size-width=16 min-size-height=16 ! fakesink sync=false async=false "+
-		"t. ! queue max-size-buffers=2 leaky=downstream ! gdkpixbufoverlay location=%s ! gdkpixbufoverlay alpha=0 ! gdkpixbufoverlay alpha=0 ! "+
-		"gdkpixbufoverlay alpha=0 ! videoconvert ! vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr target-bitrate=1000000 keyframe-max-dist=900 "+
-		"lag-in-frames=0 error-resilient=default ! rtpvp8pay ! fakesink sync=false async=false", hat)
-	full := gstRunOf(b, live+chain)
-	source := gstRunOf(b, live+" ! fakesink sync=false async=false")
-	return gstRun{cpu: full.cpu - source.cpu, maxRSSKB: full.maxRSSKB}
-}
-
-func gstRunOf(b *testing.B, pipeline string) gstRun {
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipeline)...)...)
-	cmd.Env = append(os.Environ(), "OPENCV_LOG_LEVEL=SILENT")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("gst-launch-1.0: %v\n%s", err, out)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return gstRun{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), maxRSSKB: ru.Maxrss}
-}
-
-// pidCPU is a process's user+system CPU time (0 for pid 0 or a gone process).
-func pidCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ
-}
-
 // childPID finds the child of pid running the named command.
 func childPID(pid int, comm string) int {
 	entries, _ := os.ReadDir("/proc")
@@ -337,20 +288,6 @@ func childPID(pid int, comm string) int {
 		}
 		fields := strings.Fields(s[end+2:])
 		if ppid, _ := strconv.Atoi(fields[1]); ppid == pid && strings.HasPrefix(comm, s[open+1:end]) {
-			return n
-		}
-	}
-	return 0
-}
-
-func statusKB(pid int, key string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, key+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return n
 		}
 	}

@@ -3,9 +3,6 @@ package e2e
 import (
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/gorento/gorento/internal/config"
@@ -16,21 +13,8 @@ import (
 // (640×480, from the Go module cache) as 1 s of Y4M at 30 fps, which
 // Chromium loops.
 func faceCamera(t *testing.T) string {
-	t.Helper()
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ffmpeg is missing (scripts/ensure-deps.sh installs it)")
-		}
-		t.Skip("ffmpeg is missing")
-	}
-	path := filepath.Join(t.TempDir(), "face.y4m")
-	out, err := exec.Command(ffmpeg, "-v", "error", "-loop", "1", "-framerate", "30", "-i", processtest.FaceJPEG(t),
-		"-t", "1", "-vf", "scale=640:480,format=yuv420p", "-f", "yuv4mpegpipe", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	return path
+	return y4mCamera(t, "face.y4m", "-loop", "1", "-framerate", "30", "-i", processtest.FaceJPEG(t),
+		"-t", "1", "-vf", "scale=640:480,format=yuv420p")
 }
 
 // TestRoomHat: the room demo's hat, end to end. A caller and a viewer join
