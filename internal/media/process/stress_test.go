@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"log/slog"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,7 +128,8 @@ func TestWorkerStressOneWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "worker exit", func() bool { return !processAlive(pid) })
-	eventually(t, 5*time.Second, "the leaks tracer's report", func() bool { return strings.Contains(logs.String(), "alive objects") })
+	listed := regexp.MustCompile(`listed \d+ alive objects`) // the report's last line
+	eventually(t, 10*time.Second, "the leaks tracer's report", func() bool { return listed.MatchString(logs.String()) })
 	if out := logs.String(); !strings.Contains(out, "listed 0 alive objects") {
 		t.Fatalf("GStreamer objects left alive in the worker:\n%s", out)
 	}
