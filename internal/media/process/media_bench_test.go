@@ -83,6 +83,7 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/1000/frames, "worker-cpu-ms/frame")
 		b.ReportMetric(float64(baseCPU.Microseconds())/1000/frames, "gst-launch-cpu-ms/frame")
 		b.ReportMetric(float64(cpu)/float64(baseCPU), "ratio")
+		b.ReportMetric(float64(full.Frames), "gst-launch-frames-out")
 		b.ReportMetric(100*float64(cpu)/float64(wall), "worker-cpu-%")
 		b.ReportMetric(float64(rss)/1024, "worker-peak-rss-MB")
 		b.ReportMetric(float64(full.MaxRSSKB)/1024, "gst-launch-peak-rss-MB")

@@ -15,6 +15,7 @@ import (
 type GstRun struct {
 	CPU      time.Duration // user + system
 	MaxRSSKB int64
+	Frames   int // frames the encoder produced (a loaded machine drops some in the leaky queues)
 }
 
 // FaceOverlayBaseline runs a FaceOverlayFilter's work in a bare
@@ -32,21 +33,24 @@ func FaceOverlayBaseline(tb testing.TB, face, overlay string, frames int) GstRun
 		"facedetect display=false updates=every_frame min-size-width=16 min-size-height=16 ! fakesink sync=false async=false "+
 		"t. ! queue max-size-buffers=2 leaky=downstream ! gdkpixbufoverlay location=%s ! gdkpixbufoverlay alpha=0 ! gdkpixbufoverlay alpha=0 ! "+
 		"gdkpixbufoverlay alpha=0 ! videoconvert ! vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr target-bitrate=1000000 keyframe-max-dist=900 "+
-		"lag-in-frames=0 error-resilient=default ! rtpvp8pay ! fakesink sync=false async=false", overlay)
+		"lag-in-frames=0 error-resilient=default ! identity name=encoded silent=false ! rtpvp8pay ! fakesink sync=false async=false", overlay)
 	full := gstRun(tb, live+chain)
 	source := gstRun(tb, live+" ! fakesink sync=false async=false")
-	return GstRun{CPU: full.CPU - source.CPU, MaxRSSKB: full.MaxRSSKB}
+	return GstRun{CPU: full.CPU - source.CPU, MaxRSSKB: full.MaxRSSKB, Frames: full.Frames}
 }
 
 func gstRun(tb testing.TB, pipeline string) GstRun {
 	tb.Helper()
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, SplitArgs(pipeline)...)...)
+	// -v prints a line per buffer of the identity named "encoded".
+	cmd := exec.Command("gst-launch-1.0", append([]string{"-v"}, SplitArgs(pipeline)...)...)
 	cmd.Env = append(os.Environ(), "OPENCV_LOG_LEVEL=SILENT")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		tb.Fatalf("gst-launch-1.0: %v\n%s", err, out)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return GstRun{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), MaxRSSKB: ru.Maxrss}
+	return GstRun{CPU: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), MaxRSSKB: ru.Maxrss,
+		Frames: strings.Count(string(out), "GstIdentity:encoded: last-message = chain")}
 }
 
 // ProcCPU is a process's user + system CPU time so far (0 when it is gone).
