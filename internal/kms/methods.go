@@ -1,10 +1,13 @@
 package kms
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 
 	"github.com/google/uuid"
 
+	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
@@ -78,6 +81,11 @@ func (r *request) invoke() (any, error) {
 	raw, present := r.params["operationParams"]
 	p, ok := parseParams(raw)
 	m := o.class.lookup(op)
+	bare := false
+	if !ok && m != nil {
+		p, bare = bareIDParams(m, raw)
+		ok = bare
+	}
 	if m == nil {
 		n := 0
 		if ok {
@@ -98,9 +106,35 @@ func (r *request) invoke() (any, error) {
 	}
 	value, err := m.invoke(c, p)
 	if err != nil {
+		var je *jsonrpc.Error
+		if bare && p.len() < len(m.Params) && errors.As(err, &je) && je.Code == wire.ErrMarshall {
+			return nil, kurentoError(wire.ErrMarshall, "%s: 'operationParams' arrived as the bare value %s, not an object: "+
+				"kurento-client (JavaScript, up to 7.3) sends only the `id` of a method's parameters when one is called id "+
+				"(its serializeParams takes any object with an id for a MediaObject), so %s's other parameters were lost; "+
+				"call it from another client (Java, Python, Go) or over JSON-RPC", je.Message, raw, op)
+		}
 		return nil, err
 	}
 	return r.result(value), nil
+}
+
+// bareIDParams reads a bare JSON string or number given as operationParams
+// as the method's "id" parameter. The npm kurento-client (7.3) turns the
+// operationParams {id: "logo", …} of ImageOverlayFilter.addImage and
+// removeImage into "logo": its serializeParams replaces every value with an
+// id member by that id once the request names an object. removeImage(id)
+// loses nothing; a method with more parameters then fails with the reason.
+func bareIDParams(m *Method, raw json.RawMessage) (*params, bool) {
+	v := bytes.TrimSpace(raw)
+	if len(v) == 0 || (v[0] != '"' && v[0] != '-' && (v[0] < '0' || v[0] > '9')) || !json.Valid(v) {
+		return nil, false
+	}
+	for _, ps := range m.Params {
+		if ps.Name == "id" {
+			return &params{raw: map[string]json.RawMessage{"id": json.RawMessage(v)}}, true
+		}
+	}
+	return nil, false
 }
 
 func (r *request) subscribe() (any, error) {

@@ -23,7 +23,9 @@ func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 		p.graphMu.Unlock()
 		return ErrReleased
 	}
-	if kc.handler.Forwards() && reachesLocked(kc, sc) {
+	// A loop needs every element on it to forward: an endpoint fed back
+	// through a filter (ep → filter → ep) is a loopback, not a loop.
+	if kc.handler.Forwards() && sc.handler.Forwards() && reachesLocked(kc, sc) {
 		p.graphMu.Unlock()
 		return ErrConnectionLoop
 	}

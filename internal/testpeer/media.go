@@ -21,6 +21,7 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps in
 	var seq uint16
 	var ts uint32
 	step := uint32(90000 / fps)
+	frame := 0
 	for {
 		for i := 0; i < len(pkts); {
 			select {
@@ -30,6 +31,10 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps in
 			}
 			frameTS := binary.BigEndian.Uint32(pkts[i][4:8])
 			ts += step
+			if f := p.opts.OnVideoFrameSent; f != nil {
+				f(frame, time.Now())
+			}
+			frame++
 			for ; i < len(pkts) && binary.BigEndian.Uint32(pkts[i][4:8]) == frameTS; i++ {
 				var pkt rtp.Packet
 				if pkt.Unmarshal(pkts[i]) != nil {

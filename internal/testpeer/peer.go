@@ -44,6 +44,11 @@ type Options struct {
 	VideoFPS int
 	// KeepVideo keeps a copy of every video packet received (VideoReceived).
 	KeepVideo bool
+	// OnVideoFrameSent, when set, is called as each frame of VideoRTP goes
+	// out (frame counts from 0 across loops); OnVideoReceived for each video
+	// packet that arrives. For latency measurements (benchmarks).
+	OnVideoFrameSent func(frame int, at time.Time)
+	OnVideoReceived  func(pkt *rtp.Packet, at time.Time)
 }
 
 // Peer is one test peer. Close releases it.
@@ -382,6 +387,9 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		}
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
+		}
+		if f := p.opts.OnVideoReceived; f != nil && tr.Kind() == webrtc.RTPCodecTypeVideo {
+			f(&pkt, time.Now())
 		}
 		p.mu.Lock()
 		r := p.received[tr.Kind()]

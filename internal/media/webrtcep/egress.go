@@ -143,10 +143,12 @@ func (t *sinkTrack) write(pkt *media.Packet) {
 	// Header extension ids are negotiated per connection: the sender's ids
 	// mean nothing to this receiver.
 	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
-	hdr.SSRC = t.ssrc
 	hdr.PayloadType = pt
 	now := t.w.now()
+	// The rewriter tells sources apart by their SSRC: rewrite first, then
+	// put ours (a late packet of a replaced source can spend the re-anchor).
 	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, now)
+	hdr.SSRC = t.ssrc
 	if _, err := t.out.WriteRTP(hdr, pkt.Payload); err == nil {
 		t.e2e.Observe(now, pkt.EnteredAt)
 	}

@@ -166,11 +166,13 @@ func processingChain(spec *ipc.Spec) (string, error) {
 }
 
 // overlaySlots chains OverlaySlots gdkpixbufoverlay elements named
-// <prefix>0… that start transparent.
+// <prefix>0… that start transparent. Their offsets are absolute pixels: in
+// the default mode a negative offset counts from the opposite edge, which
+// put a hat meant to rise above the top of the frame down over the face.
 func overlaySlots(prefix string) string {
 	parts := make([]string, OverlaySlots)
 	for i := range parts {
-		parts[i] = fmt.Sprintf("gdkpixbufoverlay name=%s%d alpha=0", prefix, i)
+		parts[i] = fmt.Sprintf("gdkpixbufoverlay name=%s%d alpha=0 positioning-mode=pixels-absolute", prefix, i)
 	}
 	return strings.Join(parts, " ! ")
 }
