@@ -24,7 +24,8 @@ type output interface {
 
 // openOutput opens the destination of uri for a file of type ft (parent
 // directories of a local file are created, as KMS does on record()).
-func openOutput(uri string, ft container.FileType, audioOnly bool, cfg *Config) (output, error) {
+// onFail is told of failures found in the background (uploads).
+func openOutput(uri string, ft container.FileType, audioOnly bool, cfg *Config, onFail func(error)) (output, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrOpen, uri, err)
@@ -40,7 +41,7 @@ func openOutput(uri string, ft container.FileType, audioOnly bool, cfg *Config) 
 		}
 		return openFile(path)
 	case "http", "https":
-		return startUpload(u, contentType(ft, audioOnly), cfg)
+		return startUpload(u, contentType(ft, audioOnly), cfg, onFail)
 	}
 	return nil, fmt.Errorf("%w: unsupported URI scheme %q (file, http and https are)", ErrOpen, u.Scheme)
 }

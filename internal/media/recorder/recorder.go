@@ -137,7 +137,7 @@ func (r *Recorder) Record() bool {
 		return false
 	}
 	if r.out == nil {
-		out, err := openOutput(r.opts.URI, r.spec.Type, r.spec.Video == frames.CodecUnknown, &r.cfg)
+		out, err := openOutput(r.opts.URI, r.spec.Type, r.spec.Video == frames.CodecUnknown, &r.cfg, r.onOutputError)
 		if err != nil {
 			r.finished = true
 			close(r.done)
@@ -145,9 +145,6 @@ func (r *Recorder) Record() bool {
 			r.mu.Unlock()
 			r.core.Deliver()
 			return false
-		}
-		if up, ok := out.(*upload); ok {
-			up.onFail = r.onOutputError
 		}
 		r.out = out
 	}

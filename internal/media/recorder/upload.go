@@ -27,7 +27,7 @@ type upload struct {
 	cancel  context.CancelFunc
 	pr      *io.PipeReader
 	pw      *io.PipeWriter
-	onFail  func(error) // set before the first write; called once, from the upload's goroutines
+	onFail  func(error) // called once, from the upload's goroutines, on a failure they find
 
 	mu      sync.Mutex // guards the fields below
 	queue   [][]byte
@@ -42,7 +42,7 @@ type upload struct {
 	sent     int64
 }
 
-func startUpload(u *url.URL, contentType string, cfg *Config) (*upload, error) {
+func startUpload(u *url.URL, contentType string, cfg *Config, onFail func(error)) (*upload, error) {
 	target := *u
 	target.User = nil
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,7 +58,7 @@ func startUpload(u *url.URL, contentType string, cfg *Config) (*upload, error) {
 		pass, _ := u.User.Password()
 		req.SetBasicAuth(u.User.Username(), pass)
 	}
-	up := &upload{limit: cfg.UploadBuffer, timeout: cfg.UploadTimeout, cancel: cancel, pr: pr, pw: pw,
+	up := &upload{limit: cfg.UploadBuffer, timeout: cfg.UploadTimeout, cancel: cancel, pr: pr, pw: pw, onFail: onFail,
 		wake: make(chan struct{}, 1), pumped: make(chan struct{}), answered: make(chan struct{})}
 	go up.request(cfg.HTTPClient, req)
 	go up.pump()
@@ -118,19 +118,25 @@ func (up *upload) pump() {
 	}
 }
 
-// fail records the first error and tells the recorder once.
+// fail records the first error and, when it comes from the upload's own
+// goroutines, tells the recorder (a failing Write returns the error to the
+// recorder, which holds its lock then).
 func (up *upload) fail(err error) {
+	if up.setErr(err) && up.onFail != nil {
+		up.onFail(err)
+	}
+}
+
+// setErr records the first error; it reports whether err was the first.
+func (up *upload) setErr(err error) bool {
 	up.mu.Lock()
 	first := up.err == nil
 	if first {
 		up.err = err
 	}
-	fn := up.onFail
 	up.mu.Unlock()
 	up.poke()
-	if first && fn != nil {
-		fn(err)
-	}
+	return first
 }
 
 func (up *upload) poke() {
@@ -151,7 +157,7 @@ func (up *upload) Write(b []byte) (int, error) {
 	if up.queued+len(b) > up.limit {
 		up.mu.Unlock()
 		err := fmt.Errorf("%w: upload server too slow: %d bytes waiting (limit %d)", ErrWrite, up.queued, up.limit)
-		up.fail(err)
+		up.setErr(err)
 		return 0, err
 	}
 	up.queue = append(up.queue, append([]byte(nil), b...))
@@ -173,7 +179,7 @@ func (up *upload) Close() error {
 	select {
 	case <-up.answered:
 	case <-timer.C:
-		up.fail(fmt.Errorf("%w: upload: no answer within %v", ErrWrite, up.timeout))
+		up.setErr(fmt.Errorf("%w: upload: no answer within %v", ErrWrite, up.timeout))
 	}
 	up.cancel()
 	<-up.answered
@@ -186,7 +192,7 @@ func (up *upload) Close() error {
 
 // abort ends the upload at once (release while the server is stuck).
 func (up *upload) abort() {
-	up.fail(errors.New("recorder: upload aborted"))
+	up.setErr(errors.New("recorder: upload aborted"))
 	up.cancel()
 	_ = up.pr.CloseWithError(errors.New("recorder: upload aborted"))
 }
