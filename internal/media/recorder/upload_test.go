@@ -2,9 +2,9 @@ package recorder
 
 import (
 	"context"
-	"net"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
