@@ -59,7 +59,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	ks, err := kms.New(kms.Config{
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
-		WebRTC: webrtcDefaults(cfg.WebRTC),
+		WebRTC: webrtcDefaults(cfg.WebRTC), URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log),
 	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("kurento server: %w", err)

@@ -59,6 +59,8 @@ type Config struct {
 	Metrics MetricsConfig `json:"metrics"`
 	// DrainTimeout bounds a graceful shutdown (SIGTERM): default 20s.
 	DrainTimeout Duration `json:"drainTimeout"`
+	// MediaFiles configures recorders and players (media_files.go).
+	MediaFiles MediaFilesConfig `json:"mediaFiles"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -148,6 +150,7 @@ func Default() Config {
 		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
 		DataDir:      defaultDataDir(),
 		Log:          LogConfig{Level: "info", Format: "text"},
+		MediaFiles:   defaultMediaFiles(),
 	}
 }
 
@@ -265,6 +268,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.validateMediaFiles()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

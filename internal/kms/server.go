@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	recording "github.com/gorento/gorento/internal/media/recorder"
 )
 
 // Config configures the protocol server.
@@ -31,6 +32,11 @@ type Config struct {
 	DataDir string
 	// WebRTC holds the server-wide WebRtcEndpoint defaults.
 	WebRTC WebRTCDefaults
+	// URIDefaultPath completes relative recorder and player URIs (KMS's
+	// UriEndpoint defaultPath, default file:///var/lib/kurento/).
+	URIDefaultPath string
+	// Recorder holds the server-wide RecorderEndpoint settings.
+	Recorder recording.Config
 }
 
 func (c *Config) applyDefaults() {

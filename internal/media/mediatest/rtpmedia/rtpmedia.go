@@ -8,6 +8,7 @@ package rtpmedia
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -68,9 +69,18 @@ type Options struct {
 // Load reads the file at path and packetises every frame, in time order.
 func Load(t testing.TB, path string, o Options) []Packet {
 	t.Helper()
-	src, err := source.Open(context.Background(), "file://"+path, source.Options{})
+	ps, err := Read(path, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return ps
+}
+
+// Read is Load for callers without a testing.TB (test tools).
+func Read(path string, o Options) ([]Packet, error) {
+	src, err := source.Open(context.Background(), "file://"+path, source.Options{})
+	if err != nil {
+		return nil, err
 	}
 	defer src.Close()
 	type trk struct {
@@ -82,7 +92,7 @@ func Load(t testing.TB, path string, o Options) []Packet {
 	for _, tr := range src.Tracks() {
 		c := CodecOf(tr.Codec)
 		if c == nil {
-			t.Fatalf("%s: no browser codec for %v", path, tr.Codec)
+			return nil, fmt.Errorf("%s: no browser codec for %v", path, tr.Codec)
 		}
 		kind, ssrc := media.Audio, o.AudioSSRC
 		if tr.Codec.IsVideo() {
@@ -94,7 +104,7 @@ func Load(t testing.TB, path string, o Options) []Packet {
 		}
 		pz, err := frames.NewPacketizer(frames.PacketizerConfig{Codec: tr.Codec, PayloadType: pt, SSRC: ssrc, TSBase: o.TSBase})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		tracks = append(tracks, trk{kind, c, pz})
 	}
@@ -106,19 +116,19 @@ func Load(t testing.TB, path string, o Options) []Packet {
 			break
 		}
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		tr := tracks[s.Track]
 		buf, err = tr.pz.Packetize(buf[:0], s.Data, s.PTS)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for _, p := range buf {
 			out = append(out, Packet{Kind: tr.kind, At: s.PTS, Codec: tr.codec, RTP: p, Keyframe: s.Keyframe && tr.kind == media.Video})
 		}
 	}
 	sortByTime(out)
-	return out
+	return out, nil
 }
 
 // sortByTime orders packets by due time, keeping each track's order.
