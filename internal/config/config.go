@@ -61,6 +61,8 @@ type Config struct {
 	DrainTimeout Duration `json:"drainTimeout"`
 	// MediaFiles configures recorders and players (media_files.go).
 	MediaFiles MediaFilesConfig `json:"mediaFiles"`
+	// Processing configures the GStreamer worker processes (processing.go).
+	Processing ProcessingConfig `json:"processing"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -151,6 +153,7 @@ func Default() Config {
 		DataDir:      defaultDataDir(),
 		Log:          LogConfig{Level: "info", Format: "text"},
 		MediaFiles:   defaultMediaFiles(),
+		Processing:   defaultProcessing(),
 	}
 }
 
@@ -269,6 +272,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateSecurity()...)
 	errs = append(errs, c.validateMediaFiles()...)
+	errs = append(errs, c.validateProcessing()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

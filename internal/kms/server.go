@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/procelem"
 	recording "github.com/gorento/gorento/internal/media/recorder"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	DataDir string
 	// WebRTC holds the server-wide WebRtcEndpoint defaults.
 	WebRTC WebRTCDefaults
+	// Processing creates the worker elements of filters (the server's
+	// process.Manager); nil: creating a filter fails with a clear error.
+	Processing procelem.Backend
 	// URIDefaultPath completes relative recorder and player URIs (KMS's
 	// UriEndpoint defaultPath, default file:///var/lib/kurento/).
 	URIDefaultPath string
