@@ -16,6 +16,8 @@ import (
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container/containertest"
 	"github.com/gorento/gorento/internal/media/mediatest/rtpmedia"
+	"github.com/gorento/gorento/internal/media/process"
+	"github.com/gorento/gorento/internal/media/process/processtest"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/pkg/kurento/wire"
@@ -38,6 +40,7 @@ type recording struct {
 	rec          *kurento.RecorderEndpoint
 	path         string
 	stopped      chan struct{}
+	started      chan struct{}
 	events       *eventLog
 }
 
@@ -64,8 +67,8 @@ func recordCall(t *testing.T, s *server, spec containertest.Spec, videoMime stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.stopped, r.events = make(chan struct{}), &eventLog{}
-		once := sync.Once{}
+		r.stopped, r.started, r.events = make(chan struct{}), make(chan struct{}), &eventLog{}
+		once, onceStart := sync.Once{}, sync.Once{}
 		for _, name := range []string{"Recording", "Paused", "Stopped", "UriEndpointStateChanged", "Error"} {
 			if _, err := c.Subscribe(ctx, r.rec.ID(), name, func(data json.RawMessage) {
 				r.events.add(name)
@@ -74,6 +77,9 @@ func recordCall(t *testing.T, s *server, spec containertest.Spec, videoMime stri
 				}
 				if name == "Stopped" {
 					once.Do(func() { close(r.stopped) })
+				}
+				if name == "Recording" {
+					onceStart.Do(func() { close(r.started) })
 				}
 			}); err != nil {
 				t.Fatal(err)
@@ -88,6 +94,15 @@ func recordCall(t *testing.T, s *server, spec containertest.Spec, videoMime stri
 	for _, r := range recs {
 		if err := r.rec.Record(ctx); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// As a recorder tutorial waits for the Recording event: transcoders
+	// (if any) are ready then.
+	for _, r := range recs {
+		select {
+		case <-r.started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no Recording event", r.profile)
 		}
 	}
 	<-peer.Play(pkts, false)
@@ -138,11 +153,15 @@ func checkRecording(t *testing.T, r *recording, seconds float64) {
 	t.Logf("%s: %s+%s %.2f s, a/v start offset %.3f s", name, p.Codec("video"), p.Codec("audio"), p.Duration(), p.StartOffset())
 }
 
-// TestRecorderPionPublisher records 10 s of a Pion peer's VP8+Opus to WebM
-// and H.264+Opus to MP4 and MKV (Opus kept: KeepCodecs).
+// TestRecorderPionPublisher records 10 s of a Pion peer's VP8+Opus and
+// H.264+Opus into every container: without transcoding where the codecs
+// fit the profile (or KeepCodecs keeps them), through the worker where
+// KMS's profiles give other codecs (WebM: VP8+Opus, MKV and MP4: H.264+AAC).
 func TestRecorderPionPublisher(t *testing.T) {
 	leakCheck(t)
 	const seconds = 10
+	vp8 := containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm", Seconds: seconds}
+	h264 := containertest.Spec{Video: "h264", Audio: "opus", Container: "mkv", Seconds: seconds}
 	cases := []struct {
 		name   string
 		keep   bool
@@ -150,17 +169,28 @@ func TestRecorderPionPublisher(t *testing.T) {
 		mime   string
 		record []*recording
 	}{
-		{"vp8", false, containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm", Seconds: seconds}, webrtc.MimeTypeVP8,
-			[]*recording{{profile: "WEBM", ext: "webm", video: "vp8", audio: "opus"}}},
-		{"h264 kept", true, containertest.Spec{Video: "h264", Audio: "opus", Container: "mkv", Seconds: seconds}, webrtc.MimeTypeH264,
-			[]*recording{{profile: "MP4", ext: "mp4", video: "h264", audio: "opus"}, {profile: "MKV", ext: "mkv", video: "h264", audio: "opus"}}},
+		{"vp8", false, vp8, webrtc.MimeTypeVP8, []*recording{
+			{profile: "WEBM", ext: "webm", video: "vp8", audio: "opus"},
+			{profile: "MP4", ext: "mp4", video: "h264", audio: "aac"},
+			{profile: "MKV", ext: "mkv", video: "h264", audio: "aac"}}},
+		{"h264", false, h264, webrtc.MimeTypeH264, []*recording{
+			{profile: "WEBM", ext: "webm", video: "vp8", audio: "opus"},
+			{profile: "MP4", ext: "mp4", video: "h264", audio: "aac"},
+			{profile: "MKV", ext: "mkv", video: "h264", audio: "aac"}}},
+		{"h264 kept", true, h264, webrtc.MimeTypeH264, []*recording{
+			{profile: "MP4", ext: "mp4", video: "h264", audio: "opus"},
+			{profile: "MKV", ext: "mkv", video: "h264", audio: "opus"}}},
 	}
+	worker := processtest.WorkerBin(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := loopbackConfig()
 			cfg.Recorder.KeepCodecs = tc.keep
 			cfg.Recorder.Logger = quietLogger()
+			procs := process.NewManager(process.Config{WorkerPath: worker, Logger: quietLogger()})
+			t.Cleanup(func() { _ = procs.Close() })
+			cfg.Processing = procs
 			s := startServer(t, cfg)
 			recordCall(t, s, tc.spec, tc.mime, tc.record)
 			for _, r := range tc.record {

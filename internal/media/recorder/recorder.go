@@ -67,6 +67,10 @@ type Recorder struct {
 	firstAt      time.Duration
 	pending      []pendingSample // frames held until the file's tracks are decided
 	pendingBytes int
+	legsPrepared bool        // the tracks known at the first record() were set up
+	waiting      int         // transcoders Recording waits for
+	startPending bool        // Recording not reported yet
+	startTimer   *time.Timer // reports it anyway
 	failed       error // the write error that stopped the recording
 	reported     map[string]bool
 	retired      []Transcoder  // closed outside the lock
@@ -149,15 +153,80 @@ func (r *Recorder) Record() bool {
 		r.out = out
 	}
 	resumed := r.state == uriep.Pause && r.mux != nil
+	first := !r.legsPrepared
 	r.state = uriep.Start
 	if resumed {
 		r.mux.Resume()
 	}
-	r.core.Post(uriep.StateChanged{State: uriep.Start}, Recording{})
+	if first {
+		r.legsPrepared = true
+		r.prepareLegsLocked()
+	}
+	if r.waiting > 0 {
+		// Recording is reported once the transcoders can take media, as
+		// KMS reports it once its muxing pipeline plays.
+		r.startPending = true
+		r.startTimer = time.AfterFunc(r.cfg.StopTimeout, r.onStartTimeout)
+	} else {
+		r.postLocked(uriep.StateChanged{State: uriep.Start}, Recording{})
+	}
 	r.mu.Unlock()
 	r.core.Deliver()
 	r.core.Sink(media.Video).RequestKeyframe()
 	return true
+}
+
+// prepareLegsLocked sets up, when recording starts, the tracks of the
+// connected kinds whose codec the pipeline negotiated: a transcoder takes
+// a while to start, and should be ready when media comes.
+func (r *Recorder) prepareLegsLocked() {
+	for _, mt := range []media.MediaType{media.Audio, media.Video} {
+		pref := r.core.Pipeline().PreferredCodec(mt)
+		if pref == nil || r.tracks[mt] != nil || r.core.Sink(mt).Source() == nil {
+			continue
+		}
+		if t := r.newTrackLocked(mt, pref); t != nil {
+			t.switchInput(pref)
+			if t.tc != nil {
+				t.waiting = true
+				r.waiting++
+			}
+		}
+	}
+}
+
+// legReadyLocked is told that a transcoder that Recording waits for is
+// ready (or failed).
+func (r *Recorder) legReadyLocked(t *track) {
+	if !t.waiting {
+		return
+	}
+	t.waiting = false
+	if r.waiting--; r.waiting == 0 {
+		r.flushStartLocked()
+	}
+}
+
+// flushStartLocked reports a start that waited for transcoders.
+func (r *Recorder) flushStartLocked() {
+	if !r.startPending {
+		return
+	}
+	r.startPending = false
+	if r.startTimer != nil {
+		r.startTimer.Stop()
+	}
+	r.postLocked(uriep.StateChanged{State: uriep.Start}, Recording{})
+}
+
+// onStartTimeout reports the start when transcoders are slow to start.
+func (r *Recorder) onStartTimeout() {
+	r.mu.Lock()
+	if r.startPending {
+		r.log.Warn("transcoders not ready: reporting Recording anyway", "after", r.cfg.StopTimeout)
+	}
+	r.flushStartLocked()
+	r.afterLocked()
 }
 
 // Pause pauses recording: media is dropped and the paused time cut out.
@@ -168,6 +237,7 @@ func (r *Recorder) Pause() bool {
 		r.log.Info("pause refused", "state", r.state)
 		return false
 	}
+	r.flushStartLocked()
 	r.state = uriep.Pause
 	if r.mux != nil {
 		r.mux.Pause()
@@ -222,6 +292,7 @@ func (r *Recorder) stopLocked() {
 		}
 		return
 	}
+	r.flushStartLocked()
 	r.stopping = true
 	r.wg.Add(1)
 	go r.finish()
@@ -378,9 +449,12 @@ func (r *Recorder) Consume(p *media.SinkPad, pkt *media.Packet) {
 		if at == 0 {
 			at = r.now()
 		}
+		if r.firstAt == 0 {
+			r.firstAt = at
+		}
 		t := r.tracks[mt]
 		if t == nil && !r.fileSet {
-			t = r.newTrackLocked(mt, pkt.Codec, at)
+			t = r.newTrackLocked(mt, pkt.Codec)
 		}
 		if t != nil {
 			t.consume(pkt, at)
@@ -405,22 +479,36 @@ func (r *Recorder) afterLocked() {
 	}
 }
 
-// onTranscoded returns the handler of a transcoder's output packets.
-func (r *Recorder) onTranscoded(kind media.MediaType) func(*rtp.Packet) {
+// onTranscoded returns the handler of the output packets of the leg-th
+// transcoder of a track.
+func (r *Recorder) onTranscoded(kind media.MediaType, leg uint64) func(*rtp.Packet) {
 	return func(pkt *rtp.Packet) {
 		r.mu.Lock()
-		if t := r.tracks[kind]; t != nil && !r.stopping && !r.finished && r.failed == nil {
+		if t := r.tracks[kind]; t != nil && t.leg == leg && t.tc != nil && !r.stopping && !r.finished && r.failed == nil {
 			t.transcoded(pkt, r.now())
 		}
 		r.afterLocked()
 	}
 }
 
-// onTranscoderError returns the handler of a transcoder's failure.
-func (r *Recorder) onTranscoderError(kind media.MediaType) func(error) {
+// onTranscoderReady returns the handler told that the leg-th transcoder
+// of a track started.
+func (r *Recorder) onTranscoderReady(kind media.MediaType, leg uint64) func() {
+	return func() {
+		r.mu.Lock()
+		if t := r.tracks[kind]; t != nil && t.leg == leg && t.tc != nil {
+			r.legReadyLocked(t)
+		}
+		r.afterLocked()
+	}
+}
+
+// onTranscoderError returns the handler of the leg-th transcoder's failure.
+func (r *Recorder) onTranscoderError(kind media.MediaType, leg uint64) func(error) {
 	return func(err error) {
 		r.mu.Lock()
-		if t := r.tracks[kind]; t != nil && !r.finished {
+		if t := r.tracks[kind]; t != nil && t.leg == leg && t.tc != nil && !r.finished {
+			r.legReadyLocked(t)
 			r.reportLocked(fmt.Errorf("%w: %v", ErrTranscode, err))
 			t.refused = t.in
 			t.in, t.tcFeed = nil, nil
@@ -437,7 +525,7 @@ func (r *Recorder) onTranscoderError(kind media.MediaType) func(error) {
 // at at, before the file starts: in the profile's codec or, with
 // KeepCodecs, in the incoming codec when the container holds it. Nil when
 // the profile does not record that kind.
-func (r *Recorder) newTrackLocked(mt media.MediaType, in *media.Codec, at time.Duration) *track {
+func (r *Recorder) newTrackLocked(mt media.MediaType, in *media.Codec) *track {
 	codec, ok := r.spec.Accepts(frameKind(mt))
 	if !ok {
 		return nil
@@ -460,9 +548,6 @@ func (r *Recorder) newTrackLocked(mt media.MediaType, in *media.Codec, at time.D
 		tr.Channels = 2
 	case tr.Codec == frames.AAC && len(tr.CodecConfig) == 0 && tr.SampleRate == 0:
 		tr.SampleRate, tr.Channels = 48000, 2 // the transcoder's output
-	}
-	if r.firstAt == 0 {
-		r.firstAt = at
 	}
 	t := newTrack(r, mt, -1, tr.Codec)
 	t.decl = tr

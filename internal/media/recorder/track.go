@@ -31,7 +31,9 @@ type track struct {
 	direct   *feed
 	tc       Transcoder
 	tcFeed   *feed
-	tcStart  time.Duration // arrival of the first input the transcoder can start from
+	tcStart  time.Duration // arrival of the first input the transcoder took and can start from
+	leg      uint64        // counts transcoders: callbacks of an old one are ignored
+	waiting  bool          // Recording waits for this track's transcoder
 	refused  *media.Codec  // input that could not be converted (reported once)
 	pkt      rtp.Packet    // scratch packet handed to depacketizers
 	emitFunc func(frames.Frame, time.Duration)
@@ -53,18 +55,18 @@ func (t *track) consume(pkt *media.Packet, now time.Duration) {
 	case t.direct != nil:
 		t.direct.push(&t.pkt, now, t.emitFunc)
 	case t.tc != nil:
-		if t.tcStart == 0 && (t.kind == media.Audio || startsKeyframe(pkt)) {
+		// A full or starting back end drops: its decoder asks for a keyframe.
+		if err := t.tc.WriteRTP(&t.pkt); err == nil && t.tcStart == 0 && (t.kind == media.Audio || startsKeyframe(pkt)) {
 			t.tcStart = now
 		}
-		_ = t.tc.WriteRTP(&t.pkt) // a full back end drops: the decoder asks for a keyframe
 	}
 }
 
 // switchInput sets up the leg for packets of codec c.
 func (t *track) switchInput(c *media.Codec) {
 	fc, _ := frames.CodecFromMime(c.MimeType)
-	if fc == t.codec && t.direct != nil && fc == t.inCodec {
-		t.in = c // same codec from another source: the feed sees the new SSRC
+	if (fc == t.codec && t.direct != nil && fc == t.inCodec) || (t.tc != nil && t.in.Matches(c)) {
+		t.in = c // the same codec (another source, or what was negotiated): the leg goes on
 		return
 	}
 	t.closeLeg()
@@ -91,9 +93,11 @@ func (t *track) startTranscoder(c *media.Codec) error {
 	if factory == nil {
 		return fmt.Errorf("%w: %s into %v needs the processing back end, which is not available", ErrTranscode, c.MimeType, t.codec)
 	}
+	t.leg++
 	tc, err := factory(c, t.codec, TranscoderHandler{
-		OnRTP:        t.r.onTranscoded(t.kind),
-		OnError:      t.r.onTranscoderError(t.kind),
+		OnRTP:        t.r.onTranscoded(t.kind, t.leg),
+		OnError:      t.r.onTranscoderError(t.kind, t.leg),
+		Ready:        t.r.onTranscoderReady(t.kind, t.leg),
 		NeedKeyframe: t.requestKeyframe,
 	})
 	if err != nil {

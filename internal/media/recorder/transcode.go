@@ -34,6 +34,7 @@ type TranscodedStream struct {
 type TranscoderHandler struct {
 	OnRTP        func(pkt *rtp.Packet) // valid during the call only
 	OnError      func(err error)       // the transcoder stopped
+	Ready        func()                // the transcoder takes media from now on
 	NeedKeyframe func()                // its decoder needs a keyframe from upstream
 }
 
