@@ -71,7 +71,7 @@ type Recorder struct {
 	waiting      int         // transcoders Recording waits for
 	startPending bool        // Recording not reported yet
 	startTimer   *time.Timer // reports it anyway
-	failed       error // the write error that stopped the recording
+	failed       error       // the write error that stopped the recording
 	reported     map[string]bool
 	retired      []Transcoder  // closed outside the lock
 	done         chan struct{} // closed when a stop has finished
