@@ -54,7 +54,7 @@ func newRecorderEndpoint(cc *createCall, in struct {
 }) error {
 	o := cc.newObject(in.Pipeline)
 	opts := recording.Options{URI: cc.server.resolveURI(o, in.URI), Profile: container.Profile(in.Profile),
-		StopOnEndOfStream: in.StopOnEndOfStream, Transcoders: cc.server.recorderTranscoders(o)}
+		StopOnEndOfStream: in.StopOnEndOfStream, Transcoders: cc.server.workerLegs(o)}
 	r, err := recording.New(o.mediaPipeline(), opts, cc.server.cfg.Recorder, cc.server.mediaEvents(o))
 	switch {
 	case errors.Is(err, recording.ErrProfile) && in.Profile == string(container.ProfileKSR):

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container"
+	"github.com/gorento/gorento/internal/media/workerleg"
 )
 
 // Options are a recorder's Kurento constructor parameters.
@@ -21,7 +22,7 @@ type Options struct {
 	StopOnEndOfStream bool
 	// Transcoders makes the legs that convert media the profile does not
 	// take (nil: such media is dropped, with one Error event).
-	Transcoders TranscoderFactory
+	Transcoders workerleg.Factory
 }
 
 // Config holds the server-wide recorder settings; zero fields take the

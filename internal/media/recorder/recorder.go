@@ -40,6 +40,7 @@ import (
 	"github.com/gorento/gorento/internal/media/frames"
 	"github.com/gorento/gorento/internal/media/rtpx"
 	"github.com/gorento/gorento/internal/media/uriep"
+	"github.com/gorento/gorento/internal/media/workerleg"
 )
 
 type pendingSample struct {
@@ -73,8 +74,8 @@ type Recorder struct {
 	startTimer   *time.Timer // reports it anyway
 	failed       error       // the write error that stopped the recording
 	reported     map[string]bool
-	retired      []Transcoder  // closed outside the lock
-	done         chan struct{} // closed when a stop has finished
+	retired      []workerleg.Transcoder // closed outside the lock
+	done         chan struct{}          // closed when a stop has finished
 	eos          [2]bool
 	posted       bool
 
@@ -426,9 +427,9 @@ func (r *Recorder) postLocked(events ...media.Event) {
 }
 
 // retireLocked queues a transcoder to be closed outside the lock.
-func (r *Recorder) retireLocked(tc Transcoder) { r.retired = append(r.retired, tc) }
+func (r *Recorder) retireLocked(tc workerleg.Transcoder) { r.retired = append(r.retired, tc) }
 
-func (r *Recorder) takeRetiredLocked() []Transcoder {
+func (r *Recorder) takeRetiredLocked() []workerleg.Transcoder {
 	l := r.retired
 	r.retired = nil
 	return l

@@ -13,6 +13,7 @@ import (
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container"
 	"github.com/gorento/gorento/internal/media/frames"
+	"github.com/gorento/gorento/internal/media/workerleg"
 )
 
 // track is one track of the file (audio or video) and the leg feeding it:
@@ -29,7 +30,7 @@ type track struct {
 	in       *media.Codec // codec of the packets the current leg takes
 	inCodec  frames.Codec // the same as a frames codec (CodecUnknown if none)
 	direct   *feed
-	tc       Transcoder
+	tc       workerleg.Transcoder
 	tcFeed   *feed
 	tcStart  time.Duration // arrival of the first input the transcoder took and can start from
 	leg      uint64        // counts transcoders: callbacks of an old one are ignored
@@ -94,7 +95,7 @@ func (t *track) startTranscoder(c *media.Codec) error {
 		return fmt.Errorf("%w: %s into %v needs the processing back end, which is not available", ErrTranscode, c.MimeType, t.codec)
 	}
 	t.leg++
-	tc, err := factory(c, t.codec, TranscoderHandler{
+	tc, err := factory(c, workerleg.Output{Codec: t.codec}, workerleg.Handler{
 		OnRTP:        t.r.onTranscoded(t.kind, t.leg),
 		OnError:      t.r.onTranscoderError(t.kind, t.leg),
 		Ready:        t.r.onTranscoderReady(t.kind, t.leg),

@@ -1,4 +1,4 @@
-package recorder
+package workerleg
 
 import (
 	"context"
@@ -18,23 +18,22 @@ import (
 	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
-// Bitrates of what recorders encode.
+// Bitrates of what legs encode.
 const (
-	recordVideoBitrate = 1_500_000
-	recordAudioBitrate = 64_000
+	videoBitrate = 1_500_000
+	audioBitrate = 64_000
 )
 
-// WorkerTranscoders returns the factory of transcoders running in the
-// pipeline's worker process (key: the pipeline's id): one worker element
-// per leg, decode → encode (process.ProcNone with the profile's codec as
-// output). The element is created in the background — the recorder's
-// queue never waits for a worker to start — and packets written before it
-// is ready are dropped (the first keyframe is asked for when it is).
-func WorkerTranscoders(b procelem.Backend, key string) TranscoderFactory {
+// Worker returns the factory of transcoders running in the pipeline's
+// worker process (key: the pipeline's id): one worker element per leg.
+// The element is created in the background — an element's queue never
+// waits for a worker to start — and packets written before it is ready are
+// refused (ErrNotReady); Handler.Ready tells when it is.
+func Worker(b procelem.Backend, key string) Factory {
 	if b == nil {
 		return nil
 	}
-	return func(in *media.Codec, out frames.Codec, h TranscoderHandler) (Transcoder, error) {
+	return func(in *media.Codec, out Output, h Handler) (Transcoder, error) {
 		inStream, err := workerStream(in)
 		if err != nil {
 			return nil, err
@@ -53,12 +52,13 @@ func WorkerTranscoders(b procelem.Backend, key string) TranscoderFactory {
 	}
 }
 
-var errNotReady = errors.New("recorder: transcoder not ready")
+// ErrNotReady is returned by WriteRTP while the worker element starts.
+var ErrNotReady = errors.New("workerleg: transcoder not ready")
 
 // workerLeg is one transcoder in a worker.
 type workerLeg struct {
-	h      TranscoderHandler
-	out    TranscodedStream
+	h      Handler
+	out    Stream
 	inPT   uint8
 	inRate uint32
 	ctx    context.Context
@@ -127,7 +127,7 @@ func (w *workerLeg) onEvent(ev process.Event) {
 func (w *workerLeg) WriteRTP(pkt *rtp.Packet) error {
 	el := w.el.Load()
 	if el == nil || w.closed.Load() {
-		return errNotReady
+		return ErrNotReady
 	}
 	h := pkt.Header
 	h.Extension, h.Extensions, h.ExtensionProfile, h.CSRC, h.Padding, h.PaddingSize = false, nil, 0, nil, false, 0
@@ -164,7 +164,7 @@ func (w *workerLeg) RequestKeyframe() {
 }
 
 // Output implements Transcoder.
-func (w *workerLeg) Output() TranscodedStream { return w.out }
+func (w *workerLeg) Output() Stream { return w.out }
 
 // Close implements Transcoder.
 func (w *workerLeg) Close() {
@@ -181,6 +181,9 @@ func (w *workerLeg) Close() {
 // workerStream describes an input codec to the worker.
 func workerStream(c *media.Codec) (process.Stream, error) {
 	_, name, _ := strings.Cut(c.MimeType, "/")
+	if fc, err := frames.CodecFromMime(c.MimeType); err == nil && fc == frames.AAC {
+		return process.Stream{Codec: process.CodecAAC, PayloadType: 96, ClockRate: c.ClockRate, Channels: max(c.Channels, 1)}, nil
+	}
 	for _, n := range []string{process.CodecVP8, process.CodecVP9, process.CodecH264, process.CodecOpus, process.CodecPCMU, process.CodecPCMA} {
 		if strings.EqualFold(name, n) {
 			pt := uint8(96)
@@ -193,25 +196,36 @@ func workerStream(c *media.Codec) (process.Stream, error) {
 			return process.Stream{Codec: n, PayloadType: pt, ClockRate: c.ClockRate, Channels: c.Channels}, nil
 		}
 	}
-	return process.Stream{}, fmt.Errorf("codec %s cannot be transcoded (VP8, VP9, H.264, Opus, PCMU, PCMA can)", c.MimeType)
+	return process.Stream{}, fmt.Errorf("codec %s cannot be transcoded (VP8, VP9, H.264, Opus, PCMU, PCMA, AAC can)", c.MimeType)
 }
 
-// outputStream describes the codec a profile records to the worker.
-func outputStream(c frames.Codec) (process.Stream, TranscodedStream, error) {
-	switch c {
+// outputStream describes what a leg encodes to the worker.
+func outputStream(o Output) (process.Stream, Stream, error) {
+	ch := o.Channels
+	if ch == 0 {
+		ch = 2
+	}
+	switch o.Codec {
 	case frames.VP8:
-		return process.Stream{Codec: process.CodecVP8, PayloadType: 96, Bitrate: recordVideoBitrate},
-			TranscodedStream{Codec: frames.VP8, ClockRate: 90000}, nil
+		return process.Stream{Codec: process.CodecVP8, PayloadType: 96, Bitrate: videoBitrate},
+			Stream{Codec: frames.VP8, ClockRate: 90000}, nil
+	case frames.VP9:
+		return process.Stream{Codec: process.CodecVP9, PayloadType: 96, Bitrate: videoBitrate},
+			Stream{Codec: frames.VP9, ClockRate: 90000}, nil
 	case frames.H264:
-		return process.Stream{Codec: process.CodecH264, PayloadType: 96, Bitrate: recordVideoBitrate, H264Profile: "constrained-baseline"},
-			TranscodedStream{Codec: frames.H264, ClockRate: 90000}, nil
+		return process.Stream{Codec: process.CodecH264, PayloadType: 96, Bitrate: videoBitrate, H264Profile: "constrained-baseline"},
+			Stream{Codec: frames.H264, ClockRate: 90000}, nil
 	case frames.Opus:
-		return process.Stream{Codec: process.CodecOpus, PayloadType: 111, Channels: 2, Bitrate: recordAudioBitrate},
-			TranscodedStream{Codec: frames.Opus, ClockRate: 48000, Channels: 2}, nil
+		return process.Stream{Codec: process.CodecOpus, PayloadType: 111, Channels: uint16(ch), Bitrate: audioBitrate},
+			Stream{Codec: frames.Opus, ClockRate: 48000, Channels: ch}, nil
+	case frames.PCMU, frames.PCMA:
+		name := map[frames.Codec]string{frames.PCMU: process.CodecPCMU, frames.PCMA: process.CodecPCMA}[o.Codec]
+		return process.Stream{Codec: name, PayloadType: map[frames.Codec]uint8{frames.PCMU: 0, frames.PCMA: 8}[o.Codec], Channels: 1},
+			Stream{Codec: o.Codec, ClockRate: 8000, Channels: 1}, nil
 	case frames.AAC:
-		return process.Stream{Codec: process.CodecAAC, PayloadType: 96, ClockRate: 48000, Channels: 2, Bitrate: recordAudioBitrate},
-			TranscodedStream{Codec: frames.AAC, ClockRate: 48000, Channels: 2,
+		return process.Stream{Codec: process.CodecAAC, PayloadType: 96, ClockRate: 48000, Channels: uint16(ch), Bitrate: audioBitrate},
+			Stream{Codec: frames.AAC, ClockRate: 48000, Channels: ch,
 				AAC: frames.AACConfig{SampleRate: 48000, SizeLength: 13, IndexLength: 3, IndexDeltaLength: 3}}, nil
 	}
-	return process.Stream{}, TranscodedStream{}, fmt.Errorf("the processing back end does not encode %v", c)
+	return process.Stream{}, Stream{}, fmt.Errorf("the processing back end does not encode %v", o.Codec)
 }
