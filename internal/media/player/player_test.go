@@ -309,9 +309,9 @@ func TestErrors(t *testing.T) {
 	}
 	for uri, want := range map[string]error{
 		"file://" + filepath.Join(dir, "missing.webm"): source.ErrInvalidURI,
-		"file://" + text:                               source.ErrInvalidMedia,
-		"http://127.0.0.1:1/x.webm":                    source.ErrInvalidURI,
-		"ftp://127.0.0.1/x.webm":                       source.ErrUnsupportedScheme,
+		"file://" + text:            source.ErrInvalidMedia,
+		"http://127.0.0.1:1/x.webm": source.ErrInvalidURI,
+		"ftp://127.0.0.1/x.webm":    source.ErrUnsupportedScheme,
 	} {
 		r := newRig(t, uri, nil)
 		if !r.pl.Play() {
