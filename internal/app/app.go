@@ -64,7 +64,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
 		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
-		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log),
+		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log), Player: playerConfig(cfg, log),
 	}, log)
 	if err != nil {
 		_ = procs.Close()

@@ -7,6 +7,7 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container"
+	"github.com/gorento/gorento/internal/media/player"
 	recording "github.com/gorento/gorento/internal/media/recorder"
 )
 
@@ -30,5 +31,17 @@ func recorderConfig(c config.Config, log *slog.Logger) recording.Config {
 		UploadTimeout:    r.UploadTimeout.Duration,
 		StopTimeout:      r.StopTimeout.Duration,
 		Logger:           log,
+	}
+}
+
+// playerConfig maps the mediaFiles section to the players' settings.
+func playerConfig(c config.Config, log *slog.Logger) player.Config {
+	p := c.MediaFiles.Player
+	return player.Config{
+		OpenTimeout:  p.OpenTimeout.Duration,
+		ProbeTimeout: p.ProbeTimeout.Duration,
+		AllowedPaths: c.MediaFiles.AllowedPaths,
+		Limits:       container.DemuxLimits{MaxElement: p.MaxFrameBytes},
+		Logger:       log,
 	}
 }

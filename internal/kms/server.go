@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/player"
 	"github.com/gorento/gorento/internal/media/procelem"
 	recording "github.com/gorento/gorento/internal/media/recorder"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	URIDefaultPath string
 	// Recorder holds the server-wide RecorderEndpoint settings.
 	Recorder recording.Config
+	// Player holds the server-wide PlayerEndpoint settings.
+	Player player.Config
 }
 
 func (c *Config) applyDefaults() {

@@ -2,6 +2,7 @@ package player
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
@@ -62,7 +63,8 @@ type output struct {
 	pkt   media.Packet // scratch of direct sends (the session's goroutine)
 	lpkt  media.Packet // scratch of the leg's output (its goroutine)
 
-	frames, keyframeAsks uint64
+	frames       atomic.Uint64 // sent (read by Describe)
+	keyframeAsks uint64        // guarded by the session's mu
 }
 
 // newOutput decides how track tr is sent: as is when its codec is a
@@ -144,7 +146,7 @@ func (o *output) send(s container.Sample, pts time.Duration) {
 		o.p.log.Debug("packetize", "err", err)
 		return
 	}
-	o.frames++
+	o.frames.Add(1)
 	for _, rp := range o.rtp {
 		if o.leg != nil {
 			_ = o.leg.WriteRTP(rp) // a starting or busy back end drops
