@@ -1,75 +1,61 @@
 package testpeer
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 )
 
-// TimedPacket is real media to send: an RTP packet due At after the start
-// of playing (internal/media/mediatest/rtpmedia makes them from files).
-type TimedPacket struct {
-	Video  bool
-	At     time.Duration
-	Packet *rtp.Packet
-}
-
-// Play sends packets on the peer's tracks at their due times, in real
-// time, as a camera and microphone would (instead of StartMedia's marked
-// packets), looping when loop is set; the returned channel is closed after
-// the last packet (never when looping). It stops at Close.
-func (p *Peer) Play(pkts []TimedPacket, loop bool) <-chan struct{} {
-	done := make(chan struct{})
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer close(done)
-		var span time.Duration
-		if n := len(pkts); n > 0 {
-			span = pkts[n-1].At + 40*time.Millisecond
-		}
-		var perKind [2]uint16
-		for _, tp := range pkts {
-			perKind[b2i(tp.Video)]++
-		}
-		start := time.Now()
-		for round := 0; ; round++ {
-			base := time.Duration(round) * span
-			var tsShift [2]uint32
-			if round > 0 { // continue the streams: later timestamps, no reset
-				tsShift = [2]uint32{uint32(base.Seconds() * 48000), uint32(base.Seconds() * 90000)}
-			}
-			for _, tp := range pkts {
-				if wait := time.Until(start.Add(base + tp.At)); wait > 0 {
-					select {
-					case <-p.stop:
-						return
-					case <-time.After(wait):
-					}
-				}
-				pk := *tp.Packet
-				t, shift := p.audio, tsShift[0]
-				if tp.Video {
-					t, shift = p.video, tsShift[1]
-				}
-				pk.Timestamp += shift
-				pk.SequenceNumber += uint16(round) * perKind[b2i(tp.Video)] // keep sequence numbers running
-				if t != nil {
-					_ = t.WriteRTP(&pk)
-					p.sent[b2i(tp.Video)].Add(1)
-				}
-			}
-			if !loop {
-				return
-			}
-		}
-	}()
-	return done
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
+// sendRecorded sends recorded RTP packets as a camera would: a frame (one
+// RTP timestamp) every 1/fps, looping with continuous sequence numbers and
+// timestamps, until Close.
+func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps int) {
+	defer p.wg.Done()
+	if fps <= 0 {
+		fps = 30
 	}
-	return 0
+	tick := time.NewTicker(time.Second / time.Duration(fps))
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	step := uint32(90000 / fps)
+	for {
+		for i := 0; i < len(pkts); {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+			frameTS := binary.BigEndian.Uint32(pkts[i][4:8])
+			ts += step
+			for ; i < len(pkts) && binary.BigEndian.Uint32(pkts[i][4:8]) == frameTS; i++ {
+				var pkt rtp.Packet
+				if pkt.Unmarshal(pkts[i]) != nil {
+					continue
+				}
+				seq++
+				pkt.SequenceNumber, pkt.Timestamp = seq, ts
+				if t.WriteRTP(&pkt) == nil {
+					p.sent[1].Add(1)
+				}
+			}
+		}
+	}
+}
+
+// VideoReceived returns copies of the video packets received so far
+// (Options.KeepVideo), in arrival order.
+func (p *Peer) VideoReceived() [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([][]byte(nil), p.keptVideo...)
+}
+
+// ResetVideoReceived forgets the video packets kept so far.
+func (p *Peer) ResetVideoReceived() {
+	p.mu.Lock()
+	p.keptVideo = nil
+	p.mu.Unlock()
 }
