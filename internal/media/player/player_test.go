@@ -331,3 +331,22 @@ func TestErrors(t *testing.T) {
 		r.pl.Release()
 	}
 }
+
+// TestKeyframeRequest: a receiver asking for a keyframe of encoded video
+// gets the stream again from the last keyframe (a player cannot encode
+// one), at most once a second.
+func TestKeyframeRequest(t *testing.T) {
+	leakCheck(t)
+	r := newRig(t, "file://"+testFile(t, containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm", GOP: 120}), nil)
+	r.pl.Play()
+	time.Sleep(1500 * time.Millisecond)
+	r.sink.Core().Sink(media.Video).RequestKeyframe()
+	testutil.Eventually(t, 2*time.Second, "a rewind to the keyframe at 0", func() bool { return r.pl.Position() < 500*time.Millisecond })
+	time.Sleep(200 * time.Millisecond)
+	r.sink.Core().Sink(media.Video).RequestKeyframe() // too soon after a keyframe: ignored
+	time.Sleep(300 * time.Millisecond)
+	if p := r.pl.Position(); p < 300*time.Millisecond {
+		t.Errorf("position %v: a second request rewound again", p)
+	}
+	r.pl.Stop()
+}

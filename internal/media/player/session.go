@@ -24,6 +24,10 @@ const (
 	seekGap = 40 * time.Millisecond
 	// legWait bounds waiting, before playing, for worker legs to start.
 	legWait = 5 * time.Second
+	// rewindAfter: a keyframe request for encoded video is served by
+	// going back to the last keyframe when none was sent for this long,
+	// at most once per this long.
+	rewindAfter = time.Second
 )
 
 // session is one playing of the source, from play() (or pause() from
@@ -41,6 +45,7 @@ type session struct {
 	paused  bool
 	seekReq bool
 	seekTo  time.Duration
+	kfReq   bool // a receiver wants a keyframe of video sent as is
 	stopped bool
 	src     source.Source
 	outs    []*output
@@ -113,7 +118,11 @@ func (s *session) keyframe(kind media.MediaType) {
 			o.leg.RequestKeyframe()
 		} else {
 			o.keyframeAsks++
+			s.kfReq = true
 		}
+	}
+	if s.kfReq {
+		s.poke()
 	}
 }
 
@@ -215,17 +224,26 @@ func (s *session) play(src source.Source, outs []*output) bool {
 		fileBase   = time.Duration(-1) // file time of output time outBase
 		outBase    time.Duration
 		lastOut    = -seekGap
+		lastPTS    time.Duration // file time of the last frame sent
 		anchored   bool
 		wallStart  time.Time
 		outStart   time.Duration
+		lastKey    time.Time // when a video keyframe was last sent
+		lastRewind time.Time
 	)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		stopped, paused, seekReq, seekTo := s.stopped, s.paused, s.seekReq, s.seekTo
-		s.seekReq = false
+		stopped, paused, seekReq, seekTo, kfReq := s.stopped, s.paused, s.seekReq, s.seekTo, s.kfReq
+		s.seekReq, s.kfReq = false, false
 		s.mu.Unlock()
+		// Encoded video cannot make a keyframe: a receiver that lost the
+		// start (it joined late, its transport came up after the first
+		// frames) gets the stream again from the last keyframe.
+		if kfReq && !seekReq && src.Seekable() && time.Since(lastKey) > rewindAfter && time.Since(lastRewind) > rewindAfter {
+			seekReq, seekTo, lastRewind = true, lastPTS, time.Now()
+		}
 		switch {
 		case stopped:
 			return false
@@ -286,8 +304,12 @@ func (s *session) play(src source.Source, outs []*output) bool {
 		} else if -wait > maxLate {
 			anchored = false
 		}
-		outs[pending.Track].send(*pending, pendingOut)
-		lastOut = max(lastOut, pendingOut)
+		o := outs[pending.Track]
+		o.send(*pending, pendingOut)
+		if o.kind == media.Video && pending.Keyframe {
+			lastKey = time.Now()
+		}
+		lastOut, lastPTS = max(lastOut, pendingOut), pending.PTS
 		pl.setPos(pending.PTS)
 		pending = nil
 	}

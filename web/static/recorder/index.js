@@ -72,11 +72,9 @@
             if (error) return onError(error);
             webRtc.connect(recorder, function (error) {
               if (error) return onError(error);
-              recorder.record(function (error) {
-                if (error) return onError(error);
-                fileUri = uri;
-                status('Waiting for the recorder…');
-              });
+              status('Waiting for the recorder…'); // until its Recording event
+              fileUri = uri;
+              recorder.record(onError);
             });
           });
         });
