@@ -254,6 +254,8 @@ func (s *session) play(src source.Source, outs []*output) bool {
 				continue
 			}
 			pending, fileBase, outBase, anchored = nil, got, lastOut+seekGap, false
+			// What is sent next starts on a keyframe: no rewind to before the seek.
+			lastPTS, lastKey = got, time.Now()
 			pl.setPos(got)
 			continue
 		case paused:
