@@ -67,6 +67,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
 		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
 		Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"), Streams: reg.Streams(),
+		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log), Player: playerConfig(cfg, log),
 	}, log)
 	if err != nil {
 		_ = procs.Close()

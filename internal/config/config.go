@@ -59,6 +59,8 @@ type Config struct {
 	Metrics MetricsConfig `json:"metrics"`
 	// DrainTimeout bounds a graceful shutdown (SIGTERM): default 20s.
 	DrainTimeout Duration `json:"drainTimeout"`
+	// MediaFiles configures recorders and players (media_files.go).
+	MediaFiles MediaFilesConfig `json:"mediaFiles"`
 	// Processing configures the GStreamer worker processes (processing.go).
 	Processing ProcessingConfig `json:"processing"`
 }
@@ -153,6 +155,7 @@ func Default() Config {
 		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
 		DataDir:      defaultDataDir(),
 		Log:          LogConfig{Level: "info", Format: "text"},
+		MediaFiles:   defaultMediaFiles(),
 		Processing:   defaultProcessing(),
 	}
 }
@@ -272,6 +275,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateSecurity()...)
 	errs = append(errs, c.Kurento.validate()...)
+	errs = append(errs, c.validateMediaFiles()...)
 	errs = append(errs, c.validateProcessing()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -11,7 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/player"
 	"github.com/gorento/gorento/internal/media/procelem"
+	recording "github.com/gorento/gorento/internal/media/recorder"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
 )
@@ -43,6 +45,13 @@ type Config struct {
 	// Processing creates the worker elements of filters (the server's
 	// process.Manager); nil: creating a filter fails with a clear error.
 	Processing procelem.Backend
+	// URIDefaultPath completes relative recorder and player URIs (KMS's
+	// UriEndpoint defaultPath, default file:///var/lib/kurento/).
+	URIDefaultPath string
+	// Recorder holds the server-wide RecorderEndpoint settings.
+	Recorder recording.Config
+	// Player holds the server-wide PlayerEndpoint settings.
+	Player player.Config
 }
 
 func (c *Config) applyDefaults() {

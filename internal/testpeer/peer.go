@@ -37,6 +37,11 @@ type Options struct {
 	// AcceptReplays turns off SRTP replay protection, so retransmissions of
 	// packets that did arrive are counted (tests of NACK handling).
 	AcceptReplays bool
+	// MoreVideoMimes are offered after VideoMime (a browser offers several).
+	MoreVideoMimes []string
+	// KeepPackets keeps a copy of every packet received (up to 100000 per
+	// kind, with arrival times), for tests that decode what arrived.
+	KeepPackets bool
 	// VideoRTP, when set, is the video StartMedia sends instead of marked
 	// packets: real RTP packets (e.g. made by gst-launch-1.0), paced at
 	// VideoFPS by their timestamps and looped (media.go).
@@ -91,6 +96,11 @@ type Received struct {
 	Counters map[uint32]bool
 	Seqs     []uint16 // sequence numbers in arrival order (first 10000)
 	Payloads [][]byte // first 50 payloads, copied
+	// All and At are every packet and its arrival (Options.KeepPackets).
+	All []*rtp.Packet
+	At  []time.Time
+	// Mime is the codec the track was negotiated with.
+	Mime string
 }
 
 // New creates a peer restricted to loopback.
@@ -109,6 +119,12 @@ func New(opts Options) (*Peer, error) {
 	}{
 		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: opts.VideoMime, ClockRate: 90000, SDPFmtpLine: videoFmtp(opts.VideoMime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
 		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+	}
+	for i, mime := range opts.MoreVideoMimes {
+		codecs = append(codecs, struct {
+			c    webrtc.RTPCodecParameters
+			kind webrtc.RTPCodecType
+		}{webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(100 + i), RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: videoFmtp(mime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo})
 	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.c, c.kind); err != nil {
@@ -398,6 +414,11 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 			p.received[tr.Kind()] = r
 		}
 		r.SSRC = pkt.SSRC
+		r.Mime = tr.Codec().MimeType
+		if p.opts.KeepPackets && len(r.All) < 100000 {
+			r.All = append(r.All, pkt.Clone())
+			r.At = append(r.At, time.Now())
+		}
 		r.Packets++
 		r.Bytes += len(pkt.Payload)
 		if len(r.Seqs) < 10000 {
@@ -436,6 +457,8 @@ func (p *Peer) Received(kind webrtc.RTPCodecType) Received {
 		c.Counters[k] = v
 	}
 	c.Seqs = append([]uint16(nil), r.Seqs...)
+	c.All = append([]*rtp.Packet(nil), r.All...)
+	c.At = append([]time.Time(nil), r.At...)
 	return c
 }
 
