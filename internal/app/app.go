@@ -309,7 +309,7 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		ICE: webrtcep.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
-		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
+		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
 		SRTPProfiles: c.SRTPProfiles,
 	}
 	for _, cidr := range c.IPFilter {

@@ -117,10 +117,11 @@ type WebRTCConfig struct {
 	ICETCP            bool     `json:"iceTcp"`
 	MinPort           int      `json:"minPort"`
 	MaxPort           int      `json:"maxPort"`
-	UDPPort           int      `json:"udpPort"`    // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
-	UDPAddress        string   `json:"udpAddress"` // address the single UDP/TCP ports bind to ("" = all)
-	TCPPort           int      `json:"tcpPort"`    // ICE-TCP port (0 = no ICE-TCP)
-	IPFilter          []string `json:"ipFilter"`   // CIDRs of local addresses to gather
+	UDPPort           int      `json:"udpPort"`          // the one UDP port of every endpoint (ICE UDP mux); 0 = a free port (within minPort–maxPort when set)
+	PerEndpointPorts  bool     `json:"perEndpointPorts"` // a UDP port per endpoint instead of the single port
+	UDPAddress        string   `json:"udpAddress"`       // address the single UDP/TCP ports bind to ("" = all)
+	TCPPort           int      `json:"tcpPort"`          // ICE-TCP port (0 = no ICE-TCP)
+	IPFilter          []string `json:"ipFilter"`         // CIDRs of local addresses to gather
 	LoopbackOnly      bool     `json:"loopbackOnly"`
 	IncludeLoopback   bool     `json:"includeLoopback"`
 	IPv6              bool     `json:"ipv6"`
@@ -253,6 +254,9 @@ func (c *Config) Validate() error {
 	}
 	if w.UDPPort < 0 || w.UDPPort > 65535 {
 		errs = append(errs, fmt.Errorf("webrtc.udpPort %d is invalid", w.UDPPort))
+	}
+	if w.UDPPort != 0 && w.PerEndpointPorts {
+		errs = append(errs, errors.New("webrtc.udpPort and webrtc.perEndpointPorts exclude each other"))
 	}
 	for _, ip := range []string{w.ExternalIPv4, w.ExternalIPv6, w.STUNServerAddress} {
 		if ip != "" && net.ParseIP(ip) == nil {

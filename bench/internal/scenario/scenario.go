@@ -60,6 +60,7 @@ type Load struct {
 	LatN     int     `json:"latencySamples"`
 
 	RSSPerEndpointKB float64 `json:"rssPerEndpointKB"` // fresh process, idle endpoints
+	FDsPerEndpoint   float64 `json:"fdsPerEndpoint"`   // open descriptors, same measurement as RSS
 	Endpoints        int     `json:"endpoints"`
 	SetupP50Ms       float64 `json:"setupP50Ms"` // per-peer negotiation to connected
 	SetupMaxMs       float64 `json:"setupMaxMs"`

@@ -130,8 +130,8 @@ func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
 	if loop {
 		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
-	if e.udpMux != nil {
-		se.SetICEUDPMux(e.udpMux)
+	if e.udp != nil {
+		se.SetICEUDPMux(e.endpointUDPMux(s))
 	} else if e.cfg.MinPort != 0 || e.cfg.MaxPort != 0 {
 		maxPort := e.cfg.MaxPort
 		if maxPort == 0 {
