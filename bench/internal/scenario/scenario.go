@@ -80,7 +80,7 @@ func (e *Env) peer(role peer.Role, srtp string, stream uint16, sock *peer.Socket
 }
 
 // socket opens a socket shared by a scenario's receiving peers.
-func (e *Env) socket() (*peer.Socket, error) { return peer.NewSocket("", e.SampleEvery, e.Epoch) }
+func (e *Env) socket() (*peer.Socket, error) { return peer.NewSocket(e.SampleEvery, e.Epoch) }
 
 // sockets returns the distinct sockets of the peers.
 func sockets(ps []*peer.Peer) []*peer.Socket {
