@@ -13,7 +13,6 @@ import (
 	pionnack "github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/gorento/gorento/internal/media/interceptor/nack"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 )
 
@@ -58,19 +57,14 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*int
 		return nil, err
 	}
 	ir.Add(rec)
-	// NACK: Pion's generator asks for what we miss; our responder answers
-	// what receivers miss.
+	// NACK: Pion's generator asks for what we miss; what receivers miss is
+	// resent from the source's history (sinkTrack.onNACK), no interceptor.
 	gen, err := pionnack.NewGeneratorInterceptor()
 	if err != nil {
 		return nil, err
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	resp, err := nack.NewResponderFactory()
-	if err != nil {
-		return nil, err
-	}
-	ir.Add(resp)
 	ir.Add(gen)
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, err

@@ -5,10 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
@@ -48,7 +50,9 @@ type sinkTrack struct {
 	codecs  []webrtc.RTPCodecParameters
 	out     webrtc.TrackLocalWriter
 	rw      rtpx.Rewriter
-	hdr     rtp.Header // scratch header of write
+	seq     egress.Sequencer // output sequence number → source packet, for NACKs
+	hdr     rtp.Header       // scratch header of write
+	rtxHdr  rtp.Header       // scratch header of resend
 	lastIn  *media.Codec
 	lastPT  uint8
 	lastOK  bool
@@ -143,12 +147,48 @@ func (t *sinkTrack) write(pkt *media.Packet) {
 	// Header extension ids are negotiated per connection: the sender's ids
 	// mean nothing to this receiver.
 	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
+	now := t.w.now()
+	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, now) // before the SSRC changes: it sees a new source SSRC
 	hdr.SSRC = t.ssrc
 	hdr.PayloadType = pt
-	now := t.w.now()
-	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, now)
+	ring, ext := pkt.History()
+	t.seq.Record(hdr.SequenceNumber, ring, ext, hdr.Timestamp-pkt.Header.Timestamp)
 	if _, err := t.out.WriteRTP(hdr, pkt.Payload); err == nil {
 		t.e2e.Observe(now, pkt.EnteredAt)
+	}
+}
+
+// resend answers a receiver's NACK for output sequence number seq from the
+// source's history, with the header it was first sent with.
+func (t *sinkTrack) resendLocked(seq uint16, now int64) {
+	r, ok := t.seq.Lookup(seq, now, egress.DefaultResendGap, egress.DefaultResendBudget)
+	if !ok {
+		return
+	}
+	defer r.Buf.Release()
+	src := r.Buf.Packet()
+	pt, ok := t.payloadTypeLocked(src.Codec)
+	if !ok {
+		return
+	}
+	hdr := &t.rtxHdr
+	*hdr = src.Header
+	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
+	hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = t.ssrc, pt, seq
+	hdr.Timestamp += r.TSDelta
+	_, _ = t.out.WriteRTP(hdr, src.Payload)
+}
+
+// onNACK resends what a receiver's NACK asks for.
+func (t *sinkTrack) onNACK(n *rtcp.TransportLayerNack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.bound || n.MediaSSRC != t.ssrc {
+		return
+	}
+	now := t.w.now()
+	for _, p := range n.Nacks {
+		egress.NACKed(p.PacketID, uint16(p.LostPackets), func(seq uint16) { t.resendLocked(seq, now) })
 	}
 }
 
