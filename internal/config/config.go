@@ -125,7 +125,8 @@ type WebRTCConfig struct {
 	LoopbackOnly      bool     `json:"loopbackOnly"`
 	IncludeLoopback   bool     `json:"includeLoopback"`
 	IPv6              bool     `json:"ipv6"`
-	SRTPProfiles      []string `json:"srtpProfiles"` // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
 }
 
 // LogConfig configures log/slog output.
@@ -254,6 +255,9 @@ func (c *Config) Validate() error {
 	}
 	if w.UDPPort < 0 || w.UDPPort > 65535 {
 		errs = append(errs, fmt.Errorf("webrtc.udpPort %d is invalid", w.UDPPort))
+	}
+	if w.EgressWorkers < 0 {
+		errs = append(errs, fmt.Errorf("webrtc.egressWorkers %d is invalid", w.EgressWorkers))
 	}
 	if w.UDPPort != 0 && w.PerEndpointPorts {
 		errs = append(errs, errors.New("webrtc.udpPort and webrtc.perEndpointPorts exclude each other"))

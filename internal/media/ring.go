@@ -31,11 +31,11 @@ type SourceRing struct {
 	mask      uint64
 	retention int64
 
-	mu      sync.Mutex // guards the producer state below
-	times   []int64    // pipeline clock when each slot was filled
-	head    uint64 // highest extended sequence number put
-	tail    uint64 // oldest slot that may still hold a packet
-	last    uint64 // highest extended sequence number Extend returned (0: none yet)
+	mu    sync.Mutex // guards the producer state below
+	times []int64    // pipeline clock when each slot was filled
+	head  uint64     // highest extended sequence number put
+	tail  uint64     // oldest slot that may still hold a packet
+	last  uint64     // highest extended sequence number Extend returned (0: none yet)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of

@@ -12,8 +12,9 @@ import (
 
 // source is a video source pad whose history the tests fill.
 type source struct {
-	pad *media.SourcePad
-	seq uint16
+	elem media.Element
+	pad  *media.SourcePad
+	seq  uint16
 }
 
 func newSource(t *testing.T, p *media.Pipeline) *source {
@@ -29,7 +30,7 @@ func newSource(t *testing.T, p *media.Pipeline) *source {
 	if err := media.Connect(src, sink, media.Video, media.DefaultPad, media.DefaultPad); err != nil {
 		t.Fatal(err)
 	}
-	return &source{pad: src.Core().Source(media.Video), seq: 1000}
+	return &source{elem: src, pad: src.Core().Source(media.Video), seq: 1000}
 }
 
 // push sends one packet whose payload's first byte is tag; it returns

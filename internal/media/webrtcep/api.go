@@ -11,6 +11,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	pionnack "github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
@@ -66,9 +67,14 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*int
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	ir.Add(gen)
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	// Receiver reports for what we receive. Sender reports are the egress
+	// worker's (egress/sr.go): Pion's sender interceptor would report
+	// only the packets that pass through its writer.
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
 		return nil, err
 	}
+	ir.Add(rr)
 	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 )
 
@@ -66,7 +67,8 @@ type Endpoint struct {
 	bw      bandwidths
 	gather  gatherGate
 	state   connectionTracker
-	tracks  [2]*sinkTrack // audio, video
+	tx      *egress.Transport // what the endpoint sends, on an egress worker
+	tracks  [2]*sinkTrack     // audio, video
 	in      [2]atomic.Pointer[inboundStream]
 	stats   atomic.Pointer[rtpstats.Recorder]
 	dc      dataChannels
@@ -94,9 +96,11 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	w.bw.init()
 	w.state.init(w)
 	w.dc.init(w)
+	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}})
 	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
 	w.tracks[media.Video] = newSinkTrack(w, media.Video)
 	if err := w.core.Init(p, w, w, events); err != nil {
+		w.tx.Close()
 		return nil, err
 	}
 	return w, nil
@@ -155,6 +159,7 @@ func (w *Endpoint) Release() {
 	pc := w.pc
 	w.mu.Unlock()
 	w.core.Detach()
+	w.tx.Close()
 	w.lifeMu.Lock()
 	w.closing = true
 	close(w.done)

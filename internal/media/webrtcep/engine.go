@@ -14,6 +14,8 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media/egress"
 )
 
 // ICESettings are the ICE options of one WebRtcEndpoint. The engine's
@@ -57,6 +59,9 @@ type Config struct {
 	MinPort, MaxPort int
 	// SRTPProfiles restricts the SRTP protection profiles (nil = Pion's default order).
 	SRTPProfiles []string
+	// EgressWorkers is the number of egress workers sending for the
+	// endpoints (0 = one per core).
+	EgressWorkers int
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -71,6 +76,7 @@ type Engine struct {
 	udp    *udpPort // nil with PerEndpointPorts
 	tcp    net.Listener
 	tcpMux ice.TCPMux
+	egress *egress.Scheduler
 
 	warm sync.WaitGroup // the certificate warm-up goroutine
 }
@@ -94,9 +100,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
+	e.egress = egress.NewScheduler(egress.Config{Workers: cfg.EgressWorkers}, e.log)
 	if !cfg.PerEndpointPorts {
 		p, err := e.openUDPPort()
 		if err != nil {
+			e.egress.Close()
 			return nil, err
 		}
 		e.udp = p
@@ -132,9 +140,10 @@ func (e *Engine) bindAddress(addr string) string {
 	return addr
 }
 
-// Close closes the shared sockets.
+// Close stops the egress workers and closes the shared sockets.
 func (e *Engine) Close() {
 	e.warm.Wait()
+	e.egress.Close()
 	e.udp.close()
 	if e.tcpMux != nil {
 		_ = e.tcpMux.Close()

@@ -55,9 +55,10 @@ func (w *Endpoint) handleReceiverRTCP(b []byte, t *sinkTrack) {
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.onREMB(uint64(p.Bitrate), &w.bw)
 		case *rtcp.TransportLayerNack:
-			t.onNACK(p)
+			t.dt.NACK(p)
 		}
 	}
+	w.tx.OnRTCP(pkts)
 }
 
 // RequestKeyframe implements media.Handler: a receiver downstream wants a keyframe.
