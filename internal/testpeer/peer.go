@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -37,6 +38,8 @@ type Options struct {
 	// AcceptReplays turns off SRTP replay protection, so retransmissions of
 	// packets that did arrive are counted (tests of NACK handling).
 	AcceptReplays bool
+	// SRTPProfiles restricts the SRTP profiles offered (nil: Pion's default).
+	SRTPProfiles []dtls.SRTPProtectionProfile
 }
 
 // Peer is one test peer. Close releases it.
@@ -108,6 +111,9 @@ func New(opts Options) (*Peer, error) {
 	}
 	se := LoopbackSettings()
 	se.DisableSRTPReplayProtection(opts.AcceptReplays)
+	if len(opts.SRTPProfiles) > 0 {
+		se.SetSRTPProtectionProfiles(opts.SRTPProfiles...)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

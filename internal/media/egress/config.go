@@ -27,6 +27,10 @@ type Config struct {
 	// Now is the monotonic clock in nanoseconds (default media.Monotime):
 	// the pipelines' real clock, so packet entry times compare with it.
 	Now func() int64
+	// TestInitialSeq, when set, is the first output sequence number of
+	// every downtrack (and RTX stream): tests start near 65535 to cross a
+	// rollover-counter wrap within a few packets.
+	TestInitialSeq *uint16
 }
 
 // Defaults.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/rtpx"
+	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
 // RTPWriter writes one RTP packet through Pion's send path (its SRTP
@@ -60,9 +61,14 @@ type Downtrack struct {
 	seq       Sequencer
 	hdr       rtp.Header // scratch header of process
 	rtxHdr    rtp.Header // scratch header of resends
-	rtxSeq    uint16     // next RTX sequence number
+	rtxExt    uint64     // RTX packet index (ROC<<16 | seq) of the next RTX packet
 	rtxBuf    [media.PacketBufSize + 2]byte
 	sr        senderReport
+
+	outStarted bool
+	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
+	streams    [2]*srtpx.Stream
+	streamSess *srtpx.Session
 
 	// Latency measures pipeline entry → send, for packets stamped with an
 	// entry time (the pipeline's latency stats).
@@ -74,7 +80,7 @@ type Downtrack struct {
 type selectorBox struct{ s Selector }
 
 type downtrackCounters struct {
-	packets, bytes, resent, overflow, stale, noCodec, tooLarge atomic.Uint64
+	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors atomic.Uint64
 }
 
 // DowntrackStats are a downtrack's counters.
@@ -86,10 +92,17 @@ type DowntrackStats struct {
 	Overflow uint64 // packets lost because the worker's queue was full
 	Stale    uint64 // packets of a replaced source, or waiting for a keyframe, dropped
 	NoCodec  uint64 // packets in a codec the receiver did not negotiate
+	Errors   uint64 // packets that could not be encrypted or queued to send
 }
 
 func newDowntrack(t *Transport, p TrackParams) *Downtrack {
-	return &Downtrack{t: t, kind: p.Kind, onGap: p.OnGap, rtxSeq: uint16(randUint32())}
+	d := &Downtrack{t: t, kind: p.Kind, onGap: p.OnGap}
+	d.rtxExt = uint64(randUint32() & 0x7fff) // RFC 3550: a random start, far from a wrap
+	if s := t.w.s.cfg.TestInitialSeq; s != nil {
+		d.rw.StartAt(*s)
+		d.rtxExt = uint64(*s)
+	}
+	return d
 }
 
 // Kind is the track's media type.
@@ -159,14 +172,14 @@ func (d *Downtrack) NACK(n *rtcp.TransportLayerNack) {
 func (d *Downtrack) Stats() DowntrackStats {
 	s := &d.stats
 	return DowntrackStats{SSRC: d.SSRC(), Packets: s.packets.Load(), Bytes: s.bytes.Load(), Resent: s.resent.Load(),
-		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load()}
+		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load(), Errors: s.sendErrors.Load()}
 }
 
 // process sends one queued packet (on the worker; the caller releases
 // the item's buffer).
 func (d *Downtrack) process(it item, now int64) {
 	b := d.bind.Load()
-	if d.t.detached || b == nil {
+	if d.t.detached || d.t.stopped || b == nil {
 		return
 	}
 	if it.gen != d.gen.Load() {
@@ -215,6 +228,11 @@ func (d *Downtrack) process(it item, now int64) {
 	d.send(b, hdr, pkt.Payload, now)
 }
 
+// send writes one media packet and tells the hooks.
+func (d *Downtrack) send(b *Binding, hdr *rtp.Header, payload []byte, now int64) {
+	d.write(b, hdr, payload, d.mediaIndex(hdr.SequenceNumber), now)
+}
+
 // keyframeStart reports whether pkt starts a keyframe (true when its
 // codec's keyframes cannot be told: nothing better to wait for).
 func (d *Downtrack) keyframeStart(pkt *media.Packet) bool {
@@ -242,9 +260,14 @@ func (d *Downtrack) codecPT(b *Binding, c *media.Codec) (CodecPT, bool) {
 	return d.lastPT, d.lastOK
 }
 
-// send writes one packet and tells the hooks.
-func (d *Downtrack) send(b *Binding, hdr *rtp.Header, payload []byte, now int64) {
-	_, _ = b.Writer.WriteRTP(hdr, payload)
+// write writes one packet with SRTP packet index index: into the worker's
+// batch on the fast path, else through Pion's writer; then tells the hooks.
+func (d *Downtrack) write(b *Binding, hdr *rtp.Header, payload []byte, index uint64, now int64) {
+	if fp := d.t.fast; fp != nil {
+		d.sendFast(fp, hdr, payload, index)
+	} else {
+		_, _ = b.Writer.WriteRTP(hdr, payload)
+	}
 	if h := d.t.p.Hooks; h != nil {
 		h.OnSent(d, hdr, hdr.MarshalSize()+len(payload), now)
 	}
@@ -284,12 +307,14 @@ func (d *Downtrack) resend(b *Binding, seq uint16, r Resend, now int64) {
 	hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.SSRC, c.PT, seq
 	hdr.Timestamp += r.TSDelta
 	payload := src.Payload
+	index := nearestIndex(d.outTop, seq) // the index it was first sent with
 	if c.RTXPT != 0 && b.RTXSSRC != 0 {
 		binary.BigEndian.PutUint16(d.rtxBuf[:], seq)
 		payload = d.rtxBuf[:2+copy(d.rtxBuf[2:], src.Payload)]
-		hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.RTXSSRC, c.RTXPT, d.rtxSeq
-		d.rtxSeq++
+		index = d.rtxExt
+		d.rtxExt++
+		hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.RTXSSRC, c.RTXPT, uint16(index)
 	}
 	d.stats.resent.Add(1)
-	d.send(b, hdr, payload, now)
+	d.write(b, hdr, payload, index, now)
 }

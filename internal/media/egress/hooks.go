@@ -78,7 +78,7 @@ type Paced struct {
 // SendPaced sends a packet a Pacer held back and releases its buffer. On
 // the transport's worker only (from TransportHooks.OnTick or OnRTCP).
 func (d *Downtrack) SendPaced(p *Paced, now int64) {
-	if !d.t.detached {
+	if !d.t.detached && !d.t.stopped {
 		if b := d.bind.Load(); b != nil {
 			d.send(b, &p.Header, p.Buf.Packet().Payload, now)
 		}

@@ -71,6 +71,7 @@ type WorkerStats struct {
 	Packets    uint64 // packets taken from its queue
 	Overflows  uint64 // packets refused because its queue was full
 	Wakeups    uint64 // times it was woken from sleep
+	SendErrors uint64 // datagrams of the fast path the kernel refused
 }
 
 // Stats returns the counters of every worker.
@@ -78,7 +79,7 @@ func (s *Scheduler) Stats() []WorkerStats {
 	out := make([]WorkerStats, len(s.workers))
 	for i, w := range s.workers {
 		out[i] = WorkerStats{Transports: w.transports.Load(), Packets: w.packets.Load(),
-			Overflows: w.overflows.Load(), Wakeups: w.wakeups.Load()}
+			Overflows: w.overflows.Load(), Wakeups: w.wakeups.Load(), SendErrors: w.sendErrors.Load()}
 	}
 	return out
 }

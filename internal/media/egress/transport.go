@@ -22,6 +22,9 @@ type TransportParams struct {
 	// Hooks see what the transport sends and receives (nil: none); when
 	// they implement Pacer they also pace it.
 	Hooks TransportHooks
+	// OnError is told when the transport stops sending (ErrPathChanged),
+	// on its worker: it must not block.
+	OnError func(error)
 }
 
 // Transport is what one WebRtcEndpoint sends: its tracks (downtracks),
@@ -35,7 +38,12 @@ type Transport struct {
 	mu     sync.Mutex // guards tracks
 	tracks []*Downtrack
 
-	detached bool // worker-owned: the worker no longer serves it
+	fastOn atomic.Bool // fast != nil, for readers off the worker
+
+	// Worker-owned.
+	detached bool      // the worker no longer serves it
+	stopped  bool      // sends nothing any more (ErrPathChanged)
+	fast     *FastPath // nil: Pion's writer
 }
 
 func newTransport(w *worker, p TransportParams) *Transport {

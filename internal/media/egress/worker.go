@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtcp"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/udpx"
 )
 
 // drainBatch is how many queued packets a worker takes per round before
@@ -18,12 +19,13 @@ const drainBatch = 256
 // worker is one egress goroutine and what it owns: its input ring, its
 // transports and their downtracks' sending state.
 type worker struct {
-	s    *Scheduler
-	id   int
-	in   *ring
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	s     *Scheduler
+	id    int
+	in    *ring
+	batch *udpx.Batch // the fast path's datagrams of this round
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
 
 	sleeping atomic.Bool // parked: producers must wake it
 
@@ -44,6 +46,7 @@ type worker struct {
 	packets    atomic.Uint64
 	overflows  atomic.Uint64
 	wakeups    atomic.Uint64
+	sendErrors atomic.Uint64
 }
 
 // op is a control operation run on the worker: attach or detach a
@@ -54,6 +57,7 @@ type op struct {
 	d    *Downtrack
 	nack *rtcp.TransportLayerNack
 	rtcp []rtcp.Packet
+	fast *FastPath
 	done chan struct{} // closed when run, or when the worker stops (nil: nobody waits)
 }
 
@@ -64,11 +68,20 @@ const (
 	opDetach
 	opNACK
 	opRTCP
+	opFast
 )
 
 func newWorker(s *Scheduler, id int) *worker {
-	return &worker{s: s, id: id, in: newRing(s.cfg.QueueItems), wake: make(chan struct{}, 1),
+	w := &worker{s: s, id: id, in: newRing(s.cfg.QueueItems), wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	w.batch = udpx.NewBatch(udpx.BatchOptions{OnError: w.sendError})
+	return w
+}
+
+// sendError counts datagrams the kernel refused (a destination gone, a
+// full socket buffer): they are lost like any UDP datagram.
+func (w *worker) sendError(_ *udpx.Dest, datagrams int, _ error) {
+	w.sendErrors.Add(uint64(datagrams))
 }
 
 // signal wakes the worker if it sleeps.
@@ -179,8 +192,14 @@ func (w *worker) drain() int {
 	return n
 }
 
-// flush ends a round of sends.
-func (w *worker) flush() {}
+// flush sends the batch: as soon as the worker's input is drained (or the
+// batch is full, inside Reserve) — never waiting to fill it, so batching
+// adds at most one round's work to any packet's latency.
+func (w *worker) flush() {
+	if w.batch.Len() > 0 {
+		_ = w.batch.Flush() // failures are counted by sendError
+	}
+}
 
 // runOps runs the control operations posted since the last round.
 func (w *worker) runOps() {
@@ -217,6 +236,10 @@ func (w *worker) runOps() {
 		case opRTCP:
 			if !o.t.detached {
 				o.t.onRTCP(o.rtcp, now)
+			}
+		case opFast:
+			if !o.t.detached {
+				o.t.setFast(o.fast)
 			}
 		}
 		if o.done != nil {

@@ -20,7 +20,7 @@ import (
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder)) (*webrtc.API, webrtc.Configuration, error) {
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), tap *keyTap) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
@@ -37,6 +37,11 @@ func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder)) (*web
 	se, err := e.settingEngine(ice)
 	if err != nil {
 		return nil, webrtc.Configuration{}, err
+	}
+	if tap != nil {
+		if err := tapKeys(&se, tap, len(e.cfg.SRTPProfiles) > 0); err != nil {
+			return nil, webrtc.Configuration{}, err
+		}
 	}
 	servers, err := iceServers(ice)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
 // Options are the constructor parameters of an Endpoint.
@@ -64,15 +65,19 @@ type Endpoint struct {
 	remoteCandidates []webrtc.ICECandidateInit  // received before the remote description
 	released         bool
 
-	bw      bandwidths
-	gather  gatherGate
-	state   connectionTracker
-	tx      *egress.Transport // what the endpoint sends, on an egress worker
-	tracks  [2]*sinkTrack     // audio, video
-	in      [2]atomic.Pointer[inboundStream]
-	stats   atomic.Pointer[rtpstats.Recorder]
-	dc      dataChannels
-	statIDs statsIDs
+	bw     bandwidths
+	gather gatherGate
+	state  connectionTracker
+	tx     *egress.Transport // what the endpoint sends, on an egress worker
+	tracks [2]*sinkTrack     // audio, video
+	tap    *keyTap           // SRTP keys of the peer connection's DTLS (nil: no fast path)
+
+	fastMu   sync.Mutex     // guards fastSess
+	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
+	in       [2]atomic.Pointer[inboundStream]
+	stats    atomic.Pointer[rtpstats.Recorder]
+	dc       dataChannels
+	statIDs  statsIDs
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool
@@ -96,7 +101,7 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	w.bw.init()
 	w.state.init(w)
 	w.dc.init(w)
-	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}})
+	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError})
 	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
 	w.tracks[media.Video] = newSinkTrack(w, media.Video)
 	if err := w.core.Init(p, w, w, events); err != nil {

@@ -59,9 +59,8 @@ type Config struct {
 	MinPort, MaxPort int
 	// SRTPProfiles restricts the SRTP protection profiles (nil = Pion's default order).
 	SRTPProfiles []string
-	// EgressWorkers is the number of egress workers sending for the
-	// endpoints (0 = one per core).
-	EgressWorkers int
+	// Egress configures the workers that send for the endpoints.
+	Egress egress.Config
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -100,7 +99,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
-	e.egress = egress.NewScheduler(egress.Config{Workers: cfg.EgressWorkers}, e.log)
+	e.egress = egress.NewScheduler(cfg.Egress, e.log)
 	if !cfg.PerEndpointPorts {
 		p, err := e.openUDPPort()
 		if err != nil {
