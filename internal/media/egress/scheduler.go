@@ -21,7 +21,10 @@ type Scheduler struct {
 }
 
 // NewScheduler starts the workers.
-func NewScheduler(cfg Config, log *slog.Logger) *Scheduler {
+func NewScheduler(cfg Config, log *slog.Logger) *Scheduler { return newScheduler(cfg, log, true) }
+
+// newScheduler makes the workers; benchmarks drive them by hand (start false).
+func newScheduler(cfg Config, log *slog.Logger, start bool) *Scheduler {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -29,7 +32,11 @@ func NewScheduler(cfg Config, log *slog.Logger) *Scheduler {
 	for i := 0; i < s.cfg.Workers; i++ {
 		w := newWorker(s, i)
 		s.workers = append(s.workers, w)
-		go w.run()
+		if start {
+			go w.run()
+		} else {
+			close(w.done)
+		}
 	}
 	return s
 }

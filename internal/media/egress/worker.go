@@ -35,6 +35,10 @@ type worker struct {
 	ctlSize atomic.Int32 // len(ctl), read without the lock
 
 	// Worker-owned.
+	local    [drainBatch]item  // one round's packets
+	next     [drainBatch]int32 // next packet of the same transport in local (-1: none)
+	runs     []*Transport      // transports of this round, in first-packet order
+	round    uint64
 	owned    []*Transport
 	nextTick int64
 	ops      []op // scratch for runOps
@@ -171,24 +175,50 @@ func (w *worker) run() {
 	}
 }
 
-// drain sends what is queued, up to drainBatch packets.
+// drain sends what is queued, up to drainBatch packets. The packets of
+// one transport are sent together (in their order): consecutive datagrams
+// to one destination become one GSO message. Order only matters within a
+// transport (a sink's stream, the transport-wide sequence numbers).
 func (w *worker) drain() int {
 	n := 0
-	now := w.s.cfg.Now()
 	for n < drainBatch {
 		it, ok := w.in.pop()
 		if !ok {
 			break
 		}
+		w.local[n] = it
 		n++
-		it.dt.process(it, now)
-		it.buf.Release()
 	}
-	if n > 0 {
-		w.packets.Add(uint64(n))
-		w.rateN += uint64(n)
-		w.flush()
+	if n == 0 {
+		return 0
 	}
+	w.round++
+	runs := w.runs[:0]
+	for i := 0; i < n; i++ {
+		t := w.local[i].dt.t
+		w.next[i] = -1
+		if t.round != w.round {
+			t.round, t.runHead, t.runTail = w.round, int32(i), int32(i)
+			runs = append(runs, t)
+			continue
+		}
+		w.next[t.runTail] = int32(i)
+		t.runTail = int32(i)
+	}
+	now := w.s.cfg.Now()
+	for _, t := range runs {
+		for i := t.runHead; i >= 0; i = w.next[i] {
+			it := &w.local[i]
+			it.dt.process(*it, now)
+			it.buf.Release()
+			*it = item{}
+		}
+	}
+	clear(runs)
+	w.runs = runs[:0]
+	w.packets.Add(uint64(n))
+	w.rateN += uint64(n)
+	w.flush()
 	return n
 }
 
