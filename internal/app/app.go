@@ -311,7 +311,7 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
-		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers},
+		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
 	}
 	for _, cidr := range c.IPFilter {
 		if _, n, err := net.ParseCIDR(cidr); err == nil {

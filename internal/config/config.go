@@ -127,6 +127,9 @@ type WebRTCConfig struct {
 	IPv6              bool     `json:"ipv6"`
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
+	// TestInitialSeq starts every sent stream at this sequence number (tests
+	// crossing a rollover-counter wrap; Go code only, not in files or env).
+	TestInitialSeq *uint16 `json:"-"`
 }
 
 // LogConfig configures log/slog output.

@@ -72,8 +72,9 @@ type Endpoint struct {
 	tracks [2]*sinkTrack     // audio, video
 	tap    *keyTap           // SRTP keys of the peer connection's DTLS (nil: no fast path)
 
-	fastMu   sync.Mutex     // guards fastSess
+	fastMu   sync.Mutex     // guards fastSess and fastDone
 	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
+	fastDone bool           // released: no fast path any more
 	in       [2]atomic.Pointer[inboundStream]
 	stats    atomic.Pointer[rtpstats.Recorder]
 	dc       dataChannels
@@ -165,6 +166,13 @@ func (w *Endpoint) Release() {
 	w.mu.Unlock()
 	w.core.Detach()
 	w.tx.Close()
+	w.fastMu.Lock()
+	if w.fastSess != nil {
+		w.engine.fastPaths.Add(-1)
+		w.fastSess = nil
+	}
+	w.fastDone = true
+	w.fastMu.Unlock()
 	w.lifeMu.Lock()
 	w.closing = true
 	close(w.done)

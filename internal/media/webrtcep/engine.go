@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -76,6 +77,8 @@ type Engine struct {
 	tcp    net.Listener
 	tcpMux ice.TCPMux
 	egress *egress.Scheduler
+	// fastPaths counts the endpoints whose egress took the fast path.
+	fastPaths atomic.Int64
 
 	warm sync.WaitGroup // the certificate warm-up goroutine
 }

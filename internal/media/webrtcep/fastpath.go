@@ -63,8 +63,13 @@ func (w *Endpoint) startFastPath() {
 		return
 	}
 	w.fastMu.Lock()
+	if w.fastDone {
+		w.fastMu.Unlock()
+		return
+	}
 	w.fastSess = sess
 	w.fastMu.Unlock()
+	w.engine.fastPaths.Add(1)
 	w.tx.SetFastPath(egress.FastPath{Dest: dest, Session: sess})
 	w.log.Debug("fast path on", "profile", keys.Profile, "remote", dest.AddrPort())
 }
@@ -72,6 +77,24 @@ func (w *Endpoint) startFastPath() {
 // FastPath reports whether the egress writes the endpoint's packets
 // itself (srtpx + udpx) rather than through Pion's writer.
 func (w *Endpoint) FastPath() bool { return w.tx.FastPathOn() }
+
+// EgressStats are the engine's egress counters.
+type EgressStats struct {
+	Workers  []egress.WorkerStats
+	Sockets  []udpx.Stats // the single UDP port's sockets
+	FastPath int64        // endpoints whose egress took the fast path (until released)
+}
+
+// EgressStats returns the engine's egress counters.
+func (e *Engine) EgressStats() EgressStats {
+	st := EgressStats{Workers: e.egress.Stats(), FastPath: e.fastPaths.Load()}
+	if e.udp != nil {
+		for _, c := range e.udp.conns {
+			st.Sockets = append(st.Sockets, c.Stats())
+		}
+	}
+	return st
+}
 
 // proveKeys sends RTCP through Pion and checks that what Pion put on the
 // socket authenticates with sess.
