@@ -2,6 +2,7 @@ package egress
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/mediatest"
+	"github.com/gorento/gorento/internal/media/srtpx"
 	"github.com/gorento/gorento/internal/testutil"
+	"github.com/gorento/gorento/internal/udpx"
 )
 
 // sent is one packet a fake writer got.
@@ -370,5 +373,66 @@ func TestTransportsSpread(t *testing.T) {
 	for _, tr := range ts {
 		tr.Close()
 		tr.Close() // idempotent
+	}
+}
+
+// TestFastPathCleared: a transport leaving the single port goes back to
+// Pion's writer while no SSRC wrapped; after a wrap it stops sending and
+// reports ErrPathChanged.
+func TestFastPathCleared(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		conn, err := udpx.Listen("udp4", "127.0.0.1:0", udpx.Options{})
+		if err != nil {
+			t.Skip("no loopback socket (run inside scripts/netns-run.sh):", err)
+		}
+		defer conn.Close()
+		sess, _ := srtpx.NewSession(srtpx.AEADAES128GCM, make([]byte, 16), make([]byte, 12))
+		cfg := Config{Workers: 1}
+		if wrap {
+			start := uint16(65530)
+			cfg.TestInitialSeq = &start
+		}
+		errs := make(chan error, 1)
+		out := &recWriter{}
+		s := NewScheduler(cfg, quiet())
+		tr := s.NewTransport(TransportParams{OnError: func(err error) { errs <- err }})
+		d := tr.AddTrack(TrackParams{Kind: media.Video})
+		d.Bind(Binding{SSRC: 7, Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 96}}, Writer: out})
+		tr.SetFastPath(FastPath{Dest: conn.Dest(conn.LocalAddrPort()), Session: sess})
+		testutil.Eventually(t, time.Second, "fast path", tr.FastPathOn)
+		pkt := &media.Packet{Header: rtp.Header{Version: 2, SSRC: 9}, Payload: []byte{1, 2, 3}, Codec: mediatest.VP8}
+		for i := 0; i < 10; i++ { // crosses 65535 when wrap
+			pkt.Header.SequenceNumber++
+			d.Enqueue(pkt)
+		}
+		testutil.Eventually(t, time.Second, "sent", func() bool { return d.Stats().Packets == 10 })
+		if n := len(out.got()); n != 0 {
+			t.Fatalf("Pion's writer got %d packets on the fast path", n)
+		}
+		tr.ClearFastPath()
+		testutil.Eventually(t, time.Second, "fast path off", func() bool { return !tr.FastPathOn() })
+		pkt.Header.SequenceNumber++
+		d.Enqueue(pkt)
+		if !wrap {
+			got := out.waitN(t, 1)
+			if got[0].hdr.SSRC != 7 {
+				t.Errorf("after the fast path: %+v", got[0].hdr)
+			}
+		} else {
+			select {
+			case err := <-errs:
+				if !errors.Is(err, ErrPathChanged) {
+					t.Errorf("error %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no ErrPathChanged after a wrap")
+			}
+			time.Sleep(20 * time.Millisecond)
+			if n := len(out.got()); n != 0 {
+				t.Errorf("a stopped transport sent %d packets through Pion", n)
+			}
+		}
+		tr.Close()
+		s.Close()
 	}
 }
