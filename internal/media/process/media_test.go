@@ -4,158 +4,27 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/testutil"
 )
-
-// Tests against the real gorento-worker (GStreamer). Media is made at test
-// time with gst-launch-1.0 and decoded by it; nothing is downloaded. The
-// worker binary comes from GORENTO_WORKER_BIN (./dev builds it) or is built
-// here.
-
-var (
-	workerOnce     sync.Once
-	workerBin      string
-	workerErr      error
-	builtWorkerDir string // removed by TestMain
-)
-
-func realWorker(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gst-launch-1.0"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-		}
-		t.Skip("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-	}
-	workerOnce.Do(func() {
-		if p := os.Getenv("GORENTO_WORKER_BIN"); p != "" {
-			workerBin = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "gorento-worker-test-")
-		if err != nil {
-			workerErr = err
-			return
-		}
-		builtWorkerDir = dir
-		workerBin = filepath.Join(dir, "gorento-worker")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-		cmd := exec.Command("go", "build", "-o", workerBin, "./cmd/gorento-worker")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			workerErr = fmt.Errorf("build gorento-worker: %v\n%s", err, out)
-		}
-	})
-	if workerErr != nil {
-		t.Fatal(workerErr)
-	}
-	return workerBin
-}
 
 func realManager(t *testing.T) *Manager {
-	cfg := Config{WorkerPath: realWorker(t), HangTimeout: 10 * time.Second}
+	cfg := Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 10 * time.Second}
 	m := NewManager(cfg)
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-// faceJPEG returns images/face.jpg of the Go module gocv.io/x/gocv v0.31.0
-// from the module cache (./dev downloads it outside the test namespace).
-func faceJPEG(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", "gocv.io/x/gocv@v0.31.0")
-	cmd.Dir = t.TempDir()
-	out, err := cmd.Output()
-	var info struct{ Dir string }
-	if err != nil || json.Unmarshal(out, &info) != nil || info.Dir == "" {
-		t.Fatalf("gocv.io/x/gocv@v0.31.0 not in the module cache (run `go mod download -json gocv.io/x/gocv@v0.31.0` outside the namespace): %v %s", err, out)
-	}
-	return filepath.Join(info.Dir, "images", "face.jpg")
-}
-
-// gstRTP runs `gst-launch-1.0 <pipeline> ! rtpstreampay ! filesink` and
-// returns the RTP packets it produced.
-func gstRTP(t *testing.T, pipeline string) [][]byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "media.rtp")
-	args := append(splitArgs(pipeline), "!", "rtpstreampay", "!", "filesink", "location="+out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
-		t.Fatalf("gst-launch-1.0 %s: %v\n%s", pipeline, err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts [][]byte
-	for len(data) >= 2 {
-		n := int(binary.BigEndian.Uint16(data))
-		if len(data) < 2+n {
-			break
-		}
-		pkts = append(pkts, data[2:2+n])
-		data = data[2+n:]
-	}
-	if len(pkts) == 0 {
-		t.Fatalf("no RTP from %s", pipeline)
-	}
-	return pkts
-}
-
-func splitArgs(s string) []string {
-	var out []string
-	for _, f := range bytes.Fields([]byte(s)) {
-		out = append(out, string(f))
-	}
-	return out
-}
-
-// decodeRTP decodes RTP packets with gst-launch-1.0 into w×h RGB frames.
-func decodeRTP(t *testing.T, pkts [][]byte, caps, decode string, w, h int) [][]byte {
-	t.Helper()
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "out.rtp"), filepath.Join(dir, "out.rgb")
-	var buf bytes.Buffer
-	for _, p := range pkts {
-		_ = binary.Write(&buf, binary.BigEndian, uint16(len(p)))
-		buf.Write(p)
-	}
-	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=%d,height=%d ! filesink location=%s",
-		in, caps, decode, w, h, out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, splitArgs(pipe)...)...).CombinedOutput(); err != nil {
-		t.Fatalf("decode: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for fs := w * h * 3; len(data) >= fs; data = data[fs:] {
-		frames = append(frames, data[:fs])
-	}
-	if len(frames) == 0 {
-		t.Fatal("nothing decoded from the element's output")
-	}
-	return frames
 }
 
 // collector gathers an element's output packets and events.
@@ -239,48 +108,10 @@ func writeSolidPNG(tb testing.TB, path string) {
 	}
 }
 
-// solidPNG serves a w×h PNG of one colour over HTTP on loopback.
-func solidPNG(t *testing.T, c color.RGBA) string {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
-	for i := 0; i < len(img.Pix); i += 4 {
-		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "image/png")
-		_, _ = w.Write(buf.Bytes())
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/overlay.png"
-}
-
-// fraction of pixels in r (of a w-wide RGB frame) that match.
-func fraction(frame []byte, w int, r image.Rectangle, match func(r, g, b uint8) bool) float64 {
-	n, hit := 0, 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			i := 3 * (y*w + x)
-			n++
-			if match(frame[i], frame[i+1], frame[i+2]) {
-				hit++
-			}
-		}
-	}
-	return float64(hit) / float64(n)
-}
-
-func isMagenta(r, g, b uint8) bool { return r > 180 && b > 180 && g < 90 }
-
-const vp8Caps = "media=video,clock-rate=90000,encoding-name=VP8"
-
 func TestWorkerFaceOverlayVP8(t *testing.T) {
 	m := realManager(t)
-	face := faceJPEG(t)
-	in := gstRTP(t, fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=60 ! video/x-raw,framerate=30/1 ! videoconvert ! "+
+	face := processtest.FaceJPEG(t)
+	in := processtest.GstRTP(t, fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=60 ! video/x-raw,framerate=30/1 ! videoconvert ! "+
 		"vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=800000 ! rtpvp8pay pt=96 mtu=1200", face))
 	var c collector
 	spec := Spec{
@@ -295,7 +126,7 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	}
 	defer el.Close()
 	// The overlay covers exactly the face box: magenta where the face is.
-	if err := el.SetOverlayImage(ctx, Image{URI: solidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: 0, Width: 1, Height: 1}); err != nil {
+	if err := el.SetOverlayImage(ctx, Image{URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: 0, Width: 1, Height: 1}); err != nil {
 		t.Fatal(err)
 	}
 	sendPaced(t, el, in, 30)
@@ -305,7 +136,7 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	if ssrc := binary.BigEndian.Uint32(out[0][8:12]); ssrc != 4242 || out[0][1]&0x7f != 100 {
 		t.Fatalf("output ssrc %d pt %d, want 4242/100", ssrc, out[0][1]&0x7f)
 	}
-	frames := decodeRTP(t, out, vp8Caps, "rtpvp8depay ! vp8dec", 640, 480)
+	frames := processtest.DecodeRTP(t, out, processtest.VP8Caps, "rtpvp8depay ! vp8dec", 640, 480)
 	last := frames[len(frames)-1]
 	faces := c.find(EventFaces)
 	if len(faces) == 0 || len(faces[len(faces)-1].Faces) == 0 {
@@ -318,10 +149,10 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 		t.Fatalf("face rectangle %+v is not where the face is", f)
 	}
 	inner := image.Rect(f.X+f.Width/4, f.Y+f.Height/4, f.X+3*f.Width/4, f.Y+3*f.Height/4)
-	if got := fraction(last, 640, inner, isMagenta); got < 0.8 {
+	if got := processtest.Fraction(last, 640, inner, processtest.IsMagenta); got < 0.8 {
 		t.Fatalf("only %.0f%% of the face box shows the overlay", 100*got)
 	}
-	if got := fraction(last, 640, image.Rect(10, 10, 120, 120), isMagenta); got > 0.02 {
+	if got := processtest.Fraction(last, 640, image.Rect(10, 10, 120, 120), processtest.IsMagenta); got > 0.02 {
 		t.Fatalf("overlay outside the face: %.0f%%", 100*got)
 	}
 	// Unset: the face shows again.
@@ -336,7 +167,7 @@ const h264Caps = "media=video,clock-rate=90000,encoding-name=H264"
 // picture comes out grey.
 func TestWorkerGStreamerFilterH264(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=red num-buffers=45 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=red num-buffers=45 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=102 config-interval=-1")
 	var c collector
 	spec := Spec{
@@ -368,12 +199,12 @@ func TestWorkerGStreamerFilterH264(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output packets", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), h264Caps, "rtph264depay ! avdec_h264", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), h264Caps, "rtph264depay ! avdec_h264", 320, 240)
 	last := frames[len(frames)-1]
 	grey := func(r, g, b uint8) bool {
 		return absDiff(r, g) < 20 && absDiff(g, b) < 20 && absDiff(r, b) < 20
 	}
-	if got := fraction(last, 320, image.Rect(0, 0, 320, 240), grey); got < 0.95 {
+	if got := processtest.Fraction(last, 320, image.Rect(0, 0, 320, 240), grey); got < 0.95 {
 		t.Fatalf("only %.0f%% grey pixels after saturation=0 (first pixel %v)", 100*got, last[:3])
 	}
 	if len(c.find(EventNeedKeyframe)) == 0 {
@@ -391,7 +222,7 @@ func absDiff(a, b uint8) uint8 {
 // ZBarFilter: a QR code made at test time by GStreamer's qroverlay.
 func TestWorkerZBar(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"qroverlay case-sensitive=true data=gorento-qr-42 pixel-size=4 x=50 y=50 ! videoconvert ! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -416,7 +247,7 @@ func TestWorkerZBar(t *testing.T) {
 // aspect and centred; removed again.
 func TestWorkerImageOverlay(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=black num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=black num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -428,7 +259,7 @@ func TestWorkerImageOverlay(t *testing.T) {
 	}
 	defer el.Close()
 	// Square image in the right half (160x240 box) kept square: 160x160 centred at y 40..200.
-	err = el.AddImage(ctx, Image{ID: "logo", URI: solidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0.5, OffsetY: 0, Width: 0.5, Height: 1, KeepAspectRatio: true, Center: true})
+	err = el.AddImage(ctx, Image{ID: "logo", URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0.5, OffsetY: 0, Width: 0.5, Height: 1, KeepAspectRatio: true, Center: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,13 +269,13 @@ func TestWorkerImageOverlay(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
-	if got := fraction(last, 320, image.Rect(175, 55, 305, 185), isMagenta); got < 0.9 {
+	if got := processtest.Fraction(last, 320, image.Rect(175, 55, 305, 185), processtest.IsMagenta); got < 0.9 {
 		t.Fatalf("image box: %.0f%% magenta", 100*got)
 	}
 	for _, r := range []image.Rectangle{image.Rect(0, 0, 150, 240), image.Rect(170, 0, 310, 30), image.Rect(170, 210, 310, 240)} {
-		if got := fraction(last, 320, r, isMagenta); got > 0.02 {
+		if got := processtest.Fraction(last, 320, r, processtest.IsMagenta); got > 0.02 {
 			t.Fatalf("outside the centred box %v: %.0f%% magenta", r, 100*got)
 		}
 	}
@@ -502,10 +333,10 @@ func TestWorkerErrors(t *testing.T) {
 // gets an error, the other two keep producing.
 func TestWorkerKillOneOfThree(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
-	fds, dirs := openFDs(t), workerTmpDirs(t)
+	fds, dirs := testutil.OpenFDs(t), workerTmpDirs(t)
 	cols := make([]*collector, 3)
 	els := make([]*Element, 3)
 	for i := range els {
@@ -523,7 +354,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 		if m.Workers() != 0 {
 			t.Errorf("%d workers left", m.Workers())
 		}
-		eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+		eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 		if n := workerTmpDirs(t); n > dirs { // the killed worker's too
 			t.Errorf("%d worker scratch directories left", n-dirs)
 		}
@@ -581,7 +412,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 // inside the worker), every fifth restarting a worker (0.3 s each).
 func TestWorkerCreateCloseCycles(t *testing.T) {
 	m := realManager(t)
-	fds := openFDs(t)
+	fds := testutil.OpenFDs(t)
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
 		Processing: Processing{Kind: ProcFaceOverlay}}
 	ctx := context.Background()
@@ -615,14 +446,14 @@ func TestWorkerCreateCloseCycles(t *testing.T) {
 			t.Fatalf("worker %d still running", pid)
 		}
 	}
-	eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+	eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 // ChromaFilter: the colour under the calibration window (green) is replaced
 // by the background image (blue); other colours stay.
 func TestWorkerChroma(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=solid-color foreground-color=0xff20c020 num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=solid-color foreground-color=0xff20c020 num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"qroverlay data=chroma pixel-size=6 x=50 y=50 ! videoconvert ! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -633,19 +464,19 @@ func TestWorkerChroma(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer el.Close()
-	if err := el.SetBackground(ctx, solidPNG(t, color.RGBA{0, 0, 255, 255})); err != nil {
+	if err := el.SetBackground(ctx, processtest.SolidPNG(t, color.RGBA{0, 0, 255, 255})); err != nil {
 		t.Fatal(err)
 	}
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
 	blue := func(r, g, b uint8) bool { return b > 180 && r < 80 && g < 80 }
-	if got := fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
+	if got := processtest.Fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
 		t.Fatalf("green area: only %.0f%% replaced by the background", 100*got)
 	}
-	if got := fraction(last, 320, image.Rect(150, 110, 170, 130), blue); got > 0.3 {
+	if got := processtest.Fraction(last, 320, image.Rect(150, 110, 170, 130), blue); got > 0.3 {
 		t.Fatalf("the QR code (not green) was keyed too: %.0f%%", 100*got)
 	}
 	if err := el.UnsetBackground(ctx); err != nil {
@@ -657,7 +488,7 @@ func TestWorkerChroma(t *testing.T) {
 // and VP8 outputs; both decode.
 func TestWorkerTranscodeFanOut(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=blue num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=blue num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var mu sync.Mutex
 	outs := make([][][]byte, 2)
@@ -687,12 +518,12 @@ func TestWorkerTranscodeFanOut(t *testing.T) {
 		pkts          [][]byte
 		caps, decoder string
 		pt            byte
-	}{{h264, h264Caps, "rtph264depay ! avdec_h264", 102}, {vp8, vp8Caps, "rtpvp8depay ! vp8dec", 97}} {
+	}{{h264, h264Caps, "rtph264depay ! avdec_h264", 102}, {vp8, processtest.VP8Caps, "rtpvp8depay ! vp8dec", 97}} {
 		if f.pkts[0][1]&0x7f != f.pt {
 			t.Fatalf("payload type %d, want %d", f.pkts[0][1]&0x7f, f.pt)
 		}
-		frames := decodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
-		if got := fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
+		frames := processtest.DecodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
+		if got := processtest.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
 			t.Fatalf("%s output: %.0f%% blue", f.decoder, 100*got)
 		}
 	}
@@ -701,7 +532,7 @@ func TestWorkerTranscodeFanOut(t *testing.T) {
 // Audio: Opus in, PCMU out (format conversion); the tone survives.
 func TestWorkerOpusToPCMU(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "audiotestsrc freq=440 num-buffers=50 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! rtpopuspay pt=111")
+	in := processtest.GstRTP(t, "audiotestsrc freq=440 num-buffers=50 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! rtpopuspay pt=111")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecOpus, PayloadType: 111}}, Outputs: []Stream{{Codec: CodecPCMU, PayloadType: 0}}}
 	el, err := m.Create(context.Background(), "audio", spec, c.handler())
@@ -736,9 +567,9 @@ func TestWorkerOpusToPCMU(t *testing.T) {
 // A worker stopped (SIGSTOP: no heartbeat) while its input flows is killed
 // after the hang timeout and its element gets an error.
 func TestWorkerHangKilled(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: time.Second})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: time.Second})
 	defer m.Close()
-	in := gstRTP(t, "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96")
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
 	el, err := m.Create(context.Background(), "stopped", spec, c.handler())
@@ -769,7 +600,7 @@ func TestWorkerHangKilled(t *testing.T) {
 // The element policy comes from the server's configuration: an allow list
 // admits only its factories, whatever the spec says.
 func TestWorkerPolicyFromConfig(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), Policy: ElementPolicy{Allow: []string{"edgetv"}}})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), Policy: ElementPolicy{Allow: []string{"edgetv"}}})
 	defer m.Close()
 	vp8 := []Stream{{Codec: CodecVP8, PayloadType: 96}}
 	spec := Spec{Inputs: vp8, Outputs: vp8, Processing: Processing{Kind: ProcGStreamer, Command: "videobalance",
@@ -788,9 +619,9 @@ func TestWorkerPolicyFromConfig(t *testing.T) {
 // A source that never sends a keyframe: the worker keeps asking for one
 // (needKeyframe about every second) and is not taken for hung.
 func TestWorkerWaitsForKeyframe(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: 1500 * time.Millisecond})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 1500 * time.Millisecond})
 	defer m.Close()
-	in := gstRTP(t, "videotestsrc num-buffers=120 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! rtpvp8pay pt=96")
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=120 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! rtpvp8pay pt=96")
 	// Drop the first frame (the only keyframe).
 	ts0 := binary.BigEndian.Uint32(in[0][4:8])
 	var deltas [][]byte

@@ -25,13 +25,14 @@ type element struct {
 	once sync.Once
 
 	// Set by build before ready is stored; read-only afterwards.
-	spec      ipc.Spec
-	pipeline  *gst.Pipeline
-	srcs      []*app.Source
-	sinks     []*gst.Element
-	encs      []*gst.Element
-	userNames []string // elements named in a GStreamerFilter command
-	proc      processor
+	spec       ipc.Spec
+	pipeline   *gst.Pipeline
+	srcs       []*app.Source
+	sinks      []*gst.Element
+	encs       []*gst.Element
+	userElems  []userElement           // the elements of a GStreamerFilter command
+	userByName map[string]*gst.Element // … in the pipeline, by their names in the command
+	proc       processor
 
 	ready   atomic.Bool
 	failed  atomic.Bool
@@ -105,11 +106,11 @@ func (el *element) build(spec *ipc.Spec) error {
 	}
 	el.spec = *spec
 	if spec.Processing.Kind == ipc.ProcGStreamer {
-		names, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
+		user, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
 		if err != nil {
 			return err
 		}
-		el.userNames = names
+		el.userElems = user
 	}
 	desc, err := Describe(spec)
 	if err != nil {
@@ -120,6 +121,9 @@ func (el *element) build(spec *ipc.Spec) error {
 		return fmt.Errorf("build pipeline: %v", err)
 	}
 	el.pipeline = p
+	if el.userElems != nil {
+		el.userByName = findUserElements(p, el.userElems)
+	}
 	for i := range spec.Inputs {
 		src, err := p.GetElementByName(fmt.Sprintf("src%d", i))
 		if err != nil {
