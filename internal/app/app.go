@@ -20,6 +20,7 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/internal/kms"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
@@ -319,8 +320,8 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		ICE: webrtcep.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
-		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
-		SRTPProfiles: c.SRTPProfiles,
+		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
+		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
 	}
 	for _, cidr := range c.IPFilter {
 		if _, n, err := net.ParseCIDR(cidr); err == nil {

@@ -123,14 +123,19 @@ type WebRTCConfig struct {
 	ICETCP            bool     `json:"iceTcp"`
 	MinPort           int      `json:"minPort"`
 	MaxPort           int      `json:"maxPort"`
-	UDPPort           int      `json:"udpPort"`    // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
-	UDPAddress        string   `json:"udpAddress"` // address the single UDP/TCP ports bind to ("" = all)
-	TCPPort           int      `json:"tcpPort"`    // ICE-TCP port (0 = no ICE-TCP)
-	IPFilter          []string `json:"ipFilter"`   // CIDRs of local addresses to gather
+	UDPPort           int      `json:"udpPort"`          // the one UDP port of every endpoint (ICE UDP mux); 0 = a free port (within minPort–maxPort when set)
+	PerEndpointPorts  bool     `json:"perEndpointPorts"` // a UDP port per endpoint instead of the single port
+	UDPAddress        string   `json:"udpAddress"`       // address the single UDP/TCP ports bind to ("" = all)
+	TCPPort           int      `json:"tcpPort"`          // ICE-TCP port (0 = no ICE-TCP)
+	IPFilter          []string `json:"ipFilter"`         // CIDRs of local addresses to gather
 	LoopbackOnly      bool     `json:"loopbackOnly"`
 	IncludeLoopback   bool     `json:"includeLoopback"`
 	IPv6              bool     `json:"ipv6"`
-	SRTPProfiles      []string `json:"srtpProfiles"` // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
+	// TestInitialSeq starts every sent stream at this sequence number (tests
+	// crossing a rollover-counter wrap; Go code only, not in files or env).
+	TestInitialSeq *uint16 `json:"-"`
 }
 
 // LogConfig configures log/slog output.
@@ -262,6 +267,12 @@ func (c *Config) Validate() error {
 	}
 	if w.UDPPort < 0 || w.UDPPort > 65535 {
 		errs = append(errs, fmt.Errorf("webrtc.udpPort %d is invalid", w.UDPPort))
+	}
+	if w.EgressWorkers < 0 {
+		errs = append(errs, fmt.Errorf("webrtc.egressWorkers %d is invalid", w.EgressWorkers))
+	}
+	if w.UDPPort != 0 && w.PerEndpointPorts {
+		errs = append(errs, errors.New("webrtc.udpPort and webrtc.perEndpointPorts exclude each other"))
 	}
 	for _, ip := range []string{w.ExternalIPv4, w.ExternalIPv6, w.STUNServerAddress} {
 		if ip != "" && net.ParseIP(ip) == nil {

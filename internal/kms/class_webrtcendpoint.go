@@ -33,7 +33,8 @@ var classWebRtcEndpoint = &Class{
 		}),
 		// The failures a WebRtcEndpoint reports in Error events.
 		raises("Error", func(e media.ErrorEvent) wire.Event {
-			return errorEvent(e, []errorKind{{webrtcep.ErrICEFailed, "ICE_FAILED", wire.ErrICEGatherCandidates}})
+			return errorEvent(e, []errorKind{{webrtcep.ErrICEFailed, "ICE_FAILED", wire.ErrICEGatherCandidates},
+				{webrtcep.ErrPathChanged, "TRANSPORT_PATH_CHANGED", wire.ErrUnexpected}})
 		}),
 	},
 	Props: []*Property{

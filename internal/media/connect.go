@@ -98,6 +98,17 @@ func Disconnect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error
 	return nil
 }
 
+// sourcePadsSnapshot lists the element's source pads.
+func (c *Core) sourcePadsSnapshot() []*SourcePad {
+	c.pipeline.graphMu.Lock()
+	defer c.pipeline.graphMu.Unlock()
+	out := make([]*SourcePad, 0, len(c.sources))
+	for _, p := range c.sources {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Detach removes every connection of the element, unregisters it and
 // stops its input queue (waiting for its goroutine). It is called by
 // element Release implementations; it reports false when the element was
@@ -134,6 +145,9 @@ func (c *Core) Detach() bool {
 	p.graphMu.Unlock()
 
 	c.stopQueue()
+	for _, src := range c.sourcePadsSnapshot() {
+		src.closeHistory()
+	}
 	for _, l := range losses {
 		switch {
 		case l.src.owner == c && l.sink.owner == c:

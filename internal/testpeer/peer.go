@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -42,6 +43,8 @@ type Options struct {
 	// KeepPackets keeps a copy of every packet received (up to 100000 per
 	// kind, with arrival times), for tests that decode what arrived.
 	KeepPackets bool
+	// SRTPProfiles restricts the SRTP profiles offered (nil: Pion's default).
+	SRTPProfiles []dtls.SRTPProtectionProfile
 	// VideoRTP, when set, is the video StartMedia sends instead of marked
 	// packets: real RTP packets (e.g. made by gst-launch-1.0), paced at
 	// VideoFPS by their timestamps and looped (media.go).
@@ -137,6 +140,9 @@ func New(opts Options) (*Peer, error) {
 	}
 	se := LoopbackSettings()
 	se.DisableSRTPReplayProtection(opts.AcceptReplays)
+	if len(opts.SRTPProfiles) > 0 {
+		se.SetSRTPProtectionProfiles(opts.SRTPProfiles...)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

@@ -9,7 +9,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
 // Options are the constructor parameters of an Endpoint.
@@ -69,15 +71,21 @@ type Endpoint struct {
 	remoteCount      int                        // remote candidates accepted (ice.go)
 	released         bool
 
-	bw      bandwidths
-	gather  gatherGate
-	state   connectionTracker
-	tracks  [2]*sinkTrack // audio, video
-	in      [2]atomic.Pointer[inboundStream]
-	stats   atomic.Pointer[rtpstats.Recorder]
-	dc      dataChannels
-	statIDs statsIDs
-	quality qualitySeen // monitor goroutine only
+	bw     bandwidths
+	gather gatherGate
+	state  connectionTracker
+	tx     *egress.Transport // what the endpoint sends, on an egress worker
+	tracks [2]*sinkTrack     // audio, video
+	tap    *keyTap           // SRTP keys of the peer connection's DTLS (nil: no fast path)
+
+	fastMu   sync.Mutex     // guards fastSess and fastDone
+	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
+	fastDone bool           // released: no fast path any more
+	in       [2]atomic.Pointer[inboundStream]
+	stats    atomic.Pointer[rtpstats.Recorder]
+	dc       dataChannels
+	statIDs  statsIDs
+	quality  qualitySeen // monitor goroutine only
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool
@@ -104,9 +112,11 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	w.bw.init()
 	w.state.init(w)
 	w.dc.init(w)
+	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError})
 	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
 	w.tracks[media.Video] = newSinkTrack(w, media.Video)
 	if err := w.core.Init(p, w, w, events); err != nil {
+		w.tx.Close()
 		return nil, err
 	}
 	return w, nil
@@ -165,6 +175,14 @@ func (w *Endpoint) Release() {
 	pc := w.pc
 	w.mu.Unlock()
 	w.core.Detach()
+	w.tx.Close()
+	w.fastMu.Lock()
+	if w.fastSess != nil {
+		w.engine.fastPaths.Add(-1)
+		w.fastSess = nil
+	}
+	w.fastDone = true
+	w.fastMu.Unlock()
 	w.lifeMu.Lock()
 	w.closing = true
 	close(w.done)

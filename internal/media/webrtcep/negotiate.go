@@ -254,7 +254,10 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store)
+	if w.engine.udp != nil {
+		w.tap = &keyTap{}
+	}
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.tap)
 	if err != nil {
 		return nil, err
 	}
