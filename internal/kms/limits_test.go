@@ -191,7 +191,9 @@ func TestTagLimits(t *testing.T) {
 	if on := testutil.Result(t, invoke(watcher, manager, "getSendTagsInEvents", nil))["value"]; on != false {
 		t.Errorf("sendTagsInEvents of a closed session still on: %v", on)
 	}
-	unharmed(t, before, 1<<20)
+	// The refused 1 MiB tag went through the connection's read buffers,
+	// which the allocator may still count as live: allow twice its size.
+	unharmed(t, before, 2<<20)
 }
 
 // TestCredentialScoping: with credentials on the port, a connection sees
