@@ -322,6 +322,8 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
 		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
+		Video: webrtcep.VideoDefaults{MaxSendKbps: c.MaxVideoSendKbps, MinSendKbps: c.MinVideoSendKbps, CeilingKbps: c.VideoCeilingKbps,
+			StartKbps: c.StartVideoKbps, PublisherFeedback: c.PublisherFeedback},
 	}
 	for _, cidr := range c.IPFilter {
 		if _, n, err := net.ParseCIDR(cidr); err == nil {

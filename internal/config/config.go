@@ -96,7 +96,7 @@ type RoomConfig struct {
 	MediaServers []string `json:"mediaServers"`
 	// ReconnectGrace is how long a dropped participant is kept (default 10s).
 	ReconnectGrace Duration `json:"reconnectGrace"`
-	// MinVideoKbps and MaxVideoKbps bound every room endpoint's video (default 300–1000).
+	// MinVideoKbps and MaxVideoKbps bound every room endpoint's video (default 300–4000).
 	MinVideoKbps int `json:"minVideoKbps"`
 	MaxVideoKbps int `json:"maxVideoKbps"`
 	// HatImageURL is the image of the demo's hat filter ("" = served by this server).
@@ -133,6 +133,16 @@ type WebRTCConfig struct {
 	IPv6              bool     `json:"ipv6"`
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
+	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
+	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
+	// the REMB sent to a publisher when nothing limits it, the start bitrate
+	// announced to Chromium (x-google-start-bitrate; -1 = none), and whom the
+	// publisher's REMB follows: "best" (the best-served receiver) or "lowest" (KMS).
+	MaxVideoSendKbps  int    `json:"maxVideoSendKbps"`
+	MinVideoSendKbps  int    `json:"minVideoSendKbps"`
+	VideoCeilingKbps  int    `json:"videoCeilingKbps"`
+	StartVideoKbps    int    `json:"startVideoKbps"`
+	PublisherFeedback string `json:"publisherFeedback"`
 	// TestInitialSeq starts every sent stream at this sequence number (tests
 	// crossing a rollover-counter wrap; Go code only, not in files or env).
 	TestInitialSeq *uint16 `json:"-"`
@@ -152,16 +162,17 @@ func Default() Config {
 			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second},
 			KurentoLimits: DefaultKurentoLimits()},
 		Web: WebConfig{Listen: ":8443"},
-		Room: RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000,
+		Room: RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 4000,
 			MaxFrameBytes: 1_000_000, MaxQueueBytes: 4 << 20, ConnectionsPerAddress: 64, MaxUserNameLength: 64,
 			MaxRoomNameLength: 100, MediaPingInterval: Duration{2 * time.Second}, OutageGrace: Duration{30 * time.Second}},
 		Auth:         AuthConfig{TokenTTL: Duration{6 * time.Hour}},
 		DrainTimeout: Duration{20 * time.Second},
-		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
-		DataDir:      defaultDataDir(),
-		Log:          LogConfig{Level: "info", Format: "text"},
-		MediaFiles:   defaultMediaFiles(),
-		Processing:   defaultProcessing(),
+		WebRTC: WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true,
+			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best"},
+		DataDir:    defaultDataDir(),
+		Log:        LogConfig{Level: "info", Format: "text"},
+		MediaFiles: defaultMediaFiles(),
+		Processing: defaultProcessing(),
 	}
 }
 
@@ -270,6 +281,17 @@ func (c *Config) Validate() error {
 	}
 	if w.EgressWorkers < 0 {
 		errs = append(errs, fmt.Errorf("webrtc.egressWorkers %d is invalid", w.EgressWorkers))
+	}
+	if w.MaxVideoSendKbps < 0 || w.MinVideoSendKbps < 0 || w.VideoCeilingKbps < 0 {
+		errs = append(errs, fmt.Errorf("webrtc video bandwidth defaults must not be negative"))
+	}
+	if w.MaxVideoSendKbps > 0 && w.MinVideoSendKbps > w.MaxVideoSendKbps {
+		errs = append(errs, fmt.Errorf("webrtc.minVideoSendKbps %d is above webrtc.maxVideoSendKbps %d", w.MinVideoSendKbps, w.MaxVideoSendKbps))
+	}
+	switch w.PublisherFeedback {
+	case "", "best", "lowest":
+	default:
+		errs = append(errs, fmt.Errorf("webrtc.publisherFeedback %q: want best or lowest", w.PublisherFeedback))
 	}
 	if w.UDPPort != 0 && w.PerEndpointPorts {
 		errs = append(errs, errors.New("webrtc.udpPort and webrtc.perEndpointPorts exclude each other"))

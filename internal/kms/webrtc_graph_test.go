@@ -128,7 +128,7 @@ func TestNegotiationErrors(t *testing.T) {
 	}
 	// Defaults of every KMS property.
 	for prop, want := range map[string]any{"MaxVideoRecvBandwidth": 0.0, "MaxAudioRecvBandwidth": 0.0, "MinVideoRecvBandwidth": 0.0,
-		"MinVideoSendBandwidth": 100.0, "MaxVideoSendBandwidth": 500.0, "Mtu": 1200.0, "StunServerAddress": "", "StunServerPort": 3478.0,
+		"MinVideoSendBandwidth": 100.0, "MaxVideoSendBandwidth": 4000.0, "Mtu": 1200.0, "StunServerAddress": "", "StunServerPort": 3478.0,
 		"TurnUrl": "", "NetworkInterfaces": "", "ExternalIPv4": "", "ExternalIPv6": "", "IceTcp": false,
 		"MediaState": "DISCONNECTED", "ConnectionState": "DISCONNECTED", "EncoderBitrate": 300000.0} {
 		var got any
@@ -147,10 +147,20 @@ func TestNegotiationErrors(t *testing.T) {
 
 // TestFanOut: publisher → PassThrough → 5 subscribers; every subscriber
 // gets the publisher's packets; a subscriber's PLI reaches the publisher;
-// subscriber REMBs reach the publisher clamped to the send limits.
+// subscriber REMBs reach the publisher clamped to the send limits: the
+// best-served one by default (issue 15.3), the lowest with
+// publisherFeedback "lowest" (KMS).
 func TestFanOut(t *testing.T) {
+	for _, policy := range []string{"best", "lowest"} {
+		t.Run(policy, func(t *testing.T) { testFanOut(t, policy) })
+	}
+}
+
+func testFanOut(t *testing.T, policy string) {
 	leakCheck(t)
-	s := startServer(t, loopbackConfig())
+	cfg := loopbackConfig()
+	cfg.WebRTC.Video.PublisherFeedback = policy
+	s := startServer(t, cfg)
 	ctx := context.Background()
 	c := dial(t, s.URL)
 	p, _ := c.CreatePipeline(ctx)
@@ -197,7 +207,11 @@ func TestFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 3*time.Second, "PLI at the publisher", func() bool { return publisher.KeyframeRequests() > before })
-	// Receiver estimates: the lowest, within [min,max]VideoSendBandwidth, reaches the publisher.
+	if policy == "best" {
+		// Nothing downstream said what it can take: the ceiling, not a minimum.
+		testutil.Eventually(t, 4*time.Second, "ceiling REMB at the publisher", func() bool { return publisher.LastREMB() == 4_000_000 })
+	}
+	// Receiver estimates, one of them low.
 	for i, sub := range subs {
 		bps := float32(900_000)
 		if i == 3 {
@@ -207,11 +221,33 @@ func TestFanOut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	testutil.Eventually(t, 4*time.Second, "REMB at the publisher", func() bool { return publisher.LastREMB() == 250_000 })
-	if err := subs[3].SendREMB(5_000_000); err != nil {
-		t.Fatal(err)
+	if policy == "best" {
+		// The weak viewer does not drag the publisher: the best-served one's
+		// estimate, capped by its maxVideoSendBandwidth, reaches it.
+		testutil.Eventually(t, 4*time.Second, "best REMB at the publisher", func() bool { return publisher.LastREMB() == 400_000 })
+		time.Sleep(1200 * time.Millisecond) // one more report
+		if got := publisher.LastREMB(); got != 400_000 {
+			t.Errorf("REMB at the publisher = %d, want 400000 (the weak viewer's 250000 must not count)", got)
+		}
+		// KMS's receive limits on the publisher's endpoint still apply.
+		if err := pub.SetIntProperty(ctx, "maxVideoRecvBandwidth", 300); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 4*time.Second, "REMB capped by maxVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 300_000 })
+		if err := pub.SetIntProperty(ctx, "maxVideoRecvBandwidth", 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.SetIntProperty(ctx, "minVideoRecvBandwidth", 700); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 4*time.Second, "REMB floored by minVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 700_000 })
+	} else {
+		testutil.Eventually(t, 4*time.Second, "REMB at the publisher", func() bool { return publisher.LastREMB() == 250_000 })
+		if err := subs[3].SendREMB(5_000_000); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 4*time.Second, "REMB capped by maxVideoSendBandwidth", func() bool { return publisher.LastREMB() == 400_000 })
 	}
-	testutil.Eventually(t, 4*time.Second, "REMB capped by maxVideoSendBandwidth", func() bool { return publisher.LastREMB() == 400_000 })
 	conns, err := hub.SinkConnections(ctx, wire.MediaVideo)
 	if err != nil || len(conns) != 5 {
 		t.Fatalf("hub video sinks = %d, %v", len(conns), err)

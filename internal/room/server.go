@@ -89,7 +89,7 @@ func (c *Config) applyDefaults() {
 		c.MinVideoKbps = 300
 	}
 	if c.MaxVideoKbps == 0 {
-		c.MaxVideoKbps = 1000
+		c.MaxVideoKbps = 4000
 	}
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 1_000_000

@@ -57,6 +57,13 @@ type Options struct {
 	// packet that arrives. For latency measurements (benchmarks).
 	OnVideoFrameSent func(frame int, at time.Time)
 	OnVideoReceived  func(pkt *rtp.Packet, at time.Time)
+	// RTX offers video/rtx (RFC 4588) for the video codec: retransmissions
+	// both ways on their own SSRC.
+	RTX bool
+	// DropVideo, when set, drops the first transmission of each sent video
+	// packet whose sequence number it selects (loss on the way out; what
+	// the other side NACKs is still resent).
+	DropVideo func(seq uint16) bool
 }
 
 // Peer is one test peer. Close releases it.
@@ -77,6 +84,8 @@ type Peer struct {
 	connected chan struct{}
 	connOnce  sync.Once
 
+	rtxSent atomic.Int64 // RTX packets sent (retransmissions on the RTX SSRC)
+	dropped atomic.Int64 // video packets dropped by Options.DropVideo
 	plis    atomic.Int64 // PLI/FIR received on our senders
 	rembs   atomic.Int64 // last REMB received (bps)
 	sent    [2]atomic.Uint32
@@ -104,6 +113,8 @@ type Received struct {
 	At  []time.Time
 	// Mime is the codec the track was negotiated with.
 	Mime string
+	// Repaired counts packets that arrived as RTX on the repair SSRC.
+	Repaired int
 }
 
 // New creates a peer restricted to loopback.
@@ -129,12 +140,22 @@ func New(opts Options) (*Peer, error) {
 			kind webrtc.RTPCodecType
 		}{webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(100 + i), RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: videoFmtp(mime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo})
 	}
+	if opts.RTX {
+		codecs = append(codecs, struct {
+			c    webrtc.RTPCodecParameters
+			kind webrtc.RTPCodecType
+		}{webrtc.RTPCodecParameters{PayloadType: 97, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=96"}}, webrtc.RTPCodecTypeVideo})
+	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.c, c.kind); err != nil {
 			return nil, err
 		}
 	}
+	p := &Peer{opts: opts, received: map[webrtc.RTPCodecType]*Received{}, connected: make(chan struct{}),
+		candSignal: make(chan struct{}, 1), stop: make(chan struct{}), DataIn: make(chan string, 64), dcOpen: make(chan struct{})}
 	ir := &interceptor.Registry{}
+	// First, so it sits next to the wire, below the NACK responder.
+	ir.Add(&wireTapFactory{p})
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
 	}
@@ -148,8 +169,7 @@ func New(opts Options) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{PC: pc, opts: opts, received: map[webrtc.RTPCodecType]*Received{}, connected: make(chan struct{}),
-		candSignal: make(chan struct{}, 1), stop: make(chan struct{}), DataIn: make(chan string, 64), dcOpen: make(chan struct{})}
+	p.PC = pc
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		p.candMu.Lock()
 		if c == nil {
@@ -403,10 +423,11 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, _, err := tr.Read(buf)
+		n, attrs, err := tr.Read(buf)
 		if err != nil {
 			return
 		}
+		repaired := attrs != nil && attrs.Get(webrtc.AttributeRtxSsrc) != nil
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
@@ -426,6 +447,9 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 			r.At = append(r.At, time.Now())
 		}
 		r.Packets++
+		if repaired {
+			r.Repaired++
+		}
 		r.Bytes += len(pkt.Payload)
 		if len(r.Seqs) < 10000 {
 			r.Seqs = append(r.Seqs, pkt.SequenceNumber)

@@ -15,17 +15,18 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
 )
 
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), tap *keyTap) (*webrtc.API, webrtc.Configuration, error) {
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), tap *keyTap) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
-	ir, err := interceptors(m, onStats)
+	ir, err := interceptors(m, onStats, onNACK)
 	if err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
@@ -53,7 +54,7 @@ func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), tap *
 
 // interceptors builds the per-packet RTP/RTCP processing of one endpoint
 // and registers the RTCP feedback it implies on m.
-func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*interceptor.Registry, error) {
+func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor)) (*interceptor.Registry, error) {
 	ir := &interceptor.Registry{}
 	// The recorder goes first (innermost) so it sees the RTCP the other
 	// interceptors generate (NACKs and PLIs we send) and parses received
@@ -63,15 +64,16 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*int
 		return nil, err
 	}
 	ir.Add(rec)
-	// NACK: Pion's generator asks for what we miss; what receivers miss is
-	// resent from the source's history (sinkTrack.onNACK), no interceptor.
+	// NACK: Pion's generator asks for what we miss (and learns of RTX
+	// repairs through rtxnack); what receivers miss is resent from the
+	// source's history by the egress, no interceptor.
 	gen, err := pionnack.NewGeneratorInterceptor()
 	if err != nil {
 		return nil, err
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	ir.Add(gen)
+	ir.Add(rtxnack.Wrap(gen, onNACK))
 	// Receiver reports for what we receive. Sender reports are the egress
 	// worker's (egress/sr.go): Pion's sender interceptor would report
 	// only the packets that pass through its writer.

@@ -29,6 +29,15 @@ var supportedCodecs = []struct {
 	{webrtc.RTPCodecTypeVideo, vcodec(108, webrtc.MimeTypeH264, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f")},
 	{webrtc.RTPCodecTypeVideo, vcodec(98, webrtc.MimeTypeVP9, "profile-id=0")},
 	{webrtc.RTPCodecTypeVideo, vcodec(45, webrtc.MimeTypeAV1, "")},
+	// RTX (RFC 4588) for each video codec: retransmissions both ways on
+	// their own SSRC where the peer negotiates it (issue 15.4).
+	{webrtc.RTPCodecTypeVideo, rtxcodec(97, 96)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(103, 102)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(105, 104)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(107, 106)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(109, 108)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(99, 98)},
+	{webrtc.RTPCodecTypeVideo, rtxcodec(46, 45)},
 	{webrtc.RTPCodecTypeAudio, acodec(111, webrtc.MimeTypeOpus, 48000, 2, "minptime=10;useinbandfec=1")},
 	{webrtc.RTPCodecTypeAudio, acodec(0, webrtc.MimeTypePCMU, 8000, 1, "")},
 	{webrtc.RTPCodecTypeAudio, acodec(8, webrtc.MimeTypePCMA, 8000, 1, "")},
@@ -37,6 +46,11 @@ var supportedCodecs = []struct {
 func vcodec(pt uint8, mime, fmtp string) webrtc.RTPCodecParameters {
 	return webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(pt), RTPCodecCapability: webrtc.RTPCodecCapability{
 		MimeType: mime, ClockRate: 90000, SDPFmtpLine: fmtp, RTCPFeedback: videoFeedback}}
+}
+
+func rtxcodec(pt, apt uint8) webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(pt), RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", apt)}}
 }
 
 func acodec(pt uint8, mime string, rate uint32, ch uint16, fmtp string) webrtc.RTPCodecParameters {
@@ -90,6 +104,20 @@ func chooseCodec(offered []webrtc.RTPCodecParameters, inUse *media.Codec) (webrt
 		}
 	}
 	return best, bestRank >= 0
+}
+
+// withRTX is chosen and, when offered, the RTX codec whose apt is chosen.
+func withRTX(offered []webrtc.RTPCodecParameters, chosen webrtc.RTPCodecParameters) []webrtc.RTPCodecParameters {
+	out := []webrtc.RTPCodecParameters{chosen}
+	if pt := rtxFor(offered, chosen.PayloadType); pt != 0 {
+		for _, c := range offered {
+			if isRTX(c) && uint8(c.PayloadType) == pt {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // srtpProfiles parses SRTP profile names.

@@ -11,6 +11,7 @@ import (
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
 	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
@@ -83,6 +84,7 @@ type Endpoint struct {
 	fastDone bool           // released: no fast path any more
 	in       [2]atomic.Pointer[inboundStream]
 	stats    atomic.Pointer[rtpstats.Recorder]
+	nack     atomic.Pointer[rtxnack.Interceptor] // the NACK generator (learns RTX repairs)
 	dc       dataChannels
 	statIDs  statsIDs
 	quality  qualitySeen // monitor goroutine only
@@ -109,7 +111,7 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	}
 	w := &Endpoint{engine: e, opts: opts, ice: e.Defaults(), done: make(chan struct{}), stream: uuid.NewString()}
 	w.log = e.log.With("endpoint", w.stream[:8])
-	w.bw.init()
+	w.bw.init(e.cfg.Video)
 	w.state.init(w)
 	w.dc.init(w)
 	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError})

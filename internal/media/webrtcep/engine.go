@@ -62,6 +62,8 @@ type Config struct {
 	SRTPProfiles []string
 	// Egress configures the workers that send for the endpoints.
 	Egress egress.Config
+	// Video holds the video bandwidth defaults (bandwidth.go).
+	Video VideoDefaults
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -101,6 +103,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.MinPort < 0 || cfg.MaxPort > 65535 || (cfg.MaxPort != 0 && cfg.MinPort > cfg.MaxPort) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
+	video, err := cfg.Video.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Video = video
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
 	e.egress = egress.NewScheduler(cfg.Egress, e.log)
 	if !cfg.PerEndpointPorts {

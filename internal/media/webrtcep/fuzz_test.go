@@ -36,10 +36,10 @@ func FuzzParseSDP(f *testing.F) {
 		}
 		hasActiveMedia(s)
 		var b bandwidths
-		b.init()
+		b.init(VideoDefaults{MaxSendKbps: 4000, MinSendKbps: 100})
 		b.maxVideoRecv.Store(800)
 		b.maxAudioRecv.Store(64)
-		if _, err := parseSDP(b.annotate(s), "offer"); err != nil && strings.Contains(s, "\r\nc=") {
+		if _, err := parseSDP(b.annotate(s, VideoDefaults{StartKbps: 1500}), "offer"); err != nil && strings.Contains(s, "\r\nc=") {
 			t.Fatalf("annotated SDP no longer parses: %v", err)
 		}
 	})

@@ -45,27 +45,17 @@ func (s *connectionTracker) checkMediaState() {
 	s.w.core.Deliver()
 }
 
-// sendREMB tells the remote sender how much video it may send: the lowest
-// estimate of the receivers downstream, capped by maxVideoRecvBandwidth and
-// floored by minVideoRecvBandwidth. Nothing is sent while neither is known.
+// sendREMB tells the remote sender how much video it may send
+// (publisher_feedback.go).
 func (s *connectionTracker) sendREMB() {
 	w := s.w
 	in := w.in[media.Video].Load()
 	if in == nil {
 		return
 	}
-	est := w.core.Source(media.Video).DownstreamBitrate()
-	if hi := uint64(w.bw.maxVideoRecv.Load()) * 1000; hi > 0 && (est == 0 || est > hi) {
-		est = hi
-	}
+	est := w.publisherREMB()
 	if est == 0 {
 		return
-	}
-	if lo := uint64(w.bw.minVideoRecv.Load()) * 1000; est < lo {
-		est = lo
-	}
-	if est < 30000 {
-		est = 30000 // the effective floor KMS applies
 	}
 	pc := w.pcRef.Load()
 	if pc == nil {

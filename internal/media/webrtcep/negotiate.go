@@ -41,6 +41,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		w.closePeerConnectionLocked()
 		return "", failure(ErrProcessOffer, format, args...)
 	}
+	pairRTX(w.nack.Load(), parsed)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail("Error processing offer: %v", err)
 	}
@@ -55,7 +56,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		if !ok {
 			continue // Pion rejects the m-line (port 0)
 		}
-		if err := tr.SetCodecPreferences([]webrtc.RTPCodecParameters{chosen}); err != nil {
+		if err := tr.SetCodecPreferences(withRTX(offered, chosen)); err != nil {
 			return fail("Error selecting codec: %v", err)
 		}
 		pipe.ClaimCodec(kind, codecOf(chosen))
@@ -83,7 +84,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	w.pending = &answer
 	w.neg = negDone
 	w.remoteSDP = offer
-	w.localSDP = w.bw.annotate(answer.SDP)
+	w.localSDP = w.bw.annotate(answer.SDP, w.engine.cfg.Video)
 	if w.gather.wasRequested() {
 		if err := w.applyLocalLocked(); err != nil {
 			return fail("Error starting ICE: %v", err)
@@ -143,7 +144,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	w.startSenderReaders(pc)
 	w.pending = &offer
 	w.neg = negOfferGenerated
-	w.localSDP = w.bw.annotate(offer.SDP)
+	w.localSDP = w.bw.annotate(offer.SDP, w.engine.cfg.Video)
 	if w.gather.wasRequested() {
 		if err := w.applyLocalLocked(); err != nil {
 			return fail("Error starting ICE: %v", err)
@@ -202,6 +203,7 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	if err := w.applyLocalLocked(); err != nil {
 		return "", failure(ErrProcessAnswer, "Error applying local offer: %v", err)
 	}
+	pairRTX(w.nack.Load(), parsed)
 	if err := w.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return "", failure(ErrProcessAnswer, "Error processing answer: %v", err)
 	}
@@ -257,7 +259,7 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if w.engine.udp != nil {
 		w.tap = &keyTap{}
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.tap)
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.nack.Store, w.tap)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@
 package rtpstats
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -154,7 +155,11 @@ func (r *Recorder) BindRemoteStream(info *interceptor.StreamInfo, reader interce
 	c := r.in[info.SSRC] // a stream bound again keeps counting where it was
 	if c == nil {
 		c = &inboundCounters{clockRate: float64(info.ClockRate)}
-		c.attrs = sharedHeader(&c.hdr)
+		// Not shared on RTX streams: Pion keeps an RTX packet's attributes
+		// (and writes into them) while the packet waits in its repair queue.
+		if !strings.HasSuffix(strings.ToLower(info.MimeType), "/rtx") {
+			c.attrs = sharedHeader(&c.hdr)
+		}
 		r.in[info.SSRC] = c
 	}
 	r.mu.Unlock()
