@@ -175,6 +175,10 @@ func testFanOut(t *testing.T, policy string) {
 	publisher := newPeer(t, testpeer.Options{SendAudio: true, SendVideo: true, PeerID: 7})
 	connectPeer(t, ctx, pub, publisher, nil)
 	publisher.StartMedia()
+	if policy == "best" {
+		// Nobody downstream yet: the ceiling, not a minimum.
+		testutil.Eventually(t, 4*time.Second, "ceiling REMB at the publisher", func() bool { return publisher.LastREMB() == 4_000_000 })
+	}
 
 	var subs []*testpeer.Peer
 	for i := 0; i < 5; i++ {
@@ -207,10 +211,6 @@ func testFanOut(t *testing.T, policy string) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 3*time.Second, "PLI at the publisher", func() bool { return publisher.KeyframeRequests() > before })
-	if policy == "best" {
-		// Nothing downstream said what it can take: the ceiling, not a minimum.
-		testutil.Eventually(t, 4*time.Second, "ceiling REMB at the publisher", func() bool { return publisher.LastREMB() == 4_000_000 })
-	}
 	// Receiver estimates, one of them low.
 	for i, sub := range subs {
 		bps := float32(900_000)

@@ -25,7 +25,7 @@ try {
       state: s.state, errors: s.errors,
       browser: { framesDecoded: bi.framesDecoded, packetsReceived: bi.packetsReceived, packetsLost: bi.packetsLost,
         nackCount: bi.nackCount, freezeCount: bi.freezeCount, totalFreezesDuration: bi.totalFreezesDuration,
-        frameWidth: bi.frameWidth },
+        frameWidth: bi.frameWidth, retransmittedPacketsReceived: bi.retransmittedPacketsReceived, jitterBufferDelay: bi.jitterBufferDelay },
       server: { packetsSent: so.packetsSent, nackCount: so.nackCount },
     };
   });

@@ -32,7 +32,11 @@ type fastRig struct {
 	pay  []byte
 }
 
-func newFastRig(tb testing.TB, n int, p srtpx.Profile) *fastRig {
+func newFastRig(tb testing.TB, n int, p srtpx.Profile) *fastRig { return newRig(tb, n, p, nil) }
+
+// newRig is newFastRig whose transports get hooks (when not nil) and
+// negotiated transport-cc.
+func newRig(tb testing.TB, n int, p srtpx.Profile, hooks func() TransportHooks) *fastRig {
 	tb.Helper()
 	conn, err := udpx.Listen("udp4", "127.0.0.1:0", udpx.Options{})
 	if err != nil {
@@ -61,9 +65,14 @@ func newFastRig(tb testing.TB, n int, p srtpx.Profile) *fastRig {
 				}
 			}
 		}()
-		tr := s.NewTransport(TransportParams{})
+		var tp TransportParams
+		var ext uint8
+		if hooks != nil {
+			tp.Hooks, ext = hooks(), 3
+		}
+		tr := s.NewTransport(tp)
 		d := tr.AddTrack(TrackParams{Kind: media.Video})
-		d.Bind(Binding{SSRC: uint32(1000 + i), Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 96}}, Writer: nullWriter{}})
+		d.Bind(Binding{SSRC: uint32(1000 + i), Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 96}}, Writer: nullWriter{}, TWCCExtID: ext})
 		tr.SetFastPath(FastPath{Dest: conn.Dest(rx.LocalAddrPort()), Session: sess})
 		e := &enqueuer{d: d}
 		if err := e.core.Init(pp, e, e, nil); err != nil {

@@ -33,6 +33,10 @@ type Binding struct {
 	RTXSSRC uint32 // retransmissions go here, as RTX, when the codec has an RTXPT (0 = same stream)
 	Codecs  []CodecPT
 	Writer  RTPWriter // Pion's writer for the track
+	// TWCCExtID is the id of the transport-cc header extension the
+	// receiver negotiated (0: none): every packet then carries a
+	// transport-wide sequence number (twcc.go).
+	TWCCExtID uint8
 }
 
 // Downtrack is one track a transport sends: it maps whatever source feeds
@@ -63,6 +67,8 @@ type Downtrack struct {
 	rtxHdr    rtp.Header // scratch header of resends
 	rtxExt    uint64     // RTX packet index (ROC<<16 | seq) of the next RTX packet
 	rtxBuf    [media.PacketBufSize + 2]byte
+	cc        twccStamp
+	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
 
 	outStarted bool
@@ -218,11 +224,13 @@ func (d *Downtrack) process(it item, now int64) {
 	d.stats.bytes.Add(uint64(len(pkt.Payload)))
 	d.Latency.Observe(now, pkt.EnteredAt)
 	if d.t.pacer != nil {
-		p := Paced{Downtrack: d, Header: *hdr, Buf: it.buf}
+		p := &d.paced // not on the stack: it would escape through the interface
+		*p = Paced{Downtrack: d, Header: *hdr, Buf: it.buf}
 		it.buf.Retain()
-		if !d.t.pacer.Pace(&p, now) {
+		if !d.t.pacer.Pace(p, now) {
 			return // the pacer holds it
 		}
+		p.Buf = nil
 		it.buf.Release()
 	}
 	d.send(b, hdr, pkt.Payload, now)
@@ -263,6 +271,7 @@ func (d *Downtrack) codecPT(b *Binding, c *media.Codec) (CodecPT, bool) {
 // write writes one packet with SRTP packet index index: into the worker's
 // batch on the fast path, else through Pion's writer; then tells the hooks.
 func (d *Downtrack) write(b *Binding, hdr *rtp.Header, payload []byte, index uint64, now int64) {
+	d.stampTWCC(b, hdr)
 	if fp := d.t.fast; fp != nil {
 		d.sendFast(fp, hdr, payload, index)
 	} else {

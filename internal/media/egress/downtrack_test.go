@@ -35,7 +35,7 @@ type recWriter struct {
 func (w *recWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.pkts = append(w.pkts, sent{*h, append([]byte(nil), payload...)})
+	w.pkts = append(w.pkts, sent{h.Clone(), append([]byte(nil), payload...)})
 	return len(payload), nil
 }
 

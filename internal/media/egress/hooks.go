@@ -57,6 +57,12 @@ type TransportHooks interface {
 	OnTick(now int64)
 }
 
+// Detacher is TransportHooks told, on the worker, that their transport no
+// longer sends (closed): a pacer releases what it holds.
+type Detacher interface {
+	OnDetach()
+}
+
 // Pacer is TransportHooks that also hold back what exceeds the
 // transport's rate (a leaky bucket): TransportParams.Hooks may implement it.
 type Pacer interface {

@@ -101,23 +101,23 @@ func (s *Sequencer) Lookup(outSeq uint16, now int64, gap time.Duration, budget i
 	if s.budgetUsed >= budget {
 		return Resend{}, false
 	}
-	var ring *media.SourceRing
-	for _, r := range s.rings {
-		if r.ring != nil && r.gen == e.gen {
-			ring = r.ring
-			break
-		}
-	}
-	if ring == nil {
-		return Resend{}, false
-	}
-	b := ring.Get(media.ExtendLow(ring.Head(), e.srcExt))
+	b := s.fetch(e)
 	if b == nil {
 		return Resend{}, false
 	}
 	e.resentMs = ms
 	s.budgetUsed++
 	return Resend{Buf: b, TSDelta: e.tsDelta}, true
+}
+
+// fetch returns the source packet of an entry, held (nil: no longer kept).
+func (s *Sequencer) fetch(e *seqEntry) *media.PacketBuf {
+	for _, r := range s.rings {
+		if r.ring != nil && r.gen == e.gen {
+			return r.ring.Get(media.ExtendLow(r.ring.Head(), e.srcExt))
+		}
+	}
+	return nil
 }
 
 // NACKed calls f with each sequence number a NACK's (packet id, bitmask)

@@ -44,6 +44,7 @@ type Transport struct {
 	detached bool      // the worker no longer serves it
 	stopped  bool      // sends nothing any more (ErrPathChanged)
 	fast     *FastPath // nil: Pion's writer
+	cc       twccSeq   // transport-wide sequence numbers (twcc.go)
 	round    uint64    // worker round the run fields belong to
 	runHead  int32     // first and last of this round's packets in worker.local
 	runTail  int32

@@ -252,6 +252,9 @@ func (w *worker) runOps() {
 			}
 		case opDetach:
 			o.t.detached = true
+			if h, ok := o.t.p.Hooks.(Detacher); ok {
+				h.OnDetach()
+			}
 			for j, t := range w.owned {
 				if t == o.t {
 					w.owned = append(w.owned[:j], w.owned[j+1:]...)
@@ -297,6 +300,11 @@ func (w *worker) tick(now int64) {
 // shutdown releases what is still queued and answers waiting operations
 // once the scheduler stops.
 func (w *worker) shutdown() {
+	for _, t := range w.owned {
+		if h, ok := t.p.Hooks.(Detacher); ok {
+			h.OnDetach()
+		}
+	}
 	for {
 		it, ok := w.in.pop()
 		if !ok {

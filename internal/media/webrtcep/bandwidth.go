@@ -114,6 +114,7 @@ func (w *Endpoint) SetBandwidths(v Bandwidths) {
 	b.minVideoSend.Store(int32(v.MinVideoSend))
 	b.maxVideoSend.Store(int32(v.MaxVideoSend))
 	b.mtu.Store(int32(v.MTU))
+	w.updateBWEBounds()
 }
 
 // startKbps is the x-google-start-bitrate to announce (0: none): the

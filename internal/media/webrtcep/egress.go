@@ -86,7 +86,8 @@ func (t *sinkTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if first == nil {
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
-	t.dt.Bind(egress.Binding{SSRC: uint32(ctx.SSRC()), RTXSSRC: uint32(ctx.SSRCRetransmission()), Codecs: codecs, Writer: ctx.WriteStream()})
+	t.dt.Bind(egress.Binding{SSRC: uint32(ctx.SSRC()), RTXSSRC: uint32(ctx.SSRCRetransmission()), Codecs: codecs, Writer: ctx.WriteStream(),
+		TWCCExtID: twccExtID(ctx.HeaderExtensions())})
 	return *first, nil
 }
 

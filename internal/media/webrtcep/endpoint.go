@@ -76,6 +76,7 @@ type Endpoint struct {
 	gather gatherGate
 	state  connectionTracker
 	tx     *egress.Transport // what the endpoint sends, on an egress worker
+	bwe    *egress.BWE       // its send-side bandwidth estimation (bwe.go; nil: none)
 	tracks [2]*sinkTrack     // audio, video
 	tap    *keyTap           // SRTP keys of the peer connection's DTLS (nil: no fast path)
 
@@ -114,7 +115,12 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	w.bw.init(e.cfg.Video)
 	w.state.init(w)
 	w.dc.init(w)
-	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError})
+	w.bwe = w.newBWE()
+	params := egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError}
+	if w.bwe != nil {
+		params.Hooks = w.bwe
+	}
+	w.tx = e.egress.NewTransport(params)
 	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
 	w.tracks[media.Video] = newSinkTrack(w, media.Video)
 	if err := w.core.Init(p, w, w, events); err != nil {

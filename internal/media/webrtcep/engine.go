@@ -108,6 +108,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	cfg.Video = video
+	if cfg.Egress.Tick == 0 {
+		// Pacing and probing (bwe.go) release packets on the egress tick:
+		// 5 ms keeps a probe cluster (15 ms) spread over ticks and a paced
+		// keyframe smooth, for one timer per worker.
+		cfg.Egress.Tick = 5 * time.Millisecond
+	}
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
 	e.egress = egress.NewScheduler(cfg.Egress, e.log)
 	if !cfg.PerEndpointPorts {

@@ -103,5 +103,5 @@ func (w *Endpoint) BitrateEstimate(p *media.SinkPad) uint64 {
 	if p.MediaType() != media.Video {
 		return 0
 	}
-	return w.tracks[media.Video].estimate.Load()
+	return w.tracks[media.Video].videoEstimate()
 }

@@ -46,11 +46,11 @@ func (w *Endpoint) publisherREMB() uint64 {
 }
 
 // BitrateDemand implements media.DemandReporter: the most the remote
-// receiver of our video can use: its estimate within
-// min/maxVideoSendBandwidth, or unbounded (0) before it gave one.
+// receiver of our video can use: its estimate (bwe.go) within
+// min/maxVideoSendBandwidth, or unbounded (0) before there is one.
 func (w *Endpoint) BitrateDemand(p *media.SinkPad) uint64 {
 	if p.MediaType() != media.Video {
 		return 0
 	}
-	return w.tracks[media.Video].estimate.Load()
+	return w.tracks[media.Video].videoEstimate()
 }

@@ -94,7 +94,7 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 					out.RTP = append(out.RTP, RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
 						Packets: ds.Packets, Bytes: ds.Bytes, PacketsLost: o.PacketsLost, FractionLost: float64(o.FractionLost),
 						FIR: o.FIR, PLI: o.PLI, NACK: o.NACK, REMB: t.remb.Load(),
-						TargetBitrate: float64(t.estimate.Load()), RoundTripTime: o.RoundTripTime.Seconds()})
+						TargetBitrate: float64(t.videoOrAudioEstimate()), RoundTripTime: o.RoundTripTime.Seconds()})
 				}
 			}
 		}

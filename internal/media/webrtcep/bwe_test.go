@@ -1,0 +1,56 @@
+package webrtcep
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/testpeer"
+	"github.com/gorento/gorento/internal/testutil"
+)
+
+// TestSendSideBWE: a Pion receiver that negotiated transport-cc (as
+// browsers do) gets every packet stamped with a transport-wide sequence
+// number and returns feedback; the endpoint's estimator turns it into the
+// sink's estimate: in getStats (targetBitrate), in the demand its
+// publisher's REMB follows, within min/maxVideoSendBandwidth.
+func TestSendSideBWE(t *testing.T) {
+	eng := newEngine(t)
+	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true, SendAudio: true, RecvAudio: true})
+	if !strings.Contains(lp.ep.LocalDescription(), "transport-wide-cc") {
+		t.Fatal("transport-cc not negotiated")
+	}
+	if lp.ep.bwe == nil {
+		t.Fatal("no estimator")
+	}
+	lp.peer.StartMedia()
+	testutil.Eventually(t, 10*time.Second, "an estimate from transport-cc feedback", func() bool {
+		return lp.ep.bwe.TargetBitrate() > 0 && lp.ep.tx.Estimate() == lp.ep.bwe.TargetBitrate()
+	})
+	if s := lp.ep.bwe.State(); s == nil || s.Feedbacks == 0 || s.UnknownSeq > s.Feedbacks {
+		t.Errorf("estimator state %+v", s)
+	}
+	video := media.Video
+	testutil.Eventually(t, 5*time.Second, "targetBitrate in getStats", func() bool {
+		for _, s := range lp.ep.Stats(&video).RTP {
+			if !s.Inbound && s.TargetBitrate > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	// KMS's send limits bound the sink's estimate.
+	b := lp.ep.Bandwidths()
+	b.MaxVideoSend = 150
+	lp.ep.SetBandwidths(b)
+	sink := lp.ep.Core().Sink(media.Video)
+	testutil.Eventually(t, 5*time.Second, "the estimate within maxVideoSendBandwidth", func() bool {
+		return lp.ep.BitrateDemand(sink) == 150_000 && lp.ep.BitrateEstimate(sink) == 150_000
+	})
+	if r := lp.peer.Received(webrtc.RTPCodecTypeVideo); r.Marked != r.Packets || r.Packets == 0 {
+		t.Errorf("video: %d of %d packets intact", r.Marked, r.Packets)
+	}
+}
