@@ -47,10 +47,17 @@ type EstimateReader interface {
 	TargetBitrate() uint64
 }
 
+// ProbeRequester is TransportHooks that can probe whether the path takes
+// a higher rate (before switching a viewer to a higher layer).
+type ProbeRequester interface {
+	RequestProbe(bps uint64, now int64)
+}
+
 var (
 	_ Pacer          = (*BWE)(nil)
 	_ Detacher       = (*BWE)(nil)
 	_ EstimateReader = (*BWE)(nil)
+	_ ProbeRequester = (*BWE)(nil)
 )
 
 // NewBWE makes the estimation hooks of one transport (TransportParams.Hooks).
@@ -72,6 +79,19 @@ func (t *Transport) Estimate() uint64 {
 	}
 	return 0
 }
+
+// RequestProbe asks the transport's estimator to find out whether the path
+// takes bps (a higher simulcast layer): a probe follows unless the estimate
+// already allows it; failed ones back off (2 s doubling to 60 s). On the
+// transport's worker only (e.g. from a Selector); without BWE it does nothing.
+func (t *Transport) RequestProbe(bps uint64, now int64) {
+	if r, ok := t.p.Hooks.(ProbeRequester); ok {
+		r.RequestProbe(bps, now)
+	}
+}
+
+// RequestProbe implements ProbeRequester (on the worker).
+func (b *BWE) RequestProbe(bps uint64, now int64) { b.est.RequestProbe(bps, now) }
 
 // TargetBitrate implements EstimateReader.
 func (b *BWE) TargetBitrate() uint64 { return b.target.Load() }
@@ -150,7 +170,8 @@ func (b *BWE) Pace(p *Paced, now int64) bool {
 // BWECounts are what the pacer and the prober did.
 type BWECounts struct {
 	Paced         uint64 // packets the pacer held back
-	Flushed       uint64 // held packets sent early (waited MaxPaceDelay, or the queue was full)
+	Flushed       uint64 // held packets sent early (the queue was full)
+	Dropped       uint64 // held packets dropped after MaxPaceDelay (their tracks then wait for a keyframe)
 	Queued        int    // packets waiting now
 	ProbesSent    uint64 // probe packets (RTX copies) sent
 	ProbesSkipped uint64 // probe clusters not sent (over the probe budget)
@@ -170,7 +191,7 @@ func (b *BWE) publish(now int64) {
 		b.nextStateAt = now + 1e9
 		s := b.est.State()
 		b.state.Store(&s)
-		b.counts.Store(&BWECounts{Paced: b.pace.paced, Flushed: b.pace.flushed, Queued: b.pace.size,
+		b.counts.Store(&BWECounts{Paced: b.pace.paced, Flushed: b.pace.flushed, Dropped: b.pace.dropped, Queued: b.pace.size,
 			ProbesSent: b.probe.sent, ProbesSkipped: b.probe.skipped})
 	}
 }

@@ -22,11 +22,18 @@ import (
 //	     timestamps (rtpx.Rewriter), Sequencer.Record (for NACKs)
 //	  4. Pacer.Pace(&Paced{…}, now)          false → the pacer took the packet;
 //	                                          it calls Downtrack.SendPaced later
-//	  5. send (fast path or Pion's writer), then TransportHooks.OnSent
+//	  5. stamp the transport-wide sequence number when the receiver
+//	     negotiated transport-cc (twcc.go), send (fast path or Pion's
+//	     writer), then TransportHooks.OnSent
 //	Downtrack.NACK → worker: resend from the source's history (RTX when the
 //	  binding has an RTX SSRC), then TransportHooks.OnSent
 //	Transport.OnRTCP → worker: TransportHooks.OnRTCP (feedback, REMB, RR)
 //	every Config.Tick: sender reports, then TransportHooks.OnTick
+//	transport detached (closed): Detacher.OnDetach
+//
+// BWE (bwe.go) implements them all: estimation, pacing (pacer.go) and
+// probing (probe.go). A Selector reads the estimate with
+// Transport.Estimate and asks for a probe with Transport.RequestProbe.
 //
 // A Selector that drops packets of the stream it forwards must keep the
 // output sequence numbers continuous itself (the rewriter maps source

@@ -11,10 +11,13 @@ import (
 // over a few tens of milliseconds instead of overflowing the receiver's
 // bottleneck queue and losing its tail. Audio is never held (it is
 // counted). What has no budget waits, in order, in a small ring released
-// on the worker's tick; a packet that waited MaxPaceDelay goes out with
-// everything queued (the pacer gives up rather than add delay or loss),
-// and so does everything when the ring is full. Without an estimate the
-// pacer passes everything through.
+// on the worker's tick. When the oldest waited MaxPaceDelay, the viewer's
+// link cannot carry the stream (a publisher without simulcast layers that
+// sends more than this viewer's estimate): what waits is dropped, never
+// resent, and its tracks wait for the next keyframe (asked for upstream),
+// so the viewer decodes keyframes and what follows them instead of a
+// stream that loses its tail everywhere. A full ring is sent at once.
+// Without an estimate the pacer passes everything through.
 
 // Pacing shape.
 const (
@@ -40,7 +43,7 @@ type pacer struct {
 	at         []int64 // when each queued packet arrived
 	head, size int
 
-	paced, flushed uint64 // packets held back; packets sent early because of MaxPaceDelay or a full ring
+	paced, flushed, dropped uint64 // packets held back; sent early (the ring was full); dropped after MaxPaceDelay
 }
 
 func (p *pacer) init() {}
@@ -96,15 +99,43 @@ func (p *pacer) admit(pkt *Paced, now int64) bool {
 	return false
 }
 
-// tick releases what the budget allows, and everything when the oldest
-// waited MaxPaceDelay (or the estimate is gone).
+// tick releases what the budget allows (everything when the estimate is
+// gone), after dropping what waited MaxPaceDelay.
 func (p *pacer) tick(now int64) {
 	if p.size == 0 {
 		return
 	}
 	p.refill(now)
-	all := p.rate == 0 || now-p.at[p.head] >= int64(MaxPaceDelay)
-	p.release(now, all)
+	if p.rate > 0 && now-p.at[p.head] >= int64(MaxPaceDelay) {
+		p.dropLate()
+	}
+	p.release(now, p.rate == 0)
+}
+
+// dropLate drops everything queued (video: audio is never held). The
+// dropped packets' numbers are not resent on NACK, and their tracks wait
+// for a keyframe, which they ask for.
+func (p *pacer) dropLate() {
+	for p.size > 0 {
+		pkt := &p.q[p.head]
+		d := pkt.Downtrack
+		d.seq.forget(pkt.Header.SequenceNumber)
+		if !d.gap.Swap(true) && d.onGap != nil {
+			d.onGap()
+		}
+		pkt.Buf.Release()
+		*pkt = Paced{}
+		p.head = (p.head + 1) % paceQueue
+		p.size--
+		p.dropped++
+	}
+}
+
+// forget makes a sent (or numbered) packet unknown: NACKs for it are not answered.
+func (s *Sequencer) forget(outSeq uint16) {
+	if e := &s.entries[outSeq%sequencerSize]; e.outSeq == outSeq {
+		e.valid = false
+	}
 }
 
 // release sends queued packets while there is budget (all: regardless).
@@ -115,7 +146,7 @@ func (p *pacer) release(now int64, all bool) {
 		p.q[i] = Paced{}
 		p.head = (p.head + 1) % paceQueue
 		p.size--
-		if all {
+		if all && p.rate > 0 {
 			p.flushed++
 		}
 		pkt.Downtrack.SendPaced(&pkt, now) // OnSent charges the budget
