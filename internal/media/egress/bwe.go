@@ -34,6 +34,7 @@ type BWE struct {
 
 	// Worker-owned.
 	fed         bool
+	noPace      bool // tests of the estimate alone
 	lastTick    int64
 	tick        time.Duration // the worker's tick, as seen
 	lo, hi      uint64
@@ -186,7 +187,9 @@ func (b *BWE) Counts() *BWECounts { return b.counts.Load() }
 func (b *BWE) publish(now int64) {
 	t := b.est.Target()
 	b.target.Store(t)
-	b.pace.setRate(t)
+	if !b.noPace {
+		b.pace.setRate(t)
+	}
 	if now >= b.nextStateAt {
 		b.nextStateAt = now + 1e9
 		s := b.est.State()

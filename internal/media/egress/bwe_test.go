@@ -88,6 +88,7 @@ func TestTWCCStamping(t *testing.T) {
 // growing lowers it.
 func TestBWEFeedback(t *testing.T) {
 	h, b, clk := bweHarness(t)
+	b.noPace = true // set before the worker sees the transport's first packet
 	if h.t.Estimate() != 0 {
 		t.Fatal("an estimate before any feedback")
 	}
