@@ -80,7 +80,7 @@ func relayOnly(r *impair.Relay) *map[string]any {
 // fresh browser, and measures it.
 func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 	_, addr := startGorento(t, func(c *config.Config) {
-		// For experiments: the room's video ceiling (default 1000 kbit/s, the first finding).
+		// For experiments: the room's video ceiling (default 4000 kbit/s; it was 1000, the first finding).
 		if v, err := strconv.Atoi(os.Getenv("GORENTO_QUALITY_ROOM_MAX_KBPS")); err == nil {
 			c.Room.MaxVideoKbps = v
 		}

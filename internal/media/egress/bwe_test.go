@@ -41,16 +41,7 @@ func bweHarness(t *testing.T) (*harness, *BWE, *atomic.Int64) {
 // pushBig pushes one packet of 1000 payload bytes starting with tag.
 func pushBig(t *testing.T, h *harness, tag byte) {
 	t.Helper()
-	h.src.seq++
-	b := media.GetPacketBuf()
-	hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(h.src.seq) * 3000, SSRC: 5, PayloadType: 96}
-	n, _ := hd.MarshalTo(b.Data())
-	b.Data()[n] = tag
-	if !b.ParseRTP(n + 1000) {
-		t.Fatal("parse")
-	}
-	b.Packet().Codec = mediatest.VP8
-	h.src.pad.PushBuf(b)
+	h.pushSized(t, tag, 1000)
 }
 
 func twccOf(t *testing.T, h rtp.Header) uint16 {
@@ -188,7 +179,7 @@ func TestPacerGivesUp(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		pushBig(t, h, byte(i))
 	}
-	sent := len(h.out.waitN(t, 2))
+	h.out.waitN(t, 2)
 	time.Sleep(20 * time.Millisecond)
 	clk.Add(int64(MaxPaceDelay + time.Millisecond))
 	select {
@@ -200,7 +191,7 @@ func TestPacerGivesUp(t *testing.T) {
 	if len(got) >= 20 {
 		t.Fatalf("all %d sent: nothing dropped", len(got))
 	}
-	sent = len(got)
+	sent := len(got)
 	// A NACK for a dropped packet is not answered.
 	last := got[len(got)-1].hdr.SequenceNumber
 	h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: last + 1}}})
@@ -320,5 +311,35 @@ func BenchmarkEgressBWE(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10), "fwd-ns/pkt")
 		})
+	}
+}
+
+// BenchmarkBWEPerPacket is what send-side estimation adds to one sent
+// packet on the worker: the transport-wide number stamped, the send record
+// and ALR accounting, the pacer's admission (with budget) and charge.
+func BenchmarkBWEPerPacket(b *testing.B) {
+	var h *BWE
+	r := newRig(b, 1, srtpx.AEADAES128GCM, func() TransportHooks {
+		var err error
+		if h, err = NewBWE(bwe.Config{}); err != nil {
+			b.Fatal(err)
+		}
+		h.pace.setRate(1_000_000_000)
+		return h
+	})
+	d := r.ds[0]
+	bind := d.bind.Load()
+	p := &Paced{Downtrack: d}
+	now := int64(time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now += 100_000
+		p.Header = rtp.Header{Version: 2, SSRC: bind.SSRC, SequenceNumber: uint16(i)}
+		if !h.Pace(p, now) {
+			b.Fatal("held")
+		}
+		d.stampTWCC(bind, &p.Header)
+		h.OnSent(d, &p.Header, 1100, now)
 	}
 }

@@ -90,6 +90,12 @@ func newHarness(t *testing.T, cfg Config, hooks TransportHooks) *harness {
 // push pushes one packet through a source pad whose sink is the downtrack.
 func (h *harness) push(t *testing.T, tag byte) {
 	t.Helper()
+	h.pushSized(t, tag, 1)
+}
+
+// pushSized pushes one packet of size payload bytes, the first one tag.
+func (h *harness) pushSized(t *testing.T, tag byte, size int) {
+	t.Helper()
 	h.src.seq++
 	ssrc := h.src.ssrc
 	if ssrc == 0 {
@@ -99,7 +105,7 @@ func (h *harness) push(t *testing.T, tag byte) {
 	hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(h.src.seq) * 3000, SSRC: ssrc, PayloadType: 96}
 	n, _ := hd.MarshalTo(b.Data())
 	b.Data()[n] = tag
-	if !b.ParseRTP(n + 1) {
+	if !b.ParseRTP(n + size) {
 		t.Fatal("parse")
 	}
 	b.Packet().Codec = mediatest.VP8

@@ -162,6 +162,3 @@ func (p *pacer) drop() {
 		p.size--
 	}
 }
-
-// queued is the number of packets waiting.
-func (p *pacer) queued() int { return p.size }
