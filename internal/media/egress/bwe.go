@@ -31,6 +31,7 @@ type BWE struct {
 	state  atomic.Pointer[bwe.State]
 	wantLo atomic.Uint64 // bounds asked for by SetBounds (0: unchanged)
 	wantHi atomic.Uint64
+	rtt    atomic.Int64 // ns, from SetRTT (0: none yet)
 
 	// Worker-owned.
 	fed         bool
@@ -107,6 +108,11 @@ func (b *BWE) SetBounds(lo, hi uint64) {
 	b.wantHi.Store(hi)
 }
 
+// SetRTT gives the round-trip time to the receiver (from its receiver
+// reports): the estimator's additive increase and loss response use it.
+// Applied on the worker's next tick.
+func (b *BWE) SetRTT(rtt time.Duration) { b.rtt.Store(int64(rtt)) }
+
 // OnSent implements TransportHooks.
 func (b *BWE) OnSent(d *Downtrack, _ *rtp.Header, size int, now int64) {
 	seq, ok := d.t.SentTWCC()
@@ -147,6 +153,9 @@ func (b *BWE) OnTick(now int64) {
 		if b.est.SetBounds(lo, hi, now) == nil {
 			b.lo, b.hi = lo, hi
 		}
+	}
+	if rtt := b.rtt.Swap(0); rtt > 0 {
+		b.est.OnRTT(time.Duration(rtt))
 	}
 	b.est.OnTick(now)
 	if b.fed {

@@ -55,6 +55,23 @@ func (w *Endpoint) updateBWEBounds() {
 	}
 }
 
+// updateBWERTT hands the round trip the video receiver's reports measured
+// to the estimator (once a second, from the monitor).
+func (w *Endpoint) updateBWERTT() {
+	g := w.stats.Load()
+	if w.bwe == nil || g == nil {
+		return
+	}
+	for _, t := range w.tracks {
+		if ssrc := t.boundSSRC(); ssrc != 0 {
+			if o, ok := g.Outbound(ssrc); ok && o.RoundTripTime > 0 {
+				w.bwe.SetRTT(o.RoundTripTime)
+				return
+			}
+		}
+	}
+}
+
 // videoEstimate is what the receiver of our video can take (bps, 0:
 // unknown): the send-side estimate once its feedback arrived, capped by
 // the receiver's REMB when it sends one too; within

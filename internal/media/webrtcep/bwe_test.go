@@ -33,6 +33,11 @@ func TestSendSideBWE(t *testing.T) {
 	if s := lp.ep.bwe.State(); s == nil || s.Feedbacks == 0 || s.UnknownSeq > s.Feedbacks {
 		t.Errorf("estimator state %+v", s)
 	}
+	// The receiver's reports give the estimator the round trip (loopback: well under 100 ms).
+	testutil.Eventually(t, 10*time.Second, "the round trip in the estimator", func() bool {
+		s := lp.ep.bwe.State()
+		return s != nil && s.RTT > 0 && s.RTT < 100*time.Millisecond
+	})
 	video := media.Video
 	testutil.Eventually(t, 5*time.Second, "targetBitrate in getStats", func() bool {
 		for _, s := range lp.ep.Stats(&video).RTP {

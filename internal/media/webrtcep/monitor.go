@@ -29,6 +29,7 @@ func (s *connectionTracker) monitor() {
 			s.sendREMB()
 			s.updateLoss()
 			s.w.reportQuality()
+			s.w.updateBWERTT()
 		}
 	}
 }
