@@ -9,7 +9,8 @@
 // One package per concept; each element family is its own folder:
 //
 //	media                    Element, Core, pads, Packet, Codec, Connect/Disconnect/Detach,
-//	                         PassThrough, Clock, events, the slow-sink queue (queue.go)
+//	                         PassThrough, Clock, events, the slow-sink queue (queue.go),
+//	                         the transcoding plan (transcode.go: which sinks a transcoder feeds)
 //	media/mediatest          fake Source, Sink and Counter elements, a Clock moved by hand,
 //	                         an event recorder, test packets
 //	media/rtpx               RTP header rewriting (continuous output streams), keyframe detection

@@ -15,6 +15,9 @@ type Pipeline struct {
 	elements map[*Core]struct{}
 	released bool
 
+	planMu      sync.Mutex // serialises transcoding plans (transcode.go); taken before graphMu
+	transcoders TranscoderFactory
+
 	latencyStats atomic.Bool
 	codecMu      sync.Mutex // guards codecs
 	codecs       [numMediaTypes]*Codec
