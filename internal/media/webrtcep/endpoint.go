@@ -71,6 +71,7 @@ type Endpoint struct {
 	stats   atomic.Pointer[rtpstats.Recorder]
 	dc      dataChannels
 	statIDs statsIDs
+	codecs  codecState // negotiated codecs, for the transcoding plan (codecs.go)
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool
