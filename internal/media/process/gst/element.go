@@ -32,6 +32,7 @@ type element struct {
 	encs      []*gst.Element
 	userNames []string // elements named in a GStreamerFilter command
 	proc      processor
+	dyn       *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
 
 	ready   atomic.Bool
 	failed  atomic.Bool
@@ -104,6 +105,9 @@ func (el *element) build(spec *ipc.Spec) error {
 		return err
 	}
 	el.spec = *spec
+	if ipc.IsDynamic(spec.Processing.Kind) {
+		return el.buildDynamic(spec)
+	}
 	if spec.Processing.Kind == ipc.ProcGStreamer {
 		names, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
 		if err != nil {
@@ -212,6 +216,10 @@ func (el *element) watchKeyframeRequests(src *gst.Element, input int) {
 }
 
 func (el *element) needKeyframe(input int) {
+	if el.dyn != nil {
+		el.dyn.needKeyframe(input)
+		return
+	}
 	now := time.Now().UnixNano()
 	last := &el.lastKeyEvent[input]
 	if prev := last.Load(); now-prev < int64(500*time.Millisecond) || !last.CompareAndSwap(prev, now) {
@@ -222,6 +230,10 @@ func (el *element) needKeyframe(input int) {
 
 // push feeds one RTP packet to input i (from the server's read loop).
 func (el *element) push(i int, pkt []byte) {
+	if el.dyn != nil && el.ready.Load() && !el.failed.Load() {
+		el.dyn.push(i, pkt)
+		return
+	}
 	if !el.ready.Load() || el.failed.Load() || i < 0 || i >= len(el.srcs) || len(pkt) == 0 {
 		el.inputDropped.Add(1)
 		return
@@ -310,8 +322,12 @@ func (el *element) stats() *ipc.Stats {
 		br = el.bitrates[0]
 	}
 	el.mu.Unlock()
+	outputs := len(el.sinks)
+	if el.dyn != nil {
+		outputs = el.dyn.outputCount()
+	}
 	return &ipc.Stats{PacketsIn: el.packetsIn.Load(), PacketsOut: el.packetsOut.Load(), BytesOut: el.bytesOut.Load(),
-		InputDropped: el.inputDropped.Load(), KeyframesSent: el.keyframes.Load(), Bitrate: br}
+		InputDropped: el.inputDropped.Load(), KeyframesSent: el.keyframes.Load(), Bitrate: br, Outputs: outputs}
 }
 
 // teardown stops the pipeline and its bus goroutine.
@@ -322,6 +338,9 @@ func (el *element) teardown() {
 	}
 	for _, src := range el.srcs {
 		src.EndStream()
+	}
+	if el.dyn != nil {
+		el.dyn.close()
 	}
 	_ = el.pipeline.SetState(gst.StateNull)
 	if el.stopBus != nil {

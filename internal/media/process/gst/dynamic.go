@@ -1,0 +1,616 @@
+//go:build cgo
+
+package gst
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-gst/go-gst/gst"
+	"github.com/go-gst/go-gst/gst/app"
+
+	"github.com/gorento/gorento/internal/media/process/ipc"
+)
+
+// dynamic is an element whose inputs and outputs come and go while it runs
+// (ipc.IsDynamic): the transcoder, the compositors and the audio mixers of
+// the hubs. It keeps one GStreamer pipeline, built in pieces:
+//
+//	input  (a bin):   appsrc → depayload → decode → convert   ─┐
+//	                                                            ├→ tee (transcoder, audio of mixers)
+//	                                                            └→ compositor pad (video of mixers)
+//	output (a bin):   [queue] → convert → encode → payload → appsink
+//
+// Mixers add a compositor fed by a black picture (its output goes through a
+// tee to every video output) and one audiomixer per audio output, fed by a
+// silent source and by the tees of the inputs it mixes. Pieces are linked
+// and removed while the pipeline plays: inputs are stopped before their
+// links go, branches are unlinked from tees before they stop.
+//
+// Packets get presentation times from their RTP timestamps (anchored to the
+// running time at the first packet, re-anchored after a jump), so encoders
+// stamp their output at the pace the sender captured, not at the jitter
+// of arrival, and a mixer lines its inputs up on one timeline.
+type dynamic struct {
+	el      *element
+	kind    string
+	p       *gst.Pipeline
+	width   int // video output of mixers
+	height  int
+	fps     int
+	latency time.Duration
+
+	mu      sync.Mutex // guards the maps, layout, the compositor's pads and the mixers' links
+	inputs  map[int]*dynInput
+	outputs map[int]*dynOutput
+	layout  ipc.Layout // alphaBlending
+	vmix    *gst.Element
+	vtee    *gst.Element // the compositor's picture, for video outputs
+	bgCaps  *gst.Element // capsfilters of the black background and of the output
+	outCaps *gst.Element
+}
+
+// dynInput is one input stream. Its timestamp fields belong to the
+// server's read loop (push).
+type dynInput struct {
+	index  int
+	stream ipc.Stream
+	kind   string
+	bin    *gst.Bin
+	src    *app.Source
+	tee    *gst.Element // the transcoder's, or audio of mixers
+	vpad   *gst.Pad     // the compositor's pad (video of mixers)
+	active atomic.Bool  // decoded a first picture
+	width  atomic.Int32 // of its pictures
+	height atomic.Int32
+
+	rate   uint32
+	anchor bool
+	ts0    int64 // unwrapped RTP timestamp at the anchor
+	ext    int64 // unwrapped RTP timestamp of the last packet
+	last   uint32
+	pts0   time.Duration // running time at the anchor
+
+	lastAsk atomic.Int64 // unix ns of the last needKeyframe event
+}
+
+// dynOutput is one output stream.
+type dynOutput struct {
+	index  int
+	stream ipc.Stream
+	bin    *gst.Bin
+	sink   *gst.Element
+	enc    *gst.Element
+	teePad *gst.Pad // the request pad of the tee feeding it (video, transcoder)
+
+	// Audio outputs of mixers.
+	amix    *gst.Element
+	silence *gst.Bin
+	mixed   map[int]*mixLink // input index → its link into amix
+}
+
+// mixLink is one input feeding one audio mixer.
+type mixLink struct {
+	teePad, mixPad *gst.Pad
+}
+
+// buildDynamic makes el a dynamic element (called by element.build).
+func (el *element) buildDynamic(spec *ipc.Spec) error {
+	d := &dynamic{el: el, kind: spec.Processing.Kind, inputs: map[int]*dynInput{}, outputs: map[int]*dynOutput{},
+		width: spec.Processing.Width, height: spec.Processing.Height, fps: spec.Processing.Framerate,
+		latency: time.Duration(spec.Processing.LatencyMs) * time.Millisecond, layout: ipc.Layout{Master: -1}}
+	if d.latency == 0 {
+		d.latency = ipc.DefaultMixLatencyMs * time.Millisecond
+	}
+	switch d.kind {
+	case ipc.ProcComposite:
+		d.width, d.height, d.fps = orDefault(d.width, ipc.DefaultCompositeWidth), orDefault(d.height, ipc.DefaultCompositeHeight), orDefault(d.fps, ipc.DefaultCompositeFramerate)
+	case ipc.ProcAlphaBlending:
+		d.width, d.height, d.fps = orDefault(d.width, 640), orDefault(d.height, 480), orDefault(d.fps, 15)
+	}
+	desc := ""
+	if d.kind == ipc.ProcComposite || d.kind == ipc.ProcAlphaBlending {
+		caps := d.videoCaps()
+		// The black background keeps the compositor producing pictures
+		// before and between inputs (KMS does the same).
+		desc = fmt.Sprintf("videotestsrc is-live=true do-timestamp=true pattern=black ! capsfilter name=bgcaps caps=\"%s\" ! "+
+			"compositor name=vmix background=black start-time-selection=first latency=%d ! "+
+			"capsfilter name=outcaps caps=\"%s\" ! tee name=vtee allow-not-linked=true", caps, d.latency.Nanoseconds(), caps)
+	}
+	var err error
+	if desc == "" {
+		d.p, err = gst.NewPipeline("")
+	} else {
+		d.p, err = gst.NewPipelineFromString(desc)
+	}
+	if err != nil {
+		return fmt.Errorf("build %s: %v", d.kind, err)
+	}
+	el.pipeline = d.p
+	if desc != "" {
+		d.vmix, _ = d.p.GetElementByName("vmix")
+		d.vtee, _ = d.p.GetElementByName("vtee")
+		d.bgCaps, _ = d.p.GetElementByName("bgcaps")
+		d.outCaps, _ = d.p.GetElementByName("outcaps")
+	}
+	el.proc = noProc{}
+	el.dyn = d
+	el.stopBus = make(chan struct{})
+	el.busDone = make(chan struct{})
+	go el.busLoop()
+	if err := d.p.SetState(gst.StatePlaying); err != nil {
+		return fmt.Errorf("start %s: %v%s", d.kind, err, el.pendingError())
+	}
+	for i, in := range spec.Inputs {
+		if err := d.addInput(i, in); err != nil {
+			return err
+		}
+	}
+	for i, out := range spec.Outputs {
+		if err := d.addOutput(i, out); err != nil {
+			return err
+		}
+	}
+	el.ready.Store(true)
+	return nil
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func (d *dynamic) videoCaps() string {
+	return fmt.Sprintf("video/x-raw,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1", d.width, d.height, d.fps)
+}
+
+// handle runs the element's requests (on its control goroutine).
+func (d *dynamic) handle(c ipc.Control) error {
+	switch c.Op {
+	case ipc.OpAddInput:
+		if c.Input == nil {
+			return errors.New("addInput without a stream")
+		}
+		return d.addInput(c.Stream, *c.Input)
+	case ipc.OpRemoveInput:
+		return d.removeInput(c.Stream)
+	case ipc.OpAddOutput:
+		if c.Output == nil {
+			return errors.New("addOutput without a stream")
+		}
+		return d.addOutput(c.Stream, *c.Output)
+	case ipc.OpRemoveOutput:
+		return d.removeOutput(c.Stream)
+	case ipc.OpSetMix:
+		if c.Mix == nil {
+			return errors.New("setMix without ports")
+		}
+		return d.setMix(c.Stream, c.Mix.Ports)
+	case ipc.OpSetLayout:
+		if c.Layout == nil || d.kind != ipc.ProcAlphaBlending {
+			return fmt.Errorf("setLayout applies to alpha blending")
+		}
+		d.mu.Lock()
+		d.layout = *c.Layout
+		d.relayoutLocked()
+		d.mu.Unlock()
+		return nil
+	case ipc.OpKeyframe:
+		return d.forceKeyframe(c.Stream)
+	case ipc.OpBitrate:
+		if c.Bitrate == nil {
+			return errors.New("bitrate request without a bitrate")
+		}
+		return d.setBitrate(c.Stream, *c.Bitrate)
+	}
+	return fmt.Errorf("operation %q does not apply to a %s element", c.Op, d.kind)
+}
+
+// addInput starts decoding input i.
+func (d *dynamic) addInput(i int, st ipc.Stream) error {
+	spec := ipc.Spec{Processing: ipc.Processing{Kind: d.kind}}
+	if d.kind == ipc.ProcTranscode {
+		d.mu.Lock()
+		n := len(d.inputs)
+		for _, in := range d.inputs {
+			spec.Inputs = append(spec.Inputs, in.stream)
+		}
+		d.mu.Unlock()
+		if n > 0 {
+			return errors.New("a transcoder has one input")
+		}
+	}
+	if err := spec.CheckStream(st, true); err != nil {
+		return fmt.Errorf("input %d: %w", i, err)
+	}
+	d.mu.Lock()
+	_, dup := d.inputs[i]
+	d.mu.Unlock()
+	if dup {
+		return fmt.Errorf("input %d exists", i)
+	}
+	dec, err := decodeChain(st)
+	if err != nil {
+		return err
+	}
+	kind := st.Kind()
+	conv := "videoconvert"
+	if kind == "audio" {
+		conv = "audioconvert ! audioresample ! capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1"
+	}
+	if kind == "video" && d.vmix != nil {
+		conv += " ! queue max-size-buffers=2 leaky=downstream"
+	}
+	bin, err := gst.NewBinFromString(fmt.Sprintf("appsrc name=src is-live=true do-timestamp=false format=time min-latency=0 "+
+		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", inputCaps(st), dec, conv), true)
+	if err != nil {
+		return fmt.Errorf("input %d: %v", i, err)
+	}
+	srcEl, err := bin.GetElementByName("src")
+	if err != nil {
+		return fmt.Errorf("input %d: %v", i, err)
+	}
+	in := &dynInput{index: i, stream: st, kind: kind, bin: bin, src: app.SrcFromElement(srcEl), rate: clockRate(st)}
+	if err := d.p.Add(bin.Element); err != nil {
+		return fmt.Errorf("input %d: %v", i, err)
+	}
+	out := bin.GetStaticPad("src")
+	if out == nil {
+		return fmt.Errorf("input %d: no output pad", i)
+	}
+	out.AddProbe(gst.PadProbeTypeEventDownstream, func(_ *gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
+		if ev := info.GetEvent(); ev != nil && ev.Type() == gst.EventTypeCaps {
+			d.onCaps(in, ev.ParseCaps())
+		}
+		return gst.PadProbeOK
+	})
+	if kind == "video" && d.vmix != nil {
+		in.vpad = d.vmix.GetRequestPad("sink_%u")
+		if in.vpad == nil || out.Link(in.vpad) != gst.PadLinkOK {
+			return fmt.Errorf("input %d: cannot link to the compositor", i)
+		}
+		in.vpad.SetArg("alpha", "0") // shown once it has a picture and a place
+		if d.kind == ipc.ProcComposite {
+			in.vpad.SetArg("sizing-policy", "keep-aspect-ratio")
+		}
+	} else {
+		tee, err := gst.NewElementWithProperties("tee", map[string]interface{}{"allow-not-linked": true})
+		if err != nil {
+			return err
+		}
+		if err := d.p.Add(tee); err != nil {
+			return err
+		}
+		if out.Link(tee.GetStaticPad("sink")) != gst.PadLinkOK {
+			return fmt.Errorf("input %d: cannot link to its tee", i)
+		}
+		tee.SyncStateWithParent()
+		in.tee = tee
+	}
+	d.el.watchKeyframeRequests(srcEl, i)
+	d.mu.Lock()
+	d.inputs[i] = in
+	d.linkMixersLocked(in)
+	if d.kind == ipc.ProcTranscode {
+		for _, o := range d.outputs {
+			d.linkTeeLocked(in.tee, o)
+		}
+	}
+	d.mu.Unlock()
+	bin.SyncStateWithParent()
+	d.needKeyframe(i)
+	return nil
+}
+
+// onCaps records an input's picture size when it decodes its first
+// picture (or changes size): it then takes its place (KMS counts an
+// input in the layout once its media starts).
+func (d *dynamic) onCaps(in *dynInput, caps *gst.Caps) {
+	if in.kind != "video" || caps == nil || caps.GetSize() == 0 {
+		return
+	}
+	st := caps.GetStructureAt(0)
+	w, _ := st.GetValue("width")
+	h, _ := st.GetValue("height")
+	wi, _ := w.(int)
+	hi, _ := h.(int)
+	in.width.Store(int32(wi))
+	in.height.Store(int32(hi))
+	in.active.Store(true)
+	d.mu.Lock()
+	d.relayoutLocked()
+	d.mu.Unlock()
+}
+
+// removeInput stops input i; its place and its mixes go.
+func (d *dynamic) removeInput(i int) error {
+	d.mu.Lock()
+	in := d.inputs[i]
+	delete(d.inputs, i)
+	var links []*mixLink
+	var mixers []*gst.Element
+	var teePads []*gst.Pad // the transcoder's outputs
+	for _, o := range d.outputs {
+		if l := o.mixed[i]; l != nil {
+			links = append(links, l)
+			mixers = append(mixers, o.amix)
+			delete(o.mixed, i)
+		}
+		if d.kind == ipc.ProcTranscode && o.teePad != nil {
+			teePads = append(teePads, o.teePad)
+			o.teePad = nil
+		}
+	}
+	d.mu.Unlock()
+	if in == nil {
+		return fmt.Errorf("no input %d", i)
+	}
+	// Stop the input first: nothing is pushing when its links go.
+	_ = in.bin.SetState(gst.StateNull)
+	if in.tee != nil {
+		for k, l := range links {
+			in.tee.ReleaseRequestPad(l.teePad)
+			mixers[k].ReleaseRequestPad(l.mixPad)
+		}
+		for _, pad := range teePads {
+			in.tee.ReleaseRequestPad(pad)
+		}
+		_ = in.tee.SetState(gst.StateNull)
+		_ = d.p.Remove(in.tee)
+	}
+	if in.vpad != nil {
+		d.vmix.ReleaseRequestPad(in.vpad)
+	}
+	_ = d.p.Remove(in.bin.Element)
+	d.mu.Lock()
+	d.relayoutLocked()
+	d.mu.Unlock()
+	return nil
+}
+
+// addOutput starts encoding output i.
+func (d *dynamic) addOutput(i int, st ipc.Stream) error {
+	d.mu.Lock()
+	_, dup := d.outputs[i]
+	var spec ipc.Spec
+	spec.Processing.Kind = d.kind
+	for _, in := range d.inputs {
+		spec.Inputs = append(spec.Inputs, in.stream)
+	}
+	d.mu.Unlock()
+	if dup {
+		return fmt.Errorf("output %d exists", i)
+	}
+	if err := spec.CheckStream(st, false); err != nil {
+		return fmt.Errorf("output %d: %w", i, err)
+	}
+	enc, err := encodeChain(st, i)
+	if err != nil {
+		return err
+	}
+	kind := st.Kind()
+	mixing := kind == "audio" && d.kind != ipc.ProcTranscode
+	head := "queue max-size-buffers=3 leaky=downstream ! "
+	if mixing {
+		head = ""
+	}
+	if kind == "video" && st.FramerateNum > 0 {
+		head += fmt.Sprintf("videorate drop-only=true ! video/x-raw,framerate=%d/%d ! ", st.FramerateNum, max(st.FramerateDen, 1))
+	}
+	bin, err := gst.NewBinFromString(head+enc, true)
+	if err != nil {
+		return fmt.Errorf("output %d: %v", i, err)
+	}
+	o := &dynOutput{index: i, stream: st, bin: bin, mixed: map[int]*mixLink{}}
+	if o.sink, err = bin.GetElementByName(fmt.Sprintf("sink%d", i)); err != nil {
+		return fmt.Errorf("output %d: %v", i, err)
+	}
+	o.enc, _ = bin.GetElementByName(fmt.Sprintf("enc%d", i))
+	d.el.deliverSamples(o.sink, uint32(i))
+	if err := d.p.Add(bin.Element); err != nil {
+		return err
+	}
+	bin.SyncStateWithParent()
+	if mixing {
+		if err := d.addMixer(o); err != nil {
+			return fmt.Errorf("output %d: %w", i, err)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.outputs[i] = o
+	switch {
+	case mixing:
+		for _, in := range d.inputs {
+			d.linkMixersLocked(in)
+		}
+	case d.kind == ipc.ProcTranscode:
+		for _, in := range d.inputs {
+			d.linkTeeLocked(in.tee, o)
+		}
+	case kind == "video" && d.vtee != nil:
+		d.linkTeeLocked(d.vtee, o)
+	}
+	return nil
+}
+
+// linkTeeLocked feeds output o from tee.
+func (d *dynamic) linkTeeLocked(tee *gst.Element, o *dynOutput) {
+	if tee == nil || o.teePad != nil || o.amix != nil {
+		return
+	}
+	pad := tee.GetRequestPad("src_%u")
+	if pad == nil {
+		return
+	}
+	if pad.Link(o.bin.GetStaticPad("sink")) != gst.PadLinkOK {
+		tee.ReleaseRequestPad(pad)
+		return
+	}
+	o.teePad = pad
+}
+
+// removeOutput stops output i: unlinked from what feeds it, then stopped.
+func (d *dynamic) removeOutput(i int) error {
+	d.mu.Lock()
+	o := d.outputs[i]
+	delete(d.outputs, i)
+	var tee *gst.Element
+	if o != nil && o.teePad != nil {
+		tee = o.teePad.GetParentElement()
+	}
+	d.mu.Unlock()
+	if o == nil {
+		return fmt.Errorf("no output %d", i)
+	}
+	if tee != nil {
+		tee.ReleaseRequestPad(o.teePad)
+	}
+	if o.amix != nil {
+		d.removeMixer(o)
+	}
+	_ = o.bin.SetState(gst.StateNull)
+	_ = d.p.Remove(o.bin.Element)
+	return nil
+}
+
+// deliverSamples sends what appsink sink receives as RTP of output out.
+func (el *element) deliverSamples(sink *gst.Element, out uint32) {
+	app.SinkFromElement(sink).SetCallbacks(&app.SinkCallbacks{NewSampleFunc: func(s *app.Sink) gst.FlowReturn {
+		sample := s.PullSample()
+		if sample == nil {
+			return gst.FlowEOS
+		}
+		b := sample.GetBuffer().Bytes()
+		el.packetsOut.Add(1)
+		el.bytesOut.Add(uint64(len(b)))
+		el.s.progress.Add(1)
+		_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
+		return gst.FlowOK
+	}})
+}
+
+// push feeds one RTP packet to input i, stamped from its RTP timestamp.
+func (d *dynamic) push(i int, pkt []byte) {
+	d.mu.Lock()
+	in := d.inputs[i]
+	d.mu.Unlock()
+	if in == nil || len(pkt) < 12 {
+		d.el.inputDropped.Add(1)
+		return
+	}
+	buf := gst.NewBufferFromBytes(pkt)
+	buf.SetPresentationTimestamp(gst.ClockTime(d.pts(in, pkt)))
+	if ret := in.src.PushBuffer(buf); ret != gst.FlowOK {
+		d.el.inputDropped.Add(1)
+		return
+	}
+	d.el.packetsIn.Add(1)
+}
+
+// maxSkew is how far a packet's presentation time may drift from its
+// arrival before the input's timeline is re-anchored.
+const maxSkew = 500 * time.Millisecond
+
+// pts maps a packet's RTP timestamp to running time.
+func (d *dynamic) pts(in *dynInput, pkt []byte) time.Duration {
+	ts := uint32(pkt[4])<<24 | uint32(pkt[5])<<16 | uint32(pkt[6])<<8 | uint32(pkt[7])
+	now := d.runningTime()
+	if !in.anchor {
+		in.anchor, in.ext, in.last, in.ts0, in.pts0 = true, int64(ts), ts, int64(ts), now
+		return now
+	}
+	in.ext += int64(int32(ts - in.last))
+	in.last = ts
+	pts := in.pts0 + time.Duration((in.ext-in.ts0)*int64(time.Second)/int64(in.rate))
+	if pts < now-maxSkew || pts > now+maxSkew {
+		in.ts0, in.pts0, pts = in.ext, now, now
+	}
+	return pts
+}
+
+// runningTime is the pipeline's running time now.
+func (d *dynamic) runningTime() time.Duration {
+	clock := d.p.GetPipelineClock()
+	if clock == nil {
+		return 0
+	}
+	return time.Duration(uint64(clock.GetTime()) - uint64(d.p.GetBaseTime()))
+}
+
+// needKeyframe asks gorento for a keyframe of input i, at most every 500 ms.
+func (d *dynamic) needKeyframe(i int) {
+	d.mu.Lock()
+	in := d.inputs[i]
+	d.mu.Unlock()
+	if in == nil || in.kind != "video" {
+		return
+	}
+	now := time.Now().UnixNano()
+	if prev := in.lastAsk.Load(); now-prev < int64(500*time.Millisecond) || !in.lastAsk.CompareAndSwap(prev, now) {
+		return
+	}
+	d.el.s.event(d.el.id, ipc.Event{Kind: ipc.EventNeedKeyframe, Stream: i})
+}
+
+// forceKeyframe makes output i's encoder emit a keyframe.
+func (d *dynamic) forceKeyframe(i int) error {
+	d.mu.Lock()
+	o := d.outputs[i]
+	d.mu.Unlock()
+	if o == nil {
+		return fmt.Errorf("no output %d", i)
+	}
+	if !o.sink.SendEvent(gst.NewCustomEvent(gst.EventTypeCustomUpstream,
+		gst.NewStructureFromString("GstForceKeyUnit, all-headers=(boolean)true, count=(uint)0"))) {
+		return fmt.Errorf("output %d: the encoder did not take the keyframe request", i)
+	}
+	d.el.keyframes.Add(1)
+	return nil
+}
+
+// setBitrate sets output i's encoder target within its bounds.
+func (d *dynamic) setBitrate(i int, b ipc.Bitrate) error {
+	d.mu.Lock()
+	o := d.outputs[i]
+	d.mu.Unlock()
+	if o == nil {
+		return fmt.Errorf("no output %d", i)
+	}
+	st := o.stream
+	if b.Min > 0 {
+		st.MinBitrate = b.Min
+	}
+	if b.Max > 0 {
+		st.MaxBitrate = b.Max
+	}
+	if o.enc == nil {
+		return nil
+	}
+	return setEncoderBitrate(o.enc, st.Codec, clampBitrate(st, b.Target))
+}
+
+// outputCount is the number of encoders running.
+func (d *dynamic) outputCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.outputs)
+}
+
+// close stops every input before the pipeline goes (element.teardown).
+func (d *dynamic) close() {
+	d.mu.Lock()
+	ins := make([]*dynInput, 0, len(d.inputs))
+	for _, in := range d.inputs {
+		ins = append(ins, in)
+	}
+	d.mu.Unlock()
+	for _, in := range ins {
+		in.src.EndStream()
+	}
+}

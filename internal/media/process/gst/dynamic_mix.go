@@ -1,0 +1,188 @@
+//go:build cgo
+
+package gst
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/go-gst/go-gst/gst"
+
+	"github.com/gorento/gorento/internal/media/process/ipc"
+)
+
+// The mixing parts of dynamic elements: an audiomixer per audio output and
+// the compositor's layout.
+
+// addMixer gives audio output o its audiomixer, fed by a silent source
+// so that it produces sound at a steady pace even when nobody talks.
+func (d *dynamic) addMixer(o *dynOutput) error {
+	amix, err := gst.NewElementWithProperties("audiomixer", map[string]interface{}{})
+	if err != nil {
+		return err
+	}
+	amix.SetArg("latency", strconv.FormatInt(d.latency.Nanoseconds(), 10))
+	amix.SetArg("start-time-selection", "first")
+	silence, err := gst.NewBinFromString("audiotestsrc is-live=true do-timestamp=true wave=silence samplesperbuffer=960 ! "+
+		"capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1", true)
+	if err != nil {
+		return err
+	}
+	if err := d.p.AddMany(amix, silence.Element); err != nil {
+		return err
+	}
+	if amix.GetStaticPad("src").Link(o.bin.GetStaticPad("sink")) != gst.PadLinkOK {
+		return fmt.Errorf("cannot link the mixer to its encoder")
+	}
+	if silence.GetStaticPad("src").Link(amix.GetRequestPad("sink_%u")) != gst.PadLinkOK {
+		return fmt.Errorf("cannot link the silence to the mixer")
+	}
+	amix.SyncStateWithParent()
+	silence.SyncStateWithParent()
+	o.amix, o.silence = amix, silence
+	return nil
+}
+
+// removeMixer unlinks the inputs of o's mixer, then stops it.
+func (d *dynamic) removeMixer(o *dynOutput) {
+	d.mu.Lock()
+	links := o.mixed
+	o.mixed = map[int]*mixLink{}
+	d.mu.Unlock()
+	for _, l := range links {
+		l.release(o.amix)
+	}
+	_ = o.silence.SetState(gst.StateNull)
+	_ = o.amix.SetState(gst.StateNull)
+	_ = d.p.RemoveMany(o.silence.Element, o.amix)
+}
+
+// mixes reports whether audio output o mixes input in.
+func mixes(o *dynOutput, in *dynInput) bool {
+	if o.amix == nil || in.kind != "audio" || in.tee == nil {
+		return false
+	}
+	if o.stream.MixAllBut {
+		return in.stream.Port != o.stream.Port
+	}
+	return slices.Contains(o.stream.Mix, in.stream.Port)
+}
+
+// linkMixersLocked feeds in to every audio mixer that mixes it.
+func (d *dynamic) linkMixersLocked(in *dynInput) {
+	for _, o := range d.outputs {
+		if mixes(o, in) && o.mixed[in.index] == nil {
+			if l := linkMix(in.tee, o.amix); l != nil {
+				o.mixed[in.index] = l
+			}
+		}
+	}
+}
+
+func linkMix(tee, amix *gst.Element) *mixLink {
+	teePad := tee.GetRequestPad("src_%u")
+	if teePad == nil {
+		return nil
+	}
+	mixPad := amix.GetRequestPad("sink_%u")
+	if mixPad == nil || teePad.Link(mixPad) != gst.PadLinkOK {
+		tee.ReleaseRequestPad(teePad)
+		if mixPad != nil {
+			amix.ReleaseRequestPad(mixPad)
+		}
+		return nil
+	}
+	return &mixLink{teePad: teePad, mixPad: mixPad}
+}
+
+// release unlinks one input from a mixer: the tee stops feeding it first.
+func (l *mixLink) release(amix *gst.Element) {
+	if tee := l.teePad.GetParentElement(); tee != nil {
+		tee.ReleaseRequestPad(l.teePad)
+	}
+	amix.ReleaseRequestPad(l.mixPad)
+}
+
+// setMix changes the ports audio output i mixes (KMS Mixer's connect and
+// disconnect of audio).
+func (d *dynamic) setMix(i int, ports []int) error {
+	d.mu.Lock()
+	o := d.outputs[i]
+	if o == nil || o.amix == nil {
+		d.mu.Unlock()
+		return fmt.Errorf("no mixed audio output %d", i)
+	}
+	o.stream.Mix = append([]int(nil), ports...)
+	o.stream.MixAllBut = false
+	var drop []*mixLink
+	for idx, l := range o.mixed {
+		if in := d.inputs[idx]; in == nil || !mixes(o, in) {
+			drop = append(drop, l)
+			delete(o.mixed, idx)
+		}
+	}
+	for _, in := range d.inputs {
+		if mixes(o, in) && o.mixed[in.index] == nil {
+			if l := linkMix(in.tee, o.amix); l != nil {
+				o.mixed[in.index] = l
+			}
+		}
+	}
+	amix := o.amix
+	d.mu.Unlock()
+	for _, l := range drop {
+		l.release(amix)
+	}
+	return nil
+}
+
+// relayoutLocked places every video input on the compositor: KMS's grid
+// for Composite (inputs with a picture, in port order), the master and
+// the configured ports for AlphaBlending, whose output takes the master's
+// size.
+func (d *dynamic) relayoutLocked() {
+	if d.vmix == nil {
+		return
+	}
+	var ports []int
+	byPort := map[int]*dynInput{}
+	for _, in := range d.inputs {
+		if in.vpad == nil {
+			continue
+		}
+		if !in.active.Load() {
+			in.vpad.SetArg("alpha", "0")
+			continue
+		}
+		ports = append(ports, in.stream.Port)
+		byPort[in.stream.Port] = in
+	}
+	var places map[int]placement
+	if d.kind == ipc.ProcComposite {
+		places = gridLayout(ports, d.width, d.height)
+	} else {
+		if m := byPort[d.layout.Master]; m != nil {
+			d.resizeLocked(int(m.width.Load()), int(m.height.Load()))
+		}
+		places = alphaLayout(ports, d.layout, d.width, d.height)
+	}
+	for port, in := range byPort {
+		pl := places[port]
+		for k, v := range map[string]int{"xpos": pl.X, "ypos": pl.Y, "width": pl.Width, "height": pl.Height, "zorder": pl.Z} {
+			in.vpad.SetArg(k, strconv.Itoa(v))
+		}
+		in.vpad.SetArg("alpha", "1")
+	}
+}
+
+// resizeLocked changes the output picture size (the alpha blending master's).
+func (d *dynamic) resizeLocked(w, h int) {
+	if w <= 0 || h <= 0 || (w == d.width && h == d.height) {
+		return
+	}
+	d.width, d.height = w, h
+	caps := d.videoCaps()
+	d.bgCaps.SetArg("caps", caps)
+	d.outCaps.SetArg("caps", caps)
+}
