@@ -43,6 +43,15 @@ type CodecSink interface {
 	SinkCodecs(p *SinkPad) []*Codec
 }
 
+// CodecRelay is implemented by elements whose source pads emit the codec
+// reaching a sink pad without being forwarding elements (a hub port emits
+// another port's input): after a sink pad's plan, the pipeline re-plans
+// the pads it returns. It is called with no lock held.
+type CodecRelay interface {
+	// RelayedPads returns the source pads whose codec follows p's input.
+	RelayedPads(p *SinkPad) []*SourcePad
+}
+
 // Format is a media format: the input format forced on an element
 // (Core.SetFormat, KMS's setVideoFormat/setAudioFormat), or the output of
 // a transcoder.
@@ -185,9 +194,14 @@ func (c *Core) CodecsChanged() {
 	p.plan(pads...)
 }
 
-// sourceCodecLocked is the codec src emits: its handler's word, or for a
-// forwarding element the codec reaching its sink pad of the same type.
-func sourceCodecLocked(src *SourcePad) *Codec {
+// Codec returns the codec of what reaches p (nil: unknown or nothing).
+// Like sourceCodec it takes no lock.
+func (p *SinkPad) Codec() *Codec { return sourceCodec(p.feed.Load()) }
+
+// sourceCodec is the codec src emits: its handler's word, or for a
+// forwarding element the codec reaching its sink pad of the same type. It
+// reads atomics only (handlers answer without locks).
+func sourceCodec(src *SourcePad) *Codec {
 	for depth := 0; src != nil && depth < 16; depth++ {
 		if cs, ok := src.owner.handler.(CodecSource); ok {
 			if c := cs.SourceCodec(src); c != nil {
@@ -234,7 +248,7 @@ func sinkFormatsLocked(s *SinkPad) []Format {
 // routeLocked decides how sink s takes src's media: directly, or
 // transcoded to the returned format.
 func routeLocked(src *SourcePad, s *SinkPad) (Format, bool) {
-	from := sourceCodecLocked(src)
+	from := sourceCodec(src)
 	formats := sinkFormatsLocked(s)
 	if from == nil || formats == nil || src.mediaType == Data {
 		return Format{}, true
@@ -305,17 +319,27 @@ func (p *Pipeline) planPad(src *SourcePad) []*SourcePad {
 		src.owner.Emit(ErrorEvent{Err: failure})
 	}
 	src.owner.Deliver()
-	var next []*SourcePad
 	for _, s := range changed {
 		s.owner.handler.SourceChanged(s)
+	}
+	// What reaches the sinks may have another codec now (a new feed, or the
+	// source's codec changed): outputs that carry it are planned next.
+	p.graphMu.Lock()
+	linked := append([]*SinkPad(nil), src.linked...)
+	var next []*SourcePad
+	for _, s := range linked {
 		if s.owner.handler.Forwards() {
-			p.graphMu.Lock()
 			for k, out := range s.owner.sources {
 				if k.mediaType == s.mediaType {
 					next = append(next, out)
 				}
 			}
-			p.graphMu.Unlock()
+		}
+	}
+	p.graphMu.Unlock()
+	for _, s := range linked {
+		if r, ok := s.owner.handler.(CodecRelay); ok {
+			next = append(next, r.RelayedPads(s)...)
 		}
 	}
 	return next
@@ -329,7 +353,7 @@ func (p *Pipeline) needs(src *SourcePad) (need []Format, from *Codec, released b
 	if src.owner.released || p.released {
 		return nil, nil, true, nil
 	}
-	from = sourceCodecLocked(src)
+	from = sourceCodec(src)
 	for _, s := range src.linked {
 		f, direct := routeLocked(src, s)
 		switch {
@@ -478,7 +502,7 @@ func (p *Pipeline) apply(src *SourcePad, tc *transcoding, made bool, failed []Fo
 // reportLocked posts MediaTranscodingStateChanged on src's element when
 // its state changes (delivered by planPad after the locks).
 func (p *Pipeline) reportLocked(src *SourcePad, transcoded bool) {
-	if sourceCodecLocked(src) == nil && !transcoded {
+	if sourceCodec(src) == nil && !transcoded {
 		return // nothing known yet: KMS reports once media is negotiated
 	}
 	next := stateDirect
