@@ -20,6 +20,7 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/internal/kms"
+	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
 	"github.com/gorento/gorento/internal/names"
@@ -33,16 +34,18 @@ var Version = "dev"
 
 // App is a running Gorento. Shutdown drains it; Close stops it.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	KMS     *kms.Server
-	Room    *room.Server
-	Metrics *metrics.Registry
-	health  *metrics.Health
-	embed   *memListener
-	servers []*http.Server
-	addrs   map[string]net.Addr
-	wg      sync.WaitGroup
+	cfg config.Config
+	log *slog.Logger
+	KMS *kms.Server
+	// Processing runs the GStreamer worker processes of filters (processing.go).
+	Processing *process.Manager
+	Room       *room.Server
+	Metrics    *metrics.Registry
+	health     *metrics.Health
+	embed      *memListener
+	servers    []*http.Server
+	addrs      map[string]net.Addr
+	wg         sync.WaitGroup
 
 	draining     atomic.Bool // Shutdown began: new WebSockets are refused
 	origins      *auth.OriginPolicy
@@ -56,18 +59,21 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	procs := process.NewManager(processingConfig(cfg.Processing, log))
 	ks, err := kms.New(kms.Config{
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
-		WebRTC: webrtcDefaults(cfg.WebRTC),
+		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
 	}, log)
 	if err != nil {
+		_ = procs.Close()
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
-	a := &App{cfg: cfg, log: log, KMS: ks, addrs: map[string]net.Addr{}, Metrics: metrics.New(), health: metrics.NewHealth(),
+	a := &App{cfg: cfg, log: log, KMS: ks, Processing: procs, addrs: map[string]net.Addr{}, Metrics: metrics.New(), health: metrics.NewHealth(),
 		kurentoAddrs: newAddrLimiter(cfg.Kurento.ConnectionsPerAddress), roomAddrs: newAddrLimiter(cfg.Room.ConnectionsPerAddress)}
 	if err := a.setupSecurity(); err != nil {
 		_ = ks.Close()
+		_ = procs.Close()
 		return nil, err
 	}
 	a.Metrics.SetKurento(kmsStats{ks})
@@ -298,6 +304,7 @@ func (a *App) Close() {
 		_ = a.embed.Close()
 	}
 	_ = a.KMS.Close()
+	_ = a.Processing.Close() // after the KMS released its elements: stops any worker left
 	for _, s := range a.servers {
 		_ = s.Close()
 	}

@@ -59,6 +59,8 @@ type Config struct {
 	Metrics MetricsConfig `json:"metrics"`
 	// DrainTimeout bounds a graceful shutdown (SIGTERM): default 20s.
 	DrainTimeout Duration `json:"drainTimeout"`
+	// Processing configures the GStreamer worker processes (processing.go).
+	Processing ProcessingConfig `json:"processing"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -148,6 +150,7 @@ func Default() Config {
 		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
 		DataDir:      defaultDataDir(),
 		Log:          LogConfig{Level: "info", Format: "text"},
+		Processing:   defaultProcessing(),
 	}
 }
 
@@ -265,6 +268,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.validateProcessing()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/procelem"
 )
 
 // Config configures the protocol server.
@@ -31,6 +32,9 @@ type Config struct {
 	DataDir string
 	// WebRTC holds the server-wide WebRtcEndpoint defaults.
 	WebRTC WebRTCDefaults
+	// Processing creates the worker elements of filters (the server's
+	// process.Manager); nil: creating a filter fails with a clear error.
+	Processing procelem.Backend
 }
 
 func (c *Config) applyDefaults() {

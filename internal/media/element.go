@@ -85,6 +85,13 @@ func (c *Core) SourcePad(mt MediaType, desc string) *SourcePad {
 	return c.sourcePadLocked(mt, desc)
 }
 
+// SinkPad returns the sink pad (mt, desc), creating it if needed.
+func (c *Core) SinkPad(mt MediaType, desc string) *SinkPad {
+	c.pipeline.graphMu.Lock()
+	defer c.pipeline.graphMu.Unlock()
+	return c.sinkPadLocked(mt, desc)
+}
+
 func (c *Core) sourcePadLocked(mt MediaType, desc string) *SourcePad {
 	k := padKey{mt, desc}
 	if p, ok := c.sources[k]; ok {

@@ -4,7 +4,7 @@
 // media and stats flow; then it waits for a line on stdin, clicks Stop and
 // prints {"phase":"stopped",...}. Any failure prints {"phase":"error",...}.
 import readline from 'node:readline';
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, screenshot as takeScreenshot } from './browser.mjs';
 
 const [url, screenshot] = process.argv.slice(2);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -35,7 +35,7 @@ try {
   const first = await sample();
   await page.waitForTimeout(2500);
   const second = await sample();
-  await page.screenshot({ path: screenshot, fullPage: true });
+  await takeScreenshot(page, screenshot);
   say({ phase: 'running', first, second, pageErrors: errors });
   await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
   await page.click('#stop');

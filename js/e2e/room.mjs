@@ -2,7 +2,7 @@
 // Chromium join one room through KurentoRoom.js, decode each other's video,
 // chat, then one leaves. Usage: node js/e2e/room.mjs <base url> <screenshot>
 // Prints one JSON line: {"ok": true, ...} or {"phase": "error", ...}.
-import { launchBrowser } from './browser.mjs';
+import { launchBrowser, screenshot as takeScreenshot } from './browser.mjs';
 
 const [base, screenshot] = process.argv.slice(2);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -47,7 +47,7 @@ try {
     await page.waitForFunction(() => window.roomDemo.messages.some((m) => m.user === 'user0' && m.text === 'hello from user0'), null, { timeout: 10000 });
   }
   step('chat delivered');
-  await pages[0].screenshot({ path: screenshot, fullPage: true });
+  await takeScreenshot(pages[0], screenshot);
   // user2 leaves: the others get participant-left and stream-removed, and its video goes.
   await pages[2].click('#buttonLeaveRoom');
   for (const page of pages.slice(0, 2)) {

@@ -96,7 +96,7 @@ func TestFeedbackReaderMatchesPion(t *testing.T) {
 		fb.RecvDeltas = append(fb.RecvDeltas, &rtcp.RecvDelta{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 1000})
 	}
 	size := fb.MarshalSize()
-	fb.Header = rtcp.Header{Padding: size != int(headerBytes(fb)), Count: rtcp.FormatTCC, Type: rtcp.TypeTransportSpecificFeedback, Length: uint16(size/4 - 1)}
+	fb.Header = rtcp.Header{Padding: size != headerBytes(fb), Count: rtcp.FormatTCC, Type: rtcp.TypeTransportSpecificFeedback, Length: uint16(size/4 - 1)}
 	pkt, err := fb.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,9 @@ func (l *lossController) sample(now int64) bool {
 		l.sampleStart = now
 	}
 	age := now - l.sampleStart
-	if !(l.total >= minSamplePackets && age >= minSampleTime) && !(age >= maxSampleTime && l.total >= minSampleAtMaxTime) {
+	enough := l.total >= minSamplePackets && age >= minSampleTime
+	enoughLate := age >= maxSampleTime && l.total >= minSampleAtMaxTime
+	if !enough && !enoughLate {
 		if age >= maxSampleTime { // too few packets to tell: start again
 			l.lost, l.total, l.sampleStart = 0, 0, now
 		}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 // BenchmarkWorkerFaceOverlay measures one FaceOverlayFilter at 640x480, 30 fps,
@@ -31,7 +33,7 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 	rtpFile := filepath.Join(dir, "in.rtp")
 	gen := fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=%d ! video/x-raw,framerate=30/1 ! videoconvert ! "+
 		"vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=1000000 ! rtpvp8pay pt=96 mtu=1200 ! rtpstreampay ! filesink location=%s", face, frames, rtpFile)
-	if out, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, splitArgs(gen)...)...).CombinedOutput(); err != nil {
+	if out, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(gen)...)...).CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
 	pkts := readRTPStream(b, rtpFile)
@@ -213,7 +215,7 @@ type gstRun struct {
 
 // gstCPU runs a gst-launch-1.0 pipeline and returns its CPU time and peak RSS.
 func gstCPU(b *testing.B, pipeline string) gstRun {
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, splitArgs(pipeline)...)...)
+	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipeline)...)...)
 	cmd.Env = append(os.Environ(), "OPENCV_LOG_LEVEL=SILENT")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("gst-launch-1.0: %v\n%s", err, out)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -13,149 +12,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
-
-// Tests against the real gorento-worker (GStreamer). Media is made at test
-// time with gst-launch-1.0 and decoded by it; nothing is downloaded. The
-// worker binary comes from GORENTO_WORKER_BIN (./dev builds it) or is built
-// here.
-
-var (
-	workerOnce     sync.Once
-	workerBin      string
-	workerErr      error
-	builtWorkerDir string // removed by TestMain
-)
-
-func realWorker(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("gst-launch-1.0"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-		}
-		t.Skip("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-	}
-	workerOnce.Do(func() {
-		if p := os.Getenv("GORENTO_WORKER_BIN"); p != "" {
-			workerBin = p
-			return
-		}
-		dir, err := os.MkdirTemp("", "gorento-worker-test-")
-		if err != nil {
-			workerErr = err
-			return
-		}
-		builtWorkerDir = dir
-		workerBin = filepath.Join(dir, "gorento-worker")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
-		cmd := exec.Command("go", "build", "-o", workerBin, "./cmd/gorento-worker")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			workerErr = fmt.Errorf("build gorento-worker: %v\n%s", err, out)
-		}
-	})
-	if workerErr != nil {
-		t.Fatal(workerErr)
-	}
-	return workerBin
-}
 
 func realManager(t *testing.T) *Manager {
-	cfg := Config{WorkerPath: realWorker(t), HangTimeout: 10 * time.Second}
+	cfg := Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 10 * time.Second}
 	m := NewManager(cfg)
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-// faceJPEG returns images/face.jpg of the Go module gocv.io/x/gocv v0.31.0
-// from the module cache (./dev downloads it outside the test namespace).
-func faceJPEG(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", "gocv.io/x/gocv@v0.31.0")
-	cmd.Dir = t.TempDir()
-	out, err := cmd.Output()
-	var info struct{ Dir string }
-	if err != nil || json.Unmarshal(out, &info) != nil || info.Dir == "" {
-		t.Fatalf("gocv.io/x/gocv@v0.31.0 not in the module cache (run `go mod download -json gocv.io/x/gocv@v0.31.0` outside the namespace): %v %s", err, out)
-	}
-	return filepath.Join(info.Dir, "images", "face.jpg")
-}
-
-// gstRTP runs `gst-launch-1.0 <pipeline> ! rtpstreampay ! filesink` and
-// returns the RTP packets it produced.
-func gstRTP(t *testing.T, pipeline string) [][]byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "media.rtp")
-	args := append(splitArgs(pipeline), "!", "rtpstreampay", "!", "filesink", "location="+out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
-		t.Fatalf("gst-launch-1.0 %s: %v\n%s", pipeline, err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts [][]byte
-	for len(data) >= 2 {
-		n := int(binary.BigEndian.Uint16(data))
-		if len(data) < 2+n {
-			break
-		}
-		pkts = append(pkts, data[2:2+n])
-		data = data[2+n:]
-	}
-	if len(pkts) == 0 {
-		t.Fatalf("no RTP from %s", pipeline)
-	}
-	return pkts
-}
-
-func splitArgs(s string) []string {
-	var out []string
-	for _, f := range bytes.Fields([]byte(s)) {
-		out = append(out, string(f))
-	}
-	return out
-}
-
-// decodeRTP decodes RTP packets with gst-launch-1.0 into w×h RGB frames.
-func decodeRTP(t *testing.T, pkts [][]byte, caps, decode string, w, h int) [][]byte {
-	t.Helper()
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "out.rtp"), filepath.Join(dir, "out.rgb")
-	var buf bytes.Buffer
-	for _, p := range pkts {
-		_ = binary.Write(&buf, binary.BigEndian, uint16(len(p)))
-		buf.Write(p)
-	}
-	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=%d,height=%d ! filesink location=%s",
-		in, caps, decode, w, h, out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, splitArgs(pipe)...)...).CombinedOutput(); err != nil {
-		t.Fatalf("decode: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for fs := w * h * 3; len(data) >= fs; data = data[fs:] {
-		frames = append(frames, data[:fs])
-	}
-	if len(frames) == 0 {
-		t.Fatal("nothing decoded from the element's output")
-	}
-	return frames
 }
 
 // collector gathers an element's output packets and events.
@@ -279,8 +149,8 @@ const vp8Caps = "media=video,clock-rate=90000,encoding-name=VP8"
 
 func TestWorkerFaceOverlayVP8(t *testing.T) {
 	m := realManager(t)
-	face := faceJPEG(t)
-	in := gstRTP(t, fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=60 ! video/x-raw,framerate=30/1 ! videoconvert ! "+
+	face := processtest.FaceJPEG(t)
+	in := processtest.GstRTP(t, fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=60 ! video/x-raw,framerate=30/1 ! videoconvert ! "+
 		"vp8enc deadline=1 keyframe-max-dist=30 target-bitrate=800000 ! rtpvp8pay pt=96 mtu=1200", face))
 	var c collector
 	spec := Spec{
@@ -305,7 +175,7 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	if ssrc := binary.BigEndian.Uint32(out[0][8:12]); ssrc != 4242 || out[0][1]&0x7f != 100 {
 		t.Fatalf("output ssrc %d pt %d, want 4242/100", ssrc, out[0][1]&0x7f)
 	}
-	frames := decodeRTP(t, out, vp8Caps, "rtpvp8depay ! vp8dec", 640, 480)
+	frames := processtest.DecodeRTP(t, out, vp8Caps, "rtpvp8depay ! vp8dec", 640, 480)
 	last := frames[len(frames)-1]
 	faces := c.find(EventFaces)
 	if len(faces) == 0 || len(faces[len(faces)-1].Faces) == 0 {
@@ -336,7 +206,7 @@ const h264Caps = "media=video,clock-rate=90000,encoding-name=H264"
 // picture comes out grey.
 func TestWorkerGStreamerFilterH264(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=red num-buffers=45 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=red num-buffers=45 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=102 config-interval=-1")
 	var c collector
 	spec := Spec{
@@ -368,7 +238,7 @@ func TestWorkerGStreamerFilterH264(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output packets", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), h264Caps, "rtph264depay ! avdec_h264", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), h264Caps, "rtph264depay ! avdec_h264", 320, 240)
 	last := frames[len(frames)-1]
 	grey := func(r, g, b uint8) bool {
 		return absDiff(r, g) < 20 && absDiff(g, b) < 20 && absDiff(r, b) < 20
@@ -391,7 +261,7 @@ func absDiff(a, b uint8) uint8 {
 // ZBarFilter: a QR code made at test time by GStreamer's qroverlay.
 func TestWorkerZBar(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=white num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"qroverlay case-sensitive=true data=gorento-qr-42 pixel-size=4 x=50 y=50 ! videoconvert ! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -416,7 +286,7 @@ func TestWorkerZBar(t *testing.T) {
 // aspect and centred; removed again.
 func TestWorkerImageOverlay(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=black num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=black num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -438,7 +308,7 @@ func TestWorkerImageOverlay(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
 	if got := fraction(last, 320, image.Rect(175, 55, 305, 185), isMagenta); got < 0.9 {
 		t.Fatalf("image box: %.0f%% magenta", 100*got)
@@ -502,7 +372,7 @@ func TestWorkerErrors(t *testing.T) {
 // gets an error, the other two keep producing.
 func TestWorkerKillOneOfThree(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
 	fds, dirs := openFDs(t), workerTmpDirs(t)
@@ -622,7 +492,7 @@ func TestWorkerCreateCloseCycles(t *testing.T) {
 // by the background image (blue); other colours stay.
 func TestWorkerChroma(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=solid-color foreground-color=0xff20c020 num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=solid-color foreground-color=0xff20c020 num-buffers=60 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"qroverlay data=chroma pixel-size=6 x=50 y=50 ! videoconvert ! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
@@ -639,7 +509,7 @@ func TestWorkerChroma(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := decodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
 	blue := func(r, g, b uint8) bool { return b > 180 && r < 80 && g < 80 }
 	if got := fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
@@ -657,7 +527,7 @@ func TestWorkerChroma(t *testing.T) {
 // and VP8 outputs; both decode.
 func TestWorkerTranscodeFanOut(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "videotestsrc pattern=blue num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+	in := processtest.GstRTP(t, "videotestsrc pattern=blue num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	var mu sync.Mutex
 	outs := make([][][]byte, 2)
@@ -691,7 +561,7 @@ func TestWorkerTranscodeFanOut(t *testing.T) {
 		if f.pkts[0][1]&0x7f != f.pt {
 			t.Fatalf("payload type %d, want %d", f.pkts[0][1]&0x7f, f.pt)
 		}
-		frames := decodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
+		frames := processtest.DecodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
 		if got := fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
 			t.Fatalf("%s output: %.0f%% blue", f.decoder, 100*got)
 		}
@@ -701,7 +571,7 @@ func TestWorkerTranscodeFanOut(t *testing.T) {
 // Audio: Opus in, PCMU out (format conversion); the tone survives.
 func TestWorkerOpusToPCMU(t *testing.T) {
 	m := realManager(t)
-	in := gstRTP(t, "audiotestsrc freq=440 num-buffers=50 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! rtpopuspay pt=111")
+	in := processtest.GstRTP(t, "audiotestsrc freq=440 num-buffers=50 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! rtpopuspay pt=111")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecOpus, PayloadType: 111}}, Outputs: []Stream{{Codec: CodecPCMU, PayloadType: 0}}}
 	el, err := m.Create(context.Background(), "audio", spec, c.handler())
@@ -736,9 +606,9 @@ func TestWorkerOpusToPCMU(t *testing.T) {
 // A worker stopped (SIGSTOP: no heartbeat) while its input flows is killed
 // after the hang timeout and its element gets an error.
 func TestWorkerHangKilled(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: time.Second})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: time.Second})
 	defer m.Close()
-	in := gstRTP(t, "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96")
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=150 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96")
 	var c collector
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
 	el, err := m.Create(context.Background(), "stopped", spec, c.handler())
@@ -769,7 +639,7 @@ func TestWorkerHangKilled(t *testing.T) {
 // The element policy comes from the server's configuration: an allow list
 // admits only its factories, whatever the spec says.
 func TestWorkerPolicyFromConfig(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), Policy: ElementPolicy{Allow: []string{"edgetv"}}})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), Policy: ElementPolicy{Allow: []string{"edgetv"}}})
 	defer m.Close()
 	vp8 := []Stream{{Codec: CodecVP8, PayloadType: 96}}
 	spec := Spec{Inputs: vp8, Outputs: vp8, Processing: Processing{Kind: ProcGStreamer, Command: "videobalance",
@@ -788,9 +658,9 @@ func TestWorkerPolicyFromConfig(t *testing.T) {
 // A source that never sends a keyframe: the worker keeps asking for one
 // (needKeyframe about every second) and is not taken for hung.
 func TestWorkerWaitsForKeyframe(t *testing.T) {
-	m := NewManager(Config{WorkerPath: realWorker(t), HangTimeout: 1500 * time.Millisecond})
+	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 1500 * time.Millisecond})
 	defer m.Close()
-	in := gstRTP(t, "videotestsrc num-buffers=120 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! rtpvp8pay pt=96")
+	in := processtest.GstRTP(t, "videotestsrc num-buffers=120 ! video/x-raw,width=160,height=120,framerate=30/1 ! vp8enc deadline=1 keyframe-max-dist=1000 ! rtpvp8pay pt=96")
 	// Drop the first frame (the only keyframe).
 	ts0 := binary.BigEndian.Uint32(in[0][4:8])
 	var deltas [][]byte

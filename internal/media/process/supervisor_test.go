@@ -14,17 +14,14 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("GORENTO_FAKE_WORKER"); mode != "" {
-		fakeWorker(mode)
-		os.Exit(0)
-	}
+	processtest.RunFakeWorker()
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if builtWorkerDir != "" {
-			os.RemoveAll(builtWorkerDir)
-		}
+		processtest.Cleanup()
 		os.Exit(code)
 	}))
 }
@@ -36,9 +33,8 @@ func fakeConfig(t *testing.T, mode string) Config {
 		t.Fatal(err)
 	}
 	return Config{
-		WorkerPath: exe,
-		// The race runtime sleeps 1 s at exit by default.
-		Env:               []string{"GORENTO_FAKE_WORKER=" + mode, "GORACE=atexit_sleep_ms=0"},
+		WorkerPath:        exe,
+		Env:               processtest.FakeWorkerEnv(mode),
 		HeartbeatInterval: 50 * time.Millisecond,
 		HangTimeout:       time.Second,
 		StartTimeout:      5 * time.Second,

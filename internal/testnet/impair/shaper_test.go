@@ -1,6 +1,7 @@
 package impair
 
 import (
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -15,7 +16,7 @@ func newTestShaper(t *testing.T) *Shaper {
 	t.Helper()
 	s, err := NewShaper(ShaperOptions{})
 	if err != nil {
-		if err == ErrNotIsolated && os.Getenv("CI") != "true" {
+		if errors.Is(err, ErrNotIsolated) && os.Getenv("CI") != "true" {
 			t.Skip("run inside scripts/netns-run.sh:", err)
 		}
 		t.Fatal(err)

@@ -110,6 +110,16 @@ func (el *element) setUserProperty(p *ipc.Property) error {
 	if el.spec.Processing.Kind != ipc.ProcGStreamer {
 		return fmt.Errorf("setElementProperty applies to a GStreamerFilter")
 	}
+	if p.Element == "" {
+		// KMS's setElementProperty names no element: the command's element,
+		// or the first of its elements that has the property.
+		for _, name := range el.userNames {
+			if target, err := el.pipeline.GetElementByNameRecursive(name); err == nil && hasProp(target, p.Name) {
+				return setProp(target, p.Name, p.Value)
+			}
+		}
+		return fmt.Errorf("no element of the filter's command (%s) has a property %q", strings.Join(el.userNames, ", "), p.Name)
+	}
 	if !slices.Contains(el.userNames, p.Element) {
 		return fmt.Errorf("no element named %q in the filter's command (elements: %s)", p.Element, strings.Join(el.userNames, ", "))
 	}

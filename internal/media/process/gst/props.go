@@ -20,6 +20,10 @@ static int set_prop(gpointer obj, const char *name, const char *value) {
 	g_value_unset(&v);
 	return 0;
 }
+
+static int has_prop(gpointer obj, const char *name) {
+	return g_object_class_find_property(G_OBJECT_GET_CLASS(obj), name) != NULL;
+}
 */
 import "C"
 
@@ -44,4 +48,11 @@ func setProp(el *gst.Element, name, value string) error {
 		return fmt.Errorf("value %q is not valid for property %q of %s", value, name, el.GetName())
 	}
 	return nil
+}
+
+// hasProp reports whether el has a property called name.
+func hasProp(el *gst.Element, name string) bool {
+	cn := C.CString(name)
+	defer C.free(unsafe.Pointer(cn))
+	return C.has_prop(C.gpointer(el.Unsafe()), cn) != 0
 }

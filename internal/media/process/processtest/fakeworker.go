@@ -1,4 +1,8 @@
-package process
+// Package processtest helps test code that runs gorento-worker processes:
+// a fake worker (the test binary re-executed, pure Go), the real worker
+// binary, and media made and decoded with gst-launch-1.0 at test time.
+// It imports only the wire protocol, so package process's own tests use it too.
+package processtest
 
 import (
 	"encoding/json"
@@ -11,10 +15,11 @@ import (
 	"github.com/gorento/gorento/internal/media/process/ipc"
 )
 
-// The test binary doubles as a fake gorento-worker (pure Go, no GStreamer):
-// TestMain runs fakeWorker when GORENTO_FAKE_WORKER is set. It speaks the real
+// FakeWorker is a fake gorento-worker (pure Go, no GStreamer) that a test
+// binary becomes when its TestMain calls RunFakeWorker. It speaks the real
 // protocol and echoes each input packet to every output of the element.
-// Packets whose payload is a command change its behaviour:
+// Packets that are a command, or an RTP packet (12-byte header) whose
+// payload is one, change its behaviour:
 //
 //	"crash"  exit at once with status 2 (as a segfaulting plugin would)
 //	"exit"   exit with status 0
@@ -23,9 +28,11 @@ import (
 //	"error"  report a pipeline error for this element
 //	"keywait" report needKeyframe on input 0 (a decoder waiting), no output
 //
-// Modes from the environment: "nohello" never greets, "badlib" fails as a
-// missing GStreamer library would.
-func fakeWorker(mode string) {
+// Control requests "keyframe" and "bitrate" are answered and reported back
+// as an EventMessage named after the op (Fields: stream, target), so tests
+// see what reached the worker. Modes from the environment: "nohello" never
+// greets, "badlib" fails as a missing GStreamer library would.
+func FakeWorker(mode string) {
 	switch mode {
 	case "badlib":
 		fmt.Fprintln(os.Stderr, "gorento-worker: error while loading shared libraries: libgstreamer-1.0.so.0: cannot open shared object file")
@@ -86,6 +93,12 @@ func fakeWorker(mode string) {
 				mu.Lock()
 				delete(elements, h.Element)
 				mu.Unlock()
+			case ipc.OpKeyframe, ipc.OpBitrate:
+				fields := map[string]any{"stream": c.Stream}
+				if c.Bitrate != nil {
+					fields["target"] = c.Bitrate.Target
+				}
+				_ = conn.SendJSON(ipc.Header{Type: ipc.TypeEvent, Element: h.Element}, ipc.Event{Kind: ipc.EventMessage, Name: c.Op, Fields: fields})
 			case ipc.OpSetProperty:
 				if c.Property.Element == "hang" { // hang without any input flowing
 					hung.Store(true)
@@ -97,7 +110,7 @@ func fakeWorker(mode string) {
 			}
 			_ = conn.SendJSON(ipc.Header{Type: ipc.TypeReply, Element: h.Element}, r)
 		case ipc.TypeRTP:
-			switch string(p) {
+			switch command(p) {
 			case "crash":
 				os.Exit(2)
 			case "exit":
@@ -131,4 +144,34 @@ func fakeWorker(mode string) {
 			}
 		}
 	}
+}
+
+// command returns the command a packet carries: the packet itself, or the
+// payload of an RTP packet without CSRC or extension.
+func command(p []byte) string {
+	if len(p) > 12 && p[0] == 0x80 {
+		return string(p[12:])
+	}
+	return string(p)
+}
+
+// FakeWorkerMode is the environment variable that makes a test binary the
+// fake worker.
+const FakeWorkerMode = "GORENTO_FAKE_WORKER"
+
+// RunFakeWorker turns the process into the fake worker when the test
+// binary was started as one; call it first in TestMain.
+func RunFakeWorker() {
+	if mode := os.Getenv(FakeWorkerMode); mode != "" {
+		FakeWorker(mode)
+		os.Exit(0)
+	}
+}
+
+// FakeWorkerEnv is the environment (process.Config.Env) that makes the
+// test binary (os.Executable, process.Config.WorkerPath) a fake worker in
+// mode ("echo" for the plain one).
+func FakeWorkerEnv(mode string) []string {
+	// The race runtime sleeps 1 s at exit by default.
+	return []string{FakeWorkerMode + "=" + mode, "GORACE=atexit_sleep_ms=0"}
 }
