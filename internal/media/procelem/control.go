@@ -99,7 +99,7 @@ func (st *stage) onRTP(e *Element, j int, b []byte) {
 	if st.closed || e.cur.Load() != st || j < 0 || j >= len(e.outs) {
 		return
 	}
-	e.outs[j].push(e, st, j, b)
+	e.outs[j].push(st, j, b)
 }
 
 func (st *stage) onEvent(e *Element, ev process.Event) {
@@ -210,11 +210,9 @@ func (e *Element) sendKeyframes() {
 	}
 	now := e.core.Pipeline().Now()
 	for j, out := range e.outs {
-		if !out.keyframe.Load() || now-out.lastKF < int64(keyframeInterval) {
+		if !out.TakeKeyframe(now) {
 			continue
 		}
-		out.keyframe.Store(false)
-		out.lastKF = now
 		ctx, cancel := context.WithTimeout(e.ctx, controlTimeout)
 		err := st.el.RequestKeyframe(ctx, j)
 		cancel()
@@ -235,7 +233,7 @@ func (e *Element) followEstimate() {
 	b := e.currentBitrates()
 	for j, out := range e.outs {
 		target := b.Target
-		if est := out.pad.DownstreamBitrate(); est > 0 {
+		if est := out.Pad().DownstreamBitrate(); est > 0 {
 			target = int(min(est, 1<<31-1))
 		}
 		target = clamp(target, b)
