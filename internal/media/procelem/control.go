@@ -46,7 +46,7 @@ func (e *Element) createLocked(ctx context.Context, inCodecs []*media.Codec) err
 	st := &stage{in: inCodecs, out: outCodecs, bitrate: make([]int, len(outCodecs))}
 	spec := process.Spec{Processing: e.cfg.Processing}
 	for _, c := range inCodecs {
-		s, err := stream(c)
+		s, err := WorkerStream(c)
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func (e *Element) createLocked(ctx context.Context, inCodecs []*media.Codec) err
 	}
 	br := e.currentBitrates()
 	for j, c := range outCodecs {
-		s, err := stream(c)
+		s, err := WorkerStream(c)
 		if err != nil {
 			return err
 		}
