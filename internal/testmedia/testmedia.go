@@ -1,7 +1,8 @@
 // Package testmedia makes and checks real media for tests: RTP made by
 // gst-launch-1.0 from test sources (colours, tones), RTP decoded back to
-// RGB pictures or PCM samples, and the checks media tests make on them
-// (the colour of a region, the tones in a sound). Nothing is downloaded.
+// RGB pictures or PCM samples (on processtest's helpers), and the checks
+// media tests make on them (the colour of a region, the tones in a
+// sound). Nothing is downloaded.
 package testmedia
 
 import (
@@ -13,8 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 // RTP caps (for DecodeVideo/DecodeAudio) of the codecs tests use.
@@ -25,44 +27,12 @@ const (
 	PCMUCaps = "media=audio,clock-rate=8000,encoding-name=PCMU"
 )
 
-// NeedGStreamer skips the test without gst-launch-1.0 (fails it under CI).
-func NeedGStreamer(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("gst-launch-1.0"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-		}
-		t.Skip("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
-	}
-}
-
 // MakeRTP runs `gst-launch-1.0 <pipeline> ! rtpstreampay ! filesink` and
 // returns the RTP packets the pipeline produced.
 func MakeRTP(t testing.TB, pipeline string) [][]byte {
 	t.Helper()
-	NeedGStreamer(t)
-	out := filepath.Join(t.TempDir(), "media.rtp")
-	args := append(strings.Fields(pipeline), "!", "rtpstreampay", "!", "filesink", "location="+out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
-		t.Fatalf("gst-launch-1.0 %s: %v\n%s", pipeline, err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts [][]byte
-	for len(data) >= 2 {
-		n := int(binary.BigEndian.Uint16(data))
-		if len(data) < 2+n {
-			break
-		}
-		pkts = append(pkts, data[2:2+n])
-		data = data[2+n:]
-	}
-	if len(pkts) == 0 {
-		t.Fatalf("no RTP from %s", pipeline)
-	}
-	return pkts
+	processtest.WorkerBin(t) // skips without GStreamer
+	return processtest.GstRTP(t, pipeline)
 }
 
 // SolidVP8 makes frames of VP8 RTP (payload type 96) of one colour
@@ -80,9 +50,16 @@ func ToneOpus(t testing.TB, freq float64, ms int) [][]byte {
 		"opusenc frame-size=20 ! rtpopuspay pt=111", freq, ms/20))
 }
 
-// run decodes RTP packets with `gst-launch-1.0 filesrc ! <caps> !
-// rtpstreamdepay ! <rest> ! filesink` and returns what the sink wrote.
-func run(t testing.TB, pkts [][]byte, caps, rest string) []byte {
+// DecodeVideo decodes RTP packets into w×h RGB pictures; decode is the
+// depayloader and decoder ("rtpvp8depay ! vp8dec").
+func DecodeVideo(t testing.TB, pkts [][]byte, caps, decode string, w, h int) [][]byte {
+	t.Helper()
+	return processtest.DecodeRTP(t, pkts, caps, decode, w, h)
+}
+
+// DecodeAudio decodes RTP packets into mono samples at rate Hz; decode is
+// the depayloader and decoder ("rtppcmudepay ! mulawdec").
+func DecodeAudio(t testing.TB, pkts [][]byte, caps, decode string, rate int) []float64 {
 	t.Helper()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.rtp"), filepath.Join(dir, "out.raw")
@@ -94,42 +71,20 @@ func run(t testing.TB, pkts [][]byte, caps, rest string) []byte {
 	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! filesink location=%s", in, caps, rest, out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, strings.Fields(pipe)...)...).CombinedOutput(); err != nil {
+	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! audioconvert ! audioresample ! "+
+		"audio/x-raw,format=S16LE,channels=1,rate=%d ! filesink location=%s", in, caps, decode, rate, out)
+	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipe)...)...).CombinedOutput(); err != nil {
 		t.Fatalf("decode: %v\n%s", err, b)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data
-}
-
-// DecodeVideo decodes RTP packets into w×h RGB pictures; decode is the
-// depayloader and decoder ("rtpvp8depay ! vp8dec").
-func DecodeVideo(t testing.TB, pkts [][]byte, caps, decode string, w, h int) [][]byte {
-	t.Helper()
-	data := run(t, pkts, caps, fmt.Sprintf("%s ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=%d,height=%d", decode, w, h))
-	var frames [][]byte
-	for fs := w * h * 3; len(data) >= fs; data = data[fs:] {
-		frames = append(frames, data[:fs])
+	samples := make([]float64, len(data)/2)
+	for i := range samples {
+		samples[i] = float64(int16(binary.LittleEndian.Uint16(data[2*i:]))) / 32768
 	}
-	if len(frames) == 0 {
-		t.Fatal("nothing decoded")
-	}
-	return frames
-}
-
-// DecodeAudio decodes RTP packets into mono samples at rate Hz; decode is
-// the depayloader and decoder ("rtppcmudepay ! mulawdec").
-func DecodeAudio(t testing.TB, pkts [][]byte, caps, decode string, rate int) []float64 {
-	t.Helper()
-	data := run(t, pkts, caps, fmt.Sprintf("%s ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=%d", decode, rate))
-	out := make([]float64, len(data)/2)
-	for i := range out {
-		out[i] = float64(int16(binary.LittleEndian.Uint16(data[2*i:]))) / 32768
-	}
-	return out
+	return samples
 }
 
 // Fraction is the share of the pixels in r (of a w-wide RGB picture) that match.

@@ -252,7 +252,10 @@ func (e *Element) followEstimate() {
 	}
 }
 
-func clamp(target int, b Bitrates) int {
+func clamp(target int, b Bitrates) int { return b.Clamp(target) }
+
+// Clamp bounds target by Min and Max (0 = unbounded).
+func (b Bitrates) Clamp(target int) int {
 	if b.Min > 0 && target < b.Min {
 		target = b.Min
 	}
