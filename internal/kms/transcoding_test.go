@@ -221,5 +221,3 @@ func TestTranscodeOpusToPCMU(t *testing.T) {
 		t.Errorf("440 Hz at %.3f, 1 kHz at %.3f", l[0], l[1])
 	}
 }
-
-
