@@ -48,8 +48,15 @@ func dotMethods() []*Method {
 func (s *Server) dot(o *Object) string {
 	var elems []*Object
 	s.mu.Lock()
-	if o.class.isA("MediaPipeline") {
-		elems = append(elems, o.children...)
+	if o.class.isA("MediaPipeline") || o.class.isA("Hub") {
+		var add func(x *Object)
+		add = func(x *Object) { // hub ports are their hub's children
+			for _, ch := range x.children {
+				elems = append(elems, ch)
+				add(ch)
+			}
+		}
+		add(o)
 	} else {
 		elems = []*Object{o}
 	}

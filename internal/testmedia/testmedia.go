@@ -23,7 +23,7 @@ import (
 const (
 	VP8Caps  = "media=video,clock-rate=90000,encoding-name=VP8"
 	H264Caps = "media=video,clock-rate=90000,encoding-name=H264"
-	OpusCaps = "media=audio,clock-rate=48000,encoding-name=OPUS"
+	OpusCaps = "media=audio,clock-rate=48000,encoding-name=OPUS,payload=111,encoding-params=(string)2"
 	PCMUCaps = "media=audio,clock-rate=8000,encoding-name=PCMU"
 )
 
@@ -36,11 +36,11 @@ func MakeRTP(t testing.TB, pipeline string) [][]byte {
 }
 
 // SolidVP8 makes frames of VP8 RTP (payload type 96) of one colour
-// (0xRRGGBB), w×h at fps, a keyframe every fps frames.
+// (0xRRGGBB), w×h at fps, a keyframe every half second.
 func SolidVP8(t testing.TB, rgb uint32, w, h, fps, frames int) [][]byte {
 	return MakeRTP(t, fmt.Sprintf("videotestsrc pattern=solid-color foreground-color=0xff%06x num-buffers=%d ! "+
 		"video/x-raw,width=%d,height=%d,framerate=%d/1 ! vp8enc deadline=1 keyframe-max-dist=%d ! rtpvp8pay pt=96 mtu=1200",
-		rgb&0xffffff, frames, w, h, fps, fps))
+		rgb&0xffffff, frames, w, h, fps, max(fps/2, 1)))
 }
 
 // ToneOpus makes ms milliseconds of Opus RTP (payload type 111, 20 ms

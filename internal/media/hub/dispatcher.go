@@ -34,3 +34,4 @@ func (d *Dispatcher) Connect(source, sink *Port) error {
 func (d *Dispatcher) added(*Port) error { return nil }
 func (d *Dispatcher) removed(p *Port)   { d.drop(p) }
 func (d *Dispatcher) close()            {}
+func (d *Dispatcher) connected(*Port)   {}

@@ -78,4 +78,5 @@ func (d *DispatcherOneToMany) removed(p *Port) {
 	}
 }
 
-func (d *DispatcherOneToMany) close() {}
+func (d *DispatcherOneToMany) close()          {}
+func (d *DispatcherOneToMany) connected(*Port) {}

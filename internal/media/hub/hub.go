@@ -30,6 +30,8 @@ type kind interface {
 	codec(p *Port, pad *media.SourcePad) *media.Codec
 	// estimate is the bitrate the receivers behind p's sink pad take.
 	estimate(p *Port, pad *media.SinkPad) uint64
+	// connected is called after something was connected to p's source pads.
+	connected(p *Port)
 	// close stops what the hub runs (after its ports left).
 	close()
 }
@@ -46,6 +48,9 @@ type Hub struct {
 }
 
 func newHub(p *media.Pipeline, k kind) *Hub { return &Hub{pipeline: p, kind: k} }
+
+// Base returns the hub itself (the common part of every hub type).
+func (h *Hub) Base() *Hub { return h }
 
 // Pipeline returns the hub's pipeline.
 func (h *Hub) Pipeline() *media.Pipeline { return h.pipeline }

@@ -10,7 +10,8 @@ type Port struct {
 	hub  *Hub
 	id   int // unique in the hub, in creation order (KMS's handler id)
 
-	route router // the dispatchers' and the Mixer's video routes
+	route router  // the dispatchers' and the Mixer's video routes
+	mix   portMix // the decoding hubs' inputs and outputs
 }
 
 var (
@@ -29,7 +30,16 @@ func NewPort(h *Hub, events media.EventHandler) (*Port, error) {
 	p := &Port{hub: h, id: h.nextID}
 	h.nextID++
 	h.mu.Unlock()
-	if err := p.core.Init(h.pipeline, p, p, events); err != nil {
+	// A receiver connected to the port may want an output made for it.
+	watch := func(e media.Event) {
+		if _, ok := e.(media.ElementConnected); ok {
+			h.kind.connected(p)
+		}
+		if events != nil {
+			events(e)
+		}
+	}
+	if err := p.core.Init(h.pipeline, p, p, watch); err != nil {
 		return nil, err
 	}
 	h.mu.Lock()
