@@ -323,21 +323,27 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 			t.Errorf("output %d: %.0f%% green", i, 100*got)
 		}
 	}
-	// 30 fps in: output frames are 3000 ticks apart (± a millisecond).
-	var steps, off int
+	// 30 fps in: output frames are a multiple of 3000 ticks apart (the
+	// sender's timing, whatever the arrival jitter; an encoder that cannot
+	// keep up under load skips frames, never shifts them).
+	var steps, off, single int
 	var last uint32
 	for k, p := range o.of(1) {
 		ts := binary.BigEndian.Uint32(p[4:8])
 		if k > 0 && ts != last {
 			steps++
-			if d := int(ts - last); d < 2900 || d > 3100 {
+			d := int(ts - last)
+			if r := d % 3000; d < 2900 || (r > 100 && r < 2900) {
 				off++
+			}
+			if d > 2900 && d < 3100 {
+				single++
 			}
 		}
 		last = ts
 	}
-	if steps < 20 || off > steps/10 {
-		t.Errorf("%d of %d frame steps are not 1/30 s", off, steps)
+	if steps < 15 || off > 1 || single < steps/2 { // one re-anchor (a sender stalled over 0.5 s under load) is tolerated
+		t.Errorf("%d frame steps: %d not a multiple of 1/30 s, %d of exactly one frame", steps, off, single)
 	}
 	eventually(t, 5*time.Second, "stats with 2 encoders", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 2 })
 	if err := el.RemoveOutput(ctx, 0); err != nil {
@@ -360,5 +366,45 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 	eventually(t, 5*time.Second, "stats with 1 encoder", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 1 })
 	if err := el.AddInput(ctx, 5, Stream{Codec: CodecVP8}); err == nil {
 		t.Error("a second input was accepted by a transcoder")
+	}
+}
+
+// TestWorkerCompositeSurvivesBadInput: one participant sending undecodable
+// video does not stop the picture the others see (GStreamer 1.22's
+// decoders default to max-errors=-1: errors are warnings).
+func TestWorkerCompositeSurvivesBadInput(t *testing.T) {
+	m := realManager(t)
+	var o outputs
+	el, err := m.Create(context.Background(), "bad", Spec{Processing: Processing{Kind: ProcComposite, Width: 160, Height: 120}}, o.handler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	ctx := context.Background()
+	if err := el.AddOutput(ctx, 0, Stream{Codec: CodecVP8, PayloadType: 96}); err != nil {
+		t.Fatal(err)
+	}
+	good := testmedia.SolidVP8(t, 0x00ff00, 160, 120, 15, 30)
+	bad := make([][]byte, len(good))
+	for i, p := range good {
+		b := append([]byte(nil), p...)
+		for k := 16; k < len(b); k++ {
+			b[k] ^= byte(37 * k) // keep the headers, garble the frames
+		}
+		bad[i] = b
+	}
+	for port := 0; port < 2; port++ {
+		if err := el.AddInput(ctx, port, Stream{Codec: CodecVP8, PayloadType: 96, Port: port}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sendAll(t, el, map[int][][]byte{0: good, 1: bad}, map[int]int{0: 90000, 1: 90000})
+	eventually(t, 5*time.Second, "output", func() bool { return len(o.of(0)) > 20 })
+	if err := el.Err(); err != nil {
+		t.Fatalf("the composite failed: %v", err)
+	}
+	frame := lastFrame(t, o.of(0), testmedia.VP8Caps, "rtpvp8depay ! vp8dec", 160, 120)
+	if got := testmedia.Fraction(frame, 160, image.Rect(5, 35, 75, 85), testmedia.Near(0x00ff00, 60)); got < 0.8 {
+		t.Errorf("the good input's cell: %.0f%% green", 100*got)
 	}
 }
