@@ -187,7 +187,11 @@ func (a *App) startRoom() error {
 	hat := room.DefaultHat
 	hat.ImageURL = cfg.HatImageURL
 	if hat.ImageURL == "" {
-		hat.ImageURL = "http://127.0.0.1" + portSuffix(a.cfg.Web.Listen) + "/img/hat.png"
+		uri, err := hatImageFile(a.cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		hat.ImageURL = uri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -207,13 +211,6 @@ func (a *App) startRoom() error {
 	a.Metrics.SetRoom(rs)
 	a.health.AddCheck("mediaServers", rs.Ready)
 	return nil
-}
-
-func portSuffix(addr string) string {
-	if _, port, err := net.SplitHostPort(addr); err == nil && port != "0" {
-		return ":" + port
-	}
-	return ""
 }
 
 // serve starts one listener.

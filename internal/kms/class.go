@@ -77,8 +77,21 @@ func raises[E media.Event](name string, toWire func(E) wire.Event, aliases ...st
 // raises it itself (ObjectCreated), or Gorento never does.
 func declares(name string) EventSpec { return EventSpec{Name: name} }
 
-// QualifiedName is the name used on the wire ("kurento.WebRtcEndpoint").
-func (c *Class) QualifiedName() string { return "kurento." + c.Name }
+// QualifiedName is the name used on the wire ("kurento.WebRtcEndpoint"):
+// Kurento's own modules share the "kurento" namespace, others use their
+// name ("chroma.ChromaFilter").
+func (c *Class) QualifiedName() string { return namespace(c.Module) + "." + c.Name }
+
+// modules are the modules getInfo and getKmd list, Kurento's own first.
+var modules = []string{"core", "elements", "filters", "chroma"}
+
+func namespace(module string) string {
+	switch module {
+	case "core", "elements", "filters":
+		return "kurento"
+	}
+	return module
+}
 
 // Hierarchy lists the qualified names of the ancestors, nearest first.
 func (c *Class) Hierarchy() []string {
@@ -217,8 +230,12 @@ func newClassRegistry(classes ...*Class) *classRegistry {
 
 // factory returns the creatable class for a create type name.
 func (r *classRegistry) factory(name string) *Class {
-	c := r.byName[strings.TrimPrefix(name, "kurento.")]
-	if c == nil || c.Abstract || c.Constructor == nil {
+	ns, short, qualified := strings.Cut(name, ".")
+	if !qualified {
+		short = name
+	}
+	c := r.byName[short]
+	if c == nil || c.Abstract || c.Constructor == nil || qualified && ns != namespace(c.Module) {
 		return nil
 	}
 	return c

@@ -6,7 +6,6 @@ import (
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/hub"
 	"github.com/gorento/gorento/internal/media/procelem"
-	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
@@ -25,7 +24,7 @@ type hubImpl interface {
 
 // hubProcessing is how a decoding hub of o reaches the pipeline's worker.
 func (s *Server) hubProcessing(o *Object) hub.Processing {
-	return hub.Processing{Backend: s.cfg.Processing, Key: o.pipeline.id, Bitrates: encoderBitrates, Events: s.mediaEvents(o), Logger: s.log}
+	return hub.Processing{Backend: s.cfg.Processing, Key: o.pipeline.id, Bitrates: elementBitrates, Events: s.mediaEvents(o), Logger: s.log}
 }
 
 // hubError maps hub and processing failures to Kurento errors.
@@ -42,11 +41,9 @@ func hubError(err error) error {
 	case errors.Is(err, hub.ErrReleased), errors.Is(err, media.ErrReleased):
 		return kurentoError(wire.ErrObjectNotFound, "Object was released")
 	case errors.Is(err, procelem.ErrNoBackend):
-		return kurentoError(wire.ErrNotEnoughResources, "Media processing is not available on this server (no gorento-worker configured)")
-	case errors.Is(err, process.ErrTooManyWorkers):
-		return kurentoError(wire.ErrNotEnoughResources, "%v", err)
+		return kurentoError(wire.ErrObjectNotAvailable, "Hubs that mix need the processing back end, which this server has not configured")
 	}
-	return kurentoError(wire.ErrUnexpected, "%v", err)
+	return processingError("Hub", err)
 }
 
 // hubOf returns the hub implementing o.

@@ -21,9 +21,9 @@ var classMediaElement = &Class{
 		raises("MediaTranscodingStateChanged", transcodingEvent),
 	},
 	Props: []*Property{
-		storedProperty("encoderBitrate", "int", 300000),
-		storedProperty("minEncoderBitrate", "int", 0),
-		storedProperty("maxEncoderBitrate", "int", 0),
+		encoderBitrateProperty("encoderBitrate", 300000),
+		encoderBitrateProperty("minEncoderBitrate", 0),
+		encoderBitrateProperty("maxEncoderBitrate", 0),
 	},
 	Methods: append([]*Method{
 		method("connect", "", func(c *call, in connectParams) (any, error) {

@@ -72,7 +72,7 @@ var classServerManager = &Class{
 func (s *Server) serverInfo() wire.ServerInfo {
 	gen := "gorento " + s.cfg.Version
 	info := wire.ServerInfo{Complex: wire.NewComplex("ServerInfo"), Version: compatVersion, Type: "KMS", Capabilities: []string{"transactions"}}
-	for _, m := range []string{"core", "elements", "filters"} {
+	for _, m := range modules {
 		info.Modules = append(info.Modules, wire.ModuleInfo{
 			Complex: wire.NewComplex("ModuleInfo"), Version: compatVersion, Name: m,
 			GenerationTime: gen, Factories: s.classes.factories(m),

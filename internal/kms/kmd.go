@@ -13,9 +13,7 @@ var defaultClasses = sync.OnceValue(func() *classRegistry { return newClassRegis
 // generated from the class table, so getKmd tells a client exactly what
 // this server implements.
 func (s *Server) kmd(module string) (string, bool) {
-	switch module {
-	case "core", "elements", "filters":
-	default:
+	if !contains(modules, module) {
 		return "", false
 	}
 	type param struct {

@@ -201,7 +201,7 @@ func TestObjectProperties(t *testing.T) {
 	for _, m := range info["modules"].([]any) {
 		names = append(names, m.(map[string]any)["name"].(string))
 	}
-	if strings.Join(names, ",") != "core,elements,filters" || info["__type__"] != "ServerInfo" {
+	if strings.Join(names, ",") != "core,elements,filters,chroma" || info["__type__"] != "ServerInfo" {
 		t.Errorf("getInfo = %v", info)
 	}
 	if n := get("manager_ServerManager", "CpuCount").(float64); n < 1 {

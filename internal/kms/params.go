@@ -63,7 +63,7 @@ func (p *params) Complex(name, typeName string, dst any, required bool) (bool, e
 		return false, errParamType(name, typeName)
 	}
 	if tags.Type != nil && tags.Module != nil {
-		if *tags.Module != wire.Module {
+		if *tags.Module != wire.Module && *tags.Module != complexModules[typeName] {
 			return false, kurentoError(wire.ErrUnexpected, "Type %s does not exist in module %s", *tags.Type, *tags.Module)
 		}
 		if *tags.Type != typeName {
@@ -75,3 +75,7 @@ func (p *params) Complex(name, typeName string, dst any, required bool) (bool, e
 	}
 	return true, nil
 }
+
+// complexModules names the module of complex types outside Kurento's own
+// modules (chroma's WindowParam), whose __module__ clients send.
+var complexModules = map[string]string{}

@@ -20,27 +20,17 @@ func (s *Server) pipelineOptions(o *Object) []media.PipelineOption {
 		return nil
 	}
 	return []media.PipelineOption{media.WithTranscoders(&transcode.Factory{
-		Backend: s.cfg.Processing, Key: o.id, Bitrates: encoderBitrates, Logger: s.log,
+		Backend: s.cfg.Processing, Key: o.id, Bitrates: elementBitrates, Logger: s.log,
 	})}
 }
 
-// encoderBitrates are the encoder bounds set on an element
+// elementBitrates are the encoder bounds set on an element's object
 // (encoderBitrate, minEncoderBitrate, maxEncoderBitrate).
-func encoderBitrates(e media.Element) procelem.Bitrates {
-	b := procelem.DefaultBitrates
-	o, _ := e.Core().Owner.(*Object)
-	if o == nil {
-		return b
+func elementBitrates(e media.Element) procelem.Bitrates {
+	if o, ok := e.Core().Owner.(*Object); ok && o != nil {
+		return encoderBitrates(o)
 	}
-	o.attr(func(o *Object) any {
-		for name, dst := range map[string]*int{"encoderBitrate": &b.Target, "minEncoderBitrate": &b.Min, "maxEncoderBitrate": &b.Max} {
-			if v, ok := o.values[name].(int); ok {
-				*dst = v
-			}
-		}
-		return nil
-	})
-	return b
+	return procelem.DefaultBitrates
 }
 
 func transcodingEvent(e media.MediaTranscodingStateChanged) wire.Event {

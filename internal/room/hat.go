@@ -37,7 +37,7 @@ func HatFilter(o HatOptions) CustomRequestHandler {
 			id, err := pipe.Client().Create(ctx, "FaceOverlayFilter", map[string]any{"mediaPipeline": pipe.ID()})
 			if err != nil {
 				if kurento.IsCode(err, wire.ErrObjectNotAvailable) {
-					return nil, roomError(CodeUnexpected, "The hat needs a FaceOverlayFilter, which this media server does not provide yet (%v)", err)
+					return nil, roomError(CodeUnexpected, "The hat needs a FaceOverlayFilter, which is not available on this media server (%v)", err)
 				}
 				return nil, roomError(CodeUnexpected, "Cannot create the hat filter: %v", err)
 			}

@@ -144,7 +144,7 @@ func TestErrors(t *testing.T) {
 	if _, n := e.mediaObjects(t); n != 0 {
 		t.Errorf("a failed publish left %d elements", n)
 	}
-	// The hat needs FaceOverlayFilter, which the media server does not have yet.
+	// The hat needs FaceOverlayFilter, which this media server (no processing back end) cannot create.
 	a.publish(true)
 	m := a.call("customRequest", map[string]any{"hat": true})
 	if e, ok := m["error"].(map[string]any); !ok || !strings.Contains(e["message"].(string), "FaceOverlayFilter") {

@@ -37,6 +37,13 @@ type Options struct {
 	// AcceptReplays turns off SRTP replay protection, so retransmissions of
 	// packets that did arrive are counted (tests of NACK handling).
 	AcceptReplays bool
+	// VideoRTP, when set, is the video StartMedia sends instead of marked
+	// packets: real RTP packets (e.g. made by gst-launch-1.0), paced at
+	// VideoFPS by their timestamps and looped (media.go).
+	VideoRTP [][]byte
+	VideoFPS int
+	// KeepVideo keeps a copy of every video packet received (VideoReceived).
+	KeepVideo bool
 }
 
 // Peer is one test peer. Close releases it.
@@ -51,8 +58,9 @@ type Peer struct {
 	candDone   bool
 	candSignal chan struct{}
 
-	mu        sync.Mutex // guards received
+	mu        sync.Mutex // guards received and keptVideo
 	received  map[webrtc.RTPCodecType]*Received
+	keptVideo [][]byte
 	connected chan struct{}
 	connOnce  sync.Once
 
@@ -309,7 +317,10 @@ func (p *Peer) WaitConnected(timeout time.Duration) error {
 // StartMedia sends marked video (30 packets/s) and audio (50 packets/s)
 // until Close.
 func (p *Peer) StartMedia() {
-	if p.video != nil {
+	if p.video != nil && len(p.opts.VideoRTP) > 0 {
+		p.wg.Add(1)
+		go p.sendRecorded(p.video, p.opts.VideoRTP, p.opts.VideoFPS)
+	} else if p.video != nil {
 		p.wg.Add(1)
 		go p.sendLoop(p.video, 1, 33*time.Millisecond, 90000/30, 1000)
 	}
@@ -386,6 +397,9 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		}
 		if len(r.Payloads) < 50 {
 			r.Payloads = append(r.Payloads, append([]byte(nil), pkt.Payload...))
+		}
+		if p.opts.KeepVideo && tr.Kind() == webrtc.RTPCodecTypeVideo {
+			p.keptVideo = append(p.keptVideo, append([]byte(nil), buf[:n]...))
 		}
 		if len(pkt.Payload) >= 12 && binary.BigEndian.Uint32(pkt.Payload) == Magic {
 			r.Marked++

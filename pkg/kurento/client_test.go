@@ -47,7 +47,7 @@ func TestClientObjectsAndEvents(t *testing.T) {
 		t.Fatal("no session after handshake")
 	}
 	info, err := c.ServerManager().Info(ctx)
-	if err != nil || len(info.Modules) != 3 {
+	if err != nil || len(info.Modules) != 4 {
 		t.Fatalf("info = %+v, %v", info, err)
 	}
 	p, err := c.CreatePipeline(ctx)

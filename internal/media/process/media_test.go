@@ -9,8 +9,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 func realManager(t *testing.T) *Manager {
@@ -109,44 +108,6 @@ func writeSolidPNG(tb testing.TB, path string) {
 	}
 }
 
-// solidPNG serves a w×h PNG of one colour over HTTP on loopback.
-func solidPNG(t *testing.T, c color.RGBA) string {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
-	for i := 0; i < len(img.Pix); i += 4 {
-		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "image/png")
-		_, _ = w.Write(buf.Bytes())
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/overlay.png"
-}
-
-// fraction of pixels in r (of a w-wide RGB frame) that match.
-func fraction(frame []byte, w int, r image.Rectangle, match func(r, g, b uint8) bool) float64 {
-	n, hit := 0, 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			i := 3 * (y*w + x)
-			n++
-			if match(frame[i], frame[i+1], frame[i+2]) {
-				hit++
-			}
-		}
-	}
-	return float64(hit) / float64(n)
-}
-
-func isMagenta(r, g, b uint8) bool { return r > 180 && b > 180 && g < 90 }
-
-const vp8Caps = "media=video,clock-rate=90000,encoding-name=VP8"
-
 func TestWorkerFaceOverlayVP8(t *testing.T) {
 	m := realManager(t)
 	face := processtest.FaceJPEG(t)
@@ -165,7 +126,7 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	}
 	defer el.Close()
 	// The overlay covers exactly the face box: magenta where the face is.
-	if err := el.SetOverlayImage(ctx, Image{URI: solidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: 0, Width: 1, Height: 1}); err != nil {
+	if err := el.SetOverlayImage(ctx, Image{URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: 0, Width: 1, Height: 1}); err != nil {
 		t.Fatal(err)
 	}
 	sendPaced(t, el, in, 30)
@@ -175,7 +136,7 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	if ssrc := binary.BigEndian.Uint32(out[0][8:12]); ssrc != 4242 || out[0][1]&0x7f != 100 {
 		t.Fatalf("output ssrc %d pt %d, want 4242/100", ssrc, out[0][1]&0x7f)
 	}
-	frames := processtest.DecodeRTP(t, out, vp8Caps, "rtpvp8depay ! vp8dec", 640, 480)
+	frames := processtest.DecodeRTP(t, out, processtest.VP8Caps, "rtpvp8depay ! vp8dec", 640, 480)
 	last := frames[len(frames)-1]
 	faces := c.find(EventFaces)
 	if len(faces) == 0 || len(faces[len(faces)-1].Faces) == 0 {
@@ -188,10 +149,10 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 		t.Fatalf("face rectangle %+v is not where the face is", f)
 	}
 	inner := image.Rect(f.X+f.Width/4, f.Y+f.Height/4, f.X+3*f.Width/4, f.Y+3*f.Height/4)
-	if got := fraction(last, 640, inner, isMagenta); got < 0.8 {
+	if got := processtest.Fraction(last, 640, inner, processtest.IsMagenta); got < 0.8 {
 		t.Fatalf("only %.0f%% of the face box shows the overlay", 100*got)
 	}
-	if got := fraction(last, 640, image.Rect(10, 10, 120, 120), isMagenta); got > 0.02 {
+	if got := processtest.Fraction(last, 640, image.Rect(10, 10, 120, 120), processtest.IsMagenta); got > 0.02 {
 		t.Fatalf("overlay outside the face: %.0f%%", 100*got)
 	}
 	// Unset: the face shows again.
@@ -243,7 +204,7 @@ func TestWorkerGStreamerFilterH264(t *testing.T) {
 	grey := func(r, g, b uint8) bool {
 		return absDiff(r, g) < 20 && absDiff(g, b) < 20 && absDiff(r, b) < 20
 	}
-	if got := fraction(last, 320, image.Rect(0, 0, 320, 240), grey); got < 0.95 {
+	if got := processtest.Fraction(last, 320, image.Rect(0, 0, 320, 240), grey); got < 0.95 {
 		t.Fatalf("only %.0f%% grey pixels after saturation=0 (first pixel %v)", 100*got, last[:3])
 	}
 	if len(c.find(EventNeedKeyframe)) == 0 {
@@ -298,7 +259,7 @@ func TestWorkerImageOverlay(t *testing.T) {
 	}
 	defer el.Close()
 	// Square image in the right half (160x240 box) kept square: 160x160 centred at y 40..200.
-	err = el.AddImage(ctx, Image{ID: "logo", URI: solidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0.5, OffsetY: 0, Width: 0.5, Height: 1, KeepAspectRatio: true, Center: true})
+	err = el.AddImage(ctx, Image{ID: "logo", URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0.5, OffsetY: 0, Width: 0.5, Height: 1, KeepAspectRatio: true, Center: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,13 +269,13 @@ func TestWorkerImageOverlay(t *testing.T) {
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := processtest.DecodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
-	if got := fraction(last, 320, image.Rect(175, 55, 305, 185), isMagenta); got < 0.9 {
+	if got := processtest.Fraction(last, 320, image.Rect(175, 55, 305, 185), processtest.IsMagenta); got < 0.9 {
 		t.Fatalf("image box: %.0f%% magenta", 100*got)
 	}
 	for _, r := range []image.Rectangle{image.Rect(0, 0, 150, 240), image.Rect(170, 0, 310, 30), image.Rect(170, 210, 310, 240)} {
-		if got := fraction(last, 320, r, isMagenta); got > 0.02 {
+		if got := processtest.Fraction(last, 320, r, processtest.IsMagenta); got > 0.02 {
 			t.Fatalf("outside the centred box %v: %.0f%% magenta", r, 100*got)
 		}
 	}
@@ -375,7 +336,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 	in := processtest.GstRTP(t, "videotestsrc num-buffers=90 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96")
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}}
-	fds, dirs := openFDs(t), workerTmpDirs(t)
+	fds, dirs := testutil.OpenFDs(t), workerTmpDirs(t)
 	cols := make([]*collector, 3)
 	els := make([]*Element, 3)
 	for i := range els {
@@ -393,7 +354,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 		if m.Workers() != 0 {
 			t.Errorf("%d workers left", m.Workers())
 		}
-		eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+		eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 		if n := workerTmpDirs(t); n > dirs { // the killed worker's too
 			t.Errorf("%d worker scratch directories left", n-dirs)
 		}
@@ -451,7 +412,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 // inside the worker), every fifth restarting a worker (0.3 s each).
 func TestWorkerCreateCloseCycles(t *testing.T) {
 	m := realManager(t)
-	fds := openFDs(t)
+	fds := testutil.OpenFDs(t)
 	spec := Spec{Inputs: []Stream{{Codec: CodecVP8, PayloadType: 96}}, Outputs: []Stream{{Codec: CodecVP8, PayloadType: 96}},
 		Processing: Processing{Kind: ProcFaceOverlay}}
 	ctx := context.Background()
@@ -485,7 +446,7 @@ func TestWorkerCreateCloseCycles(t *testing.T) {
 			t.Fatalf("worker %d still running", pid)
 		}
 	}
-	eventually(t, 5*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+	eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 // ChromaFilter: the colour under the calibration window (green) is replaced
@@ -503,19 +464,19 @@ func TestWorkerChroma(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer el.Close()
-	if err := el.SetBackground(ctx, solidPNG(t, color.RGBA{0, 0, 255, 255})); err != nil {
+	if err := el.SetBackground(ctx, processtest.SolidPNG(t, color.RGBA{0, 0, 255, 255})); err != nil {
 		t.Fatal(err)
 	}
 	sendPaced(t, el, in, 30)
 	eventually(t, 10*time.Second, "output", func() bool { return c.count() > 10 })
 	time.Sleep(300 * time.Millisecond)
-	frames := processtest.DecodeRTP(t, c.packets(), vp8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frames := processtest.DecodeRTP(t, c.packets(), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	last := frames[len(frames)-1]
 	blue := func(r, g, b uint8) bool { return b > 180 && r < 80 && g < 80 }
-	if got := fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
+	if got := processtest.Fraction(last, 320, image.Rect(0, 0, 60, 240), blue); got < 0.9 {
 		t.Fatalf("green area: only %.0f%% replaced by the background", 100*got)
 	}
-	if got := fraction(last, 320, image.Rect(150, 110, 170, 130), blue); got > 0.3 {
+	if got := processtest.Fraction(last, 320, image.Rect(150, 110, 170, 130), blue); got > 0.3 {
 		t.Fatalf("the QR code (not green) was keyed too: %.0f%%", 100*got)
 	}
 	if err := el.UnsetBackground(ctx); err != nil {
@@ -557,12 +518,12 @@ func TestWorkerTranscodeFanOut(t *testing.T) {
 		pkts          [][]byte
 		caps, decoder string
 		pt            byte
-	}{{h264, h264Caps, "rtph264depay ! avdec_h264", 102}, {vp8, vp8Caps, "rtpvp8depay ! vp8dec", 97}} {
+	}{{h264, h264Caps, "rtph264depay ! avdec_h264", 102}, {vp8, processtest.VP8Caps, "rtpvp8depay ! vp8dec", 97}} {
 		if f.pkts[0][1]&0x7f != f.pt {
 			t.Fatalf("payload type %d, want %d", f.pkts[0][1]&0x7f, f.pt)
 		}
 		frames := processtest.DecodeRTP(t, f.pkts, f.caps, f.decoder, 320, 240)
-		if got := fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
+		if got := processtest.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), isBlue); got < 0.95 {
 			t.Fatalf("%s output: %.0f%% blue", f.decoder, 100*got)
 		}
 	}

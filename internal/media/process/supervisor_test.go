@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -95,15 +96,6 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(ents)
-}
-
 func create(t *testing.T, m *Manager, key string, s *sink) *Element {
 	t.Helper()
 	el, err := m.Create(context.Background(), key, vp8Spec, s.handler())
@@ -114,7 +106,7 @@ func create(t *testing.T, m *Manager, key string, s *sink) *Element {
 }
 
 func TestEchoAndRelease(t *testing.T) {
-	fds := openFDs(t)
+	fds := testutil.OpenFDs(t)
 	m := NewManager(fakeConfig(t, "echo"))
 	s := newSink()
 	el := create(t, m, "p1", s)
@@ -155,7 +147,7 @@ func TestEchoAndRelease(t *testing.T) {
 	if processAlive(pid) {
 		t.Fatalf("worker %d still running", pid)
 	}
-	eventually(t, 2*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+	eventually(t, 2*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 func processAlive(pid int) bool {
@@ -469,7 +461,7 @@ func TestManagerCloseStopsAll(t *testing.T) {
 }
 
 func TestCreateCloseCycles(t *testing.T) {
-	fds := openFDs(t)
+	fds := testutil.OpenFDs(t)
 	m := NewManager(fakeConfig(t, "echo"))
 	for i := 0; i < 100; i++ {
 		s := newSink()
@@ -482,7 +474,7 @@ func TestCreateCloseCycles(t *testing.T) {
 	if m.Workers() != 0 {
 		t.Fatal("workers left")
 	}
-	eventually(t, 2*time.Second, "fds back", func() bool { return openFDs(t) <= fds })
+	eventually(t, 2*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }

@@ -2,42 +2,5 @@
 (function () {
   'use strict';
   const args = demo.getopts({ ws_uri: demo.defaultWsUri(), ice_servers: undefined });
-  const $ = (id) => document.getElementById(id);
-  let webRtcPeer, pipeline;
-
-  function status(text) { $('status').textContent = text; }
-  function onError(error) {
-    if (!error) return;
-    console.error(error);
-    $('error').textContent = demo.describeError(error);
-    stop();
-  }
-  function stop() {
-    if (pipeline) { pipeline.release(); pipeline = null; }
-    if (webRtcPeer) { webRtcPeer.dispose(); webRtcPeer = null; }
-    $('start').disabled = false;
-    $('stop').disabled = true;
-  }
-  $('start').addEventListener('click', function () {
-    $('error').textContent = '';
-    $('start').disabled = true;
-    $('stop').disabled = false;
-    status('Starting camera…');
-    const options = { localVideo: $('videoInput'), remoteVideo: $('videoOutput'),
-      configuration: { iceServers: demo.iceServers(args.ice_servers) } };
-    webRtcPeer = kurentoUtils.WebRtcPeer.WebRtcPeerSendrecv(options, function (error) {
-      if (error) return onError(error);
-      this.generateOffer(onOffer);
-    });
-  });
-  $('stop').addEventListener('click', function () { stop(); status('Stopped.'); });
-
-  function onOffer(error, sdpOffer) {
-    if (error) return onError(error);
-    status('Connecting to ' + args.ws_uri + '…');
-    demo.startLoopback({ wsUri: args.ws_uri, sdpOffer, webRtcPeer, onError,
-      onPipeline: function (p) { pipeline = p; },
-      onConnected: function () { status('Loopback established.'); } });
-  }
-  window.addEventListener('beforeunload', stop);
+  demo.loopbackPage({ args, connectedText: function () { return 'Loopback established.'; } });
 })();

@@ -75,9 +75,23 @@
             webRtc.gatherCandidates(onError);
             opts.webRtcPeer.processAnswer(sdpAnswer, onError);
           });
-          webRtc.connect(webRtc, function (error) {
+          if (!opts.makeFilter) {
+            webRtc.connect(webRtc, function (error) {
+              if (error) return onError(error);
+              opts.onConnected(webRtc);
+            });
+            return;
+          }
+          // With a filter: webRtc → filter → webRtc (the filter tutorials).
+          opts.makeFilter(pipeline, function (error, filter) {
             if (error) return onError(error);
-            opts.onConnected(webRtc);
+            webRtc.connect(filter, function (error) {
+              if (error) return onError(error);
+              filter.connect(webRtc, function (error) {
+                if (error) return onError(error);
+                opts.onConnected(webRtc, filter);
+              });
+            });
           });
         });
       });
@@ -92,5 +106,48 @@
     if (error.code) return 'Media server error ' + error.code + (error.data && error.data.type ? ' ' + error.data.type : '') + ': ' + error.message;
     return String(error.message || error);
   }
-  global.demo = { getopts, defaultWsUri, iceServers, connect, setIceCandidateCallbacks, startLoopback, describeError };
+  // loopbackPage wires a loopback page (#start, #stop, #status, #error,
+  // #videoInput, #videoOutput): camera → WebRtcEndpoint [→ filter] → back.
+  // opts: makeFilter(pipeline, done) (optional), connectedText(), args.
+  function loopbackPage(opts) {
+    const args = opts.args;
+    const $ = (id) => document.getElementById(id);
+    let webRtcPeer, pipeline;
+    function status(text) { $('status').textContent = text; }
+    function onError(error) {
+      if (!error) return;
+      console.error(error);
+      $('error').textContent = describeError(error);
+      stop();
+    }
+    function stop() {
+      if (pipeline) { pipeline.release(); pipeline = null; }
+      if (webRtcPeer) { webRtcPeer.dispose(); webRtcPeer = null; }
+      $('start').disabled = false;
+      $('stop').disabled = true;
+    }
+    function onOffer(error, sdpOffer) {
+      if (error) return onError(error);
+      status('Connecting to ' + args.ws_uri + '…');
+      startLoopback({ wsUri: args.ws_uri, sdpOffer, webRtcPeer, onError, makeFilter: opts.makeFilter,
+        onPipeline: function (p) { pipeline = p; },
+        onConnected: function () { status(opts.connectedText()); } });
+    }
+    $('start').addEventListener('click', function () {
+      $('error').textContent = '';
+      $('start').disabled = true;
+      $('stop').disabled = false;
+      status('Starting camera…');
+      const options = { localVideo: $('videoInput'), remoteVideo: $('videoOutput'),
+        configuration: { iceServers: iceServers(args.ice_servers) } };
+      webRtcPeer = kurentoUtils.WebRtcPeer.WebRtcPeerSendrecv(options, function (error) {
+        if (error) return onError(error);
+        this.generateOffer(onOffer);
+      });
+    });
+    $('stop').addEventListener('click', function () { stop(); status('Stopped.'); });
+    window.addEventListener('beforeunload', stop);
+    return { running: function () { return pipeline != null; }, restart: function () { stop(); $('start').click(); } };
+  }
+  global.demo = { getopts, defaultWsUri, iceServers, connect, setIceCandidateCallbacks, startLoopback, describeError, loopbackPage };
 })(window);

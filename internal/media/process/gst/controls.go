@@ -4,7 +4,6 @@ package gst
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -113,27 +112,36 @@ func (el *element) setUserProperty(p *ipc.Property) error {
 	if p.Element == "" {
 		// KMS's setElementProperty names no element: the command's element,
 		// or the first of its elements that has the property.
-		for _, name := range el.userNames {
-			if target, err := el.pipeline.GetElementByNameRecursive(name); err == nil && hasProp(target, p.Name) {
+		for _, u := range el.userElems {
+			if target := el.userByName[u.name]; target != nil && hasProp(target, p.Name) {
 				return setProp(target, p.Name, p.Value)
 			}
 		}
-		return fmt.Errorf("no element of the filter's command (%s) has a property %q", strings.Join(el.userNames, ", "), p.Name)
+		return fmt.Errorf("no element of the filter's command (%s) has a property %q", strings.Join(el.userNames(), ", "), p.Name)
 	}
-	if !slices.Contains(el.userNames, p.Element) {
-		return fmt.Errorf("no element named %q in the filter's command (elements: %s)", p.Element, strings.Join(el.userNames, ", "))
-	}
-	target, err := el.pipeline.GetElementByNameRecursive(p.Element)
-	if err != nil {
-		return fmt.Errorf("no element named %q: %v", p.Element, err)
+	target := el.userByName[p.Element]
+	if target == nil {
+		return fmt.Errorf("no element named %q in the filter's command (elements: %s)", p.Element, strings.Join(el.userNames(), ", "))
 	}
 	return setProp(target, p.Name, p.Value)
 }
 
+// userElement is an element of a GStreamerFilter command as checkCommand
+// saw it: its name there and its factory.
+type userElement struct{ name, factory string }
+
+func (el *element) userNames() []string {
+	var names []string
+	for _, u := range el.userElems {
+		names = append(names, u.name)
+	}
+	return names
+}
+
 // checkCommand parses a GStreamerFilter command on its own (for GStreamer's
 // own error message) and applies the element policy to every element in it.
-// It returns the names of those elements.
-func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]string, error) {
+// It returns those elements.
+func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]userElement, error) {
 	bin, err := gst.NewBinFromString(cmd, true)
 	if err != nil {
 		return nil, fmt.Errorf("invalid GStreamerFilter command %q: %v", cmd, err)
@@ -142,7 +150,7 @@ func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect command: %v", err)
 	}
-	var names []string
+	var out []userElement
 	for _, e := range els {
 		f := e.GetFactory()
 		if f == nil {
@@ -151,7 +159,42 @@ func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]string, error) {
 		if err := checkFactory(pol, f.GetName(), f.GetMetadata("klass"), e.IsURIHandler()); err != nil {
 			return nil, err
 		}
-		names = append(names, e.GetName())
+		out = append(out, userElement{e.GetName(), f.GetName()})
 	}
-	return names, nil
+	return out, nil
+}
+
+// findUserElements maps the names checkCommand saw to the elements of the
+// built pipeline. Names given in the command are the same in both; an
+// element left unnamed gets another number in each parse (GStreamer counts
+// per factory and process), so it is found by factory, in order, when the
+// worker adds no element of that factory itself.
+func findUserElements(p *gst.Pipeline, user []userElement) map[string]*gst.Element {
+	out := map[string]*gst.Element{}
+	all, err := p.GetElementsRecursive()
+	if err != nil {
+		return out
+	}
+	byFactory := map[string][]*gst.Element{}
+	for _, e := range all {
+		if f := e.GetFactory(); f != nil {
+			byFactory[f.GetName()] = append(byFactory[f.GetName()], e)
+		}
+	}
+	userCount := map[string]int{}
+	for _, u := range user {
+		userCount[u.factory]++
+	}
+	next := map[string]int{}
+	for _, u := range user {
+		if e, err := p.GetElementByNameRecursive(u.name); err == nil && e.GetFactory() != nil && e.GetFactory().GetName() == u.factory {
+			out[u.name] = e
+			continue
+		}
+		if real := byFactory[u.factory]; len(real) == userCount[u.factory] {
+			out[u.name] = real[next[u.factory]]
+			next[u.factory]++
+		}
+	}
+	return out
 }

@@ -25,14 +25,15 @@ type element struct {
 	once sync.Once
 
 	// Set by build before ready is stored; read-only afterwards.
-	spec      ipc.Spec
-	pipeline  *gst.Pipeline
-	srcs      []*app.Source
-	sinks     []*gst.Element
-	encs      []*gst.Element
-	userNames []string // elements named in a GStreamerFilter command
-	proc      processor
-	dyn       *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
+	spec       ipc.Spec
+	pipeline   *gst.Pipeline
+	srcs       []*app.Source
+	sinks      []*gst.Element
+	encs       []*gst.Element
+	userElems  []userElement           // the elements of a GStreamerFilter command
+	userByName map[string]*gst.Element // … in the pipeline, by their names in the command
+	proc       processor
+	dyn        *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
 
 	ready   atomic.Bool
 	failed  atomic.Bool
@@ -109,11 +110,11 @@ func (el *element) build(spec *ipc.Spec) error {
 		return el.buildDynamic(spec)
 	}
 	if spec.Processing.Kind == ipc.ProcGStreamer {
-		names, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
+		user, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
 		if err != nil {
 			return err
 		}
-		el.userNames = names
+		el.userElems = user
 	}
 	desc, err := Describe(spec)
 	if err != nil {
@@ -124,6 +125,9 @@ func (el *element) build(spec *ipc.Spec) error {
 		return fmt.Errorf("build pipeline: %v", err)
 	}
 	el.pipeline = p
+	if el.userElems != nil {
+		el.userByName = findUserElements(p, el.userElems)
+	}
 	for i := range spec.Inputs {
 		src, err := p.GetElementByName(fmt.Sprintf("src%d", i))
 		if err != nil {

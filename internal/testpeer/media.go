@@ -1,0 +1,61 @@
+package testpeer
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// sendRecorded sends recorded RTP packets as a camera would: a frame (one
+// RTP timestamp) every 1/fps, looping with continuous sequence numbers and
+// timestamps, until Close.
+func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps int) {
+	defer p.wg.Done()
+	if fps <= 0 {
+		fps = 30
+	}
+	tick := time.NewTicker(time.Second / time.Duration(fps))
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	step := uint32(90000 / fps)
+	for {
+		for i := 0; i < len(pkts); {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+			frameTS := binary.BigEndian.Uint32(pkts[i][4:8])
+			ts += step
+			for ; i < len(pkts) && binary.BigEndian.Uint32(pkts[i][4:8]) == frameTS; i++ {
+				var pkt rtp.Packet
+				if pkt.Unmarshal(pkts[i]) != nil {
+					continue
+				}
+				seq++
+				pkt.SequenceNumber, pkt.Timestamp = seq, ts
+				if t.WriteRTP(&pkt) == nil {
+					p.sent[1].Add(1)
+				}
+			}
+		}
+	}
+}
+
+// VideoReceived returns copies of the video packets received so far
+// (Options.KeepVideo), in arrival order.
+func (p *Peer) VideoReceived() [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([][]byte(nil), p.keptVideo...)
+}
+
+// ResetVideoReceived forgets the video packets kept so far.
+func (p *Peer) ResetVideoReceived() {
+	p.mu.Lock()
+	p.keptVideo = nil
+	p.mu.Unlock()
+}
