@@ -10,6 +10,7 @@ import (
 	"github.com/go-gst/go-gst/gst"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
+	"github.com/gorento/gorento/internal/media/process/layout"
 )
 
 // The mixing parts of dynamic elements: an audiomixer per audio output and
@@ -158,14 +159,14 @@ func (d *dynamic) relayoutLocked() {
 		ports = append(ports, in.stream.Port)
 		byPort[in.stream.Port] = in
 	}
-	var places map[int]placement
+	var places map[int]layout.Placement
 	if d.kind == ipc.ProcComposite {
-		places = gridLayout(ports, d.width, d.height)
+		places = layout.Grid(ports, d.width, d.height)
 	} else {
 		if m := byPort[d.layout.Master]; m != nil {
 			d.resizeLocked(int(m.width.Load()), int(m.height.Load()))
 		}
-		places = alphaLayout(ports, d.layout, d.width, d.height)
+		places = layout.Alpha(ports, d.layout, d.width, d.height)
 	}
 	for port, in := range byPort {
 		pl := places[port]
