@@ -47,7 +47,7 @@ func pipeline(t *testing.T) *media.Pipeline {
 }
 
 // play pushes RTP packets out of src at the pace of their timestamps.
-func play(t *testing.T, src *mediatest.Source, mt media.MediaType, codec *media.Codec, pkts [][]byte) {
+func play(t testing.TB, src *mediatest.Source, mt media.MediaType, codec *media.Codec, pkts [][]byte) {
 	t.Helper()
 	start := time.Now()
 	ts0 := binary.BigEndian.Uint32(pkts[0][4:8])

@@ -165,8 +165,10 @@ func orDefault(v, def int) int {
 	return v
 }
 
+// videoCaps are the mixer's picture: I420, what the encoders take, so the
+// compositor blends into it directly (no conversion per output).
 func (d *dynamic) videoCaps() string {
-	return fmt.Sprintf("video/x-raw,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1", d.width, d.height, d.fps)
+	return fmt.Sprintf("video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,pixel-aspect-ratio=1/1", d.width, d.height, d.fps)
 }
 
 // handle runs the element's requests (on its control goroutine).
@@ -244,7 +246,7 @@ func (d *dynamic) addInput(i int, st ipc.Stream) error {
 		conv = "audioconvert ! audioresample ! capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1"
 	}
 	if kind == "video" && d.vmix != nil {
-		conv += " ! queue max-size-buffers=2 leaky=downstream"
+		conv += fmt.Sprintf(" ! queue name=in%d max-size-buffers=2 leaky=downstream", i)
 	}
 	bin, err := gst.NewBinFromString(fmt.Sprintf("appsrc name=src is-live=true do-timestamp=false format=time min-latency=0 "+
 		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", inputCaps(st), dec, conv), true)
@@ -395,7 +397,7 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 	}
 	kind := st.Kind()
 	mixing := kind == "audio" && d.kind != ipc.ProcTranscode
-	head := "queue max-size-buffers=3 leaky=downstream ! "
+	head := fmt.Sprintf("queue name=out%d max-size-buffers=3 leaky=downstream ! ", i)
 	if mixing {
 		head = ""
 	}
