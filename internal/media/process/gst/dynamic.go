@@ -413,6 +413,12 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 		return fmt.Errorf("output %d: %v", i, err)
 	}
 	o.enc, _ = bin.GetElementByName(fmt.Sprintf("enc%d", i))
+	if o.enc != nil && (st.Codec == ipc.CodecVP8 || st.Codec == ipc.CodecVP9) {
+		// libvpx's threads spin while they wait for each other: in a worker
+		// whose decoders and compositor already keep the cores busy, one
+		// encoder thread costs less CPU for the same pictures.
+		_ = setProp(o.enc, "threads", "1")
+	}
 	d.el.deliverSamples(o.sink, uint32(i))
 	if err := d.p.Add(bin.Element); err != nil {
 		return err
