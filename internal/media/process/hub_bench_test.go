@@ -24,20 +24,25 @@ import (
 //
 //	GORENTO_WORKER_BIN=$PWD/.build/gorento-worker go test -run '^$' -bench 'WorkerTranscode|WorkerComposite' -benchtime 1x ./internal/media/process
 
-// movingVP8 makes seconds of VP8 RTP of a moving picture, w×h at fps.
-func movingVP8(b *testing.B, w, h, fps, seconds, bitrate int, pattern string) [][]byte {
-	file := filepath.Join(b.TempDir(), "in.rtp")
+// movingVP8 makes seconds of VP8 of a moving picture, w×h at fps, once:
+// as RTP for the worker and as a WebM file of the same frames for the
+// gst-launch-1.0 baseline (which then decodes exactly what the worker does,
+// with no encoding of its own to subtract).
+func movingVP8(b *testing.B, w, h, fps, seconds, bitrate int, pattern string) (rtp [][]byte, webm string) {
+	dir := b.TempDir()
+	file, webm := filepath.Join(dir, "in.rtp"), filepath.Join(dir, "in.webm")
 	gen := fmt.Sprintf("videotestsrc pattern=%s num-buffers=%d ! video/x-raw,width=%d,height=%d,framerate=%d/1 ! "+
-		"vp8enc deadline=1 keyframe-max-dist=%d target-bitrate=%d ! rtpvp8pay pt=96 mtu=1200 ! rtpstreampay ! filesink location=%s",
-		pattern, fps*seconds, w, h, fps, 2*fps, bitrate, file)
+		"vp8enc deadline=1 keyframe-max-dist=%d target-bitrate=%d ! tee name=t "+
+		"t. ! queue ! rtpvp8pay pt=96 mtu=1200 ! rtpstreampay ! filesink location=%s "+
+		"t. ! queue ! webmmux ! filesink location=%s",
+		pattern, fps*seconds, w, h, fps, 2*fps, bitrate, file, webm)
 	gstCPU(b, gen)
-	return readRTPStream(b, file)
+	return readRTPStream(b, file), webm
 }
 
-// liveVP8 is a gst-launch source of the same media, paced in real time.
-func liveVP8(w, h, fps, seconds, bitrate int, pattern string) string {
-	return fmt.Sprintf("videotestsrc pattern=%s num-buffers=%d ! video/x-raw,width=%d,height=%d,framerate=%d/1 ! identity sync=true ! "+
-		"vp8enc deadline=1 keyframe-max-dist=%d target-bitrate=%d ! rtpvp8pay pt=96 mtu=1200", pattern, fps*seconds, w, h, fps, 2*fps, bitrate)
+// fromWebM is a gst-launch source of those frames, paced in real time.
+func fromWebM(file string) string {
+	return fmt.Sprintf("filesrc location=%s ! matroskademux ! identity sync=true", file)
 }
 
 // playAll writes each input's packets at the pace of their timestamps, all
@@ -96,8 +101,7 @@ const vp8Enc = "vp8enc deadline=1 cpu-used=8 threads=1 end-usage=cbr target-bitr
 // gst-launch-1.0 decoding and encoding the same.
 func BenchmarkWorkerTranscode720p(b *testing.B) {
 	const w, h, fps, secs = 1280, 720, 30, 10
-	in := movingVP8(b, w, h, fps, secs, 2_000_000, "ball")
-	live := liveVP8(w, h, fps, secs, 2_000_000, "ball")
+	in, webm := movingVP8(b, w, h, fps, secs, 2_000_000, "ball")
 	for i := 0; i < b.N; i++ {
 		compare(b, fps*secs, secs,
 			func() (time.Duration, int) {
@@ -109,8 +113,8 @@ func BenchmarkWorkerTranscode720p(b *testing.B) {
 					},
 					func(el *Element) { playAll(el, map[int][][]byte{0: in}) })
 			},
-			live+" ! rtpvp8depay ! vp8dec ! videoconvert ! "+h264Enc+" ! fakesink sync=false async=false",
-			live+" ! fakesink sync=false async=false")
+			fromWebM(webm)+" ! vp8dec ! videoconvert ! "+h264Enc+" ! fakesink sync=false async=false",
+			fromWebM(webm)+" ! fakesink sync=false async=false")
 	}
 }
 
@@ -160,7 +164,7 @@ func BenchmarkWorkerComposite9(b *testing.B) { benchComposite(b, 9) }
 
 func benchComposite(b *testing.B, n int) {
 	const w, h, fps, secs = 640, 480, 15, 10
-	in := movingVP8(b, w, h, fps, secs, 600_000, "ball")
+	in, webm := movingVP8(b, w, h, fps, secs, 600_000, "ball")
 	streams := map[int][][]byte{}
 	// gst-launch-1.0: the same grid, compositor → VP8.
 	places := layout.Grid(seq(n), w, h)
@@ -169,9 +173,8 @@ func benchComposite(b *testing.B, n int) {
 		streams[p] = in
 		pl := places[p]
 		pads = append(pads, fmt.Sprintf("sink_%d::xpos=%d sink_%d::ypos=%d sink_%d::width=%d sink_%d::height=%d", p+1, pl.X, p+1, pl.Y, p+1, pl.Width, p+1, pl.Height))
-		live := liveVP8(w, h, fps, secs, 600_000, "ball")
-		srcs = append(srcs, fmt.Sprintf("%s ! rtpvp8depay ! vp8dec ! videoconvert ! queue max-size-buffers=2 leaky=downstream ! comp.sink_%d", live, p+1))
-		sources = append(sources, live+" ! fakesink sync=false async=false")
+		srcs = append(srcs, fmt.Sprintf("%s ! vp8dec ! videoconvert ! queue max-size-buffers=2 leaky=downstream ! comp.sink_%d", fromWebM(webm), p+1))
+		sources = append(sources, fromWebM(webm)+" ! fakesink sync=false async=false")
 	}
 	caps := fmt.Sprintf("video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1", w, h, fps)
 	full := fmt.Sprintf("videotestsrc is-live=true pattern=black num-buffers=%d ! %s ! compositor name=comp background=black latency=200000000 %s ! %s ! %s ! fakesink sync=false async=false %s",
