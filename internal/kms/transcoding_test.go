@@ -11,8 +11,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/process/processtest"
-	"github.com/gorento/gorento/internal/testmedia"
-	"github.com/gorento/gorento/internal/testpeer/mediapeer"
+	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
 	"github.com/gorento/gorento/pkg/kurento/wire"
@@ -76,53 +75,6 @@ func processingServer(t *testing.T) (*server, *workers) {
 	return startServer(t, cfg), w
 }
 
-// join negotiates peer with ep (the peer offers) and waits for the connection.
-func join(t *testing.T, ep *kurento.WebRtcEndpoint, peer *mediapeer.Peer) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := ep.OnIceCandidateFound(ctx, func(e wire.IceCandidateFound) {
-		_ = peer.AddRemoteCandidate(e.Candidate.Candidate, e.Candidate.SdpMid, e.Candidate.SdpMLineIndex)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := peer.Offer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := ep.ProcessOffer(ctx, offer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := peer.SetAnswer(answer); err != nil {
-		t.Fatal(err)
-	}
-	if err := ep.GatherCandidates(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cands, err := peer.Candidates(5 * time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cands {
-		if err := ep.AddIceCandidate(ctx, c.Candidate, *c.SDPMid, int(*c.SDPMLineIndex)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := peer.WaitConnected(10 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mediaPeer(t *testing.T, o mediapeer.Options) *mediapeer.Peer {
-	t.Helper()
-	p, err := mediapeer.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
 func webrtcEndpoint(t *testing.T, p *kurento.MediaPipeline) *kurento.WebRtcEndpoint {
 	t.Helper()
 	ep, err := p.CreateWebRtcEndpoint(context.Background(), kurento.WebRtcEndpointOptions{})
@@ -149,19 +101,19 @@ func TestTranscodeVP8ToH264(t *testing.T) {
 	if _, err := pubEP.OnMediaTranscodingStateChanged(ctx, func(e wire.MediaTranscodingStateChanged) { states <- e }); err != nil {
 		t.Fatal(err)
 	}
-	pub := mediaPeer(t, mediapeer.Options{Video: []webrtc.RTPCodecParameters{mediapeer.VP8}, SendVideo: true})
-	join(t, pubEP, pub)
-	var subs []*mediapeer.Peer
+	pub := newPeer(t, testpeer.Options{SendVideo: true, VideoRTP: processtest.SolidVP8(t, 0x0000ff, 320, 240, 30, 30), VideoFPS: 30})
+	connectPeer(t, ctx, pubEP, pub, nil)
+	var subs []*testpeer.Peer
 	for i := 0; i < 2; i++ {
 		ep := webrtcEndpoint(t, pipe)
-		sub := mediaPeer(t, mediapeer.Options{Video: []webrtc.RTPCodecParameters{mediapeer.H264}, RecvVideo: true})
-		join(t, ep, sub)
+		sub := newPeer(t, testpeer.Options{VideoMime: webrtc.MimeTypeH264, RecvVideo: true, KeepVideo: true})
+		connectPeer(t, ctx, ep, sub, nil)
 		if err := pubEP.Connect(ctx, ep, kurento.ConnectOptions{MediaType: wire.MediaVideo}); err != nil {
 			t.Fatal(err)
 		}
 		subs = append(subs, sub)
 	}
-	pub.Play(webrtc.RTPCodecTypeVideo, 90000, testmedia.SolidVP8(t, 0x0000ff, 320, 240, 30, 30))
+	pub.StartMedia()
 	select {
 	case e := <-states:
 		if e.State != wire.Transcoding || e.MediaType != wire.MediaVideo || e.BinName != "default" {
@@ -174,14 +126,14 @@ func TestTranscodeVP8ToH264(t *testing.T) {
 		t.Errorf("isMediaTranscoding(VIDEO) = %v, %v", on, err)
 	}
 	testutil.Eventually(t, 15*time.Second, "H.264 at both subscribers", func() bool {
-		return len(subs[0].Received(webrtc.RTPCodecTypeVideo)) > 60 && len(subs[1].Received(webrtc.RTPCodecTypeVideo)) > 60
+		return len(subs[0].VideoReceived()) > 60 && len(subs[1].VideoReceived()) > 60
 	})
 	for i, sub := range subs {
-		if got := sub.Codec(webrtc.RTPCodecTypeVideo); got != webrtc.MimeTypeH264 {
+		if got := sub.Received(webrtc.RTPCodecTypeVideo).Codec; got != webrtc.MimeTypeH264 {
 			t.Errorf("subscriber %d receives %s", i, got)
 		}
-		frames := testmedia.DecodeVideo(t, sub.Received(webrtc.RTPCodecTypeVideo), testmedia.H264Caps, "rtph264depay ! avdec_h264", 320, 240)
-		if got := testmedia.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), testmedia.Near(0x0000ff, 60)); got < 0.9 {
+		frames := processtest.DecodeRTP(t, sub.VideoReceived(), processtest.H264Caps, "rtph264depay ! avdec_h264", 320, 240)
+		if got := processtest.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), processtest.Near(0x0000ff, 60)); got < 0.9 {
 			t.Errorf("subscriber %d: %.0f%% blue", i, 100*got)
 		}
 	}
@@ -203,20 +155,20 @@ func TestTranscodeOpusToPCMU(t *testing.T) {
 		t.Fatal(err)
 	}
 	pubEP, subEP := webrtcEndpoint(t, pipe), webrtcEndpoint(t, pipe)
-	pub := mediaPeer(t, mediapeer.Options{Audio: []webrtc.RTPCodecParameters{mediapeer.Opus}, SendAudio: true})
-	sub := mediaPeer(t, mediapeer.Options{Audio: []webrtc.RTPCodecParameters{mediapeer.PCMU}, RecvAudio: true})
-	join(t, pubEP, pub)
-	join(t, subEP, sub)
+	pub := newPeer(t, testpeer.Options{SendAudio: true, AudioRTP: processtest.ToneOpus(t, 440, 1000)})
+	sub := newPeer(t, testpeer.Options{AudioMime: webrtc.MimeTypePCMU, RecvAudio: true, KeepAudio: true})
+	connectPeer(t, ctx, pubEP, pub, nil)
+	connectPeer(t, ctx, subEP, sub, nil)
 	if err := pubEP.Connect(ctx, subEP, kurento.ConnectOptions{MediaType: wire.MediaAudio}); err != nil {
 		t.Fatal(err)
 	}
-	pub.Play(webrtc.RTPCodecTypeAudio, 48000, testmedia.ToneOpus(t, 440, 1000))
-	testutil.Eventually(t, 15*time.Second, "PCMU at the subscriber", func() bool { return len(sub.Received(webrtc.RTPCodecTypeAudio)) > 100 })
-	if got := sub.Codec(webrtc.RTPCodecTypeAudio); got != webrtc.MimeTypePCMU {
+	pub.StartMedia()
+	testutil.Eventually(t, 15*time.Second, "PCMU at the subscriber", func() bool { return len(sub.AudioReceived()) > 100 })
+	if got := sub.Received(webrtc.RTPCodecTypeAudio).Codec; got != webrtc.MimeTypePCMU {
 		t.Errorf("subscriber receives %s", got)
 	}
-	pcm := testmedia.DecodeAudio(t, sub.Received(webrtc.RTPCodecTypeAudio), testmedia.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
-	l := testmedia.Spectrum(pcm[len(pcm)/2:], 8000, 440, 1000)
+	pcm := processtest.DecodeAudio(t, sub.AudioReceived(), processtest.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
+	l := processtest.Spectrum(pcm[len(pcm)/2:], 8000, 440, 1000)
 	if l[0] < 0.05 || l[1] > l[0]/10 {
 		t.Errorf("440 Hz at %.3f, 1 kHz at %.3f", l[0], l[1])
 	}

@@ -8,10 +8,11 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// sendRecorded sends recorded RTP packets as a camera would: a frame (one
-// RTP timestamp) every 1/fps, looping with continuous sequence numbers and
-// timestamps, until Close.
-func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps int) {
+// sendRecorded sends recorded RTP packets as a camera (or microphone) would:
+// a frame (one RTP timestamp) every 1/fps, looping with continuous sequence
+// numbers and timestamps (at clockRate), until Close. idx counts them in
+// Sent (0 audio, 1 video).
+func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, idx int, pkts [][]byte, fps int, clockRate uint32) {
 	defer p.wg.Done()
 	if fps <= 0 {
 		fps = 30
@@ -20,7 +21,7 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps in
 	defer tick.Stop()
 	var seq uint16
 	var ts uint32
-	step := uint32(90000 / fps)
+	step := clockRate / uint32(fps)
 	for {
 		for i := 0; i < len(pkts); {
 			select {
@@ -38,7 +39,7 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, pkts [][]byte, fps in
 				seq++
 				pkt.SequenceNumber, pkt.Timestamp = seq, ts
 				if t.WriteRTP(&pkt) == nil {
-					p.sent[1].Add(1)
+					p.sent[idx].Add(1)
 				}
 			}
 		}
@@ -58,4 +59,12 @@ func (p *Peer) ResetVideoReceived() {
 	p.mu.Lock()
 	p.keptVideo = nil
 	p.mu.Unlock()
+}
+
+// AudioReceived returns copies of the audio packets received so far
+// (Options.KeepAudio), in arrival order.
+func (p *Peer) AudioReceived() [][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([][]byte(nil), p.keptAudio...)
 }

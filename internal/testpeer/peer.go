@@ -30,6 +30,8 @@ type Options struct {
 	RecvAudio, RecvVideo bool
 	// VideoMime is the video codec offered (default VP8).
 	VideoMime string
+	// AudioMime is the audio codec offered: Opus (the default) or PCMU.
+	AudioMime string
 	// PeerID is written into every payload (default: random).
 	PeerID uint32
 	// DataChannel adds a data channel named "test" to the offer.
@@ -42,8 +44,12 @@ type Options struct {
 	// VideoFPS by their timestamps and looped (media.go).
 	VideoRTP [][]byte
 	VideoFPS int
-	// KeepVideo keeps a copy of every video packet received (VideoReceived).
-	KeepVideo bool
+	// AudioRTP, when set, is the audio StartMedia sends: recorded packets
+	// of 20 ms, looped.
+	AudioRTP [][]byte
+	// KeepVideo keeps a copy of every video packet received (VideoReceived);
+	// KeepAudio of every audio packet (AudioReceived).
+	KeepVideo, KeepAudio bool
 }
 
 // Peer is one test peer. Close releases it.
@@ -58,9 +64,10 @@ type Peer struct {
 	candDone   bool
 	candSignal chan struct{}
 
-	mu        sync.Mutex // guards received and keptVideo
+	mu        sync.Mutex // guards received, keptVideo and keptAudio
 	received  map[webrtc.RTPCodecType]*Received
 	keptVideo [][]byte
+	keptAudio [][]byte
 	connected chan struct{}
 	connOnce  sync.Once
 
@@ -78,6 +85,7 @@ type Peer struct {
 
 // Received counts what arrived on one kind of track.
 type Received struct {
+	Codec    string // MIME type of the track
 	SSRC     uint32
 	Packets  int
 	Bytes    int
@@ -93,6 +101,11 @@ func New(opts Options) (*Peer, error) {
 	if opts.VideoMime == "" {
 		opts.VideoMime = webrtc.MimeTypeVP8
 	}
+	audio := webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}
+	if opts.AudioMime == webrtc.MimeTypePCMU {
+		audio = webrtc.RTPCodecParameters{PayloadType: 0, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}}
+	}
+	opts.AudioMime = audio.MimeType
 	if opts.PeerID == 0 {
 		opts.PeerID = uint32(time.Now().UnixNano())
 	}
@@ -103,7 +116,7 @@ func New(opts Options) (*Peer, error) {
 		kind webrtc.RTPCodecType
 	}{
 		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: opts.VideoMime, ClockRate: 90000, SDPFmtpLine: videoFmtp(opts.VideoMime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
-		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+		{audio, webrtc.RTPCodecTypeAudio},
 	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.c, c.kind); err != nil {
@@ -178,7 +191,7 @@ func (p *Peer) addTracks() error {
 		mime       string
 		track      **webrtc.TrackLocalStaticRTP
 	}{
-		{webrtc.RTPCodecTypeAudio, p.opts.SendAudio, p.opts.RecvAudio, webrtc.MimeTypeOpus, &p.audio},
+		{webrtc.RTPCodecTypeAudio, p.opts.SendAudio, p.opts.RecvAudio, p.opts.AudioMime, &p.audio},
 		{webrtc.RTPCodecTypeVideo, p.opts.SendVideo, p.opts.RecvVideo, p.opts.VideoMime, &p.video},
 	}
 	for _, k := range kinds {
@@ -319,12 +332,19 @@ func (p *Peer) WaitConnected(timeout time.Duration) error {
 func (p *Peer) StartMedia() {
 	if p.video != nil && len(p.opts.VideoRTP) > 0 {
 		p.wg.Add(1)
-		go p.sendRecorded(p.video, p.opts.VideoRTP, p.opts.VideoFPS)
+		go p.sendRecorded(p.video, 1, p.opts.VideoRTP, p.opts.VideoFPS, 90000)
 	} else if p.video != nil {
 		p.wg.Add(1)
 		go p.sendLoop(p.video, 1, 33*time.Millisecond, 90000/30, 1000)
 	}
-	if p.audio != nil {
+	if p.audio != nil && len(p.opts.AudioRTP) > 0 {
+		p.wg.Add(1)
+		rate := uint32(48000)
+		if p.opts.AudioMime == webrtc.MimeTypePCMU {
+			rate = 8000
+		}
+		go p.sendRecorded(p.audio, 0, p.opts.AudioRTP, 50, rate)
+	} else if p.audio != nil {
 		p.wg.Add(1)
 		go p.sendLoop(p.audio, 0, 20*time.Millisecond, 960, 100)
 	}
@@ -389,7 +409,7 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 			r = &Received{Senders: map[uint32]int{}, Counters: map[uint32]bool{}}
 			p.received[tr.Kind()] = r
 		}
-		r.SSRC = pkt.SSRC
+		r.SSRC, r.Codec = pkt.SSRC, tr.Codec().MimeType
 		r.Packets++
 		r.Bytes += len(pkt.Payload)
 		if len(r.Seqs) < 10000 {
@@ -400,6 +420,9 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		}
 		if p.opts.KeepVideo && tr.Kind() == webrtc.RTPCodecTypeVideo {
 			p.keptVideo = append(p.keptVideo, append([]byte(nil), buf[:n]...))
+		}
+		if p.opts.KeepAudio && tr.Kind() == webrtc.RTPCodecTypeAudio {
+			p.keptAudio = append(p.keptAudio, append([]byte(nil), buf[:n]...))
 		}
 		if len(pkt.Payload) >= 12 && binary.BigEndian.Uint32(pkt.Payload) == Magic {
 			r.Marked++

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,25 +42,6 @@ func movingVP8(b *testing.B, w, h, fps, seconds, bitrate int, pattern string) (r
 // fromWebM is a gst-launch source of those frames, paced in real time.
 func fromWebM(file string) string {
 	return fmt.Sprintf("filesrc location=%s ! matroskademux ! identity sync=true", file)
-}
-
-// playAll writes each input's packets at the pace of their timestamps, all
-// at once.
-func playAll(el *Element, streams map[int][][]byte) {
-	var wg sync.WaitGroup
-	start := time.Now()
-	for input, pkts := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ts0 := binary.BigEndian.Uint32(pkts[0][4:8])
-			for _, p := range pkts {
-				time.Sleep(time.Until(start.Add(time.Duration(binary.BigEndian.Uint32(p[4:8])-ts0) * time.Second / 90000)))
-				_ = el.WriteRTP(input, p)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // measure runs work against a fresh worker element and returns the worker's
@@ -111,7 +91,7 @@ func BenchmarkWorkerTranscode720p(b *testing.B) {
 							b.Fatal(err)
 						}
 					},
-					func(el *Element) { playAll(el, map[int][][]byte{0: in}) })
+					func(el *Element) { sendAll(b, el, map[int][][]byte{0: in}, map[int]int{0: 90000}) })
 			},
 			fromWebM(webm)+" ! vp8dec ! videoconvert ! "+h264Enc+" ! fakesink sync=false async=false",
 			fromWebM(webm)+" ! fakesink sync=false async=false")
@@ -165,12 +145,12 @@ func BenchmarkWorkerComposite9(b *testing.B) { benchComposite(b, 9) }
 func benchComposite(b *testing.B, n int) {
 	const w, h, fps, secs = 640, 480, 15, 10
 	in, webm := movingVP8(b, w, h, fps, secs, 600_000, "ball")
-	streams := map[int][][]byte{}
+	streams, rates := map[int][][]byte{}, map[int]int{}
 	// gst-launch-1.0: the same grid, compositor → VP8.
 	places := layout.Grid(seq(n), w, h)
 	var pads, srcs, sources []string
 	for p := 0; p < n; p++ {
-		streams[p] = in
+		streams[p], rates[p] = in, 90000
 		pl := places[p]
 		pads = append(pads, fmt.Sprintf("sink_%d::xpos=%d sink_%d::ypos=%d sink_%d::width=%d sink_%d::height=%d", p+1, pl.X, p+1, pl.Y, p+1, pl.Width, p+1, pl.Height))
 		srcs = append(srcs, fmt.Sprintf("%s ! vp8dec ! videoconvert ! queue max-size-buffers=2 leaky=downstream ! comp.sink_%d", fromWebM(webm), p+1))
@@ -194,7 +174,7 @@ func benchComposite(b *testing.B, n int) {
 							}
 						}
 					},
-					func(el *Element) { playAll(el, streams) })
+					func(el *Element) { sendAll(b, el, streams, rates) })
 			},
 			full, strings.Join(sources, " "))
 	}

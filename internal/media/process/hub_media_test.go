@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorento/gorento/internal/testmedia"
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 // Tests of the dynamic kinds (transcoder, composite, alpha blending, audio
@@ -78,7 +78,7 @@ func (o *outputs) lastStats() *Stats {
 
 // sendAll writes the streams to their inputs at the pace of their RTP
 // timestamps, all at once, and returns when every stream was sent.
-func sendAll(t *testing.T, el *Element, streams map[int][][]byte, clockRate map[int]int) {
+func sendAll(t testing.TB, el *Element, streams map[int][][]byte, clockRate map[int]int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -121,7 +121,7 @@ func lastFrame(t *testing.T, pkts [][]byte, caps, decode string, w, h int) []byt
 	if len(pkts) == 0 {
 		t.Fatal("no packets")
 	}
-	frames := testmedia.DecodeVideo(t, pkts, caps, decode, w, h)
+	frames := processtest.DecodeRTP(t, pkts, caps, decode, w, h)
 	return frames[len(frames)-1]
 }
 
@@ -145,13 +145,13 @@ func TestWorkerCompositeGrid(t *testing.T) {
 		if err := el.AddInput(ctx, port, Stream{Codec: CodecVP8, PayloadType: 96, Port: port}); err != nil {
 			t.Fatal(err)
 		}
-		streams[port], rates[port] = testmedia.SolidVP8(t, c, 160, 120, 15, 30), 90000
+		streams[port], rates[port] = processtest.SolidVP8(t, c, 160, 120, 15, 30), 90000
 	}
 	sendAll(t, el, streams, rates)
 	eventually(t, 5*time.Second, "composite output", func() bool { return len(o.of(0)) > 10 })
-	frame := lastFrame(t, o.of(0), testmedia.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frame := lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	for i, q := range []image.Rectangle{image.Rect(20, 20, 140, 100), image.Rect(180, 20, 300, 100), image.Rect(20, 140, 140, 220), image.Rect(180, 140, 300, 220)} {
-		if got := testmedia.Fraction(frame, 320, q, testmedia.Near(colours[i], 60)); got < 0.9 {
+		if got := processtest.Fraction(frame, 320, q, processtest.Near(colours[i], 60)); got < 0.9 {
 			t.Errorf("quadrant %d: %.0f%% of %06x", i, 100*got, colours[i])
 		}
 	}
@@ -166,15 +166,15 @@ func TestWorkerCompositeGrid(t *testing.T) {
 	}
 	delete(streams, 3)
 	for port, c := range colours[:3] {
-		streams[port] = following(streams[port], testmedia.SolidVP8(t, c, 160, 120, 15, 15), 90000)
+		streams[port] = following(streams[port], processtest.SolidVP8(t, c, 160, 120, 15, 15), 90000)
 	}
 	sendAll(t, el, streams, rates)
 	eventually(t, 5*time.Second, "composite output", func() bool { return len(o.of(0)) > 5 })
-	frame = lastFrame(t, o.of(0), testmedia.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
-	if got := testmedia.Fraction(frame, 320, image.Rect(180, 140, 300, 220), testmedia.Near(0, 40)); got < 0.9 {
+	frame = lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	if got := processtest.Fraction(frame, 320, image.Rect(180, 140, 300, 220), processtest.Near(0, 40)); got < 0.9 {
 		t.Errorf("empty cell: %.0f%% black", 100*got)
 	}
-	if got := testmedia.Fraction(frame, 320, image.Rect(20, 140, 140, 220), testmedia.Near(colours[2], 60)); got < 0.9 {
+	if got := processtest.Fraction(frame, 320, image.Rect(20, 140, 140, 220), processtest.Near(colours[2], 60)); got < 0.9 {
 		t.Errorf("third port's cell: %.0f%% blue", 100*got)
 	}
 }
@@ -199,15 +199,15 @@ func TestWorkerCompositeMixMinus(t *testing.T) {
 		if err := el.AddOutput(ctx, port, Stream{Codec: CodecPCMU, PayloadType: 0, Port: port, MixAllBut: true}); err != nil {
 			t.Fatal(err)
 		}
-		streams[port], rates[port] = testmedia.ToneOpus(t, f, 1500), 48000
+		streams[port], rates[port] = processtest.ToneOpus(t, f, 1500), 48000
 	}
 	sendAll(t, el, streams, rates)
 	for port := range freqs {
-		pcm := testmedia.DecodeAudio(t, o.of(port), testmedia.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
+		pcm := processtest.DecodeAudio(t, o.of(port), processtest.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
 		if len(pcm) < 8000 {
 			t.Fatalf("port %d: %d samples", port, len(pcm))
 		}
-		levels := testmedia.Spectrum(pcm[len(pcm)/2:], 8000, freqs...)
+		levels := processtest.Spectrum(pcm[len(pcm)/2:], 8000, freqs...)
 		for i, l := range levels {
 			if i == port && l > 0.01 {
 				t.Errorf("port %d hears itself (%.0f Hz at %.3f)", port, freqs[i], l)
@@ -236,7 +236,7 @@ func TestWorkerAlphaBlending(t *testing.T) {
 	if err := el.AddOutput(ctx, 0, Stream{Codec: CodecVP8, PayloadType: 96}); err != nil {
 		t.Fatal(err)
 	}
-	streams := map[int][][]byte{0: testmedia.SolidVP8(t, 0x0000ff, 320, 240, 15, 30), 1: testmedia.SolidVP8(t, 0xff0000, 160, 120, 15, 30)}
+	streams := map[int][][]byte{0: processtest.SolidVP8(t, 0x0000ff, 320, 240, 15, 30), 1: processtest.SolidVP8(t, 0xff0000, 160, 120, 15, 30)}
 	for port := range streams {
 		if err := el.AddInput(ctx, port, Stream{Codec: CodecVP8, PayloadType: 96, Port: port}); err != nil {
 			t.Fatal(err)
@@ -244,13 +244,13 @@ func TestWorkerAlphaBlending(t *testing.T) {
 	}
 	sendAll(t, el, streams, map[int]int{0: 90000, 1: 90000})
 	eventually(t, 5*time.Second, "alpha output", func() bool { return len(o.of(0)) > 10 })
-	frame := lastFrame(t, o.of(0), testmedia.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
+	frame := lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	// The red input fills x 160..240, y 120..180 of the master's 320×240.
-	if got := testmedia.Fraction(frame, 320, image.Rect(170, 128, 230, 172), testmedia.Near(0xff0000, 70)); got < 0.9 {
+	if got := processtest.Fraction(frame, 320, image.Rect(170, 128, 230, 172), processtest.Near(0xff0000, 70)); got < 0.9 {
 		t.Errorf("second input's place: %.0f%% red", 100*got)
 	}
 	for _, r := range []image.Rectangle{image.Rect(10, 10, 150, 110), image.Rect(250, 190, 310, 230)} {
-		if got := testmedia.Fraction(frame, 320, r, testmedia.Near(0x0000ff, 70)); got < 0.9 {
+		if got := processtest.Fraction(frame, 320, r, processtest.Near(0x0000ff, 70)); got < 0.9 {
 			t.Errorf("master's picture at %v: %.0f%% blue", r, 100*got)
 		}
 	}
@@ -280,11 +280,11 @@ func TestWorkerAudioMixerRoutes(t *testing.T) {
 		o.reset()
 		streams, rates := map[int][][]byte{}, map[int]int{}
 		for port, f := range freqs {
-			streams[port], rates[port] = testmedia.ToneOpus(t, f, 1000), 48000
+			streams[port], rates[port] = processtest.ToneOpus(t, f, 1000), 48000
 		}
 		sendAll(t, el, streams, rates)
-		pcm := testmedia.DecodeAudio(t, o.of(9), testmedia.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
-		return testmedia.Spectrum(pcm[len(pcm)/3:], 8000, freqs...)
+		pcm := processtest.DecodeAudio(t, o.of(9), processtest.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
+		return processtest.Spectrum(pcm[len(pcm)/3:], 8000, freqs...)
 	}
 	if l := send(); l[0] < 0.03 || l[1] > 0.01 || l[2] < 0.03 {
 		t.Errorf("mixing ports 0 and 2: levels %.3f", l)
@@ -314,12 +314,12 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 	if err := el.AddOutput(ctx, 1, Stream{Codec: CodecVP8, PayloadType: 97}); err != nil {
 		t.Fatal(err)
 	}
-	in := testmedia.SolidVP8(t, 0x00ff00, 320, 240, 30, 45)
+	in := processtest.SolidVP8(t, 0x00ff00, 320, 240, 30, 45)
 	sendAll(t, el, map[int][][]byte{0: in}, map[int]int{0: 90000})
 	eventually(t, 5*time.Second, "both outputs", func() bool { return len(o.of(0)) > 10 && len(o.of(1)) > 10 })
-	for i, f := range []struct{ caps, dec string }{{testmedia.H264Caps, "rtph264depay ! avdec_h264"}, {testmedia.VP8Caps, "rtpvp8depay ! vp8dec"}} {
+	for i, f := range []struct{ caps, dec string }{{processtest.H264Caps, "rtph264depay ! avdec_h264"}, {processtest.VP8Caps, "rtpvp8depay ! vp8dec"}} {
 		frame := lastFrame(t, o.of(i), f.caps, f.dec, 320, 240)
-		if got := testmedia.Fraction(frame, 320, image.Rect(0, 0, 320, 240), testmedia.Near(0x00ff00, 60)); got < 0.9 {
+		if got := processtest.Fraction(frame, 320, image.Rect(0, 0, 320, 240), processtest.Near(0x00ff00, 60)); got < 0.9 {
 			t.Errorf("output %d: %.0f%% green", i, 100*got)
 		}
 	}
@@ -384,7 +384,7 @@ func TestWorkerCompositeSurvivesBadInput(t *testing.T) {
 	if err := el.AddOutput(ctx, 0, Stream{Codec: CodecVP8, PayloadType: 96}); err != nil {
 		t.Fatal(err)
 	}
-	good := testmedia.SolidVP8(t, 0x00ff00, 160, 120, 15, 30)
+	good := processtest.SolidVP8(t, 0x00ff00, 160, 120, 15, 30)
 	bad := make([][]byte, len(good))
 	for i, p := range good {
 		b := append([]byte(nil), p...)
@@ -403,8 +403,8 @@ func TestWorkerCompositeSurvivesBadInput(t *testing.T) {
 	if err := el.Err(); err != nil {
 		t.Fatalf("the composite failed: %v", err)
 	}
-	frame := lastFrame(t, o.of(0), testmedia.VP8Caps, "rtpvp8depay ! vp8dec", 160, 120)
-	if got := testmedia.Fraction(frame, 160, image.Rect(5, 35, 75, 85), testmedia.Near(0x00ff00, 60)); got < 0.8 {
+	frame := lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 160, 120)
+	if got := processtest.Fraction(frame, 160, image.Rect(5, 35, 75, 85), processtest.Near(0x00ff00, 60)); got < 0.8 {
 		t.Errorf("the good input's cell: %.0f%% green", 100*got)
 	}
 }

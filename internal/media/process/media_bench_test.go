@@ -181,16 +181,7 @@ func sendPacedB(el *Element, pkts [][]byte, fps int) []time.Time {
 }
 
 // procCPU returns a process's user+system CPU time from /proc.
-func procCPU(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fields := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ
-}
+func procCPU(b *testing.B, pid int) time.Duration { return processtest.ProcCPU(b, pid) }
 
 func procStatusKB(b *testing.B, pid int, key string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

@@ -3,8 +3,6 @@ package transcode_test
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/process/processtest"
 	"github.com/gorento/gorento/internal/media/transcode"
-	"github.com/gorento/gorento/internal/testmedia"
 )
 
 // BenchmarkTranscoderSharing: a VP8 640x480@30 source and 1, 2, 4 and 8
@@ -26,7 +23,7 @@ func BenchmarkTranscoderSharing(b *testing.B) {
 	if os.Getenv("GORENTO_WORKER_BIN") == "" {
 		b.Skip("set GORENTO_WORKER_BIN (./dev builds .build/gorento-worker)")
 	}
-	in := testmedia.MakeRTP(b, "videotestsrc pattern=ball num-buffers=150 ! video/x-raw,width=640,height=480,framerate=30/1 ! "+
+	in := processtest.GstRTP(b, "videotestsrc pattern=ball num-buffers=150 ! video/x-raw,width=640,height=480,framerate=30/1 ! "+
 		"vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=1000000 ! rtpvp8pay pt=96 mtu=1200")
 	for _, n := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("receivers=%d", n), func(b *testing.B) {
@@ -48,10 +45,10 @@ func BenchmarkTranscoderSharing(b *testing.B) {
 					}
 				}
 				pid := m.WorkerPID("bench")
-				cpu0 := procCPU(b, pid)
+				cpu0 := processtest.ProcCPU(b, pid)
 				play(b, src, media.Video, mediatest.VP8, in)
 				time.Sleep(300 * time.Millisecond)
-				cpu := procCPU(b, pid) - cpu0
+				cpu := processtest.ProcCPU(b, pid) - cpu0
 				b.ReportMetric(float64(cpu.Microseconds())/1000/150, "worker-cpu-ms/frame")
 				b.ReportMetric(float64(cpu)/float64(5*time.Second)*100, "worker-cpu-%")
 				p.Release()
@@ -59,16 +56,4 @@ func BenchmarkTranscoderSharing(b *testing.B) {
 			}
 		})
 	}
-}
-
-// procCPU returns a process's user+system CPU time from /proc.
-func procCPU(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fields := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(ut+st) * (time.Second / 100)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/process/processtest"
 	"github.com/gorento/gorento/internal/media/transcode"
-	"github.com/gorento/gorento/internal/testmedia"
 )
 
 func TestMain(m *testing.M) {
@@ -111,12 +110,12 @@ func TestVP8ToH264Shared(t *testing.T) {
 	if tr.Outputs() != 1 {
 		t.Fatalf("%d encoders, want 1", tr.Outputs())
 	}
-	in := testmedia.SolidVP8(t, 0x0000ff, 320, 240, 30, 60)
+	in := processtest.SolidVP8(t, 0x0000ff, 320, 240, 30, 60)
 	play(t, src, media.Video, mediatest.VP8, in)
 	waitFor(t, "H.264 at both sinks", func() bool { return sinks[0].Count() > 20 && sinks[1].Count() > 20 })
 	for i, s := range sinks[:2] {
-		frames := testmedia.DecodeVideo(t, marshalled(t, s), testmedia.H264Caps, "rtph264depay ! avdec_h264", 320, 240)
-		if got := testmedia.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), testmedia.Near(0x0000ff, 60)); got < 0.9 {
+		frames := processtest.DecodeRTP(t, marshalled(t, s), processtest.H264Caps, "rtph264depay ! avdec_h264", 320, 240)
+		if got := processtest.Fraction(frames[len(frames)-1], 320, image.Rect(0, 0, 320, 240), processtest.Near(0x0000ff, 60)); got < 0.9 {
 			t.Errorf("sink %d: %.0f%% blue", i, 100*got)
 		}
 	}
@@ -141,10 +140,10 @@ func TestOpusToPCMU(t *testing.T) {
 	if err := media.Connect(src, sink, media.Audio, media.DefaultPad, media.DefaultPad); err != nil {
 		t.Fatal(err)
 	}
-	play(t, src, media.Audio, mediatest.Opus, testmedia.ToneOpus(t, 440, 1000))
+	play(t, src, media.Audio, mediatest.Opus, processtest.ToneOpus(t, 440, 1000))
 	waitFor(t, "PCMU", func() bool { return sink.Count() > 30 })
-	pcm := testmedia.DecodeAudio(t, marshalled(t, sink), testmedia.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
-	l := testmedia.Spectrum(pcm[len(pcm)/4:], 8000, 440, 1000)
+	pcm := processtest.DecodeAudio(t, marshalled(t, sink), processtest.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)
+	l := processtest.Spectrum(pcm[len(pcm)/4:], 8000, 440, 1000)
 	if l[0] < 0.05 || l[1] > l[0]/10 {
 		t.Errorf("440 Hz at %.3f, 1 kHz at %.3f", l[0], l[1])
 	}

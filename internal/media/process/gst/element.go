@@ -144,18 +144,7 @@ func (el *element) build(spec *ipc.Spec) error {
 		}
 		el.sinks = append(el.sinks, sink)
 		out := uint32(i)
-		app.SinkFromElement(sink).SetCallbacks(&app.SinkCallbacks{NewSampleFunc: func(s *app.Sink) gst.FlowReturn {
-			sample := s.PullSample()
-			if sample == nil {
-				return gst.FlowEOS
-			}
-			b := sample.GetBuffer().Bytes()
-			el.packetsOut.Add(1)
-			el.bytesOut.Add(uint64(len(b)))
-			el.s.progress.Add(1)
-			_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
-			return gst.FlowOK
-		}})
+		el.deliverSamples(sink, out)
 		enc, _ := p.GetElementByName(fmt.Sprintf("enc%d", i))
 		el.encs = append(el.encs, enc)
 		el.bitrates = append(el.bitrates, clampBitrate(o, 0))
