@@ -30,6 +30,10 @@ func (c *Codec) Matches(o *Codec) bool {
 	return true
 }
 
+// Same reports whether c and o name the same format: each matches the
+// other (a nil codec is the same as nothing).
+func (c *Codec) Same(o *Codec) bool { return c == o || (c.Matches(o) && o.Matches(c)) }
+
 // Kind returns the media type of the codec (from its MIME type).
 func (c *Codec) Kind() MediaType {
 	if len(c.MimeType) >= 6 && strings.EqualFold(c.MimeType[:6], "audio/") {

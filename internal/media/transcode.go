@@ -66,7 +66,7 @@ type Format struct {
 
 // same reports whether two formats make the same encoded stream.
 func (f Format) same(o Format) bool {
-	return f.Codec.Matches(o.Codec) && o.Codec.Matches(f.Codec) &&
+	return f.Codec != nil && f.Codec.Same(o.Codec) &&
 		f.FramerateNum*max(o.FramerateDen, 1) == o.FramerateNum*max(f.FramerateDen, 1) && f.Bitrate == o.Bitrate
 }
 
@@ -384,7 +384,7 @@ func (p *Pipeline) prepare(src *SourcePad, need []Format, from *Codec, released 
 	}
 	p.graphMu.Lock()
 	tc = src.tc
-	if tc != nil && !(tc.from.Matches(from) && from.Matches(tc.from)) {
+	if tc != nil && !tc.from.Same(from) {
 		tc = nil // the source's codec changed: a new transcoder replaces it
 	}
 	var missing []Format

@@ -67,7 +67,7 @@ func (m *processor) consume(p *Port, pad *media.SinkPad, pkt *media.Packet) {
 	in := &p.mix.in[mt]
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if in.codec == nil || !(in.codec == pkt.Codec || in.codec.Matches(pkt.Codec)) {
+	if in.codec == nil || !in.codec.Same(pkt.Codec) {
 		m.makeInputLocked(p, mt, in, pkt.Codec)
 	}
 	if in.index < 0 {
@@ -185,7 +185,7 @@ func (m *processor) reconcileOutput(p *Port, mt media.MediaType) {
 	var codec *media.Codec
 	if want {
 		codec = wantedCodec(p, mt)
-		if cur != nil && (cur.codec == codec || cur.codec.Matches(codec)) {
+		if cur != nil && cur.codec.Same(codec) {
 			return
 		}
 	}
@@ -231,7 +231,7 @@ func (m *processor) join(p *Port, mt media.MediaType, codec *media.Codec) *mixOu
 	defer m.mu.Unlock()
 	if m.shared[mt] {
 		for _, o := range m.outputs {
-			if o.mt == mt && (o.codec == codec || o.codec.Matches(codec)) {
+			if o.mt == mt && o.codec.Same(codec) {
 				addPort(o, p)
 				return o
 			}

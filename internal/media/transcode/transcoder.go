@@ -177,7 +177,7 @@ func (t *Transcoder) SourceCodec(p *media.SourcePad) *media.Codec {
 
 // Consume implements media.Handler, on the input queue's goroutine.
 func (t *Transcoder) Consume(_ *media.SinkPad, pkt *media.Packet) {
-	if pkt.Codec == nil || t.failed.Load() || !(pkt.Codec == t.from || t.from.Matches(pkt.Codec)) {
+	if pkt.Codec == nil || t.failed.Load() || !t.from.Same(pkt.Codec) {
 		t.in.Drop()
 		return
 	}
