@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/process/processtest"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
@@ -98,15 +99,18 @@ var viewerOnly = testpeer.Options{RecvVideo: true}
 // TestCompositeGrid: four publishers of solid colours; a fifth port's
 // receiver sees them in the four quadrants of one picture.
 func TestCompositeGrid(t *testing.T) {
-	pipe, _ := hubPipeline(t)
+	pipe, w := hubPipeline(t)
 	ctx := context.Background()
 	comp, err := pipe.CreateComposite(ctx, kurento.CompositeOptions{Width: 320, Height: 240, Framerate: 15})
 	if err != nil {
 		t.Fatal(err)
 	}
 	colours := []uint32{0xff0000, 0x00ff00, 0x0000ff, 0xffffff}
+	var ps []*participant
 	for _, c := range colours {
-		newParticipant(t, pipe, sends(processtest.SolidVP8(t, c, 160, 120, 15, 30))).plug(t, comp)
+		p := newParticipant(t, pipe, sends(processtest.SolidVP8(t, c, 160, 120, 15, 30)))
+		p.plug(t, comp)
+		ps = append(ps, p)
 	}
 	viewer := newParticipant(t, pipe, viewerOnly)
 	viewer.plug(t, comp)
@@ -116,6 +120,16 @@ func TestCompositeGrid(t *testing.T) {
 	for i, q := range []image.Rectangle{image.Rect(20, 20, 140, 100), image.Rect(180, 20, 300, 100), image.Rect(20, 140, 140, 220), image.Rect(180, 140, 300, 220)} {
 		checkColour(t, "quadrant", frame, 320, q, colours[i])
 	}
+	// Five receivers of the picture, one encoder; none for audio (nobody
+	// negotiated it). Ports leaving take their outputs with them.
+	encoders := func() int { _, n := w.encoders(process.ProcComposite); return n }
+	testutil.Eventually(t, 10*time.Second, "one encoder for five receivers", func() bool { return encoders() == 1 })
+	for _, p := range append(ps, viewer) {
+		if err := p.port.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.Eventually(t, 10*time.Second, "no encoder once every port left", func() bool { return encoders() == 0 })
 	if err := comp.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -317,20 +331,21 @@ func TestMixerAudio(t *testing.T) {
 		}
 	}
 	levels := func() []float64 {
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(2 * time.Second)
 		pcm := processtest.DecodeAudio(t, ps[2].peer.AudioReceived(), processtest.OpusCaps, "rtpopusdepay ! opusdec", 16000)
 		if len(pcm) < 16000 {
 			t.Fatalf("%d samples", len(pcm))
 		}
-		return processtest.Spectrum(pcm[len(pcm)-8000:], 16000, freqs[:2]...)
+		return processtest.Spectrum(pcm[len(pcm)-16000:], 16000, freqs[:2]...)
 	}
-	if l := levels(); l[0] < 0.02 || l[1] < 0.02 {
+	// Relative levels: a loaded machine may thin a stream, not swap voices.
+	if l := levels(); max(l[0], l[1]) < 0.01 || min(l[0], l[1]) < max(l[0], l[1])/4 {
 		t.Errorf("hearing both: levels %.3f", l)
 	}
 	if err := mixer.MixerDisconnect(ctx, wire.MediaAudio, ps[0].port, ps[2].port); err != nil {
 		t.Fatal(err)
 	}
-	if l := levels(); l[0] > 0.01 || l[1] < 0.02 {
+	if l := levels(); l[1] < 0.01 || l[0] > l[1]/8 {
 		t.Errorf("after disconnecting the first: levels %.3f", l)
 	}
 	if n := len(ps[0].peer.AudioReceived()); n != 0 {

@@ -39,7 +39,8 @@ type CodecSource interface {
 // codecs (an endpoint sends only what its peer negotiated). Same rules as
 // CodecSource.
 type CodecSink interface {
-	// SinkCodecs returns the codecs pad p takes, best first; nil: any.
+	// SinkCodecs returns the codecs pad p takes, best first; nil: any;
+	// empty: none (an endpoint whose peer receives nothing of that kind).
 	SinkCodecs(p *SinkPad) []*Codec
 }
 
@@ -250,8 +251,8 @@ func sinkFormatsLocked(s *SinkPad) []Format {
 func routeLocked(src *SourcePad, s *SinkPad) (Format, bool) {
 	from := sourceCodec(src)
 	formats := sinkFormatsLocked(s)
-	if from == nil || formats == nil || src.mediaType == Data {
-		return Format{}, true
+	if from == nil || len(formats) == 0 || src.mediaType == Data {
+		return Format{}, true // unknown, any codec, or a sink that takes nothing (it drops what comes)
 	}
 	for _, f := range formats {
 		if from.Matches(f.Codec) {

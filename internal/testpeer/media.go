@@ -9,26 +9,32 @@ import (
 )
 
 // sendRecorded sends recorded RTP packets as a camera (or microphone) would:
-// a frame (one RTP timestamp) every 1/fps, looping with continuous sequence
-// numbers and timestamps (at clockRate), until Close. idx counts them in
-// Sent (0 audio, 1 video).
+// a frame (one RTP timestamp) every 1/fps of wall-clock time, looping with
+// continuous sequence numbers and timestamps (at clockRate), until Close.
+// A sender delayed by a busy machine catches up instead of skipping, so
+// its media clock keeps the pace of real time. idx counts them in Sent
+// (0 audio, 1 video).
 func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, idx int, pkts [][]byte, fps int, clockRate uint32) {
 	defer p.wg.Done()
 	if fps <= 0 {
 		fps = 30
 	}
-	tick := time.NewTicker(time.Second / time.Duration(fps))
-	defer tick.Stop()
+	interval := time.Second / time.Duration(fps)
+	start := time.Now()
+	var frame int64
 	var seq uint16
 	var ts uint32
 	step := clockRate / uint32(fps)
 	for {
 		for i := 0; i < len(pkts); {
+			wait := time.NewTimer(time.Until(start.Add(time.Duration(frame) * interval)))
 			select {
 			case <-p.stop:
+				wait.Stop()
 				return
-			case <-tick.C:
+			case <-wait.C:
 			}
+			frame++
 			frameTS := binary.BigEndian.Uint32(pkts[i][4:8])
 			ts += step
 			for ; i < len(pkts) && binary.BigEndian.Uint32(pkts[i][4:8]) == frameTS; i++ {

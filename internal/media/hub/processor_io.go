@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -140,6 +141,22 @@ func (m *processor) setInputRef(i int, r *inputRef) {
 	m.inputRefs.Store(&next)
 }
 
+// hasReceivers reports whether something connected to p's default source
+// pad of mt takes media (an endpoint whose peer negotiated no audio takes
+// no audio: no mix is encoded for it).
+func hasReceivers(p *Port, mt media.MediaType) bool {
+	for _, cn := range p.core.SinkConnections(media.ConnectionFilter{MediaType: &mt, Desc: media.DefaultPad}) {
+		cs, ok := cn.Sink.(media.CodecSink)
+		if !ok {
+			return true
+		}
+		if list := cs.SinkCodecs(cn.Sink.Core().SinkPad(mt, cn.SinkDesc)); list == nil || len(list) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // wantedCodec is the codec p should send on mt: the first one its first
 // receiver with a preference takes and the worker makes, else the default.
 func wantedCodec(p *Port, mt media.MediaType) *media.Codec {
@@ -165,7 +182,9 @@ func wantedCodec(p *Port, mt media.MediaType) *media.Codec {
 // pad of a media type has receivers gets an output in the codec they take;
 // inputs whose source went away are removed.
 func (m *processor) reconcile() {
-	for _, p := range m.h.Ports() {
+	live := m.h.Ports()
+	m.prune(live)
+	for _, p := range live {
 		for _, mt := range []media.MediaType{media.Audio, media.Video} {
 			if p.core.Sink(mt).Feed() == nil {
 				in := &p.mix.in[mt]
@@ -179,9 +198,25 @@ func (m *processor) reconcile() {
 	}
 }
 
+// prune takes released ports off the outputs they were on: an output
+// left without ports stops.
+func (m *processor) prune(live []*Port) {
+	for _, o := range *m.byIndex.Load() {
+		l := o.ports.Load()
+		if l == nil {
+			continue
+		}
+		for _, p := range *l {
+			if !slices.Contains(live, p) {
+				m.leave(p, o)
+			}
+		}
+	}
+}
+
 func (m *processor) reconcileOutput(p *Port, mt media.MediaType) {
 	cur := p.mix.output[mt]
-	want := p.core.Source(mt).HasSinks() && m.produces(p, mt)
+	want := hasReceivers(p, mt) && m.produces(p, mt)
 	var codec *media.Codec
 	if want {
 		codec = wantedCodec(p, mt)

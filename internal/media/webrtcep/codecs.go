@@ -100,7 +100,7 @@ func acceptCodecs(offered []webrtc.RTPCodecParameters, forced *media.Format) ([]
 // the peer sends (the first of the answer) and those it can receive.
 type negotiatedCodecs struct {
 	recv *media.Codec   // nil when the peer sends nothing of this kind
-	send []*media.Codec // nil when we send nothing of this kind
+	send []*media.Codec // empty (not nil) when we send nothing of this kind
 }
 
 // codecState keeps the negotiated codecs per kind for the graph's
@@ -116,6 +116,16 @@ func (s *codecState) get(kind media.MediaType) *negotiatedCodecs {
 		return nil
 	}
 	return s.kinds[kind].Load()
+}
+
+// recordAbsent marks the kinds a negotiation left out: nothing sent,
+// nothing received.
+func (w *Endpoint) recordAbsent(recorded [2]bool) {
+	for _, kind := range []media.MediaType{media.Audio, media.Video} {
+		if !recorded[kind] {
+			w.codecs.set(kind, &negotiatedCodecs{send: []*media.Codec{}})
+		}
+	}
 }
 
 // SourceCodec implements media.CodecSource: the codec the peer sends.
@@ -138,7 +148,7 @@ func (w *Endpoint) SinkCodecs(p *media.SinkPad) []*media.Codec {
 // recordCodecs keeps what each transceiver negotiated: params lists the
 // negotiated codecs of a kind in the answer's order.
 func (w *Endpoint) recordCodecs(kind media.MediaType, params []webrtc.RTPCodecParameters, peerSends, weSend bool) {
-	n := &negotiatedCodecs{}
+	n := &negotiatedCodecs{send: []*media.Codec{}}
 	for _, c := range params {
 		if isRTX(c) || preference(c) < 0 {
 			continue

@@ -70,6 +70,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 			w.recordCodecs(kind, accepted, remoteSends(parsed, tr.Mid()), send)
 		}
 	}
+	w.recordAbsent(recorded)
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return fail("Error creating answer: %v", err)
@@ -225,6 +226,7 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 		weSend := tr.Sender() != nil && tr.Sender().Track() != nil && remoteReceives(parsed, tr.Mid())
 		w.recordCodecs(k, codecs, remoteSends(parsed, tr.Mid()) && !w.opts.SendOnly, weSend)
 	}
+	w.recordAbsent(recorded)
 	for _, c := range w.remoteCandidates {
 		if err := w.pc.AddICECandidate(c); err != nil {
 			w.log.Warn("dropping remote candidate", "candidate", c.Candidate, "err", err)

@@ -74,8 +74,9 @@ const (
 	DefaultCompositeWidth     = 800
 	DefaultCompositeHeight    = 600
 	DefaultCompositeFramerate = 15
-	// DefaultMixLatencyMs is how long mixers wait for late inputs.
-	DefaultMixLatencyMs = 200
+	// DefaultMixLatencyMs is how long mixers wait for late inputs (KMS's
+	// Composite waits 600 ms).
+	DefaultMixLatencyMs = 400
 )
 
 // validateDynamic checks the spec of a dynamic kind: streams may be added
