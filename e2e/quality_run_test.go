@@ -18,6 +18,13 @@ import (
 // test pattern with light sensor-like noise, played forward then backward so
 // Chromium's loop has no jump), ~170 MB in the test's temp dir.
 func fakeCamera(t *testing.T) string {
+	return y4mCamera(t, "camera-720p30.y4m", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2",
+		"-filter_complex", "[0]noise=alls=6:allf=t,split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1", "-pix_fmt", "yuv420p")
+}
+
+// y4mCamera makes a Y4M file for Chromium's fake camera with ffmpeg, from
+// its input arguments, in the test's temp dir.
+func y4mCamera(t *testing.T, name string, input ...string) string {
 	t.Helper()
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
@@ -26,11 +33,9 @@ func fakeCamera(t *testing.T) string {
 		}
 		t.Skip("ffmpeg is missing")
 	}
-	path := filepath.Join(t.TempDir(), "camera-720p30.y4m")
-	out, err := exec.Command(ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2",
-		"-filter_complex", "[0]noise=alls=6:allf=t,split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1",
-		"-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", path).CombinedOutput()
-	if err != nil {
+	path := filepath.Join(t.TempDir(), name)
+	args := append(append([]string{"-v", "error"}, input...), "-f", "yuv4mpegpipe", path)
+	if out, err := exec.Command(ffmpeg, args...).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, out)
 	}
 	return path

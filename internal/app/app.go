@@ -20,6 +20,7 @@ import (
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/internal/kms"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
@@ -34,9 +35,10 @@ var Version = "dev"
 
 // App is a running Gorento. Shutdown drains it; Close stops it.
 type App struct {
-	cfg config.Config
-	log *slog.Logger
-	KMS *kms.Server
+	cfg     config.Config
+	log     *slog.Logger
+	started time.Time
+	KMS     *kms.Server
 	// Processing runs the GStreamer worker processes of filters (processing.go).
 	Processing *process.Manager
 	Room       *room.Server
@@ -59,17 +61,20 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
+	reg := metrics.New()
 	procs := process.NewManager(processingConfig(cfg.Processing, log))
 	ks, err := kms.New(kms.Config{
 		Path: cfg.Kurento.Path, GCPeriod: cfg.Kurento.GCPeriod.Duration, MaxFrameBytes: cfg.Kurento.MaxFrameBytes,
 		DisableRequestCache: cfg.Kurento.DisableCache, Version: Version, DataDir: cfg.DataDir,
 		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
+		Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"), Streams: reg.Streams(),
+		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log), Player: playerConfig(cfg, log),
 	}, log)
 	if err != nil {
 		_ = procs.Close()
 		return nil, fmt.Errorf("kurento server: %w", err)
 	}
-	a := &App{cfg: cfg, log: log, KMS: ks, Processing: procs, addrs: map[string]net.Addr{}, Metrics: metrics.New(), health: metrics.NewHealth(),
+	a := &App{cfg: cfg, log: log, started: time.Now(), KMS: ks, Processing: procs, addrs: map[string]net.Addr{}, Metrics: reg, health: metrics.NewHealth(),
 		kurentoAddrs: newAddrLimiter(cfg.Kurento.ConnectionsPerAddress), roomAddrs: newAddrLimiter(cfg.Room.ConnectionsPerAddress)}
 	if err := a.setupSecurity(); err != nil {
 		_ = ks.Close()
@@ -77,6 +82,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Metrics.SetKurento(kmsStats{ks})
+	a.Metrics.SetMedia(ks)
 	if cfg.Room.Path != "" {
 		if err := a.startRoom(); err != nil {
 			a.Close()
@@ -160,6 +166,7 @@ func (a *App) webHandler() http.Handler {
 		mux.Handle("/getAllRooms", api)
 		mux.Handle("/close", api)
 	}
+	mux.Handle("/admin/api/", a.adminAPI())
 	mux.Handle("/", web.Handler())
 	return mux
 }
@@ -313,8 +320,8 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		ICE: webrtcep.ICESettings{STUNAddress: c.STUNServerAddress, STUNPort: c.STUNServerPort, TURNURL: c.TURNURL,
 			NetworkInterfaces: c.NetworkInterfaces, ExternalIPv4: c.ExternalIPv4, ExternalIPv6: c.ExternalIPv6, ICETCP: c.ICETCP},
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
-		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
-		SRTPProfiles: c.SRTPProfiles,
+		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
+		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
 	}
 	for _, cidr := range c.IPFilter {
 		if _, n, err := net.ParseCIDR(cidr); err == nil {

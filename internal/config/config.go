@@ -59,6 +59,8 @@ type Config struct {
 	Metrics MetricsConfig `json:"metrics"`
 	// DrainTimeout bounds a graceful shutdown (SIGTERM): default 20s.
 	DrainTimeout Duration `json:"drainTimeout"`
+	// MediaFiles configures recorders and players (media_files.go).
+	MediaFiles MediaFilesConfig `json:"mediaFiles"`
 	// Processing configures the GStreamer worker processes (processing.go).
 	Processing ProcessingConfig `json:"processing"`
 }
@@ -75,6 +77,8 @@ type KurentoConfig struct {
 	MaxQueueBytes         int64    `json:"maxQueueBytes"`         // unsent bytes per connection (default 16 MiB)
 	ConnectionsPerAddress int      `json:"connectionsPerAddress"` // WebSockets per remote IP (default 256)
 	IdleTimeout           Duration `json:"idleTimeout"`           // no frame for this long closes the socket (default 180s; 0s disables)
+	// Limits inside the Kurento Protocol server (kurento_limits.go).
+	KurentoLimits
 }
 
 // WebConfig configures the HTTPS listener for demos and the room server.
@@ -119,14 +123,19 @@ type WebRTCConfig struct {
 	ICETCP            bool     `json:"iceTcp"`
 	MinPort           int      `json:"minPort"`
 	MaxPort           int      `json:"maxPort"`
-	UDPPort           int      `json:"udpPort"`    // one UDP port for every endpoint (ICE UDP mux); 0 = per-endpoint ports
-	UDPAddress        string   `json:"udpAddress"` // address the single UDP/TCP ports bind to ("" = all)
-	TCPPort           int      `json:"tcpPort"`    // ICE-TCP port (0 = no ICE-TCP)
-	IPFilter          []string `json:"ipFilter"`   // CIDRs of local addresses to gather
+	UDPPort           int      `json:"udpPort"`          // the one UDP port of every endpoint (ICE UDP mux); 0 = a free port (within minPort–maxPort when set)
+	PerEndpointPorts  bool     `json:"perEndpointPorts"` // a UDP port per endpoint instead of the single port
+	UDPAddress        string   `json:"udpAddress"`       // address the single UDP/TCP ports bind to ("" = all)
+	TCPPort           int      `json:"tcpPort"`          // ICE-TCP port (0 = no ICE-TCP)
+	IPFilter          []string `json:"ipFilter"`         // CIDRs of local addresses to gather
 	LoopbackOnly      bool     `json:"loopbackOnly"`
 	IncludeLoopback   bool     `json:"includeLoopback"`
 	IPv6              bool     `json:"ipv6"`
-	SRTPProfiles      []string `json:"srtpProfiles"` // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
+	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
+	// TestInitialSeq starts every sent stream at this sequence number (tests
+	// crossing a rollover-counter wrap; Go code only, not in files or env).
+	TestInitialSeq *uint16 `json:"-"`
 }
 
 // LogConfig configures log/slog output.
@@ -140,7 +149,8 @@ func Default() Config {
 	return Config{
 		Kurento: KurentoConfig{Listen: ":8888", SecureListen: ":8433", Path: "/kurento",
 			GCPeriod: Duration{240 * time.Second}, MaxFrameBytes: 10 << 20,
-			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second}},
+			MaxQueueBytes: 16 << 20, ConnectionsPerAddress: 256, IdleTimeout: Duration{180 * time.Second},
+			KurentoLimits: DefaultKurentoLimits()},
 		Web: WebConfig{Listen: ":8443"},
 		Room: RoomConfig{Path: "/room", ReconnectGrace: Duration{10 * time.Second}, MinVideoKbps: 300, MaxVideoKbps: 1000,
 			MaxFrameBytes: 1_000_000, MaxQueueBytes: 4 << 20, ConnectionsPerAddress: 64, MaxUserNameLength: 64,
@@ -150,6 +160,7 @@ func Default() Config {
 		WebRTC:       WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true},
 		DataDir:      defaultDataDir(),
 		Log:          LogConfig{Level: "info", Format: "text"},
+		MediaFiles:   defaultMediaFiles(),
 		Processing:   defaultProcessing(),
 	}
 }
@@ -257,6 +268,12 @@ func (c *Config) Validate() error {
 	if w.UDPPort < 0 || w.UDPPort > 65535 {
 		errs = append(errs, fmt.Errorf("webrtc.udpPort %d is invalid", w.UDPPort))
 	}
+	if w.EgressWorkers < 0 {
+		errs = append(errs, fmt.Errorf("webrtc.egressWorkers %d is invalid", w.EgressWorkers))
+	}
+	if w.UDPPort != 0 && w.PerEndpointPorts {
+		errs = append(errs, errors.New("webrtc.udpPort and webrtc.perEndpointPorts exclude each other"))
+	}
 	for _, ip := range []string{w.ExternalIPv4, w.ExternalIPv6, w.STUNServerAddress} {
 		if ip != "" && net.ParseIP(ip) == nil {
 			errs = append(errs, fmt.Errorf("webrtc: %q is not an IP address", ip))
@@ -268,6 +285,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.Kurento.validate()...)
+	errs = append(errs, c.validateMediaFiles()...)
 	errs = append(errs, c.validateProcessing()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -96,6 +96,8 @@ func bind(t reflect.Type) *binding {
 			spec.Type, fd.decode = or(spec.Type, "boolean"), decodeScalar("boolean")
 		case f.Type.Kind() == reflect.Int:
 			spec.Type, fd.decode = or(spec.Type, "int"), decodeInt
+		case f.Type.Kind() == reflect.Int64:
+			spec.Type, fd.decode = or(spec.Type, "int64"), decodeInt64
 		case f.Type.Kind() == reflect.Float64:
 			spec.Type, fd.decode = or(spec.Type, "float"), decodeScalar("float")
 		case f.Type.Kind() == reflect.Struct || f.Type.Kind() == reflect.Map:
@@ -212,6 +214,21 @@ func decodeInt(_ *Server, p *params, spec ParamSpec, dst reflect.Value) error {
 		return err
 	}
 	if f != math.Trunc(f) || f > math.MaxInt32 || f < math.MinInt32 {
+		return errParamType(spec.Name, "integer")
+	}
+	dst.SetInt(int64(f))
+	return required(present, spec)
+}
+
+// decodeInt64 decodes a 64-bit integer (JSON numbers are doubles: exact
+// up to 2^53, which covers milliseconds).
+func decodeInt64(_ *Server, p *params, spec ParamSpec, dst reflect.Value) error {
+	f := float64(dst.Int())
+	present, err := p.get(spec.Name, "integer", &f)
+	if err != nil {
+		return err
+	}
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return errParamType(spec.Name, "integer")
 	}
 	dst.SetInt(int64(f))

@@ -48,7 +48,7 @@ var classMediaObject = &Class{
 		readWrite("sendTagsInEvents", "boolean",
 			func(c *call) (any, error) { return c.obj.attr(func(o *Object) any { return o.sendTags }), nil },
 			func(c *call, v bool) error {
-				c.obj.attr(func(o *Object) any { o.sendTags = v; return nil })
+				c.obj.setSendTags(v, c.session.id)
 				return nil
 			}),
 		readOnly("creationTime", "int", func(c *call) (any, error) { return c.obj.created.Unix(), nil }),
@@ -58,47 +58,20 @@ var classMediaObject = &Class{
 			Key   string `kurento:"key"`
 			Value string `kurento:"value"`
 		}) (any, error) {
-			c.obj.attr(func(o *Object) any {
-				for i := range o.tags {
-					if o.tags[i].Key == in.Key {
-						o.tags[i].Value = in.Value
-						return nil
-					}
-				}
-				o.tags = append(o.tags, wire.Tag{Complex: wire.NewComplex("Tag"), Key: in.Key, Value: in.Value})
-				return nil
-			})
-			return nil, nil
+			return nil, c.obj.setTag(in.Key, in.Value, c.session, c.server.cfg.Limits)
 		}),
 		method("removeTag", "", func(c *call, in tagKey) (any, error) {
-			c.obj.attr(func(o *Object) any {
-				for i := range o.tags {
-					if o.tags[i].Key == in.Key {
-						o.tags = append(o.tags[:i:i], o.tags[i+1:]...)
-						break
-					}
-				}
-				return nil
-			})
+			c.obj.removeTag(in.Key, c.session.credential)
 			return nil, nil
 		}),
 		method("getTag", "String", func(c *call, in tagKey) (any, error) {
-			v := c.obj.attr(func(o *Object) any {
-				for _, t := range o.tags {
-					if t.Key == in.Key {
-						return t.Value
-					}
-				}
-				return nil
-			})
-			if v == nil {
+			v, ok := c.obj.tag(in.Key, c.session.credential)
+			if !ok {
 				return nil, kurentoError(wire.ErrTagKeyNotFound, "Tag key not found")
 			}
 			return v, nil
 		}),
-		method("getTags", "Tag[]", func(c *call, _ none) (any, error) {
-			return c.obj.attr(func(o *Object) any { return append([]wire.Tag{}, o.tags...) }), nil
-		}),
+		method("getTags", "Tag[]", func(c *call, _ none) (any, error) { return c.obj.tagList(c.session.credential), nil }),
 	},
 }
 

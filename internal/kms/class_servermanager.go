@@ -3,7 +3,6 @@ package kms
 import (
 	"encoding/json"
 	"runtime"
-	"sort"
 	"time"
 
 	"github.com/gorento/gorento/pkg/kurento/wire"
@@ -22,23 +21,9 @@ var classServerManager = &Class{
 	Events:   []EventSpec{declares("ObjectCreated"), declares("ObjectDestroyed")},
 	Props: []*Property{
 		readOnly("info", "ServerInfo", func(c *call) (any, error) { return c.server.serverInfo(), nil }),
-		readOnly("pipelines", "MediaPipeline[]", func(c *call) (any, error) {
-			ids := []string{}
-			for _, p := range c.server.pipelines() {
-				ids = append(ids, p.id)
-			}
-			return ids, nil
-		}),
-		readOnly("sessions", "String[]", func(c *call) (any, error) {
-			c.server.mu.Lock()
-			ids := make([]string, 0, len(c.server.sessions))
-			for id := range c.server.sessions {
-				ids = append(ids, id)
-			}
-			c.server.mu.Unlock()
-			sort.Strings(ids)
-			return ids, nil
-		}),
+		// Both list what the caller's credential sees (scope.go).
+		readOnly("pipelines", "MediaPipeline[]", func(c *call) (any, error) { return c.conn.pipelineIDs(), nil }),
+		readOnly("sessions", "String[]", func(c *call) (any, error) { return c.conn.sessionIDs(), nil }),
 		readOnly("metadata", "String", func(c *call) (any, error) {
 			b, _ := json.Marshal(map[string]any{"server": "gorento", "version": c.server.cfg.Version, "serverId": c.server.serverID})
 			return string(b), nil

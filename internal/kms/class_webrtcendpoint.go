@@ -33,7 +33,8 @@ var classWebRtcEndpoint = &Class{
 		}),
 		// The failures a WebRtcEndpoint reports in Error events.
 		raises("Error", func(e media.ErrorEvent) wire.Event {
-			return errorEvent(e, []errorKind{{webrtcep.ErrICEFailed, "ICE_FAILED", wire.ErrICEGatherCandidates}})
+			return errorEvent(e, []errorKind{{webrtcep.ErrICEFailed, "ICE_FAILED", wire.ErrICEGatherCandidates},
+				{webrtcep.ErrPathChanged, "TRANSPORT_PATH_CHANGED", wire.ErrUnexpected}})
 		}),
 	},
 	Props: []*Property{
@@ -88,7 +89,8 @@ func newWebRtcEndpoint(cc *createCall, in struct {
 	CertKeyType     string  `kurento:"certificateKeyType,type=CertificateKeyType,default=RSA"`
 	QosDscp         string  `kurento:"qosDscp,type=DSCPValue,default=NO_VALUE"`
 }) error {
-	opts := webrtcep.Options{RecvOnly: in.RecvOnly, SendOnly: in.SendOnly, UseDataChannels: in.UseDataChannels, CertificateKeyType: in.CertKeyType}
+	opts := webrtcep.Options{RecvOnly: in.RecvOnly, SendOnly: in.SendOnly, UseDataChannels: in.UseDataChannels, CertificateKeyType: in.CertKeyType,
+		MaxRemoteCandidates: cc.server.cfg.Limits.MaxIceCandidates, Quality: cc.server.cfg.Streams}
 	o := cc.newObject(in.Pipeline)
 	ep, err := webrtcep.New(o.mediaPipeline(), cc.server.webrtc.engine, opts, cc.server.mediaEvents(o))
 	if err != nil {

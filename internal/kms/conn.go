@@ -2,6 +2,7 @@ package kms
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
 )
@@ -12,8 +13,13 @@ import (
 type connState struct {
 	server *Server
 	conn   sender
-	// session is the session bound to this connection (guarded by Server.mu).
-	session *session
+	// credential is the Kurento credential the connection presented ("" on
+	// an open port): it scopes the sessions and objects it sees (scope.go).
+	credential string
+
+	// Guarded by Server.mu.
+	session *session // the session bound to this connection
+	opened  int      // live sessions this connection opened
 }
 
 // sender is the outgoing side of a connection (a *jsonrpc.Conn, or a
@@ -51,25 +57,38 @@ func (c *connState) serve(ws *jsonrpc.Conn) {
 
 func (c *connState) handleFrame(frame []byte) {
 	s := c.server
+	start := time.Now()
 	s.metrics.requests.Add(1)
+	// A frame nested deeper than any request is refused before it is
+	// decoded (limits.go), answered with its id when it has a plain one.
+	if depth, id := jsonrpc.Depth(frame); depth > s.cfg.Limits.MaxJSONDepth {
+		c.refuse(start, jsonrpc.Response{ID: id, Error: errTooDeep(depth, s.cfg.Limits.MaxJSONDepth)})
+		return
+	}
 	req, perr := jsonrpc.DecodeRequest(frame)
 	if perr != nil {
-		s.metrics.requestErrors.Add(1)
-		c.send(jsonrpc.Response{Error: perr})
+		c.refuse(start, jsonrpc.Response{Error: perr})
 		return
 	}
-	resp, cached := c.execute(req)
-	if !req.HasID {
-		return
-	}
-	if cached != nil {
-		_ = c.conn.Send(cached)
-		return
-	}
+	resp, cached, r := c.execute(req)
 	if resp.Error != nil {
 		s.metrics.requestErrors.Add(1)
 	}
+	if req.HasID {
+		if cached != nil {
+			_ = c.conn.Send(cached)
+		} else {
+			c.send(resp)
+		}
+	}
+	s.cfg.Requests.ObserveRequest(requestLabel(req.Method, r), time.Since(start), errorCode(resp.Error))
+}
+
+// refuse answers a frame that is not a request it can run.
+func (c *connState) refuse(start time.Time, resp jsonrpc.Response) {
+	c.server.metrics.requestErrors.Add(1)
 	c.send(resp)
+	c.server.cfg.Requests.ObserveRequest("invalid", time.Since(start), resp.Error.Code)
 }
 
 func (c *connState) send(resp jsonrpc.Response) {
@@ -83,19 +102,20 @@ func (c *connState) send(resp jsonrpc.Response) {
 
 // execute runs one top-level request: session injection, the request cache,
 // dispatch, and connection⇄session binding from the answer's sessionId.
-// It returns either a response or cached response bytes.
-func (c *connState) execute(req *jsonrpc.Request) (jsonrpc.Response, []byte) {
+// It returns either a response or cached response bytes, and the request
+// when it could be decoded.
+func (c *connState) execute(req *jsonrpc.Request) (jsonrpc.Response, []byte, *request) {
 	s := c.server
 	resp := jsonrpc.Response{ID: req.ID}
-	r, err := newRequest(c, req.Method, req.Params, false)
+	r, err := newRequest(c, req.Method, req.Params, "")
 	if err != nil {
 		resp.Error = err
-		return resp, nil
+		return resp, nil, nil
 	}
 	cacheable := !s.cfg.DisableRequestCache && req.HasID && r.sessionID != "" && r.method != "ping" && r.method != "connect"
 	if cacheable {
 		if b := s.cache.get(r.sessionID, req.ID); b != nil {
-			return resp, b
+			return resp, b, r
 		}
 	}
 	result, herr := r.dispatch()
@@ -114,5 +134,5 @@ func (c *connState) execute(req *jsonrpc.Request) (jsonrpc.Response, []byte) {
 			s.cache.put(r.sessionID, req.ID, b)
 		}
 	}
-	return resp, nil
+	return resp, nil, r
 }

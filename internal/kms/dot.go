@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/gorento/gorento/internal/media"
 )
 
 // dotDetails are the GstreamerDotDetails enum values KMS accepts.
@@ -46,42 +44,14 @@ func dotMethods() []*Method {
 
 // dot renders the graph of a pipeline, or of one element and its links.
 func (s *Server) dot(o *Object) string {
-	var elems []*Object
-	s.mu.Lock()
-	if o.class.isA("MediaPipeline") || o.class.isA("Hub") {
-		var add func(x *Object)
-		add = func(x *Object) { // hub ports are their hub's children
-			for _, ch := range x.children {
-				elems = append(elems, ch)
-				add(ch)
-			}
-		}
-		add(o)
-	} else {
-		elems = []*Object{o}
-	}
-	s.mu.Unlock()
+	nodes, links := s.graph(o)
 	var b strings.Builder
 	fmt.Fprintf(&b, "digraph %q {\n  rankdir=LR;\n", o.id)
-	seen := map[string]bool{}
-	node := func(x *Object) {
-		if !seen[x.id] {
-			seen[x.id] = true
-			fmt.Fprintf(&b, "  %q [label=%q shape=box];\n", x.id, x.class.Name+"\n"+x.id)
-		}
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "  %q [label=%q shape=box];\n", n.obj.id, n.obj.class.Name+"\n"+n.obj.id)
 	}
-	for _, e := range elems {
-		el := e.element()
-		if el == nil {
-			continue
-		}
-		node(e)
-		for _, cn := range el.Core().SinkConnections(media.ConnectionFilter{}) {
-			if sink, ok := cn.Sink.Core().Owner.(*Object); ok {
-				node(sink)
-				fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", e.id, sink.id, mediaTypeName(cn.MediaType)+" "+cn.SourceDesc+"→"+cn.SinkDesc)
-			}
-		}
+	for _, l := range links {
+		fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", l.source.id, l.sink.id, mediaTypeName(l.mediaType)+" "+l.sourcePad+"→"+l.sinkPad)
 	}
 	b.WriteString("}\n")
 	return b.String()

@@ -93,6 +93,12 @@ func (s *Server) dropSubscriptionsLocked(object string) { s.subs.dropObjectLocke
 // connection currently bound to that session. Events of released objects and
 // of sessions without a connection are dropped, as in KMS.
 func (s *Server) emit(o *Object, event string, ev wire.Event) {
+	s.emitFor(o, event, ev, o.owner, false)
+}
+
+// emitFor is emit with the tags set under credential cred and, with only,
+// to the sessions of that credential alone (scope.go).
+func (s *Server) emitFor(o *Object, event string, ev wire.Event, cred string, only bool) {
 	s.mu.Lock()
 	if o.released || s.objects[o.id] != o {
 		s.mu.Unlock()
@@ -100,7 +106,7 @@ func (s *Server) emit(o *Object, event string, ev wire.Event) {
 	}
 	var targets []*connState
 	for _, sid := range s.subs.sessionsLocked(o.id, event) {
-		if sess := s.sessions[sid]; sess != nil && sess.conn != nil {
+		if sess := s.sessions[sid]; sess != nil && sess.conn != nil && (!only || sess.credential == cred) {
 			targets = append(targets, sess.conn)
 		}
 	}
@@ -110,7 +116,7 @@ func (s *Server) emit(o *Object, event string, ev wire.Event) {
 	}
 	base := ev.Base()
 	base.Source = o.id
-	base.Tags = o.tagsForEvent()
+	base.Tags = o.tagsForEvent(cred)
 	base.TimestampMillis = strconv.FormatInt(time.Now().UnixMilli(), 10)
 	if base.Type == "" {
 		base.Type = event

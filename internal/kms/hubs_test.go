@@ -50,7 +50,7 @@ type participant struct {
 // keeping what it receives) to a new endpoint.
 func newParticipant(t *testing.T, pipe *kurento.MediaPipeline, o testpeer.Options) *participant {
 	t.Helper()
-	o.KeepVideo, o.KeepAudio = o.RecvVideo, o.RecvAudio
+	o.KeepPackets = o.RecvVideo || o.RecvAudio
 	p := &participant{peer: newPeer(t, o), ep: webrtcEndpoint(t, pipe)}
 	connectPeer(t, context.Background(), p.ep, p.peer, nil)
 	return p

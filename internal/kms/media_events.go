@@ -29,6 +29,7 @@ func (s *Server) mediaEvents(o *Object) media.EventHandler {
 			ev.Base().Type = ""
 			s.emit(o, alias, ev)
 		}
+		s.recordEvent(o, spec.Name, ev)
 	}
 }
 

@@ -1,10 +1,13 @@
 package kms
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 
 	"github.com/google/uuid"
 
+	"github.com/gorento/gorento/internal/jsonrpc"
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
@@ -41,6 +44,7 @@ func (r *request) create() (any, error) {
 	if class == nil {
 		return nil, kurentoError(wire.ErrObjectNotAvailable, "Factory '%s' not found", typeName)
 	}
+	r.label = "create:" + class.Name
 	raw, present := r.params["constructorParams"]
 	p, ok := parseParams(raw)
 	if !ok {
@@ -50,6 +54,12 @@ func (r *request) create() (any, error) {
 		return nil, kurentoError(wire.ErrMarshall, "'constructorParams' is required")
 	}
 	sess := r.session()
+	s.mu.Lock()
+	err = s.checkObjectLimitLocked(sess)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	cc := &createCall{server: s, class: class, session: sess}
 	if err := class.Constructor.create(cc, p); err != nil {
 		return nil, err
@@ -71,6 +81,11 @@ func (r *request) invoke() (any, error) {
 	raw, present := r.params["operationParams"]
 	p, ok := parseParams(raw)
 	m := o.class.lookup(op)
+	bare := false
+	if !ok && m != nil {
+		p, bare = bareIDParams(m, raw)
+		ok = bare
+	}
 	if m == nil {
 		n := 0
 		if ok {
@@ -78,6 +93,7 @@ func (r *request) invoke() (any, error) {
 		}
 		return nil, kurentoError(wire.ErrMalformedTransaction, "Method '%s' with %d parameters not found", op, n)
 	}
+	r.label = "invoke:" + op
 	if (!present || !ok) && hasRequired(m.Params) {
 		return nil, kurentoError(wire.ErrMarshall, "'operationParams' is required")
 	}
@@ -90,9 +106,35 @@ func (r *request) invoke() (any, error) {
 	}
 	value, err := m.invoke(c, p)
 	if err != nil {
+		var je *jsonrpc.Error
+		if bare && p.len() < len(m.Params) && errors.As(err, &je) && je.Code == wire.ErrMarshall {
+			return nil, kurentoError(wire.ErrMarshall, "%s: 'operationParams' arrived as the bare value %s, not an object: "+
+				"kurento-client (JavaScript, up to 7.3) sends only the `id` of a method's parameters when one is called id "+
+				"(its serializeParams takes any object with an id for a MediaObject), so %s's other parameters were lost; "+
+				"call it from another client (Java, Python, Go) or over JSON-RPC", je.Message, raw, op)
+		}
 		return nil, err
 	}
 	return r.result(value), nil
+}
+
+// bareIDParams reads a bare JSON string or number given as operationParams
+// as the method's "id" parameter. The npm kurento-client (7.3) turns the
+// operationParams {id: "logo", …} of ImageOverlayFilter.addImage and
+// removeImage into "logo": its serializeParams replaces every value with an
+// id member by that id once the request names an object. removeImage(id)
+// loses nothing; a method with more parameters then fails with the reason.
+func bareIDParams(m *Method, raw json.RawMessage) (*params, bool) {
+	v := bytes.TrimSpace(raw)
+	if len(v) == 0 || (v[0] != '"' && v[0] != '-' && (v[0] < '0' || v[0] > '9')) || !json.Valid(v) {
+		return nil, false
+	}
+	for _, ps := range m.Params {
+		if ps.Name == "id" {
+			return &params{raw: map[string]json.RawMessage{"id": json.RawMessage(v)}}, true
+		}
+	}
+	return nil, false
 }
 
 func (r *request) subscribe() (any, error) {
@@ -145,7 +187,7 @@ func (r *request) releaseObject() (any, error) {
 	s.mu.Lock()
 	o := s.objects[id]
 	s.mu.Unlock()
-	if o != nil {
+	if o != nil && r.conn.seesObject(o) {
 		s.release(o)
 	}
 	return r.sessionOnly(), nil
@@ -187,7 +229,7 @@ func (r *request) unref() (any, error) {
 		return nil, err
 	}
 	s := r.conn.server
-	o, err := s.lookupObject(id)
+	o, err := s.lookupVisible(r.conn, id)
 	if err != nil {
 		return nil, err
 	}

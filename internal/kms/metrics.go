@@ -3,6 +3,9 @@ package kms
 import (
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/gorento/gorento/internal/jsonrpc"
 )
 
 // Metrics are the protocol server's counters and gauges. They are plain
@@ -51,4 +54,31 @@ func (m *Metrics) Snapshot() Snapshot {
 		Connections: m.connections.Load(), Sessions: m.sessions.Load(), Requests: m.requests.Load(),
 		RequestErrors: m.requestErrors.Load(), EventsSent: m.events.Load(), Objects: objs,
 	}
+}
+
+type noObserver struct{}
+
+// noObserver stands in for a missing metrics.RequestObserver.
+func (noObserver) ObserveRequest(string, time.Duration, int) {}
+
+// requestLabel names a request in metrics: the method, with the operation
+// of an invoke ("invoke:processOffer") and the class of a create
+// ("create:WebRtcEndpoint") once they were found in the class table, so
+// the label set stays bounded by the table whatever clients send.
+func requestLabel(method string, r *request) string {
+	switch {
+	case r != nil && r.label != "":
+		return r.label
+	case handlers[method] != nil:
+		return method
+	}
+	return "unknown"
+}
+
+// errorCode is the code reported for a response (0: success).
+func errorCode(e *jsonrpc.Error) int {
+	if e == nil {
+		return 0
+	}
+	return e.Code
 }

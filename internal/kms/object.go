@@ -19,18 +19,20 @@ type Object struct {
 	parent   *Object
 	pipeline *Object
 	created  time.Time
-	impl     any // *media.Pipeline, media.Element, or nil for the ServerManager
+	impl     any    // *media.Pipeline, media.Element, or nil for the ServerManager
+	owner    string // credential of the session that created it (scope.go)
 
 	// Guarded by Server.mu.
 	children []*Object
 	sessions map[string]*session
 	released bool
 
-	attrMu   sync.Mutex // guards the fields below
-	name     string
-	tags     []wire.Tag
-	sendTags bool
-	values   map[string]any // plain stored properties (see storedProperty)
+	attrMu        sync.Mutex // guards the fields below
+	name          string
+	tags          []ownedTag // tags.go
+	sendTags      bool
+	sendTagsOwner string         // session that turned sendTags on
+	values        map[string]any // plain stored properties (see storedProperty)
 }
 
 // ID returns the wire id.
@@ -62,15 +64,6 @@ func (o *Object) mediaPipeline() *media.Pipeline {
 	return p
 }
 
-func (o *Object) tagsForEvent() []wire.Tag {
-	o.attrMu.Lock()
-	defer o.attrMu.Unlock()
-	if !o.sendTags || len(o.tags) == 0 {
-		return []wire.Tag{}
-	}
-	return append([]wire.Tag(nil), o.tags...)
-}
-
 // lookupObject resolves an object id for a request; newref: ids outside a
 // transaction get the KMS 40109 error.
 func (s *Server) lookupObject(id string) (*Object, error) {
@@ -88,6 +81,7 @@ func (s *Server) lookupObject(id string) (*Object, error) {
 
 // register adds a fully built object to the table and to the session.
 func (s *Server) register(o *Object, sess *session) {
+	o.owner = ownerOf(sess)
 	s.mu.Lock()
 	s.objects[o.id] = o
 	if o.parent != nil {
@@ -95,8 +89,9 @@ func (s *Server) register(o *Object, sess *session) {
 	}
 	s.refLocked(o, sess)
 	s.mu.Unlock()
+	s.media.track(o)
 	s.metrics.objectCreated(o.class.Name)
-	s.emit(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id})
+	s.emitFor(s.manager, "ObjectCreated", &wire.ObjectCreated{Object: o.id}, o.owner, true)
 }
 
 // refLocked references o from sess.
@@ -157,6 +152,7 @@ func (s *Server) release(o *Object) {
 	for i := len(gone) - 1; i >= 0; i-- {
 		switch impl := gone[i].impl.(type) {
 		case media.Element:
+			s.media.retire(gone[i]) // its counters, while its streams are still bound
 			impl.Release()
 		case *media.Pipeline:
 			impl.Release()
@@ -166,7 +162,8 @@ func (s *Server) release(o *Object) {
 	}
 	for _, x := range gone {
 		s.metrics.objectReleased(x.class.Name)
-		s.emit(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id})
+		s.forgetEvents(x)
+		s.emitFor(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id}, x.owner, true)
 	}
 }
 

@@ -2,7 +2,6 @@ package kms
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -49,19 +48,7 @@ func TestPanicInRequestIsAnError(t *testing.T) {
 	s.classes = newClassRegistry(append(append([]*Class{}, registered...), boom)...)
 	rec := &recorder{}
 	c := &connState{server: s, conn: rec}
-	call := func(frame string) map[string]any {
-		t.Helper()
-		c.handleFrame([]byte(frame))
-		out := rec.take()
-		if len(out) != 1 {
-			t.Fatalf("%d frames for %s", len(out), frame)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(out[0], &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	call := func(frame string) map[string]any { return answer(t, c, rec, frame) }
 	created := call(`{"jsonrpc":"2.0","id":1,"method":"create","params":{"type":"Boom"}}`)
 	id, _ := created["result"].(map[string]any)["value"].(string)
 	if id == "" {

@@ -18,6 +18,7 @@ type request struct {
 	params    map[string]json.RawMessage // nil when the request had no params
 	sessionID string                     // explicit, injected, or "" (issued on demand)
 	inTx      bool
+	label     string // metrics name once the class table resolved it (requestLabel)
 }
 
 // handler executes one protocol method and returns its result object.
@@ -46,17 +47,29 @@ func init() {
 // paramsOptional lists the methods that may be sent without params.
 var paramsOptional = map[string]bool{"ping": true, "connect": true}
 
-func newRequest(c *connState, method string, raw json.RawMessage, inTx bool) (*request, *jsonrpc.Error) {
+// newRequest decodes a request's params once. Inside a transaction,
+// txSession is the transaction's session, which every operation runs in.
+func newRequest(c *connState, method string, raw json.RawMessage, txSession string) (*request, *jsonrpc.Error) {
 	if _, ok := handlers[method]; !ok {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeMethodNotFound, Message: "Method not found."}
 	}
+	inTx := txSession != ""
 	r := &request{conn: c, method: method, inTx: inTx}
+	if inTx && raw != nil && isJSONNull(raw) {
+		raw = nil
+	}
 	if raw != nil {
 		if err := json.Unmarshal(raw, &r.params); err != nil || r.params == nil {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "'params' should be an object", Data: map[string]string{"type": "INVALID_PARAMS"}}
 		}
+	} else if inTx {
+		r.params = map[string]json.RawMessage{} // an operation's params carry at least its session
 	} else if !paramsOptional[method] {
 		return nil, errParamsRequired
+	}
+	if inTx {
+		r.sessionID = txSession
+		return r, nil
 	}
 	if raw, ok := r.params["sessionId"]; ok && !isJSONNull(raw) {
 		if err := json.Unmarshal(raw, &r.sessionID); err != nil {
@@ -69,6 +82,11 @@ func newRequest(c *connState, method string, raw json.RawMessage, inTx bool) (*r
 			r.sessionID = c.session.id // KMS injects the bound session
 		}
 		c.server.mu.Unlock()
+	}
+	if c != nil {
+		if err := c.admit(r); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -110,7 +128,7 @@ func (r *request) session() *session {
 	s := r.conn.server
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess := s.sessionLocked(r.sessionID)
+	sess := s.sessionLocked(r.sessionID, r.conn)
 	r.sessionID = sess.id
 	return sess
 }
@@ -123,7 +141,7 @@ func (r *request) object(name string) (*Object, *session, error) {
 		return nil, nil, err
 	}
 	s := r.conn.server
-	o, err := s.lookupObject(id)
+	o, err := s.lookupVisible(r.conn, id)
 	if err != nil {
 		return nil, nil, err
 	}

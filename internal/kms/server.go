@@ -11,7 +11,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/player"
 	"github.com/gorento/gorento/internal/media/procelem"
+	recording "github.com/gorento/gorento/internal/media/recorder"
+	"github.com/gorento/gorento/internal/media/webrtcep"
+	"github.com/gorento/gorento/internal/metrics"
 )
 
 // Config configures the protocol server.
@@ -32,9 +36,22 @@ type Config struct {
 	DataDir string
 	// WebRTC holds the server-wide WebRtcEndpoint defaults.
 	WebRTC WebRTCDefaults
+	// Limits bound what one client can make the server hold (limits.go).
+	Limits Limits
+	// Requests observes each request's latency and error code (optional).
+	Requests metrics.RequestObserver
+	// Streams is told the quality of WebRtcEndpoint streams (optional).
+	Streams webrtcep.QualityObserver
 	// Processing creates the worker elements of filters (the server's
 	// process.Manager); nil: creating a filter fails with a clear error.
 	Processing procelem.Backend
+	// URIDefaultPath completes relative recorder and player URIs (KMS's
+	// UriEndpoint defaultPath, default file:///var/lib/kurento/).
+	URIDefaultPath string
+	// Recorder holds the server-wide RecorderEndpoint settings.
+	Recorder recording.Config
+	// Player holds the server-wide PlayerEndpoint settings.
+	Player player.Config
 }
 
 func (c *Config) applyDefaults() {
@@ -54,6 +71,10 @@ func (c *Config) applyDefaults() {
 	if c.Version == "" {
 		c.Version = "dev"
 	}
+	c.Limits = withDefaultLimits(c.Limits)
+	if c.Requests == nil {
+		c.Requests = noObserver{}
+	}
 }
 
 // Server is a Kurento Protocol server. It is an http.Handler for the
@@ -67,9 +88,11 @@ type Server struct {
 	manager  *Object
 	cache    *requestCache
 	metrics  *Metrics
+	media    *mediaTotals
 	webrtc   *webrtcEngine
 
-	mu       sync.Mutex // guards objects, sessions, subscriptions, conns and Object registry fields
+	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
+	events   map[string][]EventView // pipeline id → its last events (admin.go)
 	objects  map[string]*Object
 	sessions map[string]*session
 	subs     subscriptions
@@ -94,6 +117,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 		cache:    newRequestCache(cfg.RequestCacheTTL),
 		metrics:  newMetrics(),
+		media:    newMediaTotals(),
+		events:   map[string][]EventView{},
 		objects:  map[string]*Object{},
 		sessions: map[string]*session{},
 		subs:     newSubscriptions(),
@@ -144,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := jsonrpc.NewConn(ws, jsonrpc.ConnOptions{MaxFrameBytes: s.cfg.MaxFrameBytes})
-	c := &connState{server: s, conn: conn}
+	c := &connState{server: s, conn: conn, credential: credentialOf(r)}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()

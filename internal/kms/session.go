@@ -13,17 +13,24 @@ type session struct {
 	conn    *connState // bound connection or nil
 	objects map[string]*Object
 	inUse   bool // marked since the last garbage collection
+	// credential is the Kurento credential of the connection that opened
+	// the session ("" on an open port); only connections presenting the
+	// same one may use it (scope.go).
+	credential string
+	opener     *connState // counts the session in its opened
 }
 
-// sessionLocked returns the session with id, creating it (with a fresh UUID
-// when id is empty). KMS silently recreates a session for an unknown id.
-func (s *Server) sessionLocked(id string) *session {
+// sessionLocked returns the session with id, creating it for connection c
+// (with a fresh UUID when id is empty). KMS silently recreates a session for
+// an unknown id; connState.admit has checked the limits before.
+func (s *Server) sessionLocked(id string, c *connState) *session {
 	if id == "" {
 		id = uuid.NewString()
 	}
 	sess := s.sessions[id]
 	if sess == nil {
-		sess = &session{id: id, objects: map[string]*Object{}, inUse: true}
+		sess = &session{id: id, objects: map[string]*Object{}, inUse: true, credential: c.credential, opener: c}
+		c.opened++
 		s.sessions[id] = sess
 		s.metrics.sessions.Add(1)
 	}
@@ -123,6 +130,7 @@ func (s *Server) dropSession(sess *session, releaseAll bool) {
 	}
 	delete(s.sessions, sess.id)
 	s.metrics.sessions.Add(-1)
+	sess.opener.opened--
 	if c := sess.conn; c != nil && c.session == sess {
 		c.session = nil
 	}
@@ -137,6 +145,7 @@ func (s *Server) dropSession(sess *session, releaseAll bool) {
 	sess.objects = map[string]*Object{}
 	s.subs.dropSessionLocked(sess.id)
 	s.mu.Unlock()
+	s.manager.dropTagsOf(sess.id)
 	for _, o := range orphans {
 		s.release(o)
 	}

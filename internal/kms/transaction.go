@@ -19,6 +19,11 @@ type txOperation struct {
 // transaction runs operations in order through the normal dispatcher with
 // the transaction's session, replacing "newref:K" strings by the value that
 // operation K returned. It stops after the first failing operation.
+//
+// The frame is parsed once: the operations are split here, each one's
+// params are decoded once by newRequest (with the session given, not
+// written into them). A transaction inside a transaction is refused (KMS
+// has none), so no level of a frame is decoded again by the level above.
 func (r *request) transaction() (any, error) {
 	raw, ok := r.params["operations"]
 	if !ok {
@@ -28,6 +33,9 @@ func (r *request) transaction() (any, error) {
 	if err := json.Unmarshal(raw, &ops); err != nil {
 		return nil, errTopLevel("operations", "should be an array")
 	}
+	if max := r.conn.server.cfg.Limits.MaxTransactionOperations; len(ops) > max {
+		return nil, errLimit("maxTransactionOperations", max, "A transaction of %d operations", len(ops))
+	}
 	sess := r.session()
 	responses := make([]jsonrpc.Response, 0, len(ops))
 	values := make([]any, 0, len(ops))
@@ -35,6 +43,10 @@ func (r *request) transaction() (any, error) {
 		var op txOperation
 		if err := json.Unmarshal(rawOp, &op); err != nil || op.Method == "" {
 			return nil, kurentoError(wire.ErrMalformedTransaction, "Invalid operation %d in transaction", i)
+		}
+		ops[i] = nil // op holds what is needed; let the collector have the rest
+		if op.Method == "transaction" {
+			return nil, kurentoError(wire.ErrMalformedTransaction, "Invalid operation %d in transaction: a transaction cannot contain a transaction", i)
 		}
 		var id int
 		if err := json.Unmarshal(op.ID, &id); err != nil || id != i {
@@ -44,9 +56,8 @@ func (r *request) transaction() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		params = withSession(params, sess.id)
 		resp := jsonrpc.Response{ID: op.ID}
-		sub, rerr := newRequest(r.conn, op.Method, params, true)
+		sub, rerr := newRequest(r.conn, op.Method, params, sess.id)
 		var value any
 		if rerr != nil {
 			resp.Error = rerr
@@ -68,19 +79,6 @@ func (r *request) transaction() (any, error) {
 		}
 	}
 	return map[string]any{"value": responses, "sessionId": sess.id}, nil
-}
-
-// withSession writes the transaction's session id into an operation's params.
-func withSession(params json.RawMessage, sessionID string) json.RawMessage {
-	m := map[string]json.RawMessage{}
-	if len(params) > 0 && !isJSONNull(params) {
-		if err := json.Unmarshal(params, &m); err != nil || m == nil {
-			return params // let newRequest report the malformed params
-		}
-	}
-	m["sessionId"], _ = json.Marshal(sessionID)
-	b, _ := json.Marshal(m)
-	return b
 }
 
 // resolveNewRefs replaces every "newref:K" string found anywhere in params.

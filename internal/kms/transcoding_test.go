@@ -106,7 +106,7 @@ func TestTranscodeVP8ToH264(t *testing.T) {
 	var subs []*testpeer.Peer
 	for i := 0; i < 2; i++ {
 		ep := webrtcEndpoint(t, pipe)
-		sub := newPeer(t, testpeer.Options{VideoMime: webrtc.MimeTypeH264, RecvVideo: true, KeepVideo: true})
+		sub := newPeer(t, testpeer.Options{VideoMime: webrtc.MimeTypeH264, RecvVideo: true, KeepPackets: true})
 		connectPeer(t, ctx, ep, sub, nil)
 		if err := pubEP.Connect(ctx, ep, kurento.ConnectOptions{MediaType: wire.MediaVideo}); err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestTranscodeVP8ToH264(t *testing.T) {
 		return len(subs[0].VideoReceived()) > 60 && len(subs[1].VideoReceived()) > 60
 	})
 	for i, sub := range subs {
-		if got := sub.Received(webrtc.RTPCodecTypeVideo).Codec; got != webrtc.MimeTypeH264 {
+		if got := sub.Received(webrtc.RTPCodecTypeVideo).Mime; got != webrtc.MimeTypeH264 {
 			t.Errorf("subscriber %d receives %s", i, got)
 		}
 		frames := processtest.DecodeRTP(t, sub.VideoReceived(), processtest.H264Caps, "rtph264depay ! avdec_h264", 320, 240)
@@ -156,7 +156,7 @@ func TestTranscodeOpusToPCMU(t *testing.T) {
 	}
 	pubEP, subEP := webrtcEndpoint(t, pipe), webrtcEndpoint(t, pipe)
 	pub := newPeer(t, testpeer.Options{SendAudio: true, AudioRTP: processtest.ToneOpus(t, 440, 1000)})
-	sub := newPeer(t, testpeer.Options{AudioMime: webrtc.MimeTypePCMU, RecvAudio: true, KeepAudio: true})
+	sub := newPeer(t, testpeer.Options{AudioMime: webrtc.MimeTypePCMU, RecvAudio: true, KeepPackets: true})
 	connectPeer(t, ctx, pubEP, pub, nil)
 	connectPeer(t, ctx, subEP, sub, nil)
 	if err := pubEP.Connect(ctx, subEP, kurento.ConnectOptions{MediaType: wire.MediaAudio}); err != nil {
@@ -164,7 +164,7 @@ func TestTranscodeOpusToPCMU(t *testing.T) {
 	}
 	pub.StartMedia()
 	testutil.Eventually(t, 15*time.Second, "PCMU at the subscriber", func() bool { return len(sub.AudioReceived()) > 100 })
-	if got := sub.Received(webrtc.RTPCodecTypeAudio).Codec; got != webrtc.MimeTypePCMU {
+	if got := sub.Received(webrtc.RTPCodecTypeAudio).Mime; got != webrtc.MimeTypePCMU {
 		t.Errorf("subscriber receives %s", got)
 	}
 	pcm := processtest.DecodeAudio(t, sub.AudioReceived(), processtest.PCMUCaps, "rtppcmudepay ! mulawdec", 8000)

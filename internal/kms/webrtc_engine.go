@@ -26,3 +26,7 @@ func newWebRTCEngine(cfg WebRTCDefaults, log *slog.Logger) (*webrtcEngine, error
 }
 
 func (e *webrtcEngine) close() { e.engine.Close() }
+
+// WebRTCEngine is the engine shared by the server's WebRtcEndpoints (its
+// egress statistics, for tests and diagnostics).
+func (s *Server) WebRTCEngine() *webrtcep.Engine { return s.webrtc.engine }

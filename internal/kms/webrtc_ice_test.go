@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
@@ -25,44 +26,62 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// TestSingleUDPPort: with webrtc.udpPort every endpoint is reached on one
-// UDP port (ICE UDP mux), and media flows.
-func TestSingleUDPPort(t *testing.T) {
-	leakCheck(t)
-	port := freeUDPPort(t)
-	cfg := loopbackConfig()
-	cfg.WebRTC.UDPPort = port
-	s := startServer(t, cfg)
-	ctx := context.Background()
-	c := dial(t, s.URL)
-	p, _ := c.CreatePipeline(ctx)
-	for i := 0; i < 2; i++ {
-		ep, _ := p.CreateWebRtcEndpoint(ctx, kurento.WebRtcEndpointOptions{})
-		ports := make(chan string, 8)
-		if _, err := ep.OnIceCandidateFound(ctx, func(e wire.IceCandidateFound) {
-			f := strings.Fields(e.Candidate.Candidate)
-			if len(f) > 5 {
-				ports <- f[5]
+// TestUDPPorts: by default every endpoint is reached on one UDP port (ICE
+// UDP mux), chosen at start or fixed by webrtc.udpPort; with
+// webrtc.perEndpointPorts each endpoint has its own. Media flows in each.
+func TestUDPPorts(t *testing.T) {
+	fixed := freeUDPPort(t)
+	for _, tc := range []struct {
+		name     string
+		edit     func(*kms.Config)
+		samePort bool
+	}{
+		{"default", func(*kms.Config) {}, true},
+		{"fixed", func(c *kms.Config) { c.WebRTC.UDPPort = fixed }, true},
+		{"per-endpoint", func(c *kms.Config) { c.WebRTC.PerEndpointPorts = true }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakCheck(t)
+			cfg := loopbackConfig()
+			tc.edit(&cfg)
+			s := startServer(t, cfg)
+			ctx := context.Background()
+			c := dial(t, s.URL)
+			p, _ := c.CreatePipeline(ctx)
+			var seen []string
+			for i := 0; i < 2; i++ {
+				ep, _ := p.CreateWebRtcEndpoint(ctx, kurento.WebRtcEndpointOptions{})
+				ports := make(chan string, 8)
+				if _, err := ep.OnIceCandidateFound(ctx, func(e wire.IceCandidateFound) {
+					f := strings.Fields(e.Candidate.Candidate)
+					if len(f) > 5 {
+						ports <- f[5]
+					}
+				}); err != nil {
+					t.Fatal(err)
+				}
+				peer := newPeer(t, testpeer.Options{SendVideo: true, RecvVideo: true})
+				connectPeer(t, ctx, ep, peer, nil)
+				select {
+				case got := <-ports:
+					seen = append(seen, got)
+				case <-time.After(5 * time.Second):
+					t.Fatal("no candidate")
+				}
+				if err := ep.Connect(ctx, ep, kurento.ConnectOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				peer.StartMedia()
+				testutil.Eventually(t, 10*time.Second, "echo", func() bool {
+					return peer.Received(webrtc.RTPCodecTypeVideo).Marked > 10
+				})
 			}
-		}); err != nil {
-			t.Fatal(err)
-		}
-		peer := newPeer(t, testpeer.Options{SendVideo: true, RecvVideo: true})
-		connectPeer(t, ctx, ep, peer, nil)
-		select {
-		case got := <-ports:
-			if got != strconv.Itoa(port) {
-				t.Fatalf("endpoint %d advertises port %s, want the single port %d", i, got, port)
+			if same := seen[0] == seen[1]; same != tc.samePort {
+				t.Errorf("endpoints advertise ports %v, want the same port: %v", seen, tc.samePort)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("no candidate")
-		}
-		if err := ep.Connect(ctx, ep, kurento.ConnectOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		peer.StartMedia()
-		testutil.Eventually(t, 10*time.Second, "echo through the single port", func() bool {
-			return peer.Received(webrtc.RTPCodecTypeVideo).Marked > 10
+			if tc.name == "fixed" && seen[0] != strconv.Itoa(fixed) {
+				t.Errorf("endpoint advertises port %s, want the configured %d", seen[0], fixed)
+			}
 		})
 	}
 }

@@ -260,7 +260,10 @@ func TestLoopbackStats(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("event %s missing; got %v", w, log.list())
 		}
-		if i < last && w != "IceGatheringDone" {
+		if w == "IceGatheringDone" {
+			continue // may come after the connection (trickle ICE); checked below
+		}
+		if i < last {
 			t.Errorf("event %s out of order in %v", w, log.list())
 		}
 		last = i

@@ -25,7 +25,9 @@ func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 		p.graphMu.Unlock()
 		return ErrReleased
 	}
-	if kc.handler.Forwards() && reachesLocked(kc, sc) {
+	// A loop needs every element on it to forward: an endpoint fed back
+	// through a filter (ep → filter → ep) is a loopback, not a loop.
+	if kc.handler.Forwards() && sc.handler.Forwards() && reachesLocked(kc, sc) {
 		p.graphMu.Unlock()
 		return ErrConnectionLoop
 	}
@@ -143,6 +145,17 @@ func without(list []*SinkPad, s *SinkPad) []*SinkPad {
 	return out
 }
 
+// sourcePadsSnapshot lists the element's source pads.
+func (c *Core) sourcePadsSnapshot() []*SourcePad {
+	c.pipeline.graphMu.Lock()
+	defer c.pipeline.graphMu.Unlock()
+	out := make([]*SourcePad, 0, len(c.sources))
+	for _, p := range c.sources {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Detach removes every connection of the element, unregisters it and
 // stops its input queue (waiting for its goroutine). It is called by
 // element Release implementations; it reports false when the element was
@@ -193,6 +206,9 @@ func (c *Core) Detach() bool {
 		t.t.Release()
 	}
 	c.stopQueue()
+	for _, src := range c.sourcePadsSnapshot() {
+		src.closeHistory()
+	}
 	var upstream []*SourcePad
 	for _, l := range losses {
 		switch {

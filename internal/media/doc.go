@@ -14,8 +14,9 @@
 //	media/mediatest          fake Source, Sink and Counter elements, a Clock moved by hand,
 //	                         an event recorder, test packets
 //	media/rtpx               RTP header rewriting (continuous output streams), keyframe detection
-//	media/interceptor/…      Gorento's pion/interceptor implementations: nack (responder),
-//	                         rtpstats (statistics recorder)
+//	media/interceptor/…      Gorento's pion/interceptor implementations: rtpstats
+//	                         (statistics recorder)
+//	media/egress             the send path of WebRtcEndpoints: per-track sequencer
 //	media/webrtcep           the WebRtcEndpoint on Pion: negotiation, ICE, ingress, egress,
 //	                         data channels, stats, connection state
 //	media/frames             RTP packets ⇄ whole frames, per codec
@@ -36,25 +37,32 @@
 // track and calls Endpoint.onTrack, which runs Endpoint.readRTP. Each
 // TrackRemote.Read decrypts SRTP and passes the interceptors
 // (rtpstats.Recorder counts and parses the header once for the others,
-// Pion's NACK generator, receiver reports, TWCC); decodeRTP fills one
-// reused Packet, stamped with Pipeline.EntryTime.
+// Pion's NACK generator, receiver reports, TWCC) into a pooled PacketBuf
+// (packetbuf.go), whose ParseRTP fills the Packet inside it, stamped with
+// Pipeline.EntryTime; SourcePad.PushBuf publishes it.
 //
 // Fanning out (pad.go): SourcePad.Push reads the pipeline clock once,
-// marks the pad's flow meter and calls SinkPad.deliver for each sink in
-// its copy-on-write list, without a lock. deliver marks the sink's flow,
-// measures latency, then either calls the element's Handler.Consume
-// directly or, for an element with an input queue, inputQueue.push copies
-// the packet into a slot for the element's goroutine (inputQueue.serve),
-// dropping to the next keyframe when the queue is full (queue.go).
-// PassThrough.Consume pushes the packet on through its own source pad.
+// marks the pad's flow meter, keeps a video packet in the pad's
+// retransmission history (ring.go: SourceRing, by reference; a packet
+// without a buffer is copied into one first) and calls SinkPad.deliver for
+// each sink in its copy-on-write list, without a lock. deliver marks the
+// sink's flow, measures latency, then either calls the element's
+// Handler.Consume directly or, for an element with an input queue,
+// inputQueue.push holds the packet's buffer in a slot for the element's
+// goroutine (inputQueue.serve), dropping to the next keyframe when the
+// queue is full (queue.go). PassThrough.Consume pushes the packet on
+// through its own source pad.
 //
 // Leaving (webrtcep/egress.go): Endpoint.Consume hands audio and video to
 // sinkTrack.write, which rewrites SSRC, payload type and header extensions
 // into a scratch header, makes sequence numbers and timestamps continuous
-// across source changes (rtpx.Rewriter) and calls Pion's
-// TrackLocalWriter.WriteRTP: nack.Responder keeps a copy for resends,
-// rtpstats counts, Pion adds sender reports and TWCC, SRTP encrypts, the
-// UDP socket sends. Data-channel packets go to dataChannels.send.
+// across source changes (rtpx.Rewriter), notes output sequence number →
+// source packet in the track's egress.Sequencer (16 bytes, the payload
+// stays in the source's history) and calls Pion's
+// TrackLocalWriter.WriteRTP: rtpstats counts, Pion adds sender reports,
+// SRTP encrypts, the UDP socket sends. A receiver's NACK is answered from
+// the source's history through the sequencer. Data-channel packets go to
+// dataChannels.send.
 //
 // Coming back (webrtcep/feedback.go): readSenderRTCP reads what receivers
 // send; a PLI or FIR becomes SinkPad.RequestKeyframe, which calls the

@@ -173,9 +173,14 @@ func TestLoopRefused(t *testing.T) {
 			t.Errorf("%s: err = %v", tc.name, err)
 		}
 	}
-	// An element that does not forward may feed itself (a loopback endpoint).
+	// An element that does not forward may feed itself (a loopback endpoint),
+	// also through forwarding elements, whichever link is made first (the
+	// magic mirror's endpoint → filter → endpoint, built backwards).
 	src := g.source()
 	g.connect(src, src, media.Video, def, def)
+	mirror, filter := g.source(), g.passThrough()
+	g.connect(filter, mirror, media.Video, def, def)
+	g.connect(mirror, filter, media.Video, def, def)
 }
 
 func TestDetachOnRelease(t *testing.T) {

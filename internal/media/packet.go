@@ -47,11 +47,16 @@ func (c *Codec) Kind() MediaType {
 
 // Packet is one RTP packet travelling through a pipeline. Packets are passed
 // by pointer to every sink synchronously; a sink must not keep the pointer,
-// the header slices or the payload after Consume returns.
+// the header slices or the payload after Consume returns — a sink that
+// needs the packet later holds it with HoldPacket.
 type Packet struct {
 	Header  rtp.Header
 	Payload []byte
 	Codec   *Codec
+	// Buf is the pooled storage the packet lives in (nil: the producer's
+	// own memory). A Packet with Buf is the one inside that buffer; an
+	// element that copies a Packet to change it must clear Buf.
+	Buf *PacketBuf
 	// EnteredAt is the monotonic time (ns) at which the packet entered the
 	// pipeline, set only while the pipeline measures latency.
 	EnteredAt int64
@@ -60,6 +65,20 @@ type Packet struct {
 	DataLabel string
 	DataText  bool
 }
+
+// history returns the source history pkt belongs to and its extended
+// sequence number there (nil when it has none).
+func (pkt *Packet) history() (*SourceRing, uint64) {
+	if b := pkt.Buf; b != nil && &b.pkt == pkt {
+		return b.ring, b.ext
+	}
+	return nil, 0
+}
+
+// History returns the retransmission history pkt is kept in and its
+// extended sequence number there; nil when it is not kept (audio, or a
+// packet that is not the one in its buffer).
+func (pkt *Packet) History() (*SourceRing, uint64) { return pkt.history() }
 
 // h264Compatible compares the profile (profile_idc and constraint flags) and
 // the packetization mode of two H.264 fmtp lines; the level may differ.

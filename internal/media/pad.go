@@ -22,6 +22,7 @@ type SourcePad struct {
 	desc      string
 	sinks     atomic.Pointer[[]*SinkPad] // the pads Push reaches; replaced under Pipeline.graphMu
 	flow      flowMeter
+	history   atomic.Pointer[SourceRing] // video: made on first use
 
 	// Guarded by Pipeline.graphMu.
 	linked []*SinkPad     // the sinks connected to this pad (their source is this pad)
@@ -68,16 +69,89 @@ func (p *SourcePad) Desc() string { return p.desc }
 func (p *SinkPad) Desc() string { return p.desc }
 
 // Push delivers pkt to every connected sink, synchronously, in connection
-// order. A sink that consumes through a queue (Core.UseQueue) copies it.
+// order. A sink that keeps it (a queue, an egress worker) holds its buffer.
+// A video packet without a history (not read by a producer into a
+// PacketBuf, see PushBuf) is copied once into one and kept in the pad's
+// history, so every sink can answer retransmission requests from it.
 func (p *SourcePad) Push(pkt *Packet) {
 	now := p.owner.pipeline.clock.Now()
 	p.flow.mark(now)
 	list := p.sinks.Load()
-	if list == nil {
+	if list == nil || len(*list) == 0 {
 		return
 	}
-	for _, sink := range *list {
+	if p.mediaType == Video {
+		if r, _ := pkt.history(); r == nil {
+			if b := p.adopt(pkt, now); b != nil {
+				p.fanOut(*list, &b.pkt, now)
+				b.Release()
+				return
+			}
+		}
+	}
+	p.fanOut(*list, pkt, now)
+}
+
+// PushBuf is Push for a producer that read the packet into b (GetPacketBuf,
+// then ParseRTP or its own filling, not published): b is published, kept in
+// the pad's history (video) and pushed. The caller gives b up.
+func (p *SourcePad) PushBuf(b *PacketBuf) {
+	now := p.owner.pipeline.clock.Now()
+	p.flow.mark(now)
+	list := p.sinks.Load()
+	if list == nil || len(*list) == 0 {
+		b.Free()
+		return
+	}
+	if p.mediaType == Video {
+		r := p.History()
+		b.setHistory(r, r.Extend(b.pkt.Header.SequenceNumber))
+		b.Publish()
+		r.put(b, now)
+	} else {
+		b.Publish()
+	}
+	p.fanOut(*list, &b.pkt, now)
+	b.Release()
+}
+
+func (p *SourcePad) fanOut(list []*SinkPad, pkt *Packet, now int64) {
+	for _, sink := range list {
 		sink.deliver(pkt, now)
+	}
+}
+
+// adopt copies pkt into a buffer kept in the pad's history; nil when it
+// does not fit (it is then pushed as it is, without history).
+func (p *SourcePad) adopt(pkt *Packet, now int64) *PacketBuf {
+	b := GetPacketBuf()
+	if !b.copyFrom(pkt) {
+		b.Free()
+		return nil
+	}
+	r := p.History()
+	b.setHistory(r, r.Extend(pkt.Header.SequenceNumber))
+	b.Publish()
+	r.put(b, now)
+	return b
+}
+
+// History returns the pad's retransmission history, made on first use.
+func (p *SourcePad) History() *SourceRing {
+	if r := p.history.Load(); r != nil {
+		return r
+	}
+	r := NewSourceRing(DefaultHistorySlots, DefaultHistoryRetention)
+	if p.history.CompareAndSwap(nil, r) {
+		return r
+	}
+	return p.history.Load()
+}
+
+// closeHistory releases the packets the pad keeps (the element is released).
+func (p *SourcePad) closeHistory() {
+	if r := p.history.Load(); r != nil {
+		r.Close()
 	}
 }
 

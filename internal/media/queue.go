@@ -17,7 +17,8 @@ import (
 // congested network sink — would stall every other subscriber of that
 // source. Such an element consumes through a queue instead (Core.UseQueue):
 // delivery copies the packet into a reused slot and returns, and the
-// element's own goroutine calls Consume. When the queue is full, packets
+// element's own goroutine calls Consume (the slot holds a reference to the
+// packet's PacketBuf, a copy only for a packet without one). When the queue is full, packets
 // are dropped; a video pad then drops up to the start of the next keyframe
 // (a decoder cannot use what follows a gap) and asks upstream for one,
 // at most once per KeyframeInterval. Drops are counted in QueueStats.
@@ -139,13 +140,32 @@ type inputQueue struct {
 	kfStart   func([]byte) bool
 }
 
-// queuedPacket owns a copy of one packet: its bytes and the header's CSRC
-// and extension lists live in storage reused from packet to packet.
+// queuedPacket holds one packet: a reference to its PacketBuf, or (a
+// packet larger than one, such as a data-channel message) a copy whose
+// bytes and header lists live in storage reused from packet to packet.
 type queuedPacket struct {
-	pad *SinkPad
-	pkt Packet
-	buf []byte     // the marshalled header when it has lists, then the payload
-	hdr rtp.Header // parsed back from buf: its lists point into buf
+	pad  *SinkPad
+	held *PacketBuf // the packet, when it fits a PacketBuf
+	pkt  Packet     // the copy otherwise
+	buf  []byte     // the copy's marshalled header when it has lists, then the payload
+	hdr  rtp.Header // parsed back from buf: its lists point into buf
+}
+
+// packet is the queued packet.
+func (s *queuedPacket) packet() *Packet {
+	if s.held != nil {
+		return s.held.Packet()
+	}
+	return &s.pkt
+}
+
+// clear drops the slot's hold on its packet.
+func (s *queuedPacket) clear() {
+	if s.held != nil {
+		s.held.Release()
+		s.held = nil
+	}
+	s.pad = nil
 }
 
 // push copies pkt into the queue, or drops it (see QueueConfig).
@@ -214,10 +234,16 @@ func (q *inputQueue) startsKeyframeLocked(pkt *Packet) bool {
 	return q.kfStart == nil || q.kfStart(pkt.Payload)
 }
 
-// copyFrom makes s a copy of pkt; false when it is larger than max bytes
-// (or its header cannot be marshalled). It allocates only while the slot
-// grows to the largest packet seen.
+// copyFrom makes s hold pkt; false when it is larger than max bytes (or
+// its header cannot be marshalled). It allocates only while a slot's own
+// storage grows to the largest oversized packet seen.
 func (s *queuedPacket) copyFrom(pad *SinkPad, pkt *Packet, max int) bool {
+	if pkt.Header.MarshalSize()+len(pkt.Payload) <= max {
+		if b := HoldPacket(pkt); b != nil {
+			s.pad, s.held = pad, b
+			return true
+		}
+	}
 	lists := len(pkt.Header.CSRC) > 0 || len(pkt.Header.Extensions) > 0
 	hdrSize := 0
 	if lists {
@@ -249,10 +275,21 @@ func (s *queuedPacket) copyFrom(pad *SinkPad, pkt *Packet, max int) bool {
 	return true
 }
 
+// dropAll releases what is still queued when the queue stops.
+func (q *inputQueue) dropAll() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for ; q.count > 0; q.count-- {
+		q.slots[q.head].clear()
+		q.head = (q.head + 1) % len(q.slots)
+	}
+}
+
 // serve hands queued packets to the element's Consume, oldest first, until
 // stopQueue. Packets still queued then are dropped.
 func (q *inputQueue) serve() {
 	defer close(q.done)
+	defer q.dropAll()
 	h := q.core.handler
 	for {
 		select {
@@ -269,10 +306,10 @@ func (q *inputQueue) serve() {
 			s := &q.slots[q.head]
 			q.consuming = true
 			q.mu.Unlock()
-			h.Consume(s.pad, &s.pkt) // the slot is ours until head moves on
+			h.Consume(s.pad, s.packet()) // the slot is ours until head moves on
 			q.mu.Lock()
 			q.consuming = false
-			s.pad = nil
+			s.clear()
 			q.head = (q.head + 1) % len(q.slots)
 			q.count--
 			q.stats.Delivered++

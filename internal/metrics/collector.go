@@ -21,7 +21,7 @@ var (
 	mediaEndpoints = desc("media_endpoints", "Endpoints by class and state.", "class", "state")
 	mediaPackets   = desc("media_packets_total", "RTP packets by media kind and direction.", "kind", "direction")
 	mediaBytes     = desc("media_bytes_total", "RTP payload bytes by media kind and direction.", "kind", "direction")
-	mediaFeedback  = desc("media_rtcp_feedback_total", "RTCP feedback (nack, pli, fir) by media kind and direction.", "type", "kind", "direction")
+	mediaFeedback  = desc("media_rtcp_feedback_total", "RTCP feedback (nack, pli, fir) about the streams of a media kind and direction: for in, sent by the server to senders; for out, sent to the server by receivers.", "type", "kind", "direction")
 	mediaLost      = desc("media_packets_lost_total", "Incoming RTP packets lost, by media kind.", "kind")
 	mediaWorkers   = desc("media_workers", "Media processing worker processes running.")
 	workerFailures = desc("media_worker_failures_total", "Media processing workers that crashed or hung.")

@@ -78,7 +78,7 @@ func TestRegistry(t *testing.T) {
 	}
 	r.Conns().ConnOpened("kurento")
 	r.Conns().ConnRefused("room", "origin")
-	r.Streams().ObserveRTT("video", 20*time.Millisecond)
+	r.Streams().ObserveRTT("video", Out, 20*time.Millisecond)
 	hs := httptest.NewServer(r.Handler())
 	defer hs.Close()
 	fams := Scrape(t, hs.URL)
@@ -100,7 +100,7 @@ func TestRegistry(t *testing.T) {
 		{"gorento_request_errors_total", map[string]string{"code": "401"}, 1},
 		{"gorento_websocket_connections", map[string]string{"endpoint": "kurento"}, 1},
 		{"gorento_websocket_refused_total", map[string]string{"endpoint": "room", "reason": "origin"}, 1},
-		{"gorento_media_rtt_seconds", map[string]string{"kind": "video"}, 1},
+		{"gorento_media_rtt_seconds", map[string]string{"kind": "video", "direction": "out"}, 1},
 	}
 	for _, c := range checks {
 		if v, ok := value(fams, c.name, c.labels); !ok || v != c.want {

@@ -9,8 +9,9 @@ import (
 )
 
 // maxMethods bounds the method label of one component: a client cannot
-// grow the metrics by inventing method names.
-const maxMethods = 64
+// grow the metrics by inventing method names. (The Kurento server labels
+// invoke and create by operation and class: its class table has fewer.)
+const maxMethods = 256
 
 type requestMetrics struct {
 	duration *prometheus.HistogramVec
@@ -60,23 +61,26 @@ type streamMetrics struct {
 
 func newStreamMetrics(reg prometheus.Registerer) *streamMetrics {
 	h := func(name, help string, buckets []float64) *prometheus.HistogramVec {
-		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets}, []string{"kind"})
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets}, []string{"kind", "direction"})
 	}
+	const per = " Received streams (direction in): once a second while packets arrive; sent streams (out): per receiver report of the peer."
 	m := &streamMetrics{
-		loss:   h("media_loss_ratio", "Fraction of packets lost per RTCP receiver report.", []float64{0, .001, .005, .01, .02, .05, .1, .2, .5, 1}),
-		rtt:    h("media_rtt_seconds", "Round-trip time per RTCP report.", []float64{.001, .005, .01, .025, .05, .1, .2, .4, .8, 1.6}),
-		jitter: h("media_jitter_seconds", "Interarrival jitter per RTCP receiver report.", []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .32}),
+		loss:   h("media_loss_ratio", "Fraction of packets lost."+per, []float64{0, .001, .005, .01, .02, .05, .1, .2, .5, 1}),
+		rtt:    h("media_rtt_seconds", "Round-trip time to the receiving peer, per receiver report (direction out).", []float64{.001, .005, .01, .025, .05, .1, .2, .4, .8, 1.6}),
+		jitter: h("media_jitter_seconds", "Interarrival jitter."+per, []float64{.001, .0025, .005, .01, .02, .04, .08, .16, .32}),
 	}
 	reg.MustRegister(m.loss, m.rtt, m.jitter)
 	return m
 }
 
-func (m *streamMetrics) ObserveLoss(kind string, f float64) { m.loss.WithLabelValues(kind).Observe(f) }
-func (m *streamMetrics) ObserveRTT(kind string, d time.Duration) {
-	m.rtt.WithLabelValues(kind).Observe(d.Seconds())
+func (m *streamMetrics) ObserveLoss(kind, dir string, f float64) {
+	m.loss.WithLabelValues(kind, dir).Observe(f)
 }
-func (m *streamMetrics) ObserveJitter(kind string, d time.Duration) {
-	m.jitter.WithLabelValues(kind).Observe(d.Seconds())
+func (m *streamMetrics) ObserveRTT(kind, dir string, d time.Duration) {
+	m.rtt.WithLabelValues(kind, dir).Observe(d.Seconds())
+}
+func (m *streamMetrics) ObserveJitter(kind, dir string, d time.Duration) {
+	m.jitter.WithLabelValues(kind, dir).Observe(d.Seconds())
 }
 
 type connMetrics struct {

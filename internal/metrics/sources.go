@@ -34,13 +34,16 @@ const (
 	Out = "out"
 )
 
-// StreamCounters are packet counters of one media kind and direction.
+// StreamCounters are packet counters of one media kind and direction:
+// In is the media the server receives, Out what it sends. The feedback
+// counters are about those streams: for In, the NACK, PLI and FIR packets
+// the server sent to the senders; for Out, those its receivers sent.
 type StreamCounters struct {
 	Kind      string // "audio" or "video"
 	Direction string // In or Out
 	Packets   uint64
-	Bytes     uint64
-	NACKs     uint64 // NACK feedback packets (In: received from peers; Out: sent)
+	Bytes     uint64 // RTP payload bytes
+	NACKs     uint64
 	PLIs      uint64
 	FIRs      uint64
 	Lost      uint64 // packets lost (In only)
@@ -96,12 +99,14 @@ type RequestObserver interface {
 	ObserveRequest(method string, d time.Duration, code int)
 }
 
-// StreamObserver receives the quality reports of media streams (RTCP
-// receiver reports and their RTT), kind "audio" or "video".
+// StreamObserver receives the quality of media streams, kind "audio" or
+// "video": for streams the server receives (direction In) once a second
+// while packets arrive, as its own receiver reports say; for streams it
+// sends (Out) per receiver report of the remote peer, with the round trip.
 type StreamObserver interface {
-	ObserveLoss(kind string, fractionLost float64)
-	ObserveRTT(kind string, rtt time.Duration)
-	ObserveJitter(kind string, jitter time.Duration)
+	ObserveLoss(kind, direction string, fractionLost float64)
+	ObserveRTT(kind, direction string, rtt time.Duration)
+	ObserveJitter(kind, direction string, jitter time.Duration)
 }
 
 // ConnObserver is told of WebSocket admissions by endpoint ("kurento",

@@ -99,10 +99,21 @@ func Key(name string) string {
 		return c
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
-	s = cases.Fold().String(s)
-	s = confusables.Skeleton(s)
-	return norm.NFC.String(cases.Fold().String(s))
+	// Case folding and the skeleton may each expose what the other maps
+	// (Ϛ folds to ϛ, whose skeleton σ has the skeleton o): repeat them until
+	// nothing changes, so the key of a key is itself.
+	for i := 0; i < maxKeyRounds; i++ {
+		next := norm.NFC.String(cases.Fold().String(confusables.Skeleton(cases.Fold().String(s))))
+		if next == s {
+			break
+		}
+		s = next
+	}
+	return s
 }
+
+// maxKeyRounds bounds the fold/skeleton rounds of Key; chains are short.
+const maxKeyRounds = 8
 
 func describe(c rune) string {
 	switch {

@@ -38,7 +38,14 @@ type env struct {
 
 func startKMS(t *testing.T) string {
 	t.Helper()
-	ks, err := kms.New(kms.Config{WebRTC: kms.WebRTCDefaults{LoopbackOnly: true, Logger: quiet()}}, quiet())
+	return startKMSWith(t, kms.Config{})
+}
+
+// startKMSWith starts a media server with cfg (WebRTC restricted to loopback).
+func startKMSWith(t *testing.T, cfg kms.Config) string {
+	t.Helper()
+	cfg.WebRTC = kms.WebRTCDefaults{LoopbackOnly: true, Logger: quiet()}
+	ks, err := kms.New(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

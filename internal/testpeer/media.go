@@ -34,6 +34,9 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, idx int, pkts [][]byt
 				return
 			case <-wait.C:
 			}
+			if f := p.opts.OnVideoFrameSent; f != nil && idx == 1 {
+				f(int(frame), time.Now())
+			}
 			frame++
 			frameTS := binary.BigEndian.Uint32(pkts[i][4:8])
 			ts += step
@@ -52,25 +55,35 @@ func (p *Peer) sendRecorded(t *webrtc.TrackLocalStaticRTP, idx int, pkts [][]byt
 	}
 }
 
-// VideoReceived returns copies of the video packets received so far
-// (Options.KeepVideo), in arrival order.
-func (p *Peer) VideoReceived() [][]byte {
+// VideoReceived returns the video packets received so far, marshalled
+// (Options.KeepPackets), in arrival order.
+func (p *Peer) VideoReceived() [][]byte { return p.kept(webrtc.RTPCodecTypeVideo) }
+
+// AudioReceived returns the audio packets received so far, marshalled
+// (Options.KeepPackets), in arrival order.
+func (p *Peer) AudioReceived() [][]byte { return p.kept(webrtc.RTPCodecTypeAudio) }
+
+func (p *Peer) kept(kind webrtc.RTPCodecType) [][]byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([][]byte(nil), p.keptVideo...)
+	r := p.received[kind]
+	if r == nil {
+		return nil
+	}
+	out := make([][]byte, 0, len(r.All))
+	for _, pkt := range r.All {
+		if b, err := pkt.Marshal(); err == nil {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // ResetVideoReceived forgets the video packets kept so far.
 func (p *Peer) ResetVideoReceived() {
 	p.mu.Lock()
-	p.keptVideo = nil
+	if r := p.received[webrtc.RTPCodecTypeVideo]; r != nil {
+		r.All, r.At = nil, nil
+	}
 	p.mu.Unlock()
-}
-
-// AudioReceived returns copies of the audio packets received so far
-// (Options.KeepAudio), in arrival order.
-func (p *Peer) AudioReceived() [][]byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([][]byte(nil), p.keptAudio...)
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -39,6 +40,13 @@ type Options struct {
 	// AcceptReplays turns off SRTP replay protection, so retransmissions of
 	// packets that did arrive are counted (tests of NACK handling).
 	AcceptReplays bool
+	// MoreVideoMimes are offered after VideoMime (a browser offers several).
+	MoreVideoMimes []string
+	// KeepPackets keeps a copy of every packet received (up to 100000 per
+	// kind, with arrival times), for tests that decode what arrived.
+	KeepPackets bool
+	// SRTPProfiles restricts the SRTP profiles offered (nil: Pion's default).
+	SRTPProfiles []dtls.SRTPProtectionProfile
 	// VideoRTP, when set, is the video StartMedia sends instead of marked
 	// packets: real RTP packets (e.g. made by gst-launch-1.0), paced at
 	// VideoFPS by their timestamps and looped (media.go).
@@ -47,9 +55,11 @@ type Options struct {
 	// AudioRTP, when set, is the audio StartMedia sends: recorded packets
 	// of 20 ms, looped.
 	AudioRTP [][]byte
-	// KeepVideo keeps a copy of every video packet received (VideoReceived);
-	// KeepAudio of every audio packet (AudioReceived).
-	KeepVideo, KeepAudio bool
+	// OnVideoFrameSent, when set, is called as each frame of VideoRTP goes
+	// out (frame counts from 0 across loops); OnVideoReceived for each video
+	// packet that arrives. For latency measurements (benchmarks).
+	OnVideoFrameSent func(frame int, at time.Time)
+	OnVideoReceived  func(pkt *rtp.Packet, at time.Time)
 }
 
 // Peer is one test peer. Close releases it.
@@ -64,10 +74,8 @@ type Peer struct {
 	candDone   bool
 	candSignal chan struct{}
 
-	mu        sync.Mutex // guards received, keptVideo and keptAudio
+	mu        sync.Mutex // guards received
 	received  map[webrtc.RTPCodecType]*Received
-	keptVideo [][]byte
-	keptAudio [][]byte
 	connected chan struct{}
 	connOnce  sync.Once
 
@@ -85,7 +93,6 @@ type Peer struct {
 
 // Received counts what arrived on one kind of track.
 type Received struct {
-	Codec    string // MIME type of the track
 	SSRC     uint32
 	Packets  int
 	Bytes    int
@@ -94,6 +101,11 @@ type Received struct {
 	Counters map[uint32]bool
 	Seqs     []uint16 // sequence numbers in arrival order (first 10000)
 	Payloads [][]byte // first 50 payloads, copied
+	// All and At are every packet and its arrival (Options.KeepPackets).
+	All []*rtp.Packet
+	At  []time.Time
+	// Mime is the codec the track was negotiated with.
+	Mime string
 }
 
 // New creates a peer restricted to loopback.
@@ -118,6 +130,12 @@ func New(opts Options) (*Peer, error) {
 		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: opts.VideoMime, ClockRate: 90000, SDPFmtpLine: videoFmtp(opts.VideoMime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
 		{audio, webrtc.RTPCodecTypeAudio},
 	}
+	for i, mime := range opts.MoreVideoMimes {
+		codecs = append(codecs, struct {
+			c    webrtc.RTPCodecParameters
+			kind webrtc.RTPCodecType
+		}{webrtc.RTPCodecParameters{PayloadType: webrtc.PayloadType(100 + i), RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000, SDPFmtpLine: videoFmtp(mime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo})
+	}
 	for _, c := range codecs {
 		if err := m.RegisterCodec(c.c, c.kind); err != nil {
 			return nil, err
@@ -129,6 +147,9 @@ func New(opts Options) (*Peer, error) {
 	}
 	se := LoopbackSettings()
 	se.DisableSRTPReplayProtection(opts.AcceptReplays)
+	if len(opts.SRTPProfiles) > 0 {
+		se.SetSRTPProtectionProfiles(opts.SRTPProfiles...)
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -403,13 +424,21 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
+		if f := p.opts.OnVideoReceived; f != nil && tr.Kind() == webrtc.RTPCodecTypeVideo {
+			f(&pkt, time.Now())
+		}
 		p.mu.Lock()
 		r := p.received[tr.Kind()]
 		if r == nil {
 			r = &Received{Senders: map[uint32]int{}, Counters: map[uint32]bool{}}
 			p.received[tr.Kind()] = r
 		}
-		r.SSRC, r.Codec = pkt.SSRC, tr.Codec().MimeType
+		r.SSRC = pkt.SSRC
+		r.Mime = tr.Codec().MimeType
+		if p.opts.KeepPackets && len(r.All) < 100000 {
+			r.All = append(r.All, pkt.Clone())
+			r.At = append(r.At, time.Now())
+		}
 		r.Packets++
 		r.Bytes += len(pkt.Payload)
 		if len(r.Seqs) < 10000 {
@@ -417,12 +446,6 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		}
 		if len(r.Payloads) < 50 {
 			r.Payloads = append(r.Payloads, append([]byte(nil), pkt.Payload...))
-		}
-		if p.opts.KeepVideo && tr.Kind() == webrtc.RTPCodecTypeVideo {
-			p.keptVideo = append(p.keptVideo, append([]byte(nil), buf[:n]...))
-		}
-		if p.opts.KeepAudio && tr.Kind() == webrtc.RTPCodecTypeAudio {
-			p.keptAudio = append(p.keptAudio, append([]byte(nil), buf[:n]...))
 		}
 		if len(pkt.Payload) >= 12 && binary.BigEndian.Uint32(pkt.Payload) == Magic {
 			r.Marked++
@@ -451,6 +474,8 @@ func (p *Peer) Received(kind webrtc.RTPCodecType) Received {
 		c.Counters[k] = v
 	}
 	c.Seqs = append([]uint16(nil), r.Seqs...)
+	c.All = append([]*rtp.Packet(nil), r.All...)
+	c.At = append([]time.Time(nil), r.At...)
 	return c
 }
 

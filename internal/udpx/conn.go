@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,10 @@ type Conn struct {
 
 	// writeBatch sends one sendmmsg's worth; tests wrap it to inject errors.
 	writeBatch func(ms []ipv4.Message) (int, error)
+
+	watching atomic.Int32 // len(watches), read on every single write
+	watchMu  sync.Mutex   // guards watches
+	watches  map[netip.AddrPort]*sendWatch
 
 	stats connStats
 }
@@ -151,6 +156,9 @@ func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 // WriteToAddrPort sends one datagram at once, outside any batch.
 func (c *Conn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
+	if c.watching.Load() > 0 {
+		c.watch(b, to)
+	}
 	n, err := c.uc.WriteToUDPAddrPort(b, to)
 	c.stats.writeCalls.Add(1)
 	if err != nil {
@@ -159,6 +167,48 @@ func (c *Conn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	}
 	c.stats.datagramsSent.Add(1)
 	return n, nil
+}
+
+// WatchSends calls f with each datagram that WriteTo or WriteToAddrPort
+// (not a Batch) sends to the address to, before it is sent, until f
+// returns true or cancel is called. f must not keep b or block. It lets the
+// egress check that keys it derived are the ones Pion encrypts with (see
+// webrtcep's fast path); a write costs one atomic load while nothing is
+// watched. One watch per address: a new one replaces the old.
+func (c *Conn) WatchSends(to netip.AddrPort, f func(b []byte) bool) (cancel func()) {
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	w := &sendWatch{f: f}
+	c.watchMu.Lock()
+	if c.watches == nil {
+		c.watches = map[netip.AddrPort]*sendWatch{}
+	}
+	c.watches[to] = w
+	c.watching.Store(int32(len(c.watches)))
+	c.watchMu.Unlock()
+	return func() { c.unwatch(to, w) }
+}
+
+// sendWatch is one WatchSends registration.
+type sendWatch struct{ f func([]byte) bool }
+
+// unwatch removes w (not a later watch of the same address).
+func (c *Conn) unwatch(to netip.AddrPort, w *sendWatch) {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	if c.watches[to] == w {
+		delete(c.watches, to)
+		c.watching.Store(int32(len(c.watches)))
+	}
+}
+
+func (c *Conn) watch(b []byte, to netip.AddrPort) {
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	c.watchMu.Lock()
+	w := c.watches[to]
+	c.watchMu.Unlock()
+	if w != nil && w.f(b) {
+		c.unwatch(to, w)
+	}
 }
 
 // ReadFrom implements net.PacketConn.

@@ -2,6 +2,7 @@ package udpx
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -91,5 +92,43 @@ func TestPionUDPMuxOnConn(t *testing.T) {
 	st := c.Stats()
 	if st.DatagramsRead == 0 || st.WriteCalls == 0 {
 		t.Errorf("the mux did not go through the Conn: %+v", st)
+	}
+}
+
+// TestWatchSends: a watch sees single writes to its address until it says
+// it is done, or is cancelled; batches and other addresses are not seen.
+func TestWatchSends(t *testing.T) {
+	a, err := Listen("udp4", "127.0.0.1:0", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	rx, err := Listen("udp4", "127.0.0.1:0", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	to := rx.LocalAddrPort()
+	var seen []string
+	a.WatchSends(to, func(b []byte) bool {
+		seen = append(seen, string(b))
+		return string(b) == "stop"
+	})
+	for _, m := range []string{"one", "stop", "after"} {
+		if _, err := a.WriteToAddrPort([]byte(m), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 2 || seen[1] != "stop" {
+		t.Errorf("watch saw %q", seen)
+	}
+	seen = nil
+	cancel := a.WatchSends(to, func(b []byte) bool { seen = append(seen, string(b)); return false })
+	other := netip.MustParseAddrPort("127.0.0.1:9")
+	_, _ = a.WriteToAddrPort([]byte("elsewhere"), other)
+	cancel()
+	_, _ = a.WriteToAddrPort([]byte("cancelled"), to)
+	if len(seen) != 0 {
+		t.Errorf("watch saw %q", seen)
 	}
 }

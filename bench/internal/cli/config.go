@@ -98,6 +98,8 @@ type Config struct {
 	Media               string // real or synthetic
 	Out                 string
 	GorentoBin, LiveKit string
+	GorentoBaseBin      string
+	GorentoPerEndpoint  bool
 	IVF, OGG            string
 	ServerCPU, GenCPU   string
 	GorentoUDPPort      int
@@ -133,7 +135,7 @@ func flags(mode string, args []string) (*Config, error) {
 		_ = c.Fanout.Set("none")
 		_ = c.Echo.Set("none")
 	}
-	fs.Var(&c.Servers, "servers", "servers to compare (gorento, gorento-room, pion-floor, janus, livekit)")
+	fs.Var(&c.Servers, "servers", "servers to compare (gorento, gorento-base, gorento-room, pion-floor, janus, livekit)")
 	fs.Var(&c.Fanout, "fanout", "fan-out loads: N/profile list, e.g. 40/gcm,40/cm,100/gcm (none = skip)")
 	fs.Var(&c.Echo, "echo", "echo loads: N/profile list (none = skip)")
 	fs.IntVar(&c.Reps, "reps", map[bool]int{true: 1, false: 3}[smoke], "repetitions of each load (A-B-A-B order; median and range reported)")
@@ -161,7 +163,9 @@ func flags(mode string, args []string) (*Config, error) {
 	fs.StringVar(&c.OGG, "ogg", "", "Ogg Opus file (default: generated with ffmpeg)")
 	fs.StringVar(&c.ServerCPU, "server-cpu", "1", "CPU list the server is pinned to (taskset; empty = no pinning)")
 	fs.StringVar(&c.GenCPU, "gen-cpu", "0", "CPU list the generator is pinned to")
-	fs.IntVar(&c.GorentoUDPPort, "gorento-udp-port", 0, "serve gorento's endpoints on one UDP port (0 = a port per endpoint, its default)")
+	fs.IntVar(&c.GorentoUDPPort, "gorento-udp-port", 0, "gorento's single UDP port (0 = a free one)")
+	fs.BoolVar(&c.GorentoPerEndpoint, "gorento-per-endpoint-ports", false, "gorento: a UDP port per endpoint instead of the single port")
+	fs.StringVar(&c.GorentoBaseBin, "gorento-base", "", "an older gorento binary, measured as the server gorento-base (add it to -servers) for before/after ratios")
 	fs.Float64Var(&c.MaxLoss, "max-loss", 0.05, "smoke: fail when a load loses more than this fraction")
 	fs.BoolVar(&c.NoInstall, "no-install", false, "never run apt-get or go install; servers that are missing are skipped")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the generator's CPU profile to this file (to check the generator's own cost)")

@@ -161,7 +161,7 @@ func runInside(c *Config, root string) int {
 	logf("media %s", res.Media)
 
 	self, _ := os.Executable()
-	env := target.Env{GorentoBin: c.GorentoBin, SelfBin: self, LiveKitBin: c.LiveKit}
+	env := target.Env{GorentoBin: c.GorentoBin, GorentoBaseBin: c.GorentoBaseBin, SelfBin: self, LiveKitBin: c.LiveKit}
 	if env.GorentoBin == "" {
 		if b := filepath.Join(root, ".build", "gorento"); exists(b) {
 			env.GorentoBin = b
@@ -196,7 +196,9 @@ func runInside(c *Config, root string) int {
 		}
 		s := f.New(env)
 		if g, ok := s.(*target.Gorento); ok {
-			g.UDPPort = c.GorentoUDPPort
+			if g.Name() != "gorento-base" {
+				g.UDPPort, g.PerEndpointPorts = c.GorentoUDPPort, c.GorentoPerEndpoint
+			}
 		}
 		servers[n] = s
 	}

@@ -22,31 +22,30 @@ const batch = 64
 // Pion→Pion baseline included, so it cancels out of added latency.
 const coalesce = 250 * time.Microsecond
 
-// cheapConn is the peers' UDP socket, handed to Pion's ICE UDP mux. It is a
-// blocking socket of its own (not Go's netpoller): the mux's reader
-// goroutine calls recvmmsg directly, counts every SRTP packet from its
-// clear header and drops all but a sample of them before Pion sees them;
-// everything else (STUN, DTLS, SRTCP) goes up unchanged. With sampleEvery
-// = 1 every packet goes up.
+// cheapConn is the socket shared by the peers of a Socket. It is a
+// blocking socket of its own (not Go's netpoller) bound to every local
+// address, read by one goroutine on a locked thread (readLoop) with
+// recvmmsg: it counts every SRTP packet from its clear header and drops
+// all but a sample of them; everything else (STUN, DTLS, SRTCP) and the
+// samples go to the peer the datagram is addressed to (IP_PKTINFO tells
+// which). With sampleEvery = 1 every packet goes up.
 type cheapConn struct {
+	sock        *Socket
 	fd          int
-	local       *net.UDPAddr
-	counter     *Counter
+	port        int
 	sampleEvery int
 	epoch       time.Time
 	closed      atomic.Bool
 
-	hdrs    []mmsghdr
-	names   []syscall.RawSockaddrInet4
-	iovs    []syscall.Iovec
-	bufs    [][]byte
-	pending []int // indexes into bufs still to hand to Pion
-	next    int
+	hdrs  []mmsghdr
+	names []syscall.RawSockaddrInet4
+	iovs  []syscall.Iovec
+	bufs  [][]byte
+	oobs  [][]byte
 
-	rtp    atomic.Int64 // RTP packets read
-	reads  atomic.Int64 // recvmmsg calls that returned packets
-	cpuNs  atomic.Int64 // CPU time of the reader's thread
-	locked bool
+	rtp   atomic.Int64 // RTP packets read
+	reads atomic.Int64 // recvmmsg calls that returned packets
+	cpuNs atomic.Int64 // CPU time of the reader's thread
 }
 
 // threadCPU returns the calling thread's CPU time.
@@ -66,14 +65,19 @@ type mmsghdr struct {
 	_   [4]byte
 }
 
-func newCheapConn(ip net.IP, counter *Counter, sampleEvery int, epoch time.Time) (*cheapConn, error) {
+// pktinfoSpace is the control buffer of one datagram: an IP_PKTINFO.
+var pktinfoSpace = syscall.CmsgSpace(syscall.SizeofInet4Pktinfo)
+
+func newCheapConn(sock *Socket, sampleEvery int, epoch time.Time) (*cheapConn, error) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
-	sa := &syscall.SockaddrInet4{}
-	copy(sa.Addr[:], ip.To4())
-	if err := syscall.Bind(fd, sa); err != nil {
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{}); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IP, syscall.IP_PKTINFO, 1); err != nil {
 		syscall.Close(fd)
 		return nil, err
 	}
@@ -89,17 +93,18 @@ func newCheapConn(ip net.IP, counter *Counter, sampleEvery int, epoch time.Time)
 		syscall.Close(fd)
 		return nil, err
 	}
-	a := got.(*syscall.SockaddrInet4)
-	c := &cheapConn{fd: fd, local: &net.UDPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port},
-		counter: counter, sampleEvery: sampleEvery, epoch: epoch,
-		hdrs: make([]mmsghdr, batch), names: make([]syscall.RawSockaddrInet4, batch), iovs: make([]syscall.Iovec, batch), bufs: make([][]byte, batch)}
+	c := &cheapConn{sock: sock, fd: fd, port: got.(*syscall.SockaddrInet4).Port, sampleEvery: sampleEvery, epoch: epoch,
+		hdrs: make([]mmsghdr, batch), names: make([]syscall.RawSockaddrInet4, batch), iovs: make([]syscall.Iovec, batch),
+		bufs: make([][]byte, batch), oobs: make([][]byte, batch)}
 	for i := range c.hdrs {
 		c.bufs[i] = make([]byte, 1500)
+		c.oobs[i] = make([]byte, pktinfoSpace)
 		c.iovs[i].Base = &c.bufs[i][0]
 		c.iovs[i].SetLen(1500)
 		c.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&c.names[i]))
 		c.hdrs[i].hdr.Iov = &c.iovs[i]
 		c.hdrs[i].hdr.Iovlen = 1
+		c.hdrs[i].hdr.Control = &c.oobs[i][0]
 	}
 	return c, nil
 }
@@ -110,6 +115,7 @@ const msgWaitForOne = 0x10000
 func (c *cheapConn) recv(block bool) (int, error) {
 	for i := range c.hdrs {
 		c.hdrs[i].hdr.Namelen = syscall.SizeofSockaddrInet4
+		c.hdrs[i].hdr.SetControllen(pktinfoSpace)
 		c.hdrs[i].hdr.Flags = 0
 	}
 	flags := uintptr(msgWaitForOne)
@@ -127,28 +133,15 @@ func (c *cheapConn) recv(block bool) (int, error) {
 	return int(n), nil
 }
 
-// ReadFromAddrPort is what Pion's UDP mux calls.
-func (c *cheapConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+// readLoop reads until Close. It keeps its thread, so that thread's CPU
+// time is the generator's receive cost.
+func (c *cheapConn) readLoop() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	for {
-		if c.next < len(c.pending) {
-			i := c.pending[c.next]
-			c.next++
-			n := copy(b, c.bufs[i][:c.hdrs[i].n])
-			nm := &c.names[i]
-			port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&nm.Port))[:])
-			return n, netip.AddrPortFrom(netip.AddrFrom4(nm.Addr), port), nil
-		}
-		c.pending, c.next = c.pending[:0], 0
-		if !c.locked {
-			// The mux's reader keeps this thread, so its CPU time is the
-			// generator's receive cost.
-			runtime.LockOSThread()
-			c.locked = true
-		}
 		c.cpuNs.Store(threadCPU())
 		if c.closed.Load() {
-			c.unlock()
-			return 0, netip.AddrPort{}, net.ErrClosed
+			return
 		}
 		n, err := c.recv(false)
 		if errors.Is(err, syscall.EAGAIN) || n == 0 {
@@ -158,35 +151,67 @@ func (c *cheapConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) {
 				continue
 			}
-			c.unlock()
-			if c.closed.Load() {
-				return 0, netip.AddrPort{}, net.ErrClosed
-			}
-			return 0, netip.AddrPort{}, err
+			return
 		}
 		c.reads.Add(1)
 		now := time.Since(c.epoch).Nanoseconds()
+		handed := 0
 		for i := 0; i < n; i++ {
 			nm := &c.names[i]
 			port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&nm.Port))[:])
-			addr := uint64(binary.BigEndian.Uint32(nm.Addr[:]))<<16 | uint64(port)
-			if c.keep(c.bufs[i][:c.hdrs[i].n], addr, now) {
-				c.pending = append(c.pending, i)
+			dst, ok := pktinfoDst(c.oobs[i][:c.hdrs[i].hdr.Controllen])
+			if !ok {
+				continue
+			}
+			// A stream is told apart by the peer that receives it (its
+			// address's low 16 bits) and the sender's address and SSRC.
+			addr := uint64(dst[2])<<56 | uint64(dst[3])<<48 | uint64(binary.BigEndian.Uint32(nm.Addr[:]))<<16 | uint64(port)
+			p := c.bufs[i][:c.hdrs[i].n]
+			if c.keep(p, addr, now) {
+				c.sock.dispatch(dst, netip.AddrPortFrom(netip.AddrFrom4(nm.Addr), port), p)
+				handed++
 			}
 		}
-		if n < batch/2 && len(c.pending) == 0 {
+		if n < batch/2 && handed == 0 {
 			time.Sleep(coalesce)
 		}
 	}
 }
 
-// unlock releases the reader's thread before the mux's reader goroutine
-// ends, so the thread returns to the pool instead of exiting.
-func (c *cheapConn) unlock() {
-	if c.locked {
-		runtime.UnlockOSThread()
-		c.locked = false
+// pktinfoDst reads the datagram's destination address from its IP_PKTINFO
+// (the only control message asked for; parsed by hand: the standard
+// parser allocates, and this runs for every packet).
+func pktinfoDst(oob []byte) ([4]byte, bool) {
+	hl := syscall.CmsgLen(0)
+	if len(oob) < hl+syscall.SizeofInet4Pktinfo {
+		return [4]byte{}, false
 	}
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	if h.Level != syscall.IPPROTO_IP || h.Type != syscall.IP_PKTINFO {
+		return [4]byte{}, false
+	}
+	return (*syscall.Inet4Pktinfo)(unsafe.Pointer(&oob[hl])).Addr, true
+}
+
+// send sends one datagram from src to addr.
+func (c *cheapConn) send(b []byte, src [4]byte, addr netip.AddrPort) (int, error) {
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	if !addr.Addr().Is4() {
+		return 0, errors.New("cheapConn: IPv4 only")
+	}
+	oob := make([]byte, pktinfoSpace)
+	h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+	h.Level, h.Type = syscall.IPPROTO_IP, syscall.IP_PKTINFO
+	h.SetLen(syscall.CmsgLen(syscall.SizeofInet4Pktinfo))
+	info := (*syscall.Inet4Pktinfo)(unsafe.Pointer(&oob[syscall.CmsgLen(0)]))
+	info.Spec_dst = src
+	sa := &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	if err := syscall.Sendmsg(c.fd, b, oob, sa, 0); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // keep classifies one datagram (RFC 7983) and counts SRTP.
@@ -202,44 +227,8 @@ func (c *cheapConn) keep(p []byte, addr uint64, now int64) bool {
 		return c.sampleEvery == 1
 	}
 	c.rtp.Add(1)
-	return c.counter.observe(addr, binary.BigEndian.Uint32(p[8:]), binary.BigEndian.Uint16(p[2:]), now, c.sampleEvery)
+	return c.sock.Counter.observe(addr, binary.BigEndian.Uint32(p[8:]), binary.BigEndian.Uint16(p[2:]), now, c.sampleEvery)
 }
-
-// ReadFrom satisfies net.PacketConn.
-func (c *cheapConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, ap, err := c.ReadFromAddrPort(b)
-	if err != nil {
-		return 0, nil, err
-	}
-	return n, net.UDPAddrFromAddrPort(ap), nil
-}
-
-// WriteToAddrPort sends one datagram.
-func (c *cheapConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
-	if c.closed.Load() {
-		return 0, net.ErrClosed
-	}
-	if !addr.Addr().Is4() {
-		return 0, errors.New("cheapConn: IPv4 only")
-	}
-	sa := &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
-	if err := syscall.Sendto(c.fd, b, 0, sa); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
-
-// WriteTo satisfies net.PacketConn.
-func (c *cheapConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	ua, ok := addr.(*net.UDPAddr)
-	if !ok {
-		return 0, errors.New("cheapConn: not a UDP address")
-	}
-	return c.WriteToAddrPort(b, ua.AddrPort())
-}
-
-// LocalAddr satisfies net.PacketConn.
-func (c *cheapConn) LocalAddr() net.Addr { return c.local }
 
 // Close closes the socket; a blocked read returns within the receive timeout.
 func (c *cheapConn) Close() error {
@@ -250,8 +239,3 @@ func (c *cheapConn) Close() error {
 	go func() { time.Sleep(200 * time.Millisecond); syscall.Close(c.fd) }()
 	return nil
 }
-
-// SetDeadline, SetReadDeadline and SetWriteDeadline are not used by the mux.
-func (c *cheapConn) SetDeadline(time.Time) error      { return nil }
-func (c *cheapConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *cheapConn) SetWriteDeadline(time.Time) error { return nil }

@@ -37,16 +37,12 @@ type Config struct {
 	// SampleEvery: pass 1 in SampleEvery received SRTP packets up to Pion
 	// for decryption (0 → 32; 1 → every packet, an ordinary Pion peer).
 	SampleEvery int
-	// BindIP is the local address of the peer's socket (default 127.0.0.1).
-	BindIP string
 	// Epoch is the time origin of trailers and arrival times.
 	Epoch time.Time
 	// StreamBase is the stream id of the peer's audio; video is StreamBase+1.
 	StreamBase uint16
-	// Socket is shared by many peers (one reader for all of them); nil
-	// gives the peer a socket of its own. Peers on one socket must talk to
-	// distinct server addresses (Pion's UDP mux tells them apart by the
-	// remote address).
+	// Socket is shared by many peers (one reader for all of them, an
+	// address of its own for each); nil gives the peer a socket of its own.
 	Socket *Socket
 }
 
@@ -59,6 +55,7 @@ type Peer struct {
 	Video   *webrtc.TrackLocalStaticRTP
 
 	sock      *Socket
+	mux       ice.UDPMux // the peer's own view of sock
 	ownSock   bool
 	connected chan struct{}
 	failed    chan struct{}
@@ -85,22 +82,22 @@ func New(cfg Config) (*Peer, error) {
 	if cfg.SampleEvery <= 0 {
 		cfg.SampleEvery = 32
 	}
-	if cfg.BindIP == "" {
-		cfg.BindIP = "127.0.0.1"
-	}
 	profiles, err := SRTPProfiles(cfg.SRTP)
 	if err != nil {
 		return nil, err
 	}
 	p := &Peer{Cfg: cfg, sock: cfg.Socket, connected: make(chan struct{}), failed: make(chan struct{})}
 	if p.sock == nil {
-		sock, err := NewSocket(cfg.BindIP, cfg.SampleEvery, cfg.Epoch)
+		sock, err := NewSocket(cfg.SampleEvery, cfg.Epoch)
 		if err != nil {
 			return nil, err
 		}
 		p.sock, p.ownSock = sock, true
 	}
 	p.Counter = p.sock.Counter
+	if p.mux, err = p.sock.newMux(); err != nil {
+		return nil, p.closeErr(err)
+	}
 
 	m := &webrtc.MediaEngine{}
 	fb := []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
@@ -132,7 +129,7 @@ func New(cfg Config) (*Peer, error) {
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled // teardown noise ("write on closed pipe")
 	se.LoggerFactory = quiet
-	se.SetICEUDPMux(p.sock.mux)
+	se.SetICEUDPMux(p.mux)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -164,6 +161,9 @@ func New(cfg Config) (*Peer, error) {
 }
 
 func (p *Peer) closeErr(err error) error {
+	if p.mux != nil {
+		_ = p.mux.Close()
+	}
 	if p.ownSock {
 		p.sock.Close()
 	}
@@ -345,6 +345,9 @@ func (p *Peer) Socket() *Socket { return p.sock }
 func (p *Peer) Close() {
 	if p.PC != nil {
 		_ = p.PC.Close()
+	}
+	if p.mux != nil {
+		_ = p.mux.Close()
 	}
 	if p.ownSock {
 		p.sock.Close()

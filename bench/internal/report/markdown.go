@@ -10,7 +10,7 @@ import (
 )
 
 // serverOrder is the column order of the tables.
-var serverOrder = []string{"gorento", "gorento-room", "pion-floor", "janus", "livekit"}
+var serverOrder = []string{"gorento", "gorento-base", "gorento-room", "pion-floor", "janus", "livekit"}
 
 func servers(r *Results) []string {
 	seen := map[string]bool{}

@@ -36,6 +36,7 @@ var loadMetrics = []metric{
 	{"added latency p99 (ms)", func(l scenario.Load, _, b99 float64) float64 { return l.LatP99Ms - b99 }},
 	{"raw latency p99 (ms)", func(l scenario.Load, _, _ float64) float64 { return l.LatP99Ms }},
 	{"RSS per endpoint (KB)", func(l scenario.Load, _, _ float64) float64 { return l.RSSPerEndpointKB }},
+	{"fds per endpoint", func(l scenario.Load, _, _ float64) float64 { return l.FDsPerEndpoint }},
 	{"peer setup p50 (ms)", func(l scenario.Load, _, _ float64) float64 { return l.SetupP50Ms }},
 	{"peer setup max (ms)", func(l scenario.Load, _, _ float64) float64 { return l.SetupMaxMs }},
 	{"generator receive µs per packet", func(l scenario.Load, _, _ float64) float64 { return l.RecvCPUPerPkt }},

@@ -88,6 +88,7 @@ func (e *Env) Fanout(ctx context.Context, s target.Server, n int, srtp string, w
 	}
 	r.Endpoints = n + 1
 	r.RSSPerEndpointKB = float64(after.RSS-before.RSS) / 1024 / float64(n+1)
+	r.FDsPerEndpoint = float64(after.FDs-before.FDs) / float64(n+1)
 	d := nanos(setups)
 	r.SetupP50Ms = stats.Percentile(d, 50) / 1e6
 	r.SetupMaxMs = stats.Percentile(d, 100) / 1e6
@@ -159,6 +160,7 @@ func (e *Env) Echo(ctx context.Context, s target.Server, n int, srtp string, win
 	}
 	r.Endpoints = n
 	r.RSSPerEndpointKB = float64(after.RSS-before.RSS) / 1024 / float64(n)
+	r.FDsPerEndpoint = float64(after.FDs-before.FDs) / float64(n)
 	d := nanos(setups)
 	r.SetupP50Ms = stats.Percentile(d, 50) / 1e6
 	r.SetupMaxMs = stats.Percentile(d, 100) / 1e6

@@ -60,6 +60,7 @@ type Load struct {
 	LatN     int     `json:"latencySamples"`
 
 	RSSPerEndpointKB float64 `json:"rssPerEndpointKB"` // fresh process, idle endpoints
+	FDsPerEndpoint   float64 `json:"fdsPerEndpoint"`   // open descriptors, same measurement as RSS
 	Endpoints        int     `json:"endpoints"`
 	SetupP50Ms       float64 `json:"setupP50Ms"` // per-peer negotiation to connected
 	SetupMaxMs       float64 `json:"setupMaxMs"`
@@ -79,7 +80,7 @@ func (e *Env) peer(role peer.Role, srtp string, stream uint16, sock *peer.Socket
 }
 
 // socket opens a socket shared by a scenario's receiving peers.
-func (e *Env) socket() (*peer.Socket, error) { return peer.NewSocket("", e.SampleEvery, e.Epoch) }
+func (e *Env) socket() (*peer.Socket, error) { return peer.NewSocket(e.SampleEvery, e.Epoch) }
 
 // sockets returns the distinct sockets of the peers.
 func sockets(ps []*peer.Peer) []*peer.Socket {

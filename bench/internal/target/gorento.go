@@ -28,6 +28,14 @@ func init() {
 	}
 	Register(Factory{Name: "gorento", New: func(env Env) Server { return &Gorento{bin: env.GorentoBin} }, Available: avail})
 	Register(Factory{Name: "gorento-room", New: func(env Env) Server { return &Gorento{bin: env.GorentoBin, viaRoom: true} }, Available: avail})
+	Register(Factory{Name: "gorento-base", New: func(env Env) Server { return &Gorento{bin: env.GorentoBaseBin, name: "gorento-base"} },
+		Available: func(env Env) error {
+			if env.GorentoBaseBin == "" {
+				return fmt.Errorf("no -gorento-base binary")
+			}
+			_, err := os.Stat(env.GorentoBaseBin)
+			return err
+		}})
 }
 
 // Gorento runs `gorento serve` and drives it over the Kurento Protocol
@@ -35,9 +43,13 @@ func init() {
 // KurentoRoom protocol of its room server.
 type Gorento struct {
 	bin     string
+	name    string // server name when not "gorento" / "gorento-room"
 	viaRoom bool
-	// UDPPort, when set, serves every endpoint on one port (ICE UDP mux).
+	// UDPPort, when set, is the single UDP port of every endpoint (ICE UDP mux).
 	UDPPort int
+	// PerEndpointPorts gives each endpoint its own ports (older binaries
+	// did so by default and do not know the setting).
+	PerEndpointPorts bool
 
 	proc    *process
 	kmsURL  string
@@ -47,6 +59,9 @@ type Gorento struct {
 
 // Name implements Server.
 func (g *Gorento) Name() string {
+	if g.name != "" {
+		return g.name
+	}
 	if g.viaRoom {
 		return "gorento-room"
 	}
@@ -68,6 +83,9 @@ func (g *Gorento) Start(ctx context.Context, o Options) error {
 		"webrtc":  map[string]any{"loopbackOnly": true, "iceTcp": false, "udpPort": g.UDPPort, "srtpProfiles": profiles},
 		"dataDir": filepath.Join(o.Dir, "gorento-data"),
 		"log":     map[string]any{"level": "info"},
+	}
+	if g.PerEndpointPorts {
+		cfg["webrtc"].(map[string]any)["perEndpointPorts"] = true
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	cfgPath := filepath.Join(o.Dir, "gorento.json")

@@ -57,9 +57,12 @@ type Factory struct {
 // Env is what the drivers need from the tool: where binaries are.
 type Env struct {
 	GorentoBin string // gorento server binary
-	SelfBin    string // this tool (it also serves the Pion floor)
-	LiveKitBin string // livekit-server binary
-	ShimSO     string // LD_PRELOAD shim for Janus (built at run time)
+	// GorentoBaseBin is an older gorento binary measured as the server
+	// "gorento-base" in the same run (before/after comparisons of a change).
+	GorentoBaseBin string
+	SelfBin        string // this tool (it also serves the Pion floor)
+	LiveKitBin     string // livekit-server binary
+	ShimSO         string // LD_PRELOAD shim for Janus (built at run time)
 }
 
 var registry []Factory

@@ -61,6 +61,10 @@ func (m *Muxer) recycle(e *entry) {
 // enqueue queues a sample at file time e.t for interleaving.
 func (m *Muxer) enqueue(e *entry) error {
 	ts := &m.tracks[e.track]
+	if e.t < 0 { // before the file's start (a caller's clock moved back a little)
+		e.t = 0
+		m.stats.Clamped++
+	}
 	if ts.haveLast && e.t < ts.lastT {
 		e.t = ts.lastT
 		m.stats.Clamped++

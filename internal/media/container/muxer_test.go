@@ -304,3 +304,36 @@ func TestMuxerResumeWithoutVideoKeyframe(t *testing.T) {
 		t.Fatalf("video after the resume: %+v (want only the keyframe)", videoAfter)
 	}
 }
+
+// TestNegativeTimeClamped: a sample placed before the file's start (a
+// caller's clock stepping back a little) is written at 0, not an error.
+func TestNegativeTimeClamped(t *testing.T) {
+	var buf bytes.Buffer
+	f := &fakeFormat{}
+	m, err := NewMuxer(&buf, f, avTracks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file starts on the keyframe at 1 s (the audio before it is
+	// dropped); then audio comes stamped 5 ms before the start.
+	for _, s := range []Sample{{Track: 1, PTS: time.Second - 10*time.Millisecond, Keyframe: true, Data: []byte{0xfc, 0}},
+		{Track: 0, PTS: time.Second, Keyframe: true, Data: vp8Key},
+		{Track: 1, PTS: time.Second - 5*time.Millisecond, Keyframe: true, Data: []byte{0xfc, 1}},
+		{Track: 1, PTS: time.Second + 15*time.Millisecond, Keyframe: true, Data: []byte{0xfc, 2}},
+		{Track: 0, PTS: time.Second + 33*time.Millisecond, Data: []byte{0x11, 0, 1}}} {
+		if err := m.WriteSample(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.all() {
+		if s.Time < 0 {
+			t.Fatalf("sample at %v", s.Time)
+		}
+	}
+	if st := m.Stats(); st.SamplesWritten != 4 || st.Clamped != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -28,8 +28,10 @@ type GStreamer struct {
 
 // NewGStreamer creates a GStreamerFilter running command on the video
 // (TypeVideo), the audio (TypeAudio), or whichever the command takes
-// (TypeAutodetect or "": video first, then audio). A command GStreamer
-// cannot parse, or that uses a denied element, fails with the reason.
+// (TypeAutodetect or ""): audio first, then video, as KMS decides (an
+// element that takes both, e.g. identity, filters the audio). A command
+// GStreamer cannot parse, or that uses a denied element, fails with the
+// reason.
 func NewGStreamer(ctx context.Context, p *media.Pipeline, o Options, command, filterType string) (*GStreamer, error) {
 	var types []media.MediaType
 	switch strings.ToUpper(filterType) {
@@ -38,25 +40,30 @@ func NewGStreamer(ctx context.Context, p *media.Pipeline, o Options, command, fi
 	case TypeAudio:
 		types = []media.MediaType{media.Audio}
 	case TypeAutodetect, "":
-		types = []media.MediaType{media.Video, media.Audio}
+		types = []media.MediaType{media.Audio, media.Video}
 		filterType = TypeAutodetect
 	default:
 		return nil, fmt.Errorf("filter type %q: want VIDEO, AUDIO or AUTODETECT", filterType)
 	}
-	var first error
+	var errs []error
 	for _, mt := range types {
 		f, err := newFilter(ctx, p, o, mt, process.Processing{Kind: process.ProcGStreamer, Command: command}, nil)
 		if err == nil {
 			return &GStreamer{Filter: f, command: command, filterType: filterType}, nil
 		}
-		if first == nil {
-			first = err
-		}
+		errs = append(errs, err)
 		if !errors.Is(err, process.ErrRejected) {
 			break // not the command's fault: trying the other media type cannot help
 		}
 	}
-	return nil, first
+	// The reason to report: not "could not link" of the media type the
+	// command does not take, when the other attempt says more.
+	for _, err := range errs {
+		if !strings.Contains(err.Error(), "could not link") {
+			return nil, err
+		}
+	}
+	return nil, errs[0]
 }
 
 // Command returns the filter's gst-launch description.

@@ -6,7 +6,10 @@
 //   - rtpstats: the statistics recorder (per-SSRC counters, jitter, loss,
 //     round-trip time); registered first, it parses each received packet
 //     once for every interceptor above it.
-//   - nack: the NACK responder (a reused ring of sent packets per stream).
+//
+// NACKs from receivers are not an interceptor's business any more: each
+// sent track answers them from its source's shared history
+// (internal/media/egress.Sequencer, media.SourceRing).
 //
 // The WebRtcEndpoint (internal/media/webrtcep) builds the chain of each
 // peer connection from these and from Pion's NACK generator, reports and

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media/process/layout"
+	"github.com/gorento/gorento/internal/media/process/processtest"
 )
 
 // Benchmarks of the dynamic kinds, each next to a bare gst-launch-1.0
@@ -35,7 +36,7 @@ func movingVP8(b *testing.B, w, h, fps, seconds, bitrate int, pattern string) (r
 		"t. ! queue ! rtpvp8pay pt=96 mtu=1200 ! rtpstreampay ! filesink location=%s "+
 		"t. ! queue ! webmmux ! filesink location=%s",
 		pattern, fps*seconds, w, h, fps, 2*fps, bitrate, file, webm)
-	gstCPU(b, gen)
+	processtest.GstLaunch(b, gen)
 	return readRTPStream(b, file), webm
 }
 
@@ -58,10 +59,10 @@ func measure(b *testing.B, spec Spec, setup func(el *Element), work func(el *Ele
 	defer el.Close()
 	setup(el)
 	pid := el.WorkerPID()
-	cpu0 := procCPU(b, pid)
+	cpu0 := processtest.ProcCPU(pid)
 	work(el)
 	time.Sleep(300 * time.Millisecond)
-	cpu := procCPU(b, pid) - cpu0
+	cpu := processtest.ProcCPU(pid) - cpu0
 	mu.Lock()
 	defer mu.Unlock()
 	return cpu, out
@@ -115,7 +116,7 @@ func compare(b *testing.B, frames, secs int, worker func() (time.Duration, int),
 	out := 0
 	for r := 0; r < rounds(); r++ {
 		cpu, n := worker()
-		base := gstCPU(b, full).cpu - gstCPU(b, source).cpu
+		base := processtest.GstLaunch(b, full).CPU - processtest.GstLaunch(b, source).CPU
 		out = n
 		w = append(w, float64(cpu.Microseconds())/1000/float64(frames))
 		g = append(g, float64(base.Microseconds())/1000/float64(frames))

@@ -8,8 +8,10 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Manager owns the worker processes. It is safe for concurrent use.
@@ -20,6 +22,8 @@ type Manager struct {
 	workers map[string]*worker
 	refs    map[*worker]int // elements created or being created per worker
 	closed  bool
+
+	failures atomic.Uint64 // workers that crashed or hung
 }
 
 // NewManager returns a manager; no process starts until the first Create.
@@ -152,7 +156,16 @@ func (m *Manager) gone(w *worker) {
 		delete(m.workers, w.key)
 	}
 	m.mu.Unlock()
+	w.mu.Lock()
+	failed := errors.Is(w.deadErr, ErrWorkerCrashed) || errors.Is(w.deadErr, ErrWorkerHung)
+	w.mu.Unlock()
+	if failed {
+		m.failures.Add(1)
+	}
 }
+
+// Failures returns how many workers crashed or hung since the start.
+func (m *Manager) Failures() uint64 { return m.failures.Load() }
 
 // Close stops every worker; their elements get an error event unless closed
 // before. It waits for the processes to exit.

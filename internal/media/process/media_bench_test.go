@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -9,10 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -71,36 +68,25 @@ func BenchmarkWorkerFaceOverlay(b *testing.B) {
 			b.Fatal(err)
 		}
 		pid := el.WorkerPID()
-		cpu0 := procCPU(b, pid)
+		cpu0 := processtest.ProcCPU(pid)
 		start := time.Now()
 		sent := sendPacedB(el, pkts, 30)
 		time.Sleep(500 * time.Millisecond)
-		cpu := procCPU(b, pid) - cpu0
+		cpu := processtest.ProcCPU(pid) - cpu0
 		wall := time.Since(start)
-		rss := procStatusKB(b, pid, "VmHWM")
+		rss := processtest.ProcStatusKB(pid, "VmHWM")
 		el.Close()
 		m.Close()
 
-		// The same work in bare gst-launch-1.0, paced in real time like the
-		// worker's input: a live source encoding the same picture feeds the
-		// decode → facedetect → overlay → encode chain; the source's own cost
-		// (measured alone) is subtracted.
-		live := fmt.Sprintf("filesrc location=%s ! jpegdec ! imagefreeze num-buffers=%d ! video/x-raw,framerate=30/1 ! identity sync=true ! videoconvert ! "+
-			"vp8enc deadline=1 keyframe-max-dist=60 target-bitrate=1000000 ! rtpvp8pay pt=96 mtu=1200", face, frames)
-		chain := fmt.Sprintf(" ! rtpvp8depay ! vp8dec ! videoconvert ! tee name=t t. ! queue max-size-buffers=1 leaky=downstream ! videoscale ! video/x-raw,width=160,pixel-aspect-ratio=1/1 ! videoconvert ! "+
-			"video/x-raw,format=RGB ! facedetect display=false updates=every_frame min-size-width=16 min-size-height=16 ! fakesink sync=false async=false "+
-			"t. ! queue max-size-buffers=2 leaky=downstream ! gdkpixbufoverlay location=%s ! gdkpixbufoverlay alpha=0 ! gdkpixbufoverlay alpha=0 ! gdkpixbufoverlay alpha=0 ! videoconvert ! "+
-			"vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr target-bitrate=1000000 keyframe-max-dist=900 lag-in-frames=0 error-resilient=default ! "+
-			"rtpvp8pay ! fakesink sync=false async=false", hat)
-		full := gstCPU(b, live+chain)
-		source := gstCPU(b, live+" ! fakesink sync=false async=false")
-		baseCPU := full.cpu - source.cpu
+		full := processtest.FaceOverlayBaseline(b, face, hat, frames)
+		baseCPU := full.CPU
 		b.ReportMetric(float64(cpu.Microseconds())/1000/frames, "worker-cpu-ms/frame")
 		b.ReportMetric(float64(baseCPU.Microseconds())/1000/frames, "gst-launch-cpu-ms/frame")
 		b.ReportMetric(float64(cpu)/float64(baseCPU), "ratio")
+		b.ReportMetric(float64(full.Frames), "gst-launch-frames-out")
 		b.ReportMetric(100*float64(cpu)/float64(wall), "worker-cpu-%")
 		b.ReportMetric(float64(rss)/1024, "worker-peak-rss-MB")
-		b.ReportMetric(float64(full.maxRSSKB)/1024, "gst-launch-peak-rss-MB")
+		b.ReportMetric(float64(full.MaxRSSKB)/1024, "gst-launch-peak-rss-MB")
 		b.ReportMetric(float64(len(c.packets())), "out-packets")
 		// Added latency: the worker stamps frames on arrival, so an output
 		// frame's RTP timestamp, relative to the first one, says which input
@@ -178,39 +164,4 @@ func sendPacedB(el *Element, pkts [][]byte, fps int) []time.Time {
 		_ = el.WriteRTP(0, p)
 	}
 	return sent
-}
-
-// procCPU returns a process's user+system CPU time from /proc.
-func procCPU(b *testing.B, pid int) time.Duration { return processtest.ProcCPU(b, pid) }
-
-func procStatusKB(b *testing.B, pid int, key string) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), key+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
-
-type gstRun struct {
-	cpu      time.Duration
-	maxRSSKB int64
-}
-
-// gstCPU runs a gst-launch-1.0 pipeline and returns its CPU time and peak RSS.
-func gstCPU(b *testing.B, pipeline string) gstRun {
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipeline)...)...)
-	cmd.Env = append(os.Environ(), "OPENCV_LOG_LEVEL=SILENT")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("gst-launch-1.0: %v\n%s", err, out)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return gstRun{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), maxRSSKB: ru.Maxrss}
 }

@@ -125,8 +125,10 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer el.Close()
-	// The overlay covers exactly the face box: magenta where the face is.
-	if err := el.SetOverlayImage(ctx, Image{URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: 0, Width: 1, Height: 1}); err != nil {
+	// The overlay is the face box moved up by its height, as a hat is: it
+	// rises above the top of the frame (a negative offset is not counted from
+	// the bottom), covers what is above the face and nothing of the face.
+	if err := el.SetOverlayImage(ctx, Image{URI: processtest.SolidPNG(t, color.RGBA{255, 0, 255, 255}), OffsetX: 0, OffsetY: -1, Width: 1, Height: 1}); err != nil {
 		t.Fatal(err)
 	}
 	sendPaced(t, el, in, 30)
@@ -148,9 +150,13 @@ func TestWorkerFaceOverlayVP8(t *testing.T) {
 	if f.X < 180 || f.X > 290 || f.Y < 100 || f.Y > 210 || f.Width < 150 || f.Width > 320 {
 		t.Fatalf("face rectangle %+v is not where the face is", f)
 	}
-	inner := image.Rect(f.X+f.Width/4, f.Y+f.Height/4, f.X+3*f.Width/4, f.Y+3*f.Height/4)
-	if got := processtest.Fraction(last, 640, inner, processtest.IsMagenta); got < 0.8 {
-		t.Fatalf("only %.0f%% of the face box shows the overlay", 100*got)
+	above := image.Rect(f.X+f.Width/4, max(0, f.Y-f.Height/2), f.X+3*f.Width/4, f.Y-f.Height/8)
+	if got := processtest.Fraction(last, 640, above, processtest.IsMagenta); got < 0.8 {
+		t.Fatalf("only %.0f%% of the box above the face shows the overlay", 100*got)
+	}
+	faceBox := image.Rect(f.X+f.Width/4, f.Y+f.Height/8, f.X+3*f.Width/4, f.Y+f.Height)
+	if got := processtest.Fraction(last, 640, faceBox, processtest.IsMagenta); got > 0.02 {
+		t.Fatalf("overlay on the face: %.0f%%", 100*got)
 	}
 	if got := processtest.Fraction(last, 640, image.Rect(10, 10, 120, 120), processtest.IsMagenta); got > 0.02 {
 		t.Fatalf("overlay outside the face: %.0f%%", 100*got)

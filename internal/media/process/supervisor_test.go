@@ -220,6 +220,9 @@ func TestCrashIsolated(t *testing.T) {
 		eventually(t, 5*time.Second, "others still echo", func() bool { return sinks[i].packets.Load() > before })
 	}
 	eventually(t, 5*time.Second, "dead worker forgotten", func() bool { return m.Workers() == 2 })
+	if n := m.Failures(); n != 1 {
+		t.Errorf("failures counted: %d, want 1", n)
+	}
 	// A new element on the crashed key gets a new worker.
 	again := create(t, m, "p1", newSink())
 	if again.WorkerPID() == els[0].WorkerPID() {
@@ -230,6 +233,9 @@ func TestCrashIsolated(t *testing.T) {
 	}
 	if m.Workers() != 0 {
 		t.Fatalf("workers = %d", m.Workers())
+	}
+	if n := m.Failures(); n != 1 {
+		t.Errorf("failures after clean stops: %d, want 1", n)
 	}
 	if n := workerTmpDirs(t); n > dirs {
 		t.Fatalf("%d worker scratch directories left", n-dirs)

@@ -24,6 +24,7 @@ const (
 	CodecOpus = ipc.CodecOpus
 	CodecPCMU = ipc.CodecPCMU
 	CodecPCMA = ipc.CodecPCMA
+	CodecAAC  = ipc.CodecAAC
 
 	ProcNone         = ipc.ProcNone
 	ProcFaceOverlay  = ipc.ProcFaceOverlay

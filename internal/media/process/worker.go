@@ -430,13 +430,27 @@ func exitText(err error) string {
 }
 
 // tailWriter logs each line the worker writes and keeps the last few for
-// error messages.
+// error messages, and the first lines that say why it died: a crash ends
+// with a long stack dump whose last lines (registers) explain nothing.
 type tailWriter struct {
 	log   *slog.Logger
 	max   int
-	mu    sync.Mutex // guards lines, part
+	mu    sync.Mutex // guards lines, part, fatal
 	part  []byte
 	lines []string
+	fatal []string
+}
+
+// fatalLine reports whether a worker's line is the C library's or the Go
+// runtime's reason for ending the process.
+func fatalLine(l string) bool {
+	for _, p := range []string{"SIG", "fatal error:", "panic:", "free(): ", "malloc(): ", "malloc_consolidate(): ",
+		"double free", "corrupted ", "Segmentation fault", "Aborted"} {
+		if strings.HasPrefix(l, p) || p != "SIG" && strings.Contains(l, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func newTailWriter(log *slog.Logger, max int) *tailWriter { return &tailWriter{log: log, max: max} }
@@ -456,6 +470,9 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		out = append(out, line)
+		if len(t.fatal) < 3 && fatalLine(line) {
+			t.fatal = append(t.fatal, line)
+		}
 		t.lines = append(t.lines, line)
 		if len(t.lines) > t.max {
 			t.lines = t.lines[len(t.lines)-t.max:]
@@ -479,9 +496,12 @@ func (t *tailWriter) hint() string {
 	if len(t.lines) == 0 {
 		return ""
 	}
-	last := t.lines
-	if len(last) > 3 {
-		last = last[len(last)-3:]
+	last := t.fatal
+	if len(last) == 0 {
+		last = t.lines
+		if len(last) > 3 {
+			last = last[len(last)-3:]
+		}
 	}
 	s := "; worker said: " + strings.Join(last, " | ")
 	for _, l := range t.lines {

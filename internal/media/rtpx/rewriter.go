@@ -11,6 +11,8 @@ import "github.com/pion/rtp"
 type Rewriter struct {
 	started  bool
 	reanchor bool // set by Reanchor
+	startSet bool // StartAt was called
+	startSeq uint16
 	srcSSRC  uint32
 
 	seqOffset uint16
@@ -23,6 +25,10 @@ type Rewriter struct {
 
 // SeqNewer reports whether a is after b in RFC 3550 sequence space.
 func SeqNewer(a, b uint16) bool { return a != b && a-b < 0x8000 }
+
+// StartAt makes the first output sequence number seq (instead of the first
+// source packet's): tests use it to reach a rollover-counter wrap quickly.
+func (r *Rewriter) StartAt(seq uint16) { r.startSet, r.startSeq = true, seq }
 
 // Reanchor makes the next packet continue the output stream even if it
 // keeps the SSRC of the previous source (a new connection).
@@ -41,6 +47,8 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 			}
 			r.seqOffset = r.lastSeq + 1 - h.SequenceNumber
 			r.tsOffset = r.lastTS + ticks - h.Timestamp
+		} else if r.startSet {
+			r.seqOffset = r.startSeq - h.SequenceNumber
 		}
 		r.started, r.reanchor, r.srcSSRC = true, false, h.SSRC
 		r.lastSeq = h.SequenceNumber + r.seqOffset - 1

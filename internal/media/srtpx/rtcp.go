@@ -78,7 +78,8 @@ func (st *Stream) UnprotectRTCP(pkt []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: srtcp ssrc %d index %d", ErrAuth, st.ssrc, index)
 	}
 	if word&rtcpEFlag != 0 {
-		st.rtcpKS.xorKeyStream(pkt[rtcpHeaderLen:n], st.cmRTCPHi, (k.saltLo^uint64(index))<<16)
+		// Capped at the packet: UnprotectRTCP writes nothing past it.
+		st.rtcpKS.xorKeyStream(pkt[rtcpHeaderLen:n:len(pkt)], st.cmRTCPHi, (k.saltLo^uint64(index))<<16)
 	}
 	st.rtcpRx.accept(uint64(index))
 	return pkt[:n], nil
@@ -138,7 +139,7 @@ func (st *Stream) rtcpAAD(pkt []byte, word uint32) {
 // never carry RTCP of their own SSRC.
 func (st *Stream) rtcpCM() {
 	if st.rtcpMAC == nil {
-		st.rtcpKS = st.s.newKeystream(st.s.rtcp.block)
+		st.rtcpKS = st.s.newKeystream(&st.s.rtcp)
 		st.rtcpMAC = hmac.New(sha1.New, st.s.rtcp.authKey)
 	}
 }

@@ -23,14 +23,15 @@ type Session struct {
 	rtp, rtcp sessionKeys // derived material per protocol
 
 	// newKeystream makes a Stream's AES-CTR keystream generator (CM only).
-	// Tests swap it to measure alternatives; see ctr.go.
-	newKeystream func(cipher.Block) keystream
+	// Tests swap it to measure alternatives; see gcmctr.go and ctr.go.
+	newKeystream func(*sessionKeys) keystream
 }
 
 // sessionKeys is the derived material of one protocol (SRTP or SRTCP).
 type sessionKeys struct {
 	aead    cipher.AEAD  // GCM profiles
 	block   cipher.Block // CM profiles: AES with the session key
+	ctr     *lazyGCMKey  // CM profiles: gcmCTR's precomputation for block
 	authKey []byte       // CM profiles: HMAC-SHA1 key
 	salt    [14]byte     // session salt (12 bytes used by GCM)
 	saltHi  uint64       // salt bytes 0..7, big endian
@@ -86,7 +87,7 @@ func newSessionFromKeys(p Profile, rtpKey, rtpSalt, rtpAuth, rtcpKey, rtcpSalt, 
 	if !ok {
 		return nil, fmt.Errorf("%w: %v", ErrProfile, p)
 	}
-	s := &Session{profile: p, p: pp, window: DefaultReplayWindow, newKeystream: newBlockCTR}
+	s := &Session{profile: p, p: pp, window: DefaultReplayWindow, newKeystream: newGCMKeystream}
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -120,7 +121,7 @@ func newSessionKeys(pp params, key, salt, auth []byte) (sessionKeys, error) {
 		k.saltLo = uint64(binary.BigEndian.Uint16(k.salt[6:]))<<32 | uint64(binary.BigEndian.Uint32(k.salt[8:]))
 		return k, nil
 	}
-	k.block = blk
+	k.block, k.ctr = blk, &lazyGCMKey{}
 	k.authKey = append([]byte(nil), auth...)
 	k.saltLo = uint64(binary.BigEndian.Uint16(k.salt[8:]))<<32 | uint64(binary.BigEndian.Uint32(k.salt[10:]))
 	return k, nil

@@ -56,7 +56,7 @@ func (s *Session) NewStream(ssrc uint32) *Stream {
 	}
 	st.cmRTPHi = s.rtp.saltHi ^ uint64(ssrc)
 	st.cmRTCPHi = s.rtcp.saltHi ^ uint64(ssrc)
-	st.rtpKS = s.newKeystream(s.rtp.block)
+	st.rtpKS = s.newKeystream(&s.rtp)
 	st.rtpMAC = hmac.New(sha1.New, s.rtp.authKey)
 	return st
 }

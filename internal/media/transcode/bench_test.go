@@ -45,10 +45,10 @@ func BenchmarkTranscoderSharing(b *testing.B) {
 					}
 				}
 				pid := m.WorkerPID("bench")
-				cpu0 := processtest.ProcCPU(b, pid)
+				cpu0 := processtest.ProcCPU(pid)
 				play(b, src, media.Video, mediatest.VP8, in)
 				time.Sleep(300 * time.Millisecond)
-				cpu := processtest.ProcCPU(b, pid) - cpu0
+				cpu := processtest.ProcCPU(pid) - cpu0
 				b.ReportMetric(float64(cpu.Microseconds())/1000/150, "worker-cpu-ms/frame")
 				b.ReportMetric(float64(cpu)/float64(5*time.Second)*100, "worker-cpu-%")
 				p.Release()

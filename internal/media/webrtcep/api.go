@@ -11,16 +11,16 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	pionnack "github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/gorento/gorento/internal/media/interceptor/nack"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 )
 
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder)) (*webrtc.API, webrtc.Configuration, error) {
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), tap *keyTap) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
@@ -37,6 +37,11 @@ func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder)) (*web
 	se, err := e.settingEngine(ice)
 	if err != nil {
 		return nil, webrtc.Configuration{}, err
+	}
+	if tap != nil {
+		if err := tapKeys(&se, tap, len(e.cfg.SRTPProfiles) > 0); err != nil {
+			return nil, webrtc.Configuration{}, err
+		}
 	}
 	servers, err := iceServers(ice)
 	if err != nil {
@@ -58,23 +63,23 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder)) (*int
 		return nil, err
 	}
 	ir.Add(rec)
-	// NACK: Pion's generator asks for what we miss; our responder answers
-	// what receivers miss.
+	// NACK: Pion's generator asks for what we miss; what receivers miss is
+	// resent from the source's history (sinkTrack.onNACK), no interceptor.
 	gen, err := pionnack.NewGeneratorInterceptor()
 	if err != nil {
 		return nil, err
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	resp, err := nack.NewResponderFactory()
+	ir.Add(gen)
+	// Receiver reports for what we receive. Sender reports are the egress
+	// worker's (egress/sr.go): Pion's sender interceptor would report
+	// only the packets that pass through its writer.
+	rr, err := report.NewReceiverInterceptor()
 	if err != nil {
 		return nil, err
 	}
-	ir.Add(resp)
-	ir.Add(gen)
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
-	}
+	ir.Add(rr)
 	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
 		return nil, err
 	}
@@ -130,8 +135,8 @@ func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
 	if loop {
 		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
-	if e.udpMux != nil {
-		se.SetICEUDPMux(e.udpMux)
+	if e.udp != nil {
+		se.SetICEUDPMux(e.endpointUDPMux(s))
 	} else if e.cfg.MinPort != 0 || e.cfg.MaxPort != 0 {
 		maxPort := e.cfg.MaxPort
 		if maxPort == 0 {

@@ -65,6 +65,7 @@ func (s *connectionTracker) watch(pc *webrtc.PeerConnection) {
 		w.core.Post(ev)
 		s.mu.Unlock()
 		w.core.Deliver()
+		w.pairChanged(p)
 	})
 	// Pion calls this with the DTLS transport's lock held: record and
 	// post, and deliver from a goroutine of the endpoint.
@@ -82,6 +83,9 @@ func (s *connectionTracker) watch(pc *webrtc.PeerConnection) {
 		s.mu.Unlock()
 		if changed {
 			w.spawn(w.core.Deliver)
+		}
+		if changed && state == DTLSConnected {
+			w.spawn(w.startFastPath)
 		}
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {

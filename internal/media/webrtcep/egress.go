@@ -1,22 +1,23 @@
 package webrtcep
 
 import (
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
-	"github.com/pion/rtp"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
-	"github.com/gorento/gorento/internal/media/rtpx"
+	"github.com/gorento/gorento/internal/media/egress"
 )
 
 // Consume implements media.Handler: send a packet that reached a sink pad.
+// Audio and video go to the track's egress worker (never blocking).
 func (w *Endpoint) Consume(p *media.SinkPad, pkt *media.Packet) {
 	switch mt := p.MediaType(); mt {
 	case media.Audio, media.Video:
-		w.tracks[mt].write(pkt)
+		w.tracks[mt].dt.Enqueue(pkt)
 	case media.Data:
 		w.dc.send(pkt)
 	}
@@ -29,62 +30,85 @@ func (w *Endpoint) SourceChanged(p *media.SinkPad) {
 	if mt != media.Audio && mt != media.Video {
 		return
 	}
-	w.tracks[mt].reanchor()
+	w.tracks[mt].dt.SourceChanged()
 	if mt == media.Video {
 		p.RequestKeyframe()
 	}
 }
 
-// sinkTrack is the track an endpoint sends: a Pion TrackLocal fed by the
-// endpoint's sink pad. It maps whatever source feeds it onto one SSRC, one
-// payload type and continuous sequence numbers and timestamps.
+// rtcpWriter sends RTCP on the endpoint's peer connection (the egress
+// worker's sender reports).
+type rtcpWriter struct{ w *Endpoint }
+
+func (r rtcpWriter) WriteRTCP(pkts []rtcp.Packet) error {
+	pc := r.w.pcRef.Load()
+	if pc == nil {
+		return webrtc.ErrConnectionClosed
+	}
+	return pc.WriteRTCP(pkts)
+}
+
+// sinkTrack is the track an endpoint sends: for Pion a TrackLocal (SDP,
+// SSRC, the negotiated codecs), for the engine an egress.Downtrack fed by
+// the endpoint's sink pad, which does the sending.
 type sinkTrack struct {
 	w    *Endpoint
 	kind media.MediaType
-
-	mu      sync.Mutex // guards the fields below; held briefly per packet, never contended but on source switches
-	bound   bool
-	ssrc    uint32
-	codecs  []webrtc.RTPCodecParameters
-	out     webrtc.TrackLocalWriter
-	rw      rtpx.Rewriter
-	hdr     rtp.Header // scratch header of write
-	lastIn  *media.Codec
-	lastPT  uint8
-	lastOK  bool
-	dropped uint64 // packets whose codec the receiver did not negotiate
+	dt   *egress.Downtrack
 
 	estimate atomic.Uint64 // clamped receiver estimate (bps)
 	remb     atomic.Uint64 // last REMB received (bps)
-	e2e      media.LatencyMeter
 }
 
 var _ webrtc.TrackLocal = (*sinkTrack)(nil)
 
 func newSinkTrack(w *Endpoint, kind media.MediaType) *sinkTrack {
-	return &sinkTrack{w: w, kind: kind}
+	t := &sinkTrack{w: w, kind: kind}
+	t.dt = w.tx.AddTrack(egress.TrackParams{Kind: kind, OnGap: func() { w.core.Sink(kind).RequestKeyframe() }})
+	return t
 }
 
-// Bind implements webrtc.TrackLocal: keep the negotiated codecs and the
-// stream to write to.
+// Bind implements webrtc.TrackLocal: the negotiated codecs (and their RTX
+// payload types), the SSRCs and Pion's writer go to the downtrack.
 func (t *sinkTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	for _, c := range ctx.CodecParameters() {
+	params := ctx.CodecParameters()
+	var first *webrtc.RTPCodecParameters
+	var codecs []egress.CodecPT
+	for i, c := range params {
 		if isRTX(c) {
 			continue
 		}
-		t.mu.Lock()
-		t.bound, t.ssrc, t.codecs, t.out, t.lastIn = true, uint32(ctx.SSRC()), ctx.CodecParameters(), ctx.WriteStream(), nil
-		t.mu.Unlock()
-		return c, nil
+		if first == nil {
+			first = &params[i]
+		}
+		codecs = append(codecs, egress.CodecPT{Codec: codecOf(c), PT: uint8(c.PayloadType), RTXPT: rtxFor(params, c.PayloadType)})
 	}
-	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	if first == nil {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	t.dt.Bind(egress.Binding{SSRC: uint32(ctx.SSRC()), RTXSSRC: uint32(ctx.SSRCRetransmission()), Codecs: codecs, Writer: ctx.WriteStream()})
+	return *first, nil
+}
+
+// rtxFor is the payload type of the RTX codec whose apt is pt (0: none).
+func rtxFor(params []webrtc.RTPCodecParameters, pt webrtc.PayloadType) uint8 {
+	want := "apt=" + strconv.Itoa(int(pt))
+	for _, c := range params {
+		if !isRTX(c) {
+			continue
+		}
+		for _, kv := range strings.Split(c.SDPFmtpLine, ";") {
+			if strings.TrimSpace(kv) == want {
+				return uint8(c.PayloadType)
+			}
+		}
+	}
+	return 0
 }
 
 // Unbind implements webrtc.TrackLocal.
 func (t *sinkTrack) Unbind(webrtc.TrackLocalContext) error {
-	t.mu.Lock()
-	t.bound, t.out = false, nil
-	t.mu.Unlock()
+	t.dt.Unbind()
 	return nil
 }
 
@@ -100,58 +124,6 @@ func (t *sinkTrack) StreamID() string { return t.w.stream }
 // Kind implements webrtc.TrackLocal.
 func (t *sinkTrack) Kind() webrtc.RTPCodecType { return rtpKind(t.kind) }
 
-func (t *sinkTrack) reanchor() {
-	t.mu.Lock()
-	t.rw.Reanchor()
-	t.mu.Unlock()
-}
-
-// payloadTypeLocked maps the codec of an incoming packet to the payload type
-// the receiver negotiated; false when it cannot decode that codec.
-func (t *sinkTrack) payloadTypeLocked(c *media.Codec) (uint8, bool) {
-	if c == t.lastIn {
-		return t.lastPT, t.lastOK
-	}
-	t.lastIn, t.lastOK = c, false
-	for _, n := range t.codecs {
-		if !isRTX(n) && c.Matches(codecOf(n)) {
-			t.lastPT, t.lastOK = uint8(n.PayloadType), true
-			break
-		}
-	}
-	return t.lastPT, t.lastOK
-}
-
-// write sends one packet: the egress hot path. The header is rewritten in
-// the track's scratch header (a stack copy would escape through the writer
-// interface and cost an allocation per packet); the payload is passed
-// through untouched. The lock is held across the write, which also keeps
-// the output in order when a source is replaced.
-func (t *sinkTrack) write(pkt *media.Packet) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.bound {
-		return
-	}
-	pt, ok := t.payloadTypeLocked(pkt.Codec)
-	if !ok {
-		t.dropped++
-		return
-	}
-	hdr := &t.hdr
-	*hdr = pkt.Header
-	// Header extension ids are negotiated per connection: the sender's ids
-	// mean nothing to this receiver.
-	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
-	hdr.SSRC = t.ssrc
-	hdr.PayloadType = pt
-	now := t.w.now()
-	t.rw.Rewrite(hdr, pkt.Codec.ClockRate, now)
-	if _, err := t.out.WriteRTP(hdr, pkt.Payload); err == nil {
-		t.e2e.Observe(now, pkt.EnteredAt)
-	}
-}
-
 // onREMB records a receiver estimate, clamped to the endpoint's video send
 // bandwidth limits (kbps, 0 = no maximum).
 func (t *sinkTrack) onREMB(bps uint64, bw *bandwidths) {
@@ -166,11 +138,4 @@ func (t *sinkTrack) onREMB(bps uint64, bw *bandwidths) {
 }
 
 // boundSSRC returns the SSRC the track sends with (0 before negotiation).
-func (t *sinkTrack) boundSSRC() uint32 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.bound {
-		return 0
-	}
-	return t.ssrc
-}
+func (t *sinkTrack) boundSSRC() uint32 { return t.dt.SSRC() }

@@ -9,7 +9,9 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
+	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
 // Options are the constructor parameters of an Endpoint.
@@ -18,6 +20,11 @@ type Options struct {
 	SendOnly           bool
 	UseDataChannels    bool
 	CertificateKeyType string // "RSA" (the default) or "ECDSA"
+	// MaxRemoteCandidates bounds the remote ICE candidates, trickled and in
+	// the SDP together (0 = DefaultMaxRemoteCandidates; ice.go).
+	MaxRemoteCandidates int
+	// Quality, when set, is told the quality of the streams (quality.go).
+	Quality QualityObserver
 }
 
 // OfferOptions are the options of GenerateOffer.
@@ -61,17 +68,25 @@ type Endpoint struct {
 	remoteSDP        string
 	pending          *webrtc.SessionDescription // local description not applied yet
 	remoteCandidates []webrtc.ICECandidateInit  // received before the remote description
+	remoteCount      int                        // remote candidates accepted (ice.go)
 	released         bool
 
-	bw      bandwidths
-	gather  gatherGate
-	state   connectionTracker
-	tracks  [2]*sinkTrack // audio, video
-	in      [2]atomic.Pointer[inboundStream]
-	stats   atomic.Pointer[rtpstats.Recorder]
-	dc      dataChannels
-	statIDs statsIDs
-	codecs  codecState // negotiated codecs, for the transcoding plan (codecs.go)
+	bw     bandwidths
+	gather gatherGate
+	state  connectionTracker
+	tx     *egress.Transport // what the endpoint sends, on an egress worker
+	tracks [2]*sinkTrack     // audio, video
+	tap    *keyTap           // SRTP keys of the peer connection's DTLS (nil: no fast path)
+
+	fastMu   sync.Mutex     // guards fastSess and fastDone
+	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
+	fastDone bool           // released: no fast path any more
+	in       [2]atomic.Pointer[inboundStream]
+	stats    atomic.Pointer[rtpstats.Recorder]
+	dc       dataChannels
+	statIDs  statsIDs
+	quality  qualitySeen // monitor goroutine only
+	codecs   codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool
@@ -87,6 +102,9 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	if opts.CertificateKeyType == "" {
 		opts.CertificateKeyType = "RSA"
 	}
+	if opts.MaxRemoteCandidates <= 0 {
+		opts.MaxRemoteCandidates = DefaultMaxRemoteCandidates
+	}
 	if opts.RecvOnly && opts.SendOnly {
 		return nil, ErrBothDirections
 	}
@@ -95,9 +113,11 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	w.bw.init()
 	w.state.init(w)
 	w.dc.init(w)
+	w.tx = e.egress.NewTransport(egress.TransportParams{RTCP: rtcpWriter{w}, OnError: w.transportError})
 	w.tracks[media.Audio] = newSinkTrack(w, media.Audio)
 	w.tracks[media.Video] = newSinkTrack(w, media.Video)
 	if err := w.core.Init(p, w, w, events); err != nil {
+		w.tx.Close()
 		return nil, err
 	}
 	return w, nil
@@ -156,6 +176,14 @@ func (w *Endpoint) Release() {
 	pc := w.pc
 	w.mu.Unlock()
 	w.core.Detach()
+	w.tx.Close()
+	w.fastMu.Lock()
+	if w.fastSess != nil {
+		w.engine.fastPaths.Add(-1)
+		w.fastSess = nil
+	}
+	w.fastDone = true
+	w.fastMu.Unlock()
 	w.lifeMu.Lock()
 	w.closing = true
 	close(w.done)

@@ -10,10 +10,13 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/media/egress"
 )
 
 // ICESettings are the ICE options of one WebRtcEndpoint. The engine's
@@ -41,17 +44,24 @@ type Config struct {
 	IncludeLoopback bool
 	// IPv6 enables IPv6 candidates.
 	IPv6 bool
-	// UDPPort, when non-zero, serves every endpoint on this one UDP port
-	// (ICE UDP mux). UDPAddress is the address to bind it to ("" = all).
+	// UDPPort is the one UDP port every endpoint is served on (ICE UDP
+	// mux; 0 = a free port, within MinPort–MaxPort when they are set).
+	// UDPAddress is the address to bind it to ("" = every local address).
 	UDPPort    int
 	UDPAddress string
+	// PerEndpointPorts gives each endpoint UDP ports of its own (within
+	// MinPort–MaxPort) instead of the single port; its packets then always
+	// leave through Pion's writer.
+	PerEndpointPorts bool
 	// TCPPort, when non-zero, accepts ICE-TCP on this port for endpoints
 	// with iceTcp enabled.
 	TCPPort int
-	// MinPort and MaxPort bound per-endpoint UDP ports (0 = any).
+	// MinPort and MaxPort bound the UDP ports (0 = any).
 	MinPort, MaxPort int
 	// SRTPProfiles restricts the SRTP protection profiles (nil = Pion's default order).
 	SRTPProfiles []string
+	// Egress configures the workers that send for the endpoints.
+	Egress egress.Config
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -63,10 +73,12 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	log    *slog.Logger
-	udp    net.PacketConn
-	udpMux ice.UDPMux
+	udp    *udpPort // nil with PerEndpointPorts
 	tcp    net.Listener
 	tcpMux ice.TCPMux
+	egress *egress.Scheduler
+	// fastPaths counts the endpoints whose egress took the fast path.
+	fastPaths atomic.Int64
 
 	warm sync.WaitGroup // the certificate warm-up goroutine
 }
@@ -90,13 +102,15 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
-	if cfg.UDPPort != 0 {
-		conn, err := net.ListenPacket("udp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.UDPPort)))
+	e.egress = egress.NewScheduler(cfg.Egress, e.log)
+	if !cfg.PerEndpointPorts {
+		p, err := e.openUDPPort()
 		if err != nil {
-			return nil, fmt.Errorf("webrtc: ICE UDP port: %w", err)
+			e.egress.Close()
+			return nil, err
 		}
-		e.udp = conn
-		e.udpMux = webrtc.NewICEUDPMux(nil, conn)
+		e.udp = p
+		e.log.Info("webrtc UDP port", "addresses", e.UDPAddrs())
 	}
 	if cfg.TCPPort != 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.TCPPort)))
@@ -128,15 +142,11 @@ func (e *Engine) bindAddress(addr string) string {
 	return addr
 }
 
-// Close closes the shared sockets.
+// Close stops the egress workers and closes the shared sockets.
 func (e *Engine) Close() {
 	e.warm.Wait()
-	if e.udpMux != nil {
-		_ = e.udpMux.Close()
-	}
-	if e.udp != nil {
-		_ = e.udp.Close()
-	}
+	e.egress.Close()
+	e.udp.close()
 	if e.tcpMux != nil {
 		_ = e.tcpMux.Close()
 	}

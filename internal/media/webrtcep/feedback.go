@@ -8,8 +8,8 @@ import (
 )
 
 // startSenderReaders reads the RTCP that receivers of our tracks send:
-// keyframe requests, REMB, receiver reports and NACKs (the NACK responder
-// interceptor answers NACKs from its send history while this reads).
+// keyframe requests, REMB, receiver reports and NACKs (answered from the
+// source's history through the track's sequencer).
 func (w *Endpoint) startSenderReaders(pc *webrtc.PeerConnection) {
 	for _, tr := range pc.GetTransceivers() {
 		s := tr.Sender()
@@ -54,8 +54,11 @@ func (w *Endpoint) handleReceiverRTCP(b []byte, t *sinkTrack) {
 			w.core.Sink(t.kind).RequestKeyframe()
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.onREMB(uint64(p.Bitrate), &w.bw)
+		case *rtcp.TransportLayerNack:
+			t.dt.NACK(p)
 		}
 	}
+	w.tx.OnRTCP(pkts)
 }
 
 // RequestKeyframe implements media.Handler: a receiver downstream wants a keyframe.

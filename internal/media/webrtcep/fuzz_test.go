@@ -83,18 +83,16 @@ func FuzzIngress(f *testing.F) {
 	f.Add([]byte{0x80, 0x60})
 	_, src, outs := graph(f, 3)
 	pad := src.Core().Source(media.Video)
-	var rp rtp.Packet
-	var pkt media.Packet
 	f.Fuzz(func(t *testing.T, b []byte) {
 		before := outs[0].packets.Load()
-		if !decodeRTP(b, &rp, &pkt) {
+		buf := media.GetPacketBuf()
+		if !buf.ParseRTP(copy(buf.Data(), b)) || len(b) > media.PacketBufSize {
+			buf.Free()
 			return
 		}
-		pkt.Codec = vp8
-		pad.Push(&pkt)
-		if outs[0].packets.Load() != before+1 {
-			t.Fatal("a decoded packet was not forwarded")
-		}
+		buf.Packet().Codec = vp8
+		pad.PushBuf(buf)
+		outs[0].wait(t, before+1) // fails the test when the packet is not forwarded
 	})
 }
 

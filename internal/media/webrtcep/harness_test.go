@@ -3,8 +3,10 @@ package webrtcep
 import (
 	"io"
 	"log/slog"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -27,6 +29,19 @@ func (w *countingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 }
 
 func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// wait waits until the writer got n packets: the egress workers send
+// asynchronously.
+func (w *countingWriter) wait(tb testing.TB, n int64) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for w.packets.Load() < n {
+		if time.Now().After(deadline) {
+			tb.Fatalf("writer got %d packets, want %d", w.packets.Load(), n)
+		}
+		runtime.Gosched()
+	}
+}
 
 // fakeBinding is a TrackLocalContext binding a sink track to a writer.
 type fakeBinding struct {

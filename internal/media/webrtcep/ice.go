@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
@@ -54,6 +55,9 @@ func (w *Endpoint) AddIceCandidate(c Candidate) error {
 	if w.released {
 		return media.ErrReleased
 	}
+	if err := w.admitCandidatesLocked(1); err != nil {
+		return err
+	}
 	if w.pc == nil || w.pc.RemoteDescription() == nil {
 		w.remoteCandidates = append(w.remoteCandidates, init)
 		return nil
@@ -62,6 +66,44 @@ func (w *Endpoint) AddIceCandidate(c Candidate) error {
 		return failure(ErrAddCandidate, "Error adding candidate: %v", err)
 	}
 	return nil
+}
+
+// DefaultMaxRemoteCandidates is the default bound of remote candidates per
+// endpoint. A browser sends a handful per network interface; every remote
+// candidate is paired with every local one and checked, so an unbounded
+// list makes the server send checks wherever a client points it and makes
+// closing the ICE agent wait for them.
+const DefaultMaxRemoteCandidates = 64
+
+// admitCandidatesLocked counts n more remote candidates against the bound.
+func (w *Endpoint) admitCandidatesLocked(n int) error {
+	if max := w.opts.MaxRemoteCandidates; w.remoteCount+n > max {
+		return failure(ErrAddCandidate, "Error adding candidate: too many ICE candidates (%d already, %d more); an endpoint accepts at most %d remote candidates",
+			w.remoteCount, n, max)
+	}
+	w.remoteCount += n
+	return nil
+}
+
+// admitSDPCandidatesLocked counts the candidates an offer or answer carries.
+func (w *Endpoint) admitSDPCandidatesLocked(d *sdp.SessionDescription) error {
+	n := 0
+	for _, a := range d.Attributes {
+		if a.Key == "candidate" {
+			n++
+		}
+	}
+	for _, m := range d.MediaDescriptions {
+		for _, a := range m.Attributes {
+			if a.Key == "candidate" {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return w.admitCandidatesLocked(n)
 }
 
 // gatherGate holds back local candidates until the client asks for them

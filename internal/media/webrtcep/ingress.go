@@ -6,7 +6,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
@@ -47,19 +46,20 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	w.readRTP(tr, kind)
 }
 
-// readRTP is the ingress hot path: one reused buffer and packet, no
+// readRTP is the ingress hot path: each packet is read into a pooled
+// buffer (media.PacketBuf) that the pipeline shares by reference — the
+// source's retransmission history and every sink that keeps it — with no
 // allocation per packet in Gorento's code.
 func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
 	src := w.core.Source(kind)
 	pipe := w.core.Pipeline()
-	buf := make([]byte, 1500)
-	var rp rtp.Packet
-	var pkt media.Packet
 	var pt uint8
 	var codec *media.Codec
 	var errs readErrors
+	b := media.GetPacketBuf()
+	defer func() { b.Free() }()
 	for {
-		n, _, err := tr.Read(buf)
+		n, _, err := tr.Read(b.Data())
 		if err != nil {
 			if errs.fatal(err) {
 				return
@@ -70,15 +70,17 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
 		if w.opts.SendOnly {
 			continue // read anyway so Pion's interceptors keep working
 		}
-		if !decodeRTP(buf[:n], &rp, &pkt) {
+		if !b.ParseRTP(n) {
 			continue
 		}
-		if codec == nil || rp.PayloadType != pt {
-			pt, codec = rp.PayloadType, codecOf(tr.Codec())
+		pkt := b.Packet()
+		if codec == nil || pkt.Header.PayloadType != pt {
+			pt, codec = pkt.Header.PayloadType, codecOf(tr.Codec())
 		}
 		pkt.Codec = codec
 		pkt.EnteredAt = pipe.EntryTime()
-		src.Push(&pkt)
+		src.PushBuf(b)
+		b = media.GetPacketBuf()
 	}
 }
 
@@ -95,18 +97,6 @@ const maxReadErrors = 1000
 func (e *readErrors) fatal(err error) bool {
 	*e++
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || *e >= maxReadErrors
-}
-
-// decodeRTP parses one received packet into pkt, reusing rp's storage. The
-// payload excludes padding; Header.PaddingSize keeps its length so senders
-// can reproduce it.
-func decodeRTP(b []byte, rp *rtp.Packet, pkt *media.Packet) bool {
-	if err := rp.Unmarshal(b); err != nil || rp.Version != 2 {
-		return false
-	}
-	pkt.Header = rp.Header
-	pkt.Payload = rp.Payload
-	return true
 }
 
 // readReceiverRTCP drains the RTCP of the remote sender (sender reports):

@@ -45,7 +45,7 @@ func outboundChain(tb testing.TB) (interceptor.RTPWriter, func()) {
 }
 
 // BenchmarkOutboundInterceptors measures what the interceptors (our
-// recorder and NACK responder, Pion's sender reports) cost per sent packet,
+// recorder, Pion's sender reports) cost per sent packet,
 // before SRTP.
 func BenchmarkOutboundInterceptors(b *testing.B) {
 	w, done := outboundChain(b)

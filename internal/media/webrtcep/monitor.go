@@ -28,6 +28,7 @@ func (s *connectionTracker) monitor() {
 		if n%4 == 0 {
 			s.sendREMB()
 			s.updateLoss()
+			s.w.reportQuality()
 		}
 	}
 }

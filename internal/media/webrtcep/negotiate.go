@@ -32,6 +32,9 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
+		return "", err
+	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
 		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
@@ -205,6 +208,9 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
+		return "", err
+	}
 	if err := w.applyLocalLocked(); err != nil {
 		return "", failure(ErrProcessAnswer, "Error applying local offer: %v", err)
 	}
@@ -286,7 +292,10 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store)
+	if w.engine.udp != nil {
+		w.tap = &keyTap{}
+	}
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.tap)
 	if err != nil {
 		return nil, err
 	}

@@ -59,16 +59,18 @@ func (l *peerLog) handler(self, peer **Endpoint, t *testing.T) media.EventHandle
 // from IceCandidateFound and state events neither deadlock nor reorder
 // what they observe (run under -race).
 func TestEventHandlersCallBack(t *testing.T) {
-	eng := newEngine(t)
+	// One engine each: two endpoints of one single UDP port cannot reach
+	// each other (both are the same address to the mux).
+	engA, engB := newEngine(t), newEngine(t)
 	p := media.NewPipeline()
 	var a, b *Endpoint
 	logA := &peerLog{connected: make(chan struct{})}
 	logB := &peerLog{connected: make(chan struct{})}
 	var err error
-	if a, err = New(p, eng, Options{CertificateKeyType: "ECDSA"}, logA.handler(&a, &b, t)); err != nil {
+	if a, err = New(p, engA, Options{CertificateKeyType: "ECDSA"}, logA.handler(&a, &b, t)); err != nil {
 		t.Fatal(err)
 	}
-	if b, err = New(p, eng, Options{CertificateKeyType: "ECDSA"}, logB.handler(&b, &a, t)); err != nil {
+	if b, err = New(p, engB, Options{CertificateKeyType: "ECDSA"}, logB.handler(&b, &a, t)); err != nil {
 		t.Fatal(err)
 	}
 	negotiated := make(chan error, 1)

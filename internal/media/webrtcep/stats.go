@@ -88,8 +88,11 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 			t := w.tracks[kind]
 			if ssrc := t.boundSSRC(); ssrc != 0 {
 				if o, ok := g.Outbound(ssrc); ok {
+					// Sent packets are counted by the downtrack: the egress
+					// writes most of them past Pion's interceptors.
+					ds := t.dt.Stats()
 					out.RTP = append(out.RTP, RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
-						Packets: o.Packets, Bytes: o.Bytes, PacketsLost: o.PacketsLost, FractionLost: float64(o.FractionLost),
+						Packets: ds.Packets, Bytes: ds.Bytes, PacketsLost: o.PacketsLost, FractionLost: float64(o.FractionLost),
 						FIR: o.FIR, PLI: o.PLI, NACK: o.NACK, REMB: t.remb.Load(),
 						TargetBitrate: float64(t.estimate.Load()), RoundTripTime: o.RoundTripTime.Seconds()})
 				}
@@ -105,7 +108,7 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 			if v, ok := w.core.InputLatency(kind); ok {
 				out.InputLatency[kind] = v
 			}
-			if v, ok := w.tracks[kind].e2e.Average(); ok {
+			if v, ok := w.tracks[kind].dt.Latency.Average(); ok {
 				out.E2ELatency[kind] = v
 			}
 		}

@@ -3,7 +3,7 @@
 // loopback-stats tutorial (same call sequence on the Kurento Protocol).
 (function () {
   'use strict';
-  const args = demo.getopts({ ws_uri: demo.defaultWsUri(), ice_servers: undefined });
+  const args = demo.getopts({ ws_uri: demo.defaultWsUri(), ice_servers: undefined, ice_transport_policy: undefined });
   const $ = (id) => document.getElementById(id);
   let webRtcPeer, pipeline, webRtcEndpoint, timer;
 
@@ -51,7 +51,10 @@
     status('Starting camera…');
     let iceServers;
     try { iceServers = demo.iceServers(args.ice_servers); } catch (e) { return onError(e); }
-    const options = { localVideo: $('videoInput'), remoteVideo: $('videoOutput'), configuration: { iceServers } };
+    const configuration = { iceServers };
+    // ?ice_transport_policy=relay: only through the TURN servers given (tests of impaired links).
+    if (args.ice_transport_policy) configuration.iceTransportPolicy = args.ice_transport_policy;
+    const options = { localVideo: $('videoInput'), remoteVideo: $('videoOutput'), configuration };
     webRtcPeer = kurentoUtils.WebRtcPeer.WebRtcPeerSendrecv(options, function (error) {
       if (error) return onError(error);
       this.generateOffer(onOffer);

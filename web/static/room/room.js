@@ -220,6 +220,14 @@
   });
   window.addEventListener('beforeunload', function () { if (kurento) kurento.close(); });
 
+  // The seed's own call, for automated checks: kurento.sendCustomRequest
+  // (e.g. {hat: true}), resolved with the response or rejected with the error.
+  state.customRequest = function (params) {
+    return new Promise(function (resolve, reject) {
+      kurento.sendCustomRequest(params, function (error, response) { if (error) reject(error); else resolve(response); });
+    });
+  };
+
   // framesDecoded of every remote stream, for automated checks.
   state.decoded = async function () {
     const out = {};

@@ -28,6 +28,10 @@ type Spec struct {
 	FastStart bool
 	// GOP is the keyframe interval in frames (default 30 = 1 s).
 	GOP int
+	// Size of the video (default "320x240") and its bitrate in kb/s for
+	// VP8/VP9 (default 300).
+	Size      string
+	VideoKbps int
 }
 
 func need(t testing.TB, tool string) string {
@@ -53,8 +57,8 @@ func run(t testing.TB, tool string, args ...string) []byte {
 	return out
 }
 
-// Make writes a test file into dir and returns its path: 320x240 testsrc
-// at 30 fps and a 440 Hz sine at 48 kHz stereo.
+// Make writes a test file into dir and returns its path: testsrc (320x240
+// unless Size says) at 30 fps and a 440 Hz sine at 48 kHz stereo.
 func Make(t testing.TB, dir string, s Spec) string {
 	t.Helper()
 	if s.Seconds == 0 {
@@ -64,6 +68,15 @@ func Make(t testing.TB, dir string, s Spec) string {
 		s.GOP = 30
 	}
 	name := fmt.Sprintf("src-%s-%s-%d", s.Video, s.Audio, s.Seconds)
+	if s.Size != "" || s.VideoKbps != 0 || s.GOP != 30 {
+		name += fmt.Sprintf("-%s-%dk-g%d", s.Size, s.VideoKbps, s.GOP)
+	}
+	if s.Size == "" {
+		s.Size = "320x240"
+	}
+	if s.VideoKbps == 0 {
+		s.VideoKbps = 300
+	}
 	if s.Fragmented {
 		name += "-frag"
 	}
@@ -73,7 +86,7 @@ func Make(t testing.TB, dir string, s Spec) string {
 	path := filepath.Join(dir, name+"."+s.Container)
 	args := []string{"-nostdin", "-loglevel", "error", "-y"}
 	if s.Video != "" {
-		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=320x240:rate=30:duration=%d", s.Seconds))
+		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=%s:rate=30:duration=%d", s.Size, s.Seconds))
 	}
 	if s.Audio != "" {
 		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%d", s.Seconds))
@@ -81,7 +94,7 @@ func Make(t testing.TB, dir string, s Spec) string {
 	gop := strconv.Itoa(s.GOP)
 	switch s.Video {
 	case "vp8":
-		args = append(args, "-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop)
+		args = append(args, "-c:v", "libvpx", "-b:v", fmt.Sprintf("%dk", s.VideoKbps), "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop)
 	case "vp9":
 		args = append(args, "-c:v", "libvpx-vp9", "-b:v", "300k", "-deadline", "realtime", "-cpu-used", "8", "-g", gop, "-keyint_min", gop)
 	case "av1":

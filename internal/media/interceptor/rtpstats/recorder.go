@@ -92,6 +92,8 @@ type OutboundStats struct {
 	PacketsLost    int64
 	FractionLost   uint8         // 0–255, from the last report
 	RoundTripTime  time.Duration // from the last report that echoed a sender report
+	Jitter         float64       // seconds, from the last report
+	Reports        uint64        // receiver reports received about the stream
 }
 
 type inboundCounters struct {
@@ -111,8 +113,9 @@ type inboundCounters struct {
 }
 
 type outboundCounters struct {
-	mu sync.Mutex // guards st
-	st OutboundStats
+	mu        sync.Mutex // guards st and clockRate
+	st        OutboundStats
+	clockRate float64
 }
 
 // Inbound returns the counters of a received SSRC.
@@ -226,6 +229,9 @@ func (c *inboundCounters) record(h *rtp.Header, payload int, now int64) {
 // BindLocalStream counts sent packets.
 func (r *Recorder) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
 	c := r.outbound(info.SSRC)
+	c.mu.Lock()
+	c.clockRate = float64(info.ClockRate)
+	c.mu.Unlock()
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		c.mu.Lock()
 		c.st.Packets++
@@ -314,12 +320,23 @@ func (r *Recorder) countReceived(ssrc uint32, f func(*OutboundStats)) {
 func (r *Recorder) applyReports(reports []rtcp.ReceptionReport, now time.Time) {
 	for _, rep := range reports {
 		rtt, ok := roundTrip(rep, now)
-		r.countReceived(rep.SSRC, func(s *OutboundStats) {
-			s.PacketsLost, s.FractionLost = int64(rep.TotalLost), rep.FractionLost
-			if ok {
-				s.RoundTripTime = rtt
-			}
-		})
+		r.mu.Lock()
+		c := r.out[rep.SSRC]
+		r.mu.Unlock()
+		if c == nil {
+			continue
+		}
+		c.mu.Lock()
+		s := &c.st
+		s.PacketsLost, s.FractionLost = int64(rep.TotalLost), rep.FractionLost
+		s.Reports++
+		if c.clockRate > 0 {
+			s.Jitter = float64(rep.Jitter) / c.clockRate
+		}
+		if ok {
+			s.RoundTripTime = rtt
+		}
+		c.mu.Unlock()
 	}
 }
 

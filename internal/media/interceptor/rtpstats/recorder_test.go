@@ -160,7 +160,7 @@ func TestRecorderRTCP(t *testing.T) {
 	lsr := ntpMiddle(now.Add(-40 * time.Millisecond))
 	nack9 := &rtcp.TransportLayerNack{MediaSSRC: 9, Nacks: []rtcp.NackPair{{PacketID: 1}}}
 	raw, err := rtcp.Marshal([]rtcp.Packet{
-		&rtcp.ReceiverReport{Reports: []rtcp.ReceptionReport{{SSRC: 9, FractionLost: 64, TotalLost: 7, LastSenderReport: lsr, Delay: 10 * 65536 / 1000}}},
+		&rtcp.ReceiverReport{Reports: []rtcp.ReceptionReport{{SSRC: 9, FractionLost: 64, TotalLost: 7, Jitter: 900, LastSenderReport: lsr, Delay: 10 * 65536 / 1000}}},
 		&rtcp.PictureLossIndication{MediaSSRC: 9}, nack9, nack9,
 	})
 	if err != nil {
@@ -170,7 +170,8 @@ func TestRecorderRTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := r.Outbound(9)
-	if st.Packets != 3 || st.Bytes != 150 || st.PLI != 1 || st.NACK != 2 || st.PacketsLost != 7 || st.FractionLost != 64 {
+	if st.Packets != 3 || st.Bytes != 150 || st.PLI != 1 || st.NACK != 2 || st.PacketsLost != 7 || st.FractionLost != 64 ||
+		st.Reports != 1 || st.Jitter != 0.01 {
 		t.Errorf("outbound = %+v", st)
 	}
 	if st.RoundTripTime < 25*time.Millisecond || st.RoundTripTime > 200*time.Millisecond {

@@ -2,12 +2,14 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
 	"fmt"
 	"image"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/go-gst/go-gst/gst"
 
@@ -30,31 +32,28 @@ const calibrationFrames = 30
 func newChroma(el *element) (processor, error) {
 	w := el.spec.Processing.Window
 	c := &chromaProc{el: el, key: newChromaKey(image.Rect(w.X, w.Y, w.X+w.Width, w.Y+w.Height), calibrationFrames)}
-	id, err := el.pipeline.GetElementByName("chroma")
-	if err != nil {
-		return nil, fmt.Errorf("pipeline lacks the chroma stage: %v", err)
+	id := child(el.pipe, "chroma")
+	if id == nil {
+		return nil, fmt.Errorf("pipeline lacks the chroma stage")
+	}
+	pad := staticPad(id, "src")
+	if pad == nil {
+		return nil, fmt.Errorf("the chroma stage has no src pad")
 	}
 	var size frameSize
-	pad := id.GetStaticPad("src")
 	size.watch(pad, func(int, int) {})
-	pad.AddProbe(gst.PadProbeTypeBuffer, func(_ *gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
-		buf := info.GetBuffer()
+	addProbe(pad, probeBuffer, func(_ *C.GstPad, info *C.GstPadProbeInfo) C.GstPadProbeReturn {
 		fw, fh := int(size.w.Load()), int(size.h.Load())
-		if buf == nil || fw == 0 || !buf.IsWritable() {
-			return gst.PadProbeOK
+		if fw == 0 {
+			return probeOK
 		}
-		m := buf.Map(gst.MapRead | gst.MapWrite)
-		if m == nil {
-			return gst.PadProbeOK
-		}
-		defer buf.Unmap()
-		stride := fw * 4 // RGBA rows are 4-byte aligned: no padding
-		if int(m.Size()) < stride*fh {
-			return gst.PadProbeOK
-		}
-		pix := unsafe.Slice((*byte)(m.Data()), stride*fh)
-		c.key.process(pix, stride, fw, fh, c.background(fw, fh))
-		return gst.PadProbeOK
+		withWritableBuffer(info, func(pix []byte) {
+			stride := fw * 4 // RGBA rows are 4-byte aligned: no padding
+			if len(pix) >= stride*fh {
+				c.key.process(pix[:stride*fh], stride, fw, fh, c.background(fw, fh))
+			}
+		})
+		return probeOK
 	})
 	return c, nil
 }

@@ -2,19 +2,20 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/go-gst/go-gst/gst"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
 )
 
 // handle runs a request other than create/release.
 func (el *element) handle(c ipc.Control) error {
-	if el.pipeline == nil {
+	if el.pipe == nil {
 		return fmt.Errorf("element not running")
 	}
 	if el.dyn != nil {
@@ -50,9 +51,7 @@ func (el *element) forceKeyframe(i int) error {
 	if i < 0 || i >= len(el.sinks) {
 		return fmt.Errorf("no output %d", i)
 	}
-	ev := gst.NewCustomEvent(gst.EventTypeCustomUpstream,
-		gst.NewStructureFromString("GstForceKeyUnit, all-headers=(boolean)true, count=(uint)0"))
-	if !el.sinks[i].SendEvent(ev) {
+	if !forceKeyUnit(el.sinks[i]) {
 		return fmt.Errorf("output %d: the encoder did not take the keyframe request", i)
 	}
 	el.keyframes.Add(1)
@@ -88,7 +87,7 @@ func (el *element) setBitrate(i int, b ipc.Bitrate) error {
 
 // setEncoderBitrate sets an encoder's target (bps) with the property its
 // codec's encoder has. PCMU/PCMA have a fixed rate: accepted, ignored.
-func setEncoderBitrate(enc *gst.Element, codec string, target int) error {
+func setEncoderBitrate(enc *C.GstElement, codec string, target int) error {
 	switch strings.ToUpper(codec) {
 	case "VP8", "VP9":
 		return setProp(enc, "target-bitrate", strconv.Itoa(target))
@@ -142,43 +141,36 @@ func (el *element) userNames() []string {
 // own error message) and applies the element policy to every element in it.
 // It returns those elements.
 func checkCommand(cmd string, pol *ipc.ElementPolicy) ([]userElement, error) {
-	bin, err := gst.NewBinFromString(cmd, true)
+	bin, err := parseBin(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("invalid GStreamerFilter command %q: %v", cmd, err)
 	}
-	els, err := bin.GetElementsRecursive()
-	if err != nil {
-		return nil, fmt.Errorf("inspect command: %v", err)
-	}
+	defer unref(bin)
 	var out []userElement
-	for _, e := range els {
-		f := e.GetFactory()
-		if f == nil {
+	for _, e := range binElements(bin) {
+		f := factoryName(e)
+		if f == "" {
 			continue
 		}
-		if err := checkFactory(pol, f.GetName(), f.GetMetadata("klass"), e.IsURIHandler()); err != nil {
+		if err := checkFactory(pol, f, factoryKlass(e), isURIHandler(e)); err != nil {
 			return nil, err
 		}
-		out = append(out, userElement{e.GetName(), f.GetName()})
+		out = append(out, userElement{elementName(e), f})
 	}
 	return out, nil
 }
 
 // findUserElements maps the names checkCommand saw to the elements of the
-// built pipeline. Names given in the command are the same in both; an
-// element left unnamed gets another number in each parse (GStreamer counts
-// per factory and process), so it is found by factory, in order, when the
-// worker adds no element of that factory itself.
-func findUserElements(p *gst.Pipeline, user []userElement) map[string]*gst.Element {
-	out := map[string]*gst.Element{}
-	all, err := p.GetElementsRecursive()
-	if err != nil {
-		return out
-	}
-	byFactory := map[string][]*gst.Element{}
-	for _, e := range all {
-		if f := e.GetFactory(); f != nil {
-			byFactory[f.GetName()] = append(byFactory[f.GetName()], e)
+// built pipeline (borrowed). Names given in the command are the same in
+// both; an element left unnamed gets another number in each parse
+// (GStreamer counts per factory and process), so it is found by factory, in
+// order, when the worker adds no element of that factory itself.
+func findUserElements(p *C.GstElement, user []userElement) map[string]*C.GstElement {
+	out := map[string]*C.GstElement{}
+	byFactory := map[string][]*C.GstElement{}
+	for _, e := range binElements(p) {
+		if f := factoryName(e); f != "" {
+			byFactory[f] = append(byFactory[f], e)
 		}
 	}
 	userCount := map[string]int{}
@@ -187,7 +179,7 @@ func findUserElements(p *gst.Pipeline, user []userElement) map[string]*gst.Eleme
 	}
 	next := map[string]int{}
 	for _, u := range user {
-		if e, err := p.GetElementByNameRecursive(u.name); err == nil && e.GetFactory() != nil && e.GetFactory().GetName() == u.factory {
+		if e := child(p, u.name); e != nil && factoryName(e) == u.factory {
 			out[u.name] = e
 			continue
 		}

@@ -32,6 +32,9 @@ func clockRate(s ipc.Stream) uint32 {
 
 // inputCaps are the RTP caps of an appsrc for stream s.
 func inputCaps(s ipc.Stream) string {
+	if isAAC(s.Codec) {
+		return aacCaps(s) // aac.go
+	}
 	name := strings.ToUpper(s.Codec)
 	c := fmt.Sprintf("application/x-rtp,media=%s,encoding-name=%s,clock-rate=%d,payload=%d",
 		s.Kind(), name, clockRate(s), s.PayloadType)
@@ -58,6 +61,8 @@ func decodeChain(s ipc.Stream) (string, error) {
 		return "rtppcmudepay ! mulawdec", nil
 	case "PCMA":
 		return "rtppcmadepay ! alawdec", nil
+	case "AAC":
+		return aacDecode, nil // aac.go
 	}
 	return "", fmt.Errorf("unsupported input codec %q", s.Codec)
 }
@@ -121,6 +126,8 @@ func encodeChain(s ipc.Stream, i int) (string, error) {
 		enc = fmt.Sprintf("audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1 ! mulawenc name=enc%d ! rtppcmupay %s", i, pay)
 	case "PCMA":
 		enc = fmt.Sprintf("audioconvert ! audioresample ! audio/x-raw,rate=8000,channels=1 ! alawenc name=enc%d ! rtppcmapay %s", i, pay)
+	case "AAC":
+		enc = aacEncode(s, i, pay) // aac.go
 	default:
 		return "", fmt.Errorf("unsupported output codec %q", s.Codec)
 	}
@@ -166,11 +173,13 @@ func processingChain(spec *ipc.Spec) (string, error) {
 }
 
 // overlaySlots chains OverlaySlots gdkpixbufoverlay elements named
-// <prefix>0… that start transparent.
+// <prefix>0… that start transparent. Their offsets are absolute pixels: in
+// the default mode a negative offset counts from the opposite edge, which
+// put a hat meant to rise above the top of the frame down over the face.
 func overlaySlots(prefix string) string {
 	parts := make([]string, OverlaySlots)
 	for i := range parts {
-		parts[i] = fmt.Sprintf("gdkpixbufoverlay name=%s%d alpha=0", prefix, i)
+		parts[i] = fmt.Sprintf("gdkpixbufoverlay name=%s%d alpha=0 positioning-mode=pixels-absolute", prefix, i)
 	}
 	return strings.Join(parts, " ! ")
 }

@@ -2,15 +2,15 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-gst/go-gst/gst"
-	"github.com/go-gst/go-gst/gst/app"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
 )
@@ -34,11 +34,17 @@ import (
 // running time at the first packet, re-anchored after a jump), so encoders
 // stamp their output at the pace the sender captured, not at the jitter
 // of arrival, and a mixer lines its inputs up on one timeline.
+//
+// Ownership (cgst.go): the pipeline is the element's (el.pipe, dropped in
+// teardown). Every piece added to it is borrowed from it: valid until this
+// code removes it (removeFromBin, releasePad) or teardown drops the
+// pipeline. A removed input is out of d.inputs and waited past
+// (el.pushMu) before it goes, so push never reaches a dropped appsrc.
 type dynamic struct {
 	el      *element
 	kind    string
-	p       *gst.Pipeline
-	width   int // video output of mixers
+	p       *C.GstElement // el.pipe, borrowed
+	width   int           // video output of mixers
 	height  int
 	fps     int
 	latency time.Duration
@@ -47,10 +53,10 @@ type dynamic struct {
 	inputs  map[int]*dynInput
 	outputs map[int]*dynOutput
 	layout  ipc.Layout // alphaBlending
-	vmix    *gst.Element
-	vtee    *gst.Element // the compositor's picture, for video outputs
-	bgCaps  *gst.Element // capsfilters of the black background and of the output
-	outCaps *gst.Element
+	vmix    *C.GstElement
+	vtee    *C.GstElement // the compositor's picture, for video outputs
+	bgCaps  *C.GstElement // capsfilters of the black background and of the output
+	outCaps *C.GstElement
 }
 
 // dynInput is one input stream. Its timestamp fields belong to the
@@ -59,12 +65,12 @@ type dynInput struct {
 	index  int
 	stream ipc.Stream
 	kind   string
-	bin    *gst.Bin
-	src    *app.Source
-	tee    *gst.Element // the transcoder's, or audio of mixers
-	vpad   *gst.Pad     // the compositor's pad (video of mixers)
-	active atomic.Bool  // decoded a first picture
-	width  atomic.Int32 // of its pictures
+	bin    *C.GstElement
+	src    *C.GstElement // the appsrc in bin
+	tee    *C.GstElement // the transcoder's, or audio of mixers
+	vpad   *C.GstPad     // the compositor's pad (video of mixers)
+	active atomic.Bool   // decoded a first picture
+	width  atomic.Int32  // of its pictures
 	height atomic.Int32
 
 	rate   uint32
@@ -81,20 +87,22 @@ type dynInput struct {
 type dynOutput struct {
 	index  int
 	stream ipc.Stream
-	bin    *gst.Bin
-	sink   *gst.Element
-	enc    *gst.Element
-	teePad *gst.Pad // the request pad of the tee feeding it (video, transcoder)
+	bin    *C.GstElement
+	sink   *C.GstElement
+	enc    *C.GstElement
+	tee    *C.GstElement // the tee feeding it (video, transcoder)…
+	teePad *C.GstPad     // … through this request pad
 
 	// Audio outputs of mixers.
-	amix    *gst.Element
-	silence *gst.Bin
+	amix    *C.GstElement
+	silence *C.GstElement
 	mixed   map[int]*mixLink // input index → its link into amix
 }
 
 // mixLink is one input feeding one audio mixer.
 type mixLink struct {
-	teePad, mixPad *gst.Pad
+	tee            *C.GstElement
+	teePad, mixPad *C.GstPad
 }
 
 // buildDynamic makes el a dynamic element (called by element.build).
@@ -122,27 +130,26 @@ func (el *element) buildDynamic(spec *ipc.Spec) error {
 	}
 	var err error
 	if desc == "" {
-		d.p, err = gst.NewPipeline("")
+		d.p, err = newPipeline()
 	} else {
-		d.p, err = gst.NewPipelineFromString(desc)
+		d.p, err = parseLaunch(desc)
 	}
 	if err != nil {
 		return fmt.Errorf("build %s: %v", d.kind, err)
 	}
-	el.pipeline = d.p
+	el.pipe = d.p
+	el.bus = pipelineBus(d.p)
 	if desc != "" {
-		d.vmix, _ = d.p.GetElementByName("vmix")
-		d.vtee, _ = d.p.GetElementByName("vtee")
-		d.bgCaps, _ = d.p.GetElementByName("bgcaps")
-		d.outCaps, _ = d.p.GetElementByName("outcaps")
+		d.vmix, d.vtee = child(d.p, "vmix"), child(d.p, "vtee")
+		d.bgCaps, d.outCaps = child(d.p, "bgcaps"), child(d.p, "outcaps")
 	}
 	el.proc = noProc{}
 	el.dyn = d
 	el.stopBus = make(chan struct{})
 	el.busDone = make(chan struct{})
 	go el.busLoop()
-	if err := d.p.SetState(gst.StatePlaying); err != nil {
-		return fmt.Errorf("start %s: %v%s", d.kind, err, el.pendingError())
+	if !setState(d.p, C.GST_STATE_PLAYING) {
+		return fmt.Errorf("start %s: state change failed%s", d.kind, el.pendingError())
 	}
 	for i, in := range spec.Inputs {
 		if err := d.addInput(i, in); err != nil {
@@ -248,53 +255,20 @@ func (d *dynamic) addInput(i int, st ipc.Stream) error {
 	if kind == "video" && d.vmix != nil {
 		conv += fmt.Sprintf(" ! queue name=in%d max-size-buffers=2 leaky=downstream", i)
 	}
-	bin, err := gst.NewBinFromString(fmt.Sprintf("appsrc name=src is-live=true do-timestamp=false format=time min-latency=0 "+
-		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", inputCaps(st), dec, conv), true)
+	bin, err := parseBin(fmt.Sprintf("appsrc name=src is-live=true do-timestamp=false format=time min-latency=0 "+
+		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", inputCaps(st), dec, conv))
 	if err != nil {
 		return fmt.Errorf("input %d: %v", i, err)
 	}
-	srcEl, err := bin.GetElementByName("src")
-	if err != nil {
+	if err := addToBin(d.p, bin); err != nil { // bin is borrowed from here on
 		return fmt.Errorf("input %d: %v", i, err)
 	}
-	in := &dynInput{index: i, stream: st, kind: kind, bin: bin, src: app.SrcFromElement(srcEl), rate: clockRate(st)}
-	if err := d.p.Add(bin.Element); err != nil {
-		return fmt.Errorf("input %d: %v", i, err)
+	in := &dynInput{index: i, stream: st, kind: kind, bin: bin, src: child(bin, "src"), rate: clockRate(st)}
+	if err := d.plugInput(in); err != nil {
+		d.unplugInput(in, nil, nil)
+		return fmt.Errorf("input %d: %w", i, err)
 	}
-	out := bin.GetStaticPad("src")
-	if out == nil {
-		return fmt.Errorf("input %d: no output pad", i)
-	}
-	out.AddProbe(gst.PadProbeTypeEventDownstream, func(_ *gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
-		if ev := info.GetEvent(); ev != nil && ev.Type() == gst.EventTypeCaps {
-			d.onCaps(in, ev.ParseCaps())
-		}
-		return gst.PadProbeOK
-	})
-	if kind == "video" && d.vmix != nil {
-		in.vpad = d.vmix.GetRequestPad("sink_%u")
-		if in.vpad == nil || out.Link(in.vpad) != gst.PadLinkOK {
-			return fmt.Errorf("input %d: cannot link to the compositor", i)
-		}
-		in.vpad.SetArg("alpha", "0") // shown once it has a picture and a place
-		if d.kind == ipc.ProcComposite {
-			in.vpad.SetArg("sizing-policy", "keep-aspect-ratio")
-		}
-	} else {
-		tee, err := gst.NewElementWithProperties("tee", map[string]interface{}{"allow-not-linked": true})
-		if err != nil {
-			return err
-		}
-		if err := d.p.Add(tee); err != nil {
-			return err
-		}
-		if out.Link(tee.GetStaticPad("sink")) != gst.PadLinkOK {
-			return fmt.Errorf("input %d: cannot link to its tee", i)
-		}
-		tee.SyncStateWithParent()
-		in.tee = tee
-	}
-	d.el.watchKeyframeRequests(srcEl, i)
+	d.el.watchKeyframeRequests(in.src, i)
 	d.mu.Lock()
 	d.inputs[i] = in
 	d.linkMixersLocked(in)
@@ -304,25 +278,79 @@ func (d *dynamic) addInput(i int, st ipc.Stream) error {
 		}
 	}
 	d.mu.Unlock()
-	bin.SyncStateWithParent()
+	syncWithParent(bin)
 	d.needKeyframe(i)
 	return nil
+}
+
+// plugInput links a new input's bin to the compositor or to a tee of its own.
+func (d *dynamic) plugInput(in *dynInput) error {
+	out := staticPad(in.bin, "src")
+	if in.src == nil || out == nil {
+		return errors.New("no appsrc or no output pad")
+	}
+	addProbe(out, probeEventDownstream, func(_ *C.GstPad, info *C.GstPadProbeInfo) C.GstPadProbeReturn {
+		if w, h, ok := probedCapsSize(info); ok {
+			d.onCaps(in, w, h)
+		}
+		return probeOK
+	})
+	if in.kind == "video" && d.vmix != nil {
+		in.vpad = requestPad(d.vmix, "sink_%u")
+		if in.vpad == nil || !linkPads(out, in.vpad) {
+			return errors.New("cannot link to the compositor")
+		}
+		_ = setPadProp(in.vpad, "alpha", "0") // shown once it has a picture and a place
+		if d.kind == ipc.ProcComposite {
+			_ = setPadProp(in.vpad, "sizing-policy", "keep-aspect-ratio")
+		}
+		return nil
+	}
+	tee, err := makeElement("tee")
+	if err != nil {
+		return err
+	}
+	_ = setProp(tee, "allow-not-linked", "true")
+	if err := addToBin(d.p, tee); err != nil {
+		return err
+	}
+	in.tee = tee
+	if !linkPads(out, staticPad(tee, "sink")) {
+		return errors.New("cannot link to its tee")
+	}
+	syncWithParent(tee)
+	return nil
+}
+
+// unplugInput stops an input and takes its pieces out of the pipeline,
+// after the mixer links and tee pads given (the input's) are released.
+func (d *dynamic) unplugInput(in *dynInput, links []mixLinkOf, teePads []*C.GstPad) {
+	// Stop the input first: nothing is pushing when its links go.
+	_ = setState(in.bin, C.GST_STATE_NULL)
+	if in.tee != nil {
+		for _, l := range links {
+			l.link.release(l.amix)
+		}
+		for _, pad := range teePads {
+			releasePad(in.tee, pad)
+		}
+		removeFromBin(d.p, in.tee)
+	}
+	if in.vpad != nil {
+		releasePad(d.vmix, in.vpad)
+	}
+	removeFromBin(d.p, in.bin)
 }
 
 // onCaps records an input's picture size when it decodes its first
 // picture (or changes size): it then takes its place (KMS counts an
 // input in the layout once its media starts).
-func (d *dynamic) onCaps(in *dynInput, caps *gst.Caps) {
-	if in.kind != "video" || caps == nil || caps.GetSize() == 0 {
+func (d *dynamic) onCaps(in *dynInput, w, h int) {
+	if in.kind != "video" {
 		return
 	}
-	st := caps.GetStructureAt(0)
-	w, _ := st.GetValue("width")
-	h, _ := st.GetValue("height")
-	wi, _ := w.(int)
-	hi, _ := h.(int)
-	in.width.Store(int32(wi))
-	in.height.Store(int32(hi))
+	in.width.Store(int32(w))
+	in.height.Store(int32(h))
 	in.active.Store(true)
 	d.mu.Lock()
 	d.relayoutLocked()
@@ -334,45 +362,37 @@ func (d *dynamic) removeInput(i int) error {
 	d.mu.Lock()
 	in := d.inputs[i]
 	delete(d.inputs, i)
-	var links []*mixLink
-	var mixers []*gst.Element
-	var teePads []*gst.Pad // the transcoder's outputs
+	var links []mixLinkOf
+	var teePads []*C.GstPad // the transcoder's outputs
 	for _, o := range d.outputs {
 		if l := o.mixed[i]; l != nil {
-			links = append(links, l)
-			mixers = append(mixers, o.amix)
+			links = append(links, mixLinkOf{l, o.amix})
 			delete(o.mixed, i)
 		}
 		if d.kind == ipc.ProcTranscode && o.teePad != nil {
 			teePads = append(teePads, o.teePad)
-			o.teePad = nil
+			o.tee, o.teePad = nil, nil
 		}
 	}
 	d.mu.Unlock()
 	if in == nil {
 		return fmt.Errorf("no input %d", i)
 	}
-	// Stop the input first: nothing is pushing when its links go.
-	_ = in.bin.SetState(gst.StateNull)
-	if in.tee != nil {
-		for k, l := range links {
-			in.tee.ReleaseRequestPad(l.teePad)
-			mixers[k].ReleaseRequestPad(l.mixPad)
-		}
-		for _, pad := range teePads {
-			in.tee.ReleaseRequestPad(pad)
-		}
-		_ = in.tee.SetState(gst.StateNull)
-		_ = d.p.Remove(in.tee)
-	}
-	if in.vpad != nil {
-		d.vmix.ReleaseRequestPad(in.vpad)
-	}
-	_ = d.p.Remove(in.bin.Element)
+	// A push that found the input before it left the map is over once
+	// pushMu can be taken: nothing reaches its appsrc from here on.
+	d.el.pushMu.Lock()
+	d.el.pushMu.Unlock() //nolint:staticcheck // an empty critical section: a barrier
+	d.unplugInput(in, links, teePads)
 	d.mu.Lock()
 	d.relayoutLocked()
 	d.mu.Unlock()
 	return nil
+}
+
+// mixLinkOf is a mixer link and the mixer it feeds.
+type mixLinkOf struct {
+	link *mixLink
+	amix *C.GstElement
 }
 
 // addOutput starts encoding output i.
@@ -404,15 +424,19 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 	if kind == "video" && st.FramerateNum > 0 {
 		head += fmt.Sprintf("videorate drop-only=true ! video/x-raw,framerate=%d/%d ! ", st.FramerateNum, max(st.FramerateDen, 1))
 	}
-	bin, err := gst.NewBinFromString(head+enc, true)
+	bin, err := parseBin(head + enc)
 	if err != nil {
 		return fmt.Errorf("output %d: %v", i, err)
 	}
-	o := &dynOutput{index: i, stream: st, bin: bin, mixed: map[int]*mixLink{}}
-	if o.sink, err = bin.GetElementByName(fmt.Sprintf("sink%d", i)); err != nil {
+	if err := addToBin(d.p, bin); err != nil { // bin is borrowed from here on
 		return fmt.Errorf("output %d: %v", i, err)
 	}
-	o.enc, _ = bin.GetElementByName(fmt.Sprintf("enc%d", i))
+	o := &dynOutput{index: i, stream: st, bin: bin, mixed: map[int]*mixLink{}}
+	if o.sink = child(bin, fmt.Sprintf("sink%d", i)); o.sink == nil {
+		removeFromBin(d.p, bin)
+		return fmt.Errorf("output %d: no sink%d", i, i)
+	}
+	o.enc = child(bin, fmt.Sprintf("enc%d", i)) // nil: no settable encoder
 	if o.enc != nil && (st.Codec == ipc.CodecVP8 || st.Codec == ipc.CodecVP9) {
 		// libvpx's threads spin while they wait for each other: in a worker
 		// whose decoders and compositor already keep the cores busy, one
@@ -420,12 +444,11 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 		_ = setProp(o.enc, "threads", "1")
 	}
 	d.el.deliverSamples(o.sink, uint32(i))
-	if err := d.p.Add(bin.Element); err != nil {
-		return err
-	}
-	bin.SyncStateWithParent()
+	syncWithParent(bin)
 	if mixing {
 		if err := d.addMixer(o); err != nil {
+			d.removeMixer(o)
+			removeFromBin(d.p, bin)
 			return fmt.Errorf("output %d: %w", i, err)
 		}
 	}
@@ -448,19 +471,19 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 }
 
 // linkTeeLocked feeds output o from tee.
-func (d *dynamic) linkTeeLocked(tee *gst.Element, o *dynOutput) {
+func (d *dynamic) linkTeeLocked(tee *C.GstElement, o *dynOutput) {
 	if tee == nil || o.teePad != nil || o.amix != nil {
 		return
 	}
-	pad := tee.GetRequestPad("src_%u")
+	pad := requestPad(tee, "src_%u")
 	if pad == nil {
 		return
 	}
-	if pad.Link(o.bin.GetStaticPad("sink")) != gst.PadLinkOK {
-		tee.ReleaseRequestPad(pad)
+	if !linkPads(pad, staticPad(o.bin, "sink")) {
+		releasePad(tee, pad)
 		return
 	}
-	o.teePad = pad
+	o.tee, o.teePad = tee, pad
 }
 
 // removeOutput stops output i: unlinked from what feeds it, then stopped.
@@ -468,39 +491,24 @@ func (d *dynamic) removeOutput(i int) error {
 	d.mu.Lock()
 	o := d.outputs[i]
 	delete(d.outputs, i)
-	var tee *gst.Element
-	if o != nil && o.teePad != nil {
-		tee = o.teePad.GetParentElement()
+	var tee *C.GstElement
+	var teePad *C.GstPad
+	if o != nil {
+		tee, teePad = o.tee, o.teePad
+		o.tee, o.teePad = nil, nil
 	}
 	d.mu.Unlock()
 	if o == nil {
 		return fmt.Errorf("no output %d", i)
 	}
-	if tee != nil {
-		tee.ReleaseRequestPad(o.teePad)
+	if teePad != nil {
+		releasePad(tee, teePad)
 	}
 	if o.amix != nil {
 		d.removeMixer(o)
 	}
-	_ = o.bin.SetState(gst.StateNull)
-	_ = d.p.Remove(o.bin.Element)
+	removeFromBin(d.p, o.bin)
 	return nil
-}
-
-// deliverSamples sends what appsink sink receives as RTP of output out.
-func (el *element) deliverSamples(sink *gst.Element, out uint32) {
-	app.SinkFromElement(sink).SetCallbacks(&app.SinkCallbacks{NewSampleFunc: func(s *app.Sink) gst.FlowReturn {
-		sample := s.PullSample()
-		if sample == nil {
-			return gst.FlowEOS
-		}
-		b := sample.GetBuffer().Bytes()
-		el.packetsOut.Add(1)
-		el.bytesOut.Add(uint64(len(b)))
-		el.s.progress.Add(1)
-		_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
-		return gst.FlowOK
-	}})
 }
 
 // push feeds one RTP packet to input i, stamped from its RTP timestamp.
@@ -512,9 +520,7 @@ func (d *dynamic) push(i int, pkt []byte) {
 		d.el.inputDropped.Add(1)
 		return
 	}
-	buf := gst.NewBufferFromBytes(pkt)
-	buf.SetPresentationTimestamp(gst.ClockTime(d.pts(in, pkt)))
-	if ret := in.src.PushBuffer(buf); ret != gst.FlowOK {
+	if !pushRTPAt(in.src, pkt, d.pts(in, pkt)) {
 		d.el.inputDropped.Add(1)
 		return
 	}
@@ -543,13 +549,7 @@ func (d *dynamic) pts(in *dynInput, pkt []byte) time.Duration {
 }
 
 // runningTime is the pipeline's running time now.
-func (d *dynamic) runningTime() time.Duration {
-	clock := d.p.GetPipelineClock()
-	if clock == nil {
-		return 0
-	}
-	return time.Duration(uint64(clock.GetTime()) - uint64(d.p.GetBaseTime()))
-}
+func (d *dynamic) runningTime() time.Duration { return runningTime(d.p) }
 
 // needKeyframe asks gorento for a keyframe of input i, at most every 500 ms.
 func (d *dynamic) needKeyframe(i int) {
@@ -574,8 +574,7 @@ func (d *dynamic) forceKeyframe(i int) error {
 	if o == nil {
 		return fmt.Errorf("no output %d", i)
 	}
-	if !o.sink.SendEvent(gst.NewCustomEvent(gst.EventTypeCustomUpstream,
-		gst.NewStructureFromString("GstForceKeyUnit, all-headers=(boolean)true, count=(uint)0"))) {
+	if !forceKeyUnit(o.sink) {
 		return fmt.Errorf("output %d: the encoder did not take the keyframe request", i)
 	}
 	d.el.keyframes.Add(1)
@@ -610,8 +609,9 @@ func (d *dynamic) outputCount() int {
 	return len(d.outputs)
 }
 
-// close stops every input before the pipeline goes (element.teardown).
-func (d *dynamic) close() {
+// endInputs ends every input's stream before the pipeline stops
+// (element.teardown).
+func (d *dynamic) endInputs() {
 	d.mu.Lock()
 	ins := make([]*dynInput, 0, len(d.inputs))
 	for _, in := range d.inputs {
@@ -619,6 +619,6 @@ func (d *dynamic) close() {
 	}
 	d.mu.Unlock()
 	for _, in := range ins {
-		in.src.EndStream()
+		endOfStream(in.src)
 	}
 }

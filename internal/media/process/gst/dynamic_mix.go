@@ -2,12 +2,14 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-
-	"github.com/go-gst/go-gst/gst"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
 	"github.com/gorento/gorento/internal/media/process/layout"
@@ -18,30 +20,39 @@ import (
 
 // addMixer gives audio output o its audiomixer, fed by a silent source
 // so that it produces sound at a steady pace even when nobody talks.
+// On failure, what it added is left in o for removeMixer.
 func (d *dynamic) addMixer(o *dynOutput) error {
-	amix, err := gst.NewElementWithProperties("audiomixer", map[string]interface{}{})
+	amix, err := makeElement("audiomixer")
 	if err != nil {
 		return err
 	}
-	amix.SetArg("latency", strconv.FormatInt(d.latency.Nanoseconds(), 10))
-	amix.SetArg("start-time-selection", "first")
-	silence, err := gst.NewBinFromString("audiotestsrc is-live=true do-timestamp=true wave=silence samplesperbuffer=960 ! "+
-		"capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1", true)
+	if err := setProp(amix, "latency", strconv.FormatInt(d.latency.Nanoseconds(), 10)); err != nil {
+		unref(amix)
+		return err
+	}
+	_ = setProp(amix, "start-time-selection", "first")
+	if err := addToBin(d.p, amix); err != nil { // borrowed from here on
+		return err
+	}
+	o.amix = amix
+	silence, err := parseBin("audiotestsrc is-live=true do-timestamp=true wave=silence samplesperbuffer=960 ! " +
+		"capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1")
 	if err != nil {
 		return err
 	}
-	if err := d.p.AddMany(amix, silence.Element); err != nil {
+	if err := addToBin(d.p, silence); err != nil {
 		return err
 	}
-	if amix.GetStaticPad("src").Link(o.bin.GetStaticPad("sink")) != gst.PadLinkOK {
-		return fmt.Errorf("cannot link the mixer to its encoder")
+	o.silence = silence
+	if !linkPads(staticPad(amix, "src"), staticPad(o.bin, "sink")) {
+		return errors.New("cannot link the mixer to its encoder")
 	}
-	if silence.GetStaticPad("src").Link(amix.GetRequestPad("sink_%u")) != gst.PadLinkOK {
-		return fmt.Errorf("cannot link the silence to the mixer")
+	pad := requestPad(amix, "sink_%u")
+	if pad == nil || !linkPads(staticPad(silence, "src"), pad) {
+		return errors.New("cannot link the silence to the mixer")
 	}
-	amix.SyncStateWithParent()
-	silence.SyncStateWithParent()
-	o.amix, o.silence = amix, silence
+	syncWithParent(amix)
+	syncWithParent(silence)
 	return nil
 }
 
@@ -54,9 +65,13 @@ func (d *dynamic) removeMixer(o *dynOutput) {
 	for _, l := range links {
 		l.release(o.amix)
 	}
-	_ = o.silence.SetState(gst.StateNull)
-	_ = o.amix.SetState(gst.StateNull)
-	_ = d.p.RemoveMany(o.silence.Element, o.amix)
+	if o.silence != nil {
+		removeFromBin(d.p, o.silence)
+	}
+	if o.amix != nil {
+		removeFromBin(d.p, o.amix) // its request pads go with it
+	}
+	o.silence, o.amix = nil, nil
 }
 
 // mixes reports whether audio output o mixes input in.
@@ -81,28 +96,26 @@ func (d *dynamic) linkMixersLocked(in *dynInput) {
 	}
 }
 
-func linkMix(tee, amix *gst.Element) *mixLink {
-	teePad := tee.GetRequestPad("src_%u")
+func linkMix(tee, amix *C.GstElement) *mixLink {
+	teePad := requestPad(tee, "src_%u")
 	if teePad == nil {
 		return nil
 	}
-	mixPad := amix.GetRequestPad("sink_%u")
-	if mixPad == nil || teePad.Link(mixPad) != gst.PadLinkOK {
-		tee.ReleaseRequestPad(teePad)
+	mixPad := requestPad(amix, "sink_%u")
+	if mixPad == nil || !linkPads(teePad, mixPad) {
+		releasePad(tee, teePad)
 		if mixPad != nil {
-			amix.ReleaseRequestPad(mixPad)
+			releasePad(amix, mixPad)
 		}
 		return nil
 	}
-	return &mixLink{teePad: teePad, mixPad: mixPad}
+	return &mixLink{tee: tee, teePad: teePad, mixPad: mixPad}
 }
 
 // release unlinks one input from a mixer: the tee stops feeding it first.
-func (l *mixLink) release(amix *gst.Element) {
-	if tee := l.teePad.GetParentElement(); tee != nil {
-		tee.ReleaseRequestPad(l.teePad)
-	}
-	amix.ReleaseRequestPad(l.mixPad)
+func (l *mixLink) release(amix *C.GstElement) {
+	releasePad(l.tee, l.teePad)
+	releasePad(amix, l.mixPad)
 }
 
 // setMix changes the ports audio output i mixes (KMS Mixer's connect and
@@ -153,7 +166,7 @@ func (d *dynamic) relayoutLocked() {
 			continue
 		}
 		if !in.active.Load() {
-			in.vpad.SetArg("alpha", "0")
+			_ = setPadProp(in.vpad, "alpha", "0")
 			continue
 		}
 		ports = append(ports, in.stream.Port)
@@ -171,9 +184,9 @@ func (d *dynamic) relayoutLocked() {
 	for port, in := range byPort {
 		pl := places[port]
 		for k, v := range map[string]int{"xpos": pl.X, "ypos": pl.Y, "width": pl.Width, "height": pl.Height, "zorder": pl.Z} {
-			in.vpad.SetArg(k, strconv.Itoa(v))
+			_ = setPadProp(in.vpad, k, strconv.Itoa(v))
 		}
-		in.vpad.SetArg("alpha", "1")
+		_ = setPadProp(in.vpad, "alpha", "1")
 	}
 }
 
@@ -184,6 +197,6 @@ func (d *dynamic) resizeLocked(w, h int) {
 	}
 	d.width, d.height = w, h
 	caps := d.videoCaps()
-	d.bgCaps.SetArg("caps", caps)
-	d.outCaps.SetArg("caps", caps)
+	_ = setProp(d.bgCaps, "caps", caps)
+	_ = setProp(d.outCaps, "caps", caps)
 }

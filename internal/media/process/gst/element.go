@@ -2,6 +2,9 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
 	"errors"
 	"fmt"
@@ -11,30 +14,37 @@ import (
 	"time"
 
 	"github.com/go-gst/go-gst/gst"
-	"github.com/go-gst/go-gst/gst/app"
 
 	"github.com/gorento/gorento/internal/media/process/ipc"
 )
 
 // element is one GStreamer pipeline serving one gorento processing element.
+// Its control goroutine builds it, handles its requests and tears it down;
+// the pipeline reference it owns is dropped only there (cgst.go).
 type element struct {
 	s  *Server
 	id uint32
 
 	ctl  chan ipc.Control // requests, handled in order by the control goroutine
 	once sync.Once
+	done chan struct{} // closed when the control goroutine has torn down and exited
 
-	// Set by build before ready is stored; read-only afterwards.
+	// Set by build before ready is stored; read-only afterwards. The
+	// elements are borrowed from pipe (valid until teardown drops it).
 	spec       ipc.Spec
-	pipeline   *gst.Pipeline
-	srcs       []*app.Source
-	sinks      []*gst.Element
-	encs       []*gst.Element
-	userElems  []userElement           // the elements of a GStreamerFilter command
-	userByName map[string]*gst.Element // … in the pipeline, by their names in the command
+	pipe       *C.GstElement // owned
+	bus        bus           // owned
+	srcs       []*C.GstElement
+	sinks      []*C.GstElement
+	encs       []*C.GstElement
+	userElems  []userElement            // the elements of a GStreamerFilter command
+	userByName map[string]*C.GstElement // … in the pipeline, by their names in the command
 	proc       processor
 	dyn        *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
 
+	// pushMu makes teardown wait for a push in progress before the appsrcs
+	// go away: push holds it shared, teardown takes it to clear ready.
+	pushMu  sync.RWMutex
 	ready   atomic.Bool
 	failed  atomic.Bool
 	stopBus chan struct{}
@@ -56,7 +66,7 @@ type processor interface {
 }
 
 func newElement(s *Server, id uint32) *element {
-	el := &element{s: s, id: id, ctl: make(chan ipc.Control, 64)}
+	el := &element{s: s, id: id, ctl: make(chan ipc.Control, 64), done: make(chan struct{})}
 	go el.controlLoop()
 	return el
 }
@@ -69,7 +79,11 @@ func (el *element) enqueue(c ipc.Control) {
 	}
 }
 
+// controlLoop runs every request of the element, then its teardown: after
+// a release, a failed create, or the server stopping (ctl closed).
 func (el *element) controlLoop() {
+	defer close(el.done)
+	defer el.teardown()
 	for c := range el.ctl {
 		var err error
 		switch c.Op {
@@ -92,10 +106,10 @@ func (el *element) controlLoop() {
 	}
 }
 
-// release is called when the server stops.
+// release is called when the server stops: the control goroutine tears the
+// element down after the requests already queued.
 func (el *element) release() {
 	el.once.Do(func() { close(el.ctl) })
-	el.teardown()
 }
 
 func (el *element) build(spec *ipc.Spec) error {
@@ -120,33 +134,32 @@ func (el *element) build(spec *ipc.Spec) error {
 	if err != nil {
 		return err
 	}
-	p, err := gst.NewPipelineFromString(desc)
+	p, err := parseLaunch(desc)
 	if err != nil {
 		return fmt.Errorf("build pipeline: %v", err)
 	}
-	el.pipeline = p
+	el.pipe = p
+	el.bus = pipelineBus(p)
 	if el.userElems != nil {
 		el.userByName = findUserElements(p, el.userElems)
 	}
+	el.lastKeyEvent = make([]atomic.Int64, len(spec.Inputs))
 	for i := range spec.Inputs {
-		src, err := p.GetElementByName(fmt.Sprintf("src%d", i))
-		if err != nil {
-			return fmt.Errorf("pipeline lacks src%d: %v", i, err)
+		src := child(p, fmt.Sprintf("src%d", i))
+		if src == nil {
+			return fmt.Errorf("pipeline lacks src%d", i)
 		}
-		el.srcs = append(el.srcs, app.SrcFromElement(src))
+		el.srcs = append(el.srcs, src)
 		el.watchKeyframeRequests(src, i)
 	}
-	el.lastKeyEvent = make([]atomic.Int64, len(spec.Inputs))
 	for i, o := range spec.Outputs {
-		sink, err := p.GetElementByName(fmt.Sprintf("sink%d", i))
-		if err != nil {
-			return fmt.Errorf("pipeline lacks sink%d: %v", i, err)
+		sink := child(p, fmt.Sprintf("sink%d", i))
+		if sink == nil {
+			return fmt.Errorf("pipeline lacks sink%d", i)
 		}
 		el.sinks = append(el.sinks, sink)
-		out := uint32(i)
-		el.deliverSamples(sink, out)
-		enc, _ := p.GetElementByName(fmt.Sprintf("enc%d", i))
-		el.encs = append(el.encs, enc)
+		el.deliverSamples(sink, uint32(i))
+		el.encs = append(el.encs, child(p, fmt.Sprintf("enc%d", i))) // nil: no settable encoder
 		el.bitrates = append(el.bitrates, clampBitrate(o, 0))
 	}
 	if el.proc, err = newProcessor(el); err != nil {
@@ -155,8 +168,8 @@ func (el *element) build(spec *ipc.Spec) error {
 	el.stopBus = make(chan struct{})
 	el.busDone = make(chan struct{})
 	go el.busLoop()
-	if err := p.SetState(gst.StatePlaying); err != nil {
-		return fmt.Errorf("start pipeline: %v%s", err, el.pendingError())
+	if !setState(p, C.GST_STATE_PLAYING) {
+		return fmt.Errorf("start pipeline: state change failed%s", el.pendingError())
 	}
 	el.ready.Store(true)
 	for i := range spec.Inputs {
@@ -165,10 +178,21 @@ func (el *element) build(spec *ipc.Spec) error {
 	return nil
 }
 
-// pendingError returns a bus error already posted (why a state change failed).
+// deliverSamples sends what appsink sink receives as RTP of output out.
+func (el *element) deliverSamples(sink *C.GstElement, out uint32) {
+	onSample(sink, func(b []byte) {
+		el.packetsOut.Add(1)
+		el.bytesOut.Add(uint64(len(b)))
+		el.s.progress.Add(1)
+		_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
+	})
+}
+
+// pendingError returns a bus error already posted (why a state change
+// failed), unless the bus goroutine took it first.
 func (el *element) pendingError() string {
-	if msg := el.pipeline.GetPipelineBus().TimedPopFiltered(gst.ClockTime(200*time.Millisecond), gst.MessageError); msg != nil {
-		return ": " + msg.ParseError().Error()
+	if text, ok := el.bus.popError(200 * time.Millisecond); ok {
+		return ": " + text
 	}
 	return ""
 }
@@ -195,16 +219,16 @@ func (noProc) message(*gst.Structure) bool       { return false }
 // watchKeyframeRequests turns the depayloader's upstream force-key-unit
 // requests (after loss, or while waiting for the first keyframe) into
 // needKeyframe events, at most one per 500 ms per input.
-func (el *element) watchKeyframeRequests(src *gst.Element, input int) {
-	pad := src.GetStaticPad("src")
+func (el *element) watchKeyframeRequests(src *C.GstElement, input int) {
+	pad := staticPad(src, "src")
 	if pad == nil {
 		return
 	}
-	pad.AddProbe(gst.PadProbeTypeEventUpstream, func(_ *gst.Pad, info *gst.PadProbeInfo) gst.PadProbeReturn {
-		if ev := info.GetEvent(); ev != nil && ev.Type() == gst.EventTypeCustomUpstream && ev.HasName("GstForceKeyUnit") {
+	addProbe(pad, probeEventUpstream, func(_ *C.GstPad, info *C.GstPadProbeInfo) C.GstPadProbeReturn {
+		if isForceKeyUnit(info) {
 			el.needKeyframe(input)
 		}
-		return gst.PadProbeOK
+		return probeOK
 	})
 }
 
@@ -223,6 +247,8 @@ func (el *element) needKeyframe(input int) {
 
 // push feeds one RTP packet to input i (from the server's read loop).
 func (el *element) push(i int, pkt []byte) {
+	el.pushMu.RLock()
+	defer el.pushMu.RUnlock()
 	if el.dyn != nil && el.ready.Load() && !el.failed.Load() {
 		el.dyn.push(i, pkt)
 		return
@@ -231,7 +257,7 @@ func (el *element) push(i int, pkt []byte) {
 		el.inputDropped.Add(1)
 		return
 	}
-	if ret := el.srcs[i].PushBuffer(gst.NewBufferFromBytes(pkt)); ret != gst.FlowOK {
+	if !pushRTP(el.srcs[i], pkt) {
 		el.inputDropped.Add(1)
 		return
 	}
@@ -239,10 +265,9 @@ func (el *element) push(i int, pkt []byte) {
 }
 
 // busLoop reports the pipeline's errors, warnings and element messages, and
-// the element's stats every 2 s.
+// the element's stats every 2 s. Each message is released once handled.
 func (el *element) busLoop() {
 	defer close(el.busDone)
-	bus := el.pipeline.GetPipelineBus()
 	statsAt := time.Now().Add(2 * time.Second)
 	var warnings int
 	for {
@@ -255,43 +280,47 @@ func (el *element) busLoop() {
 			statsAt = time.Now().Add(2 * time.Second)
 			el.s.event(el.id, ipc.Event{Kind: ipc.EventStats, Stats: el.stats()})
 		}
-		msg := bus.TimedPop(gst.ClockTime(100 * time.Millisecond))
-		if msg == nil {
+		msg, ok := el.bus.pop(100 * time.Millisecond)
+		if !ok {
 			continue
 		}
-		switch msg.Type() {
-		case gst.MessageError:
-			gerr := msg.ParseError()
-			el.failed.Store(true)
-			text := fmt.Sprintf("%s: %s", msg.Source(), gerr.Error())
-			if d := gerr.DebugString(); d != "" {
-				text += " (" + firstLine(d) + ")"
-			}
-			el.s.event(el.id, ipc.Event{Kind: ipc.EventError, Message: text})
-			return // the pipeline is stopped by release
-		case gst.MessageWarning:
-			if warnings < 20 { // a broken stream can warn per frame
-				warnings++
-				el.s.event(el.id, ipc.Event{Kind: ipc.EventWarning, Message: fmt.Sprintf("%s: %s", msg.Source(), msg.ParseWarning().Error())})
-			}
-		case gst.MessageElement:
-			st := msg.GetStructure()
-			if st == nil || el.proc.message(st) {
-				continue
-			}
-			if strings.HasPrefix(st.Name(), "GstForceKeyUnit") || strings.HasPrefix(st.Name(), "GstVideo") {
-				continue
-			}
-			el.s.event(el.id, ipc.Event{Kind: ipc.EventMessage, Source: msg.Source(), Name: st.Name(), Fields: jsonFields(st)})
+		stop := el.handleMessage(msg, &warnings)
+		msg.release()
+		if stop {
+			return // the pipeline is stopped by teardown
 		}
 	}
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// handleMessage handles one bus message; true: the pipeline failed.
+func (el *element) handleMessage(msg message, warnings *int) bool {
+	switch {
+	case msg.isError():
+		el.failed.Store(true)
+		text, debug := msg.errorText()
+		text = fmt.Sprintf("%s: %s", msg.source(), text)
+		if debug != "" {
+			text += " (" + debug + ")"
+		}
+		el.s.event(el.id, ipc.Event{Kind: ipc.EventError, Message: text})
+		return true
+	case msg.isWarning():
+		if *warnings < 20 { // a broken stream can warn per frame
+			*warnings++
+			text, _ := msg.errorText()
+			el.s.event(el.id, ipc.Event{Kind: ipc.EventWarning, Message: fmt.Sprintf("%s: %s", msg.source(), text)})
+		}
+	case msg.isElement():
+		st := msg.structure()
+		if st == nil || el.proc.message(st) {
+			return false
+		}
+		if strings.HasPrefix(st.Name(), "GstForceKeyUnit") || strings.HasPrefix(st.Name(), "GstVideo") {
+			return false
+		}
+		el.s.event(el.id, ipc.Event{Kind: ipc.EventMessage, Source: msg.source(), Name: st.Name(), Fields: jsonFields(st)})
 	}
-	return s
+	return false
 }
 
 // jsonFields converts a structure's fields to JSON-friendly values.
@@ -323,23 +352,31 @@ func (el *element) stats() *ipc.Stats {
 		InputDropped: el.inputDropped.Load(), KeyframesSent: el.keyframes.Load(), Bitrate: br, Outputs: outputs}
 }
 
-// teardown stops the pipeline and its bus goroutine.
+// teardown stops the pipeline and its bus goroutine, then drops the
+// pipeline: every element borrowed from it is gone after this. It runs on
+// the control goroutine only, and is idempotent.
 func (el *element) teardown() {
-	el.ready.Store(false)
-	if el.pipeline == nil {
+	el.pushMu.Lock()
+	el.ready.Store(false) // no push starts or is running past this point
+	el.pushMu.Unlock()
+	if el.pipe == nil {
 		return
 	}
-	for _, src := range el.srcs {
-		src.EndStream()
-	}
-	if el.dyn != nil {
-		el.dyn.close()
-	}
-	_ = el.pipeline.SetState(gst.StateNull)
-	if el.stopBus != nil {
+	if el.stopBus != nil { // before NULL: the bus drops what is posted from then on
 		close(el.stopBus)
+		el.bus.wake()
 		<-el.busDone
 		el.stopBus = nil
 	}
-	el.pipeline = nil
+	for _, src := range el.srcs {
+		endOfStream(src)
+	}
+	if el.dyn != nil {
+		el.dyn.endInputs()
+	}
+	_ = setState(el.pipe, C.GST_STATE_NULL) // streaming threads (probes, appsink callbacks) have stopped
+	el.bus.unref()
+	unref(el.pipe)
+	el.pipe, el.bus = nil, bus{}
+	el.srcs, el.sinks, el.encs, el.userByName, el.proc, el.dyn = nil, nil, nil, nil, noProc{}, nil
 }

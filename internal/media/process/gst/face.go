@@ -40,7 +40,7 @@ func newFaceOverlay(el *element) (processor, error) {
 		w = 160
 	}
 	f := &faceOverlay{el: el, slots: slots, detectW: w}
-	f.size.watch(slots[0].el.GetStaticPad("sink"), func(int, int) {})
+	f.size.watch(staticPad(slots[0].el, "sink"), func(int, int) {})
 	return f, nil
 }
 

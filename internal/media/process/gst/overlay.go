@@ -2,6 +2,9 @@
 
 package gst
 
+// #include <gst/gst.h>
+import "C"
+
 import (
 	"fmt"
 	"strconv"
@@ -24,30 +27,25 @@ type frameSize struct {
 // watch installs a buffer probe on pad that keeps the size current (read
 // from the caps on the first buffer and every 30th) and calls onChange (on
 // the streaming thread) when the size changed or dirty was set.
-func (fs *frameSize) watch(pad *gst.Pad, onChange func(w, h int)) {
-	pad.AddProbe(gst.PadProbeTypeBuffer, func(p *gst.Pad, _ *gst.PadProbeInfo) gst.PadProbeReturn {
+func (fs *frameSize) watch(pad *C.GstPad, onChange func(w, h int)) {
+	if pad == nil {
+		return
+	}
+	addProbe(pad, probeBuffer, func(p *C.GstPad, _ *C.GstPadProbeInfo) C.GstPadProbeReturn {
 		n := fs.n.Add(1)
 		if n%30 != 1 && !fs.dirty.Load() {
-			return gst.PadProbeOK
+			return probeOK
 		}
 		changed := false
-		if caps := p.GetCurrentCaps(); caps != nil {
-			if st := caps.GetStructureAt(0); st != nil {
-				w, _ := st.GetValue("width")
-				h, _ := st.GetValue("height")
-				wi, okw := w.(int)
-				hi, okh := h.(int)
-				if okw && okh && (int32(wi) != fs.w.Load() || int32(hi) != fs.h.Load()) {
-					fs.w.Store(int32(wi))
-					fs.h.Store(int32(hi))
-					changed = true
-				}
-			}
+		if w, h, ok := padSize(p); ok && (int32(w) != fs.w.Load() || int32(h) != fs.h.Load()) {
+			fs.w.Store(int32(w))
+			fs.h.Store(int32(h))
+			changed = true
 		}
 		if fs.w.Load() > 0 && (fs.dirty.Swap(false) || changed) {
 			onChange(int(fs.w.Load()), int(fs.h.Load()))
 		}
-		return gst.PadProbeOK
+		return probeOK
 	})
 }
 
@@ -55,8 +53,8 @@ func (fs *frameSize) watch(pad *gst.Pad, onChange func(w, h int)) {
 // geometry property makes the element rebuild its scaled image, so unchanged
 // values (a still face, a hidden slot) are not set again every frame.
 type slot struct {
-	el    *gst.Element
-	mu    sync.Mutex // guards shown, rect
+	el    *C.GstElement // borrowed from the pipeline
+	mu    sync.Mutex    // guards shown, rect
 	shown bool
 	rect  ipc.Rect
 }
@@ -99,9 +97,9 @@ func (s *slot) hide() {
 func findSlots(el *element, prefix string) ([]*slot, error) {
 	slots := make([]*slot, OverlaySlots)
 	for i := range slots {
-		e, err := el.pipeline.GetElementByName(fmt.Sprintf("%s%d", prefix, i))
-		if err != nil {
-			return nil, fmt.Errorf("pipeline lacks %s%d: %v", prefix, i, err)
+		e := child(el.pipe, fmt.Sprintf("%s%d", prefix, i))
+		if e == nil {
+			return nil, fmt.Errorf("pipeline lacks %s%d", prefix, i)
 		}
 		slots[i] = &slot{el: e}
 	}
@@ -131,7 +129,7 @@ func newImageOverlay(el *element) (processor, error) {
 		return nil, err
 	}
 	o := &imageOverlay{el: el, slots: slots, images: map[string]*placedImage{}}
-	o.size.watch(slots[0].el.GetStaticPad("sink"), func(w, h int) { o.layout(w, h) })
+	o.size.watch(staticPad(slots[0].el, "sink"), func(w, h int) { o.layout(w, h) })
 	return o, nil
 }
 

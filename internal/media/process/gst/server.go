@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,16 @@ func (s *Server) Serve() error {
 	s.mu.Unlock()
 	for _, el := range els {
 		el.release()
+	}
+	// Each control goroutine tears its element down after its queued
+	// requests; gorento kills a worker that takes too long to exit.
+	for _, el := range els {
+		<-el.done
+	}
+	if strings.Contains(os.Getenv("GST_TRACERS"), "leaks") {
+		// Every element is gone: the leaks tracer reports what is still
+		// alive at deinit (docs/processing.md, checking the worker).
+		C.gst_deinit()
 	}
 	return err
 }

@@ -14,6 +14,9 @@ const (
 	CodecOpus = "opus"
 	CodecPCMU = "PCMU"
 	CodecPCMA = "PCMA"
+	// CodecAAC is RFC 3640 AAC (ClockRate = sample rate), for players
+	// decoding files and recorders encoding Kurento's MKV/MP4 audio.
+	CodecAAC = "AAC"
 )
 
 // Stream describes one RTP input or output of an element.
@@ -46,7 +49,7 @@ func CodecKind(codec string) string {
 	switch strings.ToUpper(codec) {
 	case "VP8", "VP9", "H264":
 		return "video"
-	case "OPUS", "PCMU", "PCMA":
+	case "OPUS", "PCMU", "PCMA", "AAC":
 		return "audio"
 	}
 	return ""

@@ -49,3 +49,20 @@ func IsMagenta(r, g, b uint8) bool { return r > 180 && b > 180 && g < 90 }
 
 // VP8Caps are the RTP caps of VP8 streams for DecodeRTP.
 const VP8Caps = "media=video,clock-rate=90000,encoding-name=VP8"
+
+// IsHatColour matches the red and yellow stripes of the room demo's hat
+// (web/static/img/hat.png), after VP8 coding.
+func IsHatColour(r, g, b uint8) bool {
+	red := r > 160 && g < 100 && b < 110 && int(r)-int(g) > 90
+	yellow := r > 190 && g > 140 && b < 110 && int(r)-int(b) > 110
+	return red || yellow
+}
+
+// FaceHatBox and FaceBelowHatBox are boxes of gocv's face.jpg (640×480, the
+// face found near x 235..470, y 153..388): where the demo's hat (placed
+// -0.35, -1.2, 1.6, 1.6 face sizes from the face) covers hair and forehead,
+// and the eyes, nose and mouth below it, which it never covers.
+var (
+	FaceHatBox      = image.Rect(262, 120, 442, 220)
+	FaceBelowHatBox = image.Rect(282, 240, 422, 336)
+)

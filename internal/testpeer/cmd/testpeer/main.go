@@ -6,7 +6,8 @@
 // local candidate, {"gatheringDone": true}, {"connected": true},
 // {"report": {...}} on request, {"error": "..."}.
 // In: {"answer": sdp}, {"candidate": {...}}, {"start": true} (send media),
-// {"pli": true}, {"report": true}, {"close": true}.
+// {"startFile": "/path/f.webm"} (send that file's VP8+Opus in real time,
+// looped), {"pli": true}, {"report": true}, {"close": true}.
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/mediatest/rtpmedia"
 	"github.com/gorento/gorento/internal/testpeer"
 )
 
@@ -32,6 +35,7 @@ type command struct {
 	Answer    string     `json:"answer"`
 	Candidate *candidate `json:"candidate"`
 	Start     bool       `json:"start"`
+	StartFile string     `json:"startFile"`
 	PLI       bool       `json:"pli"`
 	Report    bool       `json:"report"`
 	Close     bool       `json:"close"`
@@ -94,6 +98,17 @@ func main() {
 			}
 		case c.Start:
 			p.StartMedia()
+		case c.StartFile != "":
+			pkts, err := rtpmedia.Read(c.StartFile, rtpmedia.Options{})
+			if err != nil {
+				say(map[string]string{"error": "startFile: " + err.Error()})
+				continue
+			}
+			timed := make([]testpeer.TimedPacket, len(pkts))
+			for i, pk := range pkts {
+				timed[i] = testpeer.TimedPacket{Video: pk.Kind == media.Video, At: pk.At, Packet: pk.RTP}
+			}
+			p.Play(timed, true)
 		case c.PLI:
 			if err := p.SendPLI(); err != nil {
 				say(map[string]string{"error": "pli: " + err.Error()})

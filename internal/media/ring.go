@@ -1,0 +1,156 @@
+package media
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// History defaults: how much of a video source is kept for retransmission.
+const (
+	// DefaultHistorySlots bounds the packets kept (a power of two): 1 s of
+	// video up to ~8 Mb/s.
+	DefaultHistorySlots = 1024
+	// DefaultHistoryRetention is how long a packet stays resendable: longer
+	// than any round trip worth repairing.
+	DefaultHistoryRetention = time.Second
+)
+
+// SourceRing is the recent history of one video source pad: the packets
+// pushed through it in the last Retention, kept by reference (PacketBuf)
+// for every sink to answer its receivers' NACKs from. One history per
+// source replaces one copy per sink: the payload is shared by all of them,
+// and each sink keeps only a small map of its own sequence numbers to the
+// source's (LiveKit's sequencer, with the payload shared).
+//
+// Put is for the producers of the pad (serialized by a mutex: a source
+// switch may briefly push from two goroutines); Get may be called from any
+// goroutine without a lock.
+type SourceRing struct {
+	slots     []atomic.Pointer[PacketBuf]
+	mask      uint64
+	retention int64
+
+	mu    sync.Mutex // guards the producer state below
+	times []int64    // pipeline clock when each slot was filled
+	head  uint64     // highest extended sequence number put
+	tail  uint64     // oldest slot that may still hold a packet
+	last  uint64     // highest extended sequence number Extend returned (0: none yet)
+}
+
+// NewSourceRing makes a history of slots packets (rounded up to a power of
+// two) kept for retention.
+func NewSourceRing(slots int, retention time.Duration) *SourceRing {
+	n := 1
+	for n < slots {
+		n <<= 1
+	}
+	return &SourceRing{slots: make([]atomic.Pointer[PacketBuf], n), mask: uint64(n - 1),
+		retention: int64(retention), times: make([]int64, n)}
+}
+
+// Extend turns a 16-bit RTP sequence number into the ring's extended
+// sequence number (RFC 3550 A.1 unwrapping; the first is 1<<16 + seq so
+// that packets slightly older than the first still have a number).
+func (r *SourceRing) Extend(seq uint16) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == 0 {
+		r.last = 1<<16 | uint64(seq)
+		return r.last
+	}
+	ext := uint64(int64(r.last) + int64(int16(seq-uint16(r.last))))
+	r.last = max(r.last, ext)
+	return ext
+}
+
+// put stores b (already published, with its history set to r) and
+// releases what is older than the retention. It takes its own reference.
+func (r *SourceRing) put(b *PacketBuf, now int64) {
+	ext := b.ext
+	b.Retain()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	size := uint64(len(r.slots))
+	switch {
+	case r.head == 0:
+		r.head, r.tail = ext, ext
+	case ext > r.head+size || ext+size < r.tail:
+		// A jump (a new stream on the pad): nothing kept relates to it.
+		r.clearLocked()
+		r.head, r.tail = ext, ext
+	case ext > r.head:
+		r.head = ext
+	case ext < r.tail:
+		r.tail = ext // a late packet: expire it too
+	}
+	i := ext & r.mask
+	if old := r.slots[i].Swap(b); old != nil {
+		old.Release()
+	}
+	r.times[i] = now
+	if r.head-r.tail >= size {
+		r.tail = r.head - size + 1 // older slots were overwritten
+	}
+	for r.tail < r.head && now-r.times[r.tail&r.mask] > r.retention {
+		if old := r.slots[r.tail&r.mask].Swap(nil); old != nil {
+			old.Release()
+		}
+		r.tail++
+	}
+}
+
+// Get returns the packet with extended sequence number ext, retained (the
+// caller releases it), or nil when it is no longer (or never was) kept.
+func (r *SourceRing) Get(ext uint64) *PacketBuf {
+	b := r.slots[ext&r.mask].Load()
+	if b == nil || !b.TryRetain() {
+		return nil
+	}
+	// The pointer may have been reused for another packet since it was
+	// loaded: check it is still the one asked for.
+	if b.ring != r || b.ext != ext {
+		b.Release()
+		return nil
+	}
+	return b
+}
+
+// Head is the highest extended sequence number put (0 before the first).
+func (r *SourceRing) Head() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.head
+}
+
+// ExtendLow returns the extended sequence number whose low 32 bits are low,
+// nearest below or at head: how a sink that stored 32 bits finds the packet.
+func ExtendLow(head uint64, low uint32) uint64 {
+	return head - uint64(uint32(head)-low)
+}
+
+// Close releases every packet kept.
+func (r *SourceRing) Close() {
+	r.mu.Lock()
+	r.clearLocked()
+	r.mu.Unlock()
+}
+
+func (r *SourceRing) clearLocked() {
+	for i := range r.slots {
+		if old := r.slots[i].Swap(nil); old != nil {
+			old.Release()
+		}
+	}
+}
+
+// Held is the number of packets kept now (tests, stats).
+func (r *SourceRing) Held() int {
+	n := 0
+	for i := range r.slots {
+		if r.slots[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
