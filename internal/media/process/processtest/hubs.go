@@ -78,3 +78,27 @@ func Spectrum(samples []float64, rate float64, freqs ...float64) []float64 {
 	}
 	return out
 }
+
+// CheckMixMinus checks what participant own of a mix-minus hears: levels
+// are the Spectrum at each participant's tone frequency (freqs). Every
+// other voice must be there, at 0.01 at least and a quarter of the loudest
+// other voice; its own must not (0.01 and an eighth of the loudest at
+// most). Relative levels because a loaded machine may thin every sender's
+// stream, never mix in the own voice.
+func CheckMixMinus(t testing.TB, own int, freqs, levels []float64) {
+	t.Helper()
+	loudest := 0.0
+	for i, l := range levels {
+		if i != own {
+			loudest = max(loudest, l)
+		}
+	}
+	for i, l := range levels {
+		if i == own && (l > 0.01 || l > loudest/8) {
+			t.Errorf("participant %d hears itself (%.0f Hz at %.3f): levels %.3f", own, freqs[i], l, levels)
+		}
+		if i != own && (l < 0.01 || l < loudest/4) {
+			t.Errorf("participant %d does not hear participant %d (%.0f Hz at %.3f): levels %.3f", own, i, freqs[i], l, levels)
+		}
+	}
+}
