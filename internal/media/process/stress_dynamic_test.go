@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,26 @@ func TestWorkerStressDynamic(t *testing.T) {
 	// A steady participant on port 0 with its output, so the composite works throughout.
 	must(-1, "add output 0", comp.AddOutput(ctx, 0, Stream{Codec: CodecVP8, PayloadType: 96}))
 	must(-1, "add input 0", comp.AddInput(ctx, 0, Stream{Codec: CodecVP8, PayloadType: 96, Port: 0}))
+	// Media keeps arriving at every input index a cycle uses, present or
+	// not, while inputs are added and removed: removals race with pushes.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			for port := 1; port <= 3; port++ {
+				_ = comp.WriteRTP(2*port, video[k%len(video)])
+				_ = comp.WriteRTP(2*port+1, audio[k%len(audio)])
+			}
+			_ = tc.WriteRTP(0, video[k%len(video)])
+		}
+	}()
 	cycles := stressCycles(t, 30)
 	for i := 0; i < cycles; i++ {
 		port := 1 + i%3
@@ -87,6 +108,8 @@ func TestWorkerStressDynamic(t *testing.T) {
 			t.Fatalf("cycle %d: the worker was replaced (%d → %d)", i, pid, got)
 		}
 	}
+	close(stop)
+	wg.Wait()
 	// The composite still makes pictures for the steady participant.
 	o.reset()
 	for k := 0; k < 30; k++ {
