@@ -9,7 +9,8 @@
 // One package per concept; each element family is its own folder:
 //
 //	media                    Element, Core, pads, Packet, Codec, Connect/Disconnect/Detach,
-//	                         PassThrough, Clock, events, the slow-sink queue (queue.go)
+//	                         PassThrough, Clock, events, the slow-sink queue (queue.go),
+//	                         the transcoding plan (transcode.go: which sinks a transcoder feeds)
 //	media/mediatest          fake Source, Sink and Counter elements, a Clock moved by hand,
 //	                         an event recorder, test packets
 //	media/rtpx               RTP header rewriting (continuous output streams), keyframe detection
@@ -21,10 +22,11 @@
 //	media/frames             RTP packets ⇄ whole frames, per codec
 //	media/container/…        the recording timeline and the WebM/Matroska and MP4 formats
 //	media/player/source      file, http(s) and rtsp sources of frames for the player
+//	media/transcode          the transcoders the plan of transcode.go inserts
+//	media/hub                Composite, HubPort, Dispatcher(OneToMany), AlphaBlending, Mixer
 //
-// Coming elements get folders of their own next to these: process (the
-// GStreamer worker supervisor) and process/gst, filter, hub, transcode,
-// recorder, player, rtpep. Elements that
+// Coming elements get folders of their own next to these: recorder,
+// player, rtpep. Elements that
 // decode, encode, mix, write files or hand media to another process
 // consume through the slow-sink queue (Core.UseQueue); forwarding
 // elements (PassThrough, WebRtcEndpoint) consume inline.
