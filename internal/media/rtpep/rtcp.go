@@ -16,18 +16,18 @@ var randRead = rand.Read
 
 // receiveStats are what reception reports say about the remote sender.
 type receiveStats struct {
-	mu          sync.Mutex // guards the fields below
-	ssrc        uint32
-	started     bool
-	baseSeq     uint16
-	maxSeq      uint16
-	cycles      uint32
-	count       uint32
-	lastCount   uint32 // count at the previous report
-	lastExpect  uint32
-	lastSR      uint32 // middle 32 bits of the last SR's NTP time
-	lastSRAt    int64  // pipeline time it arrived
-	haveSR      bool
+	mu         sync.Mutex // guards the fields below
+	ssrc       uint32
+	started    bool
+	baseSeq    uint16
+	maxSeq     uint16
+	cycles     uint32
+	count      uint32
+	lastCount  uint32 // count at the previous report
+	lastExpect uint32
+	lastSR     uint32 // middle 32 bits of the last SR's NTP time
+	lastSRAt   int64  // pipeline time it arrived
+	haveSR     bool
 }
 
 // note records one received packet (the RTP reader's goroutine).
