@@ -1,0 +1,91 @@
+// RtpEndpoint with the real npm kurento-client@7.3.0 against the gorento
+// binary: the Kurento rtp-receiver tutorial's sequence. A WebRtcEndpoint
+// (the test peer, internal/testpeer/cmd/testpeer, plays the browser) and an
+// RtpEndpoint with SDES crypto; rtpEp.connect(webRtc); rtpEp.processOffer
+// of the sender's SDP (c=0.0.0.0, its own a=crypto key); gst-launch-1.0
+// then sends SRTP VP8 to the ports of the answer and the browser receives
+// it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import {
+  CI, missing, missingPeer, kurentoClient, waitUntil, cbOk, cbObj, collect, withEnv,
+} from './helpers.mjs';
+
+let missingTools = null;
+try { execFileSync('gst-launch-1.0', ['--version'], { stdio: 'ignore' }); } catch { missingTools = 'gst-launch-1.0 not found (scripts/ensure-deps.sh installs it)'; }
+const missingAny = missing || missingPeer || missingTools;
+
+test('prerequisites: GORENTO_BIN, TESTPEER_BIN, gst-launch-1.0 and js/node_modules', (t) => {
+  if (!missingAny) return;
+  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
+  t.skip(missingAny);
+});
+
+const skip = missingAny ? missingAny : false;
+const CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+
+test('rtp-receiver tutorial: SRTP from gst-launch-1.0 through an RtpEndpoint to a browser', { skip }, async (t) => {
+  await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ connect, startPeer }) => {
+    const client = await connect();
+    const peer = startPeer();
+    const errors = [];
+    const onError = (error) => { if (error) errors.push(error); };
+    const [pipeline] = await cbObj((done) => client.create('MediaPipeline', done));
+
+    const serverKey = crypto.randomBytes(30);
+    const senderKey = crypto.randomBytes(30);
+    const SDES = kurentoClient.getComplexType('SDES');
+    const [rtpEp] = await cbObj((done) => pipeline.create('RtpEndpoint',
+      { crypto: SDES({ keyBase64: serverKey.toString('base64'), crypto: 'AES_128_CM_HMAC_SHA1_80' }) }, done));
+    assert.match(rtpEp.id, /_kurento\.RtpEndpoint$/);
+    const [webRtc] = await cbObj((done) => pipeline.create('WebRtcEndpoint', done));
+    const states = collect(rtpEp, 'ConnectionStateChanged');
+    const sessions = collect(rtpEp, 'MediaSessionStarted');
+    const flowsOut = collect(rtpEp, 'MediaFlowOutStateChanged');
+
+    // The browser side, as the tutorial's WebRtcPeer.
+    const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
+    peer.each((m) => { if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError); });
+    webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
+    await cbOk((done) => rtpEp.connect(webRtc, done));
+    const answer = await cbOk((done) => webRtc.processOffer(offer, done));
+    await cbOk((done) => webRtc.gatherCandidates(done));
+    peer.processAnswer(answer);
+    await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+
+    // The sender's SDP, as the tutorial builds it: comedia (0.0.0.0), SRTP.
+    const cryptoLine = `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${senderKey.toString('base64')}\r\n`;
+    const senderSdp = 'v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=Kurento Tutorial - RTP Receiver\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n'
+      + 'm=video 5004 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\na=sendonly\r\na=direction:active\r\na=ssrc:445566 cname:user@example.com\r\n' + cryptoLine;
+    const rtpAnswer = await cbOk((done) => rtpEp.processOffer(senderSdp, done));
+    const port = Number(/m=video (\d+) RTP\/SAVPF 96/.exec(rtpAnswer)?.[1]);
+    assert.ok(port > 0, `answer with a video port:\n${rtpAnswer}`);
+    assert.match(rtpAnswer, /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
+    assert.ok(rtpAnswer.includes(serverKey.toString('base64')), 'the answer carries the key given in SDES');
+    assert.equal(await cbOk((done) => rtpEp.getRemoteSessionDescriptor(done)), senderSdp);
+    assert.equal(await cbOk((done) => rtpEp.getConnectionState(done)), 'CONNECTED');
+    await waitUntil(() => states.length > 0 && sessions.length > 0, 'ConnectionStateChanged and MediaSessionStarted', 5000);
+    assert.equal(states[0].newState, 'CONNECTED');
+
+    // The tutorial's gst-launch-1.0 sender (SRTP with the sender's key).
+    const gst = spawn('gst-launch-1.0', ['-q', 'videotestsrc', 'is-live=true', 'num-buffers=200', '!', 'video/x-raw,width=320,height=240,framerate=30/1',
+      '!', 'vp8enc', 'deadline=1', 'keyframe-max-dist=15', '!', 'rtpvp8pay', 'pt=96', 'ssrc=445566', '!',
+      'srtpenc', `key=${senderKey.toString('hex')}`, 'rtp-cipher=aes-128-icm', 'rtp-auth=hmac-sha1-80', 'rtcp-cipher=aes-128-icm', 'rtcp-auth=hmac-sha1-80',
+      '!', 'udpsink', 'host=127.0.0.1', `port=${port}`], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => gst.on('exit', resolve));
+    try {
+      await waitUntil(async () => (await peer.report()).received.video.packets > 60, 'VP8 at the browser', 20000);
+      await waitUntil(() => flowsOut.some((e) => e.mediaType === 'VIDEO' && e.state === 'FLOWING'), 'MediaFlowOutStateChanged FLOWING', 5000);
+    } finally {
+      gst.kill('SIGKILL');
+      await exited;
+    }
+    const report = await peer.report();
+    assert.equal(report.received.video.ssrc > 0, true);
+    assert.deepEqual(errors, []);
+    await cbOk((done) => pipeline.release(done));
+  });
+});
