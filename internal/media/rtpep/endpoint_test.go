@@ -22,18 +22,23 @@ func TestTwoEndpointsBothWays(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		crypto [2]SDES
+		ipv6   bool
 	}{
-		{"plain", [2]SDES{}},
-		{"sdes-128-80", [2]SDES{{Suite: "AES_128_CM_HMAC_SHA1_80"}, {Suite: "AES_128_CM_HMAC_SHA1_80"}}},
+		{"plain", [2]SDES{}, false},
+		{"plain-ipv6", [2]SDES{}, true},
+		{"sdes-128-80", [2]SDES{{Suite: "AES_128_CM_HMAC_SHA1_80"}, {Suite: "AES_128_CM_HMAC_SHA1_80"}}, false},
 		{"sdes-128-32-given-key", [2]SDES{{Suite: "AES_128_CM_HMAC_SHA1_32", Key: "0123456789abcdef0123456789abcd"},
-			{Suite: "AES_128_CM_HMAC_SHA1_32", KeyBase64: base64.StdEncoding.EncodeToString([]byte("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"))}}},
-		{"sdes-256-80", [2]SDES{{Suite: "AES_256_CM_HMAC_SHA1_80"}, {Suite: "AES_256_CM_HMAC_SHA1_80"}}},
-		{"sdes-256-32", [2]SDES{{Suite: "AES_256_CM_HMAC_SHA1_32"}, {Suite: "AES_256_CM_HMAC_SHA1_32"}}},
+			{Suite: "AES_128_CM_HMAC_SHA1_32", KeyBase64: base64.StdEncoding.EncodeToString([]byte("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"))}}, false},
+		{"sdes-256-80", [2]SDES{{Suite: "AES_256_CM_HMAC_SHA1_80"}, {Suite: "AES_256_CM_HMAC_SHA1_80"}}, false},
+		{"sdes-256-32-ipv6", [2]SDES{{Suite: "AES_256_CM_HMAC_SHA1_32"}, {Suite: "AES_256_CM_HMAC_SHA1_32"}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := testEngine(t, Config{})
-			a, b := newRig(t, e, Options{Crypto: tc.crypto[0]}), newRig(t, e, Options{Crypto: tc.crypto[1]})
+			a, b := newRig(t, e, Options{Crypto: tc.crypto[0], IPv6: tc.ipv6}), newRig(t, e, Options{Crypto: tc.crypto[1], IPv6: tc.ipv6})
 			pair(t, a.ep, b.ep, nil)
+			if tc.ipv6 && !strings.Contains(a.ep.LocalDescription(), "c=IN IP6 ::1") {
+				t.Fatalf("IPv6 offer:\n%s", a.ep.LocalDescription())
+			}
 			if tc.crypto[0].Enabled() && !strings.Contains(a.ep.LocalDescription(), "RTP/SAVP") {
 				t.Fatalf("offer without SRTP:\n%s", a.ep.LocalDescription())
 			}
