@@ -353,3 +353,49 @@ func rtpLimitsConfig() kms.Config {
 	cfg.RTP.MaxEndpoints = 2
 	return cfg
 }
+
+// TestRtpEndpointSessionEnd: a client that vanishes releases its
+// RtpEndpoints (sockets, goroutines, the rtp.maxEndpoints count) when its
+// session is collected.
+func TestRtpEndpointSessionEnd(t *testing.T) {
+	leakCheck(t)
+	cfg := rtpLimitsConfig()
+	cfg.GCPeriod = 200 * time.Millisecond
+	s := startServer(t, cfg)
+	ctx := context.Background()
+	c := dial(t, s.URL)
+	pipe, err := c.CreatePipeline(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []int
+	for i := 0; i < 2; i++ {
+		ep, err := pipe.CreateRtpEndpoint(ctx, kurento.RtpEndpointOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		offer, err := ep.GenerateOffer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, sdpPort(t, offer, "video"))
+	}
+	_ = c.Close()
+	c2 := dial(t, s.URL)
+	testutil.Eventually(t, 5*time.Second, "the vanished client's RtpEndpoints to be released", func() bool {
+		p, err := c2.CreatePipeline(ctx)
+		if err != nil {
+			return false
+		}
+		_, err = p.CreateRtpEndpoint(ctx, kurento.RtpEndpointOptions{})
+		_ = p.Release(ctx)
+		return err == nil
+	})
+	for _, port := range ports { // the sockets are closed: the ports bind again
+		l, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			t.Fatalf("port %d still bound after release: %v", port, err)
+		}
+		l.Close()
+	}
+}
