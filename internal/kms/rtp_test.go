@@ -51,7 +51,7 @@ func gst(t *testing.T, pipeline string) (wait func(timeout time.Duration) error)
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-done
+		_ = <-done
 	})
 	return func(timeout time.Duration) error {
 		select {
