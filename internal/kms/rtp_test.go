@@ -47,18 +47,21 @@ func gst(t *testing.T, pipeline string) (wait func(timeout time.Duration) error)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(done)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = <-done
+		<-done
 	})
 	return func(timeout time.Duration) error {
 		select {
-		case err := <-done:
-			done <- err
-			if err != nil {
-				return fmt.Errorf("gst-launch-1.0: %v\n%s", err, out.String())
+		case <-done:
+			if waitErr != nil {
+				return fmt.Errorf("gst-launch-1.0: %v\n%s", waitErr, out.String())
 			}
 			return nil
 		case <-time.After(timeout):
