@@ -257,3 +257,36 @@ func TestKeySoftLimitAndMediaState(t *testing.T) {
 	a.ep.Release() // no more RTCP: b's media goes DISCONNECTED
 	b.events.WaitFor(t, media.MediaStateChanged{Connected: false}, waitLong)
 }
+
+// TestOfferOptions: a kind not offered for reception is offered sendonly;
+// the answerer then only receives it.
+func TestOfferOptions(t *testing.T) {
+	e := testEngine(t, Config{})
+	a, b := newRig(t, e, Options{}), newRig(t, e, Options{})
+	offer, err := a.ep.GenerateOffer(OfferOptions{OfferToReceiveAudio: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := parseRemote(offer, "offer")
+	if err != nil || len(lines) != 2 || lines[0].dir.String() != "sendrecv" || lines[1].dir.String() != "sendonly" {
+		t.Fatalf("offer directions: %+v %v\n%s", lines, err, offer)
+	}
+	answer, err := b.ep.ProcessOffer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, "a=recvonly") {
+		t.Fatalf("answer to a sendonly m-line:\n%s", answer)
+	}
+	if _, err := a.ep.ProcessAnswer(answer); err != nil {
+		t.Fatal(err)
+	}
+	b.send(20) // b's video is not sent (a does not receive it); audio is
+	a.send(20)
+	eventually(t, waitLong, "a's video and audio at b", func() bool { return b.counter.Count() >= 40 })
+	eventually(t, waitLong, "b's audio at a", func() bool { return a.counter.Count() >= 20 })
+	time.Sleep(100 * time.Millisecond)
+	if n := a.ep.Stats(media.Video).Received; n != 0 {
+		t.Fatalf("a received %d video packets it did not ask for", n)
+	}
+}

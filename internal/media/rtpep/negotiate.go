@@ -118,8 +118,9 @@ func (w *Endpoint) accept(m *remoteMedia, taken [2]*stream) (codecEntry, string)
 }
 
 // GenerateOffer makes an offer for the remote side to answer with
-// ProcessAnswer: one sendrecv m-line per kind asked for, each with every
-// supported codec (the pipeline's first).
+// ProcessAnswer: an audio and a video m-line, each with every supported
+// codec (the pipeline's first), sendrecv, or sendonly for a kind the
+// options do not offer to receive (as WebRtcEndpoint).
 func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -136,9 +137,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 		proto = "RTP/SAVP"
 	}
 	for _, kind := range []media.MediaType{media.Audio, media.Video} {
-		if (kind == media.Audio && !o.OfferToReceiveAudio) || (kind == media.Video && !o.OfferToReceiveVideo) {
-			continue
-		}
+		recv := (kind == media.Audio && o.OfferToReceiveAudio) || (kind == media.Video && o.OfferToReceiveVideo)
 		s, err := newStream(w, kind)
 		if err != nil {
 			for _, s := range opened {
@@ -148,14 +147,11 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 		}
 		opened = append(opened, s)
 		line := localMedia{media: strings.ToLower(kind.String()), port: s.port, rtcp: s.port + 1, proto: proto,
-			codecs: offerCodecs(kind, w.core.Pipeline().PreferredCodec(kind)), dir: direction{true, true}, ssrc: s.ssrc}
+			codecs: offerCodecs(kind, w.core.Pipeline().PreferredCodec(kind)), dir: direction{send: true, recv: recv}, ssrc: s.ssrc}
 		if w.local != nil {
 			line.crypto = w.local.cryptoLine(1)
 		}
 		lines = append(lines, line)
-	}
-	if len(lines) == 0 {
-		return "", failure(ErrGenerateOffer, "Error generating offer: neither audio nor video offered")
 	}
 	_, announce := w.engine.localAddr(w.opts.IPv6)
 	w.offered = lines
@@ -233,7 +229,9 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	var streams [2]*stream
 	for _, p := range plans {
 		s := p.s
-		s.codec, s.pt, s.dir, s.mux = p.codec.codec, p.codec.pt, p.m.dir.reverse(), p.m.mux
+		offered := w.offered[indexOf(w.opened, s)].dir
+		dir := p.m.dir.reverse()
+		s.codec, s.pt, s.dir, s.mux = p.codec.codec, p.codec.pt, direction{send: dir.send && offered.send, recv: dir.recv && offered.recv}, p.m.mux
 		if p.key != nil {
 			if err := s.setKeys(p.key); err != nil {
 				return "", failure(ErrProcessAnswer, "Error processing answer: SRTP: %v", err)
@@ -286,13 +284,15 @@ func (w *Endpoint) startLocked(streams [2]*stream) {
 	w.spawn(w.monitor)
 }
 
-func contains(list []*stream, s *stream) bool {
-	for _, x := range list {
+func contains(list []*stream, s *stream) bool { return indexOf(list, s) >= 0 }
+
+func indexOf(list []*stream, s *stream) int {
+	for i, x := range list {
 		if x == s {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // negotiated reports the session and the transport up (no lock held).
