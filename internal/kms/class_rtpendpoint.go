@@ -2,6 +2,8 @@ package kms
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gorento/gorento/internal/media"
@@ -14,7 +16,7 @@ var classRtpEndpoint = &Class{
 	Name: "RtpEndpoint", Parent: classBaseRtpEndpoint, Module: "elements",
 	Constructor: constructor(newRtpEndpoint),
 	Methods: []*Method{
-		method("getStats", "Stats<>", func(c *call, in statsQuery) (any, error) { return endpointStats(c, in), nil }),
+		method("getStats", "Stats<>", rtpStats),
 	},
 	Events: []EventSpec{
 		raises("OnKeySoftLimit", func(e rtpep.KeySoftLimit) wire.Event {
@@ -86,6 +88,39 @@ func (r *rtpElement) SetBandwidths(b webrtcep.Bandwidths) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.bw = b
+}
+
+// rtpStats is getStats for an RtpEndpoint: an inbound and an outbound RTP
+// entry per negotiated kind (as KMS), and the endpoint's latency entry.
+func rtpStats(c *call, in statsQuery) (any, error) {
+	ep := c.obj.impl.(*rtpElement)
+	out := endpointStats(c, in)
+	now := nowFunc().UnixMilli()
+	for _, kind := range []media.MediaType{media.Audio, media.Video} {
+		if in.MediaType != nil && *in.MediaType != kind {
+			continue
+		}
+		st := ep.Stats(kind)
+		if !st.Negotiated {
+			continue
+		}
+		name := strings.ToLower(mediaTypeName(kind))
+		if st.Receiving {
+			id := c.obj.id + "_in_" + name
+			out[id] = wire.InboundRTPStats{StatsBase: wire.StatsBase{Complex: wire.NewComplex("RTCInboundRTPStreamStats"), ID: id,
+				Type: wire.StatsInboundRTP, TimestampMillis: now},
+				RTPStreamStats:  wire.RTPStreamStats{SSRC: strconv.FormatUint(uint64(st.RemoteSSRC), 10), PliCount: int64(st.PLISent), PacketsLost: st.Lost},
+				PacketsReceived: int64(st.Received), BytesReceived: int64(st.ReceivedBytes)}
+		}
+		if st.Sending {
+			id := c.obj.id + "_out_" + name
+			out[id] = wire.OutboundRTPStats{StatsBase: wire.StatsBase{Complex: wire.NewComplex("RTCOutboundRTPStreamStats"), ID: id,
+				Type: wire.StatsOutboundRTP, TimestampMillis: now},
+				RTPStreamStats: wire.RTPStreamStats{SSRC: strconv.FormatUint(uint64(st.SSRC), 10), PliCount: int64(st.PLIReceived)},
+				PacketsSent:    int64(st.Sent), BytesSent: int64(st.SentBytes)}
+		}
+	}
+	return out, nil
 }
 
 // rtpErrorCodes maps the kinds of RtpEndpoint failures to Kurento codes.

@@ -209,6 +209,19 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 			if got := peer.Received(webrtc.RTPCodecTypeVideo).Mime; !strings.EqualFold(got, tc.mime) {
 				t.Fatalf("browser negotiated %s", got)
 			}
+			var stats map[string]map[string]any
+			if err := call.rtp.Invoke(call.ctx, "getStats", map[string]any{"mediaType": "VIDEO"}, &stats); err != nil {
+				t.Fatal(err)
+			}
+			var inbound map[string]any
+			for _, st := range stats {
+				if st["type"] == wire.StatsInboundRTP {
+					inbound = st
+				}
+			}
+			if n, _ := inbound["packetsReceived"].(float64); n < 100 || inbound["ssrc"] == "0" {
+				t.Fatalf("inbound video stats %v (all: %v)", inbound, stats)
+			}
 		})
 	}
 }

@@ -253,16 +253,20 @@ func (w *Endpoint) monitor() {
 	}
 }
 
-// Stats are counters of one kind's stream.
+// Stats are counters of one kind's stream (bytes are payload bytes).
 type Stats struct {
-	Negotiated     bool
-	Codec          *media.Codec
-	LocalPort      int
-	Sent, Received uint64
+	Negotiated              bool
+	Codec                   *media.Codec
+	LocalPort               int
+	SSRC, RemoteSSRC        uint32 // RemoteSSRC: 0 before any packet
+	Sent, SentBytes         uint64
+	Received, ReceivedBytes uint64
+	Lost                    int64
+	PLIReceived, PLISent    uint64
+	Sending, Receiving      bool // negotiated directions
 	// Dropped counts packets of another codec reaching the sink pad;
 	// AuthFailed counts SRTP/SRTCP packets that failed authentication.
 	Dropped, AuthFailed uint64
-	SSRC                uint32
 }
 
 // Stats returns the counters of kind's stream.
@@ -271,8 +275,11 @@ func (w *Endpoint) Stats(kind media.MediaType) Stats {
 	if s == nil {
 		return Stats{}
 	}
-	return Stats{Negotiated: true, Codec: s.codec, LocalPort: s.port, Sent: s.sentTotal.Load(), Received: s.received.Load(),
-		Dropped: s.mismatch.Load(), AuthFailed: s.authFailed.Load(), SSRC: s.ssrc}
+	remote, _ := s.recv.remoteSSRC()
+	return Stats{Negotiated: true, Codec: s.codec, LocalPort: s.port, SSRC: s.ssrc, RemoteSSRC: remote,
+		Sent: s.sentTotal.Load(), SentBytes: s.sentBytes.Load(), Received: s.received.Load(), ReceivedBytes: s.recvBytes.Load(),
+		Lost: s.recv.lost(), PLIReceived: s.plisIn.Load(), PLISent: s.plisOut.Load(), Sending: s.dir.send, Receiving: s.dir.recv,
+		Dropped: s.mismatch.Load(), AuthFailed: s.authFailed.Load()}
 }
 
 // LocalDescription returns the SDP sent to the remote side ("" if none).

@@ -48,6 +48,16 @@ func (r *receiveStats) note(h *rtp.Header) {
 	}
 }
 
+// lost returns the packets lost so far (expected − received).
+func (r *receiveStats) lost() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.started {
+		return 0
+	}
+	return max(0, int64((r.cycles|uint32(r.maxSeq))-uint32(r.baseSeq)+1)-int64(r.count))
+}
+
 // remoteSSRC returns the sender's SSRC (false before any packet).
 func (r *receiveStats) remoteSSRC() (uint32, bool) {
 	r.mu.Lock()
@@ -109,6 +119,7 @@ func (s *stream) handleRTCP(data []byte, from netip.AddrPort) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			s.plisIn.Add(1)
 			s.ep.core.Sink(s.kind).RequestKeyframe()
 		case *rtcp.SenderReport:
 			s.recv.noteSR(p.SSRC, p.NTPTime, now)
@@ -153,6 +164,7 @@ func (s *stream) requestKeyframe() {
 	if last != 0 && now-last < int64(keyframeInterval) || !s.lastPLI.CompareAndSwap(last, max(now, 1)) {
 		return
 	}
+	s.plisOut.Add(1)
 	s.writeRTCP(*dst, &rtcp.PictureLossIndication{SenderSSRC: s.ssrc, MediaSSRC: ssrc})
 }
 

@@ -49,6 +49,7 @@ type stream struct {
 	encCount  uint64
 	mismatch  atomic.Uint64 // packets of another codec dropped
 	sentTotal atomic.Uint64
+	sentBytes atomic.Uint64
 
 	dec      *srtp.Context // the RTP reader's
 	decHdr   rtp.Header
@@ -64,6 +65,9 @@ type stream struct {
 	lastPLI  atomic.Int64
 
 	received   atomic.Uint64
+	recvBytes  atomic.Uint64
+	plisIn     atomic.Uint64 // PLI/FIR from the remote receiver
+	plisOut    atomic.Uint64 // PLIs sent to the remote sender
 	authFailed atomic.Uint64
 	softFired  atomic.Bool
 }
@@ -186,6 +190,7 @@ func (s *stream) readRTP() {
 		}
 		s.learn(from, false)
 		s.received.Add(1)
+		s.recvBytes.Add(uint64(len(pkt.Payload)))
 		s.recv.note(&pkt.Header)
 		if !s.dir.recv {
 			continue
@@ -262,6 +267,7 @@ func (s *stream) write(pkt *media.Packet) {
 	s.octets += uint32(len(pkt.Payload))
 	s.lastTS, s.lastTSAt = h.Timestamp, now
 	s.sentTotal.Add(1)
+	s.sentBytes.Add(uint64(len(pkt.Payload)))
 }
 
 // sourceChanged continues the output stream after the sink's source changed.
