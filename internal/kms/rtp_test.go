@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/media/rtpep"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
@@ -414,4 +415,24 @@ func TestRtpEndpointSessionEnd(t *testing.T) {
 		}
 		l.Close()
 	}
+}
+
+// TestRtpEndpointConfigErrors: a bad rtp section stops the server at start
+// with the key named.
+func TestRtpEndpointConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  kms.Config
+		want string
+	}{
+		{kms.Config{RTP: rtpepConfig(5000, 5000, "")}, "rtp.minPort"},
+		{kms.Config{RTP: rtpepConfig(0, 0, "localhost")}, "rtp.address"},
+	} {
+		if _, err := kms.New(tc.cfg, quietLogger()); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v", tc.cfg.RTP, err)
+		}
+	}
+}
+
+func rtpepConfig(minPort, maxPort int, addr string) rtpep.Config {
+	return rtpep.Config{MinPort: minPort, MaxPort: maxPort, Address: addr}
 }

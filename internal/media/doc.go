@@ -21,6 +21,8 @@
 //	media/frames             RTP packets ⇄ whole frames, per codec
 //	media/container/…        the recording timeline and the WebM/Matroska and MP4 formats
 //	media/player/source      file, http(s) and rtsp sources of frames for the player
+//	media/rtpep              the RtpEndpoint: plain RTP/RTCP over UDP, SDP offer/answer,
+//	                         SDES-SRTP, symmetric RTP
 //
 // Coming elements get folders of their own next to these: process (the
 // GStreamer worker supervisor) and process/gst, filter, hub, transcode,
