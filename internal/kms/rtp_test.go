@@ -36,13 +36,19 @@ import (
 // its error.
 func gst(t *testing.T, pipeline string) (wait func(timeout time.Duration) error) {
 	t.Helper()
-	if _, err := exec.LookPath("gst-launch-1.0"); err != nil {
+	return run(t, "gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipeline)...)...)
+}
+
+// run runs a media tool until it exits or the test ends.
+func run(t *testing.T, tool string, args ...string) (wait func(timeout time.Duration) error) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("gst-launch-1.0 not installed (scripts/ensure-deps.sh installs it)")
+			t.Fatalf("%s not installed (scripts/ensure-deps.sh installs it)", tool)
 		}
-		t.Skip("gst-launch-1.0 not installed")
+		t.Skipf("%s not installed", tool)
 	}
-	cmd := exec.Command("gst-launch-1.0", append([]string{"-q"}, processtest.SplitArgs(pipeline)...)...)
+	cmd := exec.Command(tool, args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -62,11 +68,11 @@ func gst(t *testing.T, pipeline string) (wait func(timeout time.Duration) error)
 		select {
 		case <-done:
 			if waitErr != nil {
-				return fmt.Errorf("gst-launch-1.0: %v\n%s", waitErr, out.String())
+				return fmt.Errorf("%s: %v\n%s", tool, waitErr, out.String())
 			}
 			return nil
 		case <-time.After(timeout):
-			return fmt.Errorf("gst-launch-1.0 still running after %v", timeout)
+			return fmt.Errorf("%s still running after %v", tool, timeout)
 		}
 	}
 }
@@ -127,7 +133,7 @@ func randomKey(t *testing.T) []byte {
 const srtpGst = "rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80"
 
 // TestRtpEndpointFromGstToBrowser is the rtp-receiver tutorial: a plain
-// RTP sender (gst-launch-1.0) sends to the ports of the endpoint's answer
+// RTP sender (gst-launch-1.0, or ffmpeg) sends to the ports of the endpoint's answer
 // to an offer with c=0.0.0.0, a WebRTC peer watches and decodes it.
 func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 	leakCheck(t)
@@ -137,6 +143,7 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 		crypto                                       bool
 		gstKey                                       []byte // SRTP key the sender uses (nil: plain)
 		wantNone                                     bool
+		ffmpeg                                       bool // ffmpeg sends instead of gst-launch-1.0
 	}{
 		{name: "VP8+Opus", mime: webrtc.MimeTypeVP8, sdpVideo: "96\r\na=rtpmap:96 VP8/90000",
 			gstVideo: "vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96 mtu=1200", caps: processtest.VP8Caps,
@@ -144,6 +151,8 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 		{name: "H264+Opus", mime: webrtc.MimeTypeH264, sdpVideo: "103\r\na=rtpmap:103 H264/90000\r\na=fmtp:103 packetization-mode=1;profile-level-id=42e01f",
 			gstVideo: "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=600 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=103 config-interval=-1 mtu=1200",
 			caps:     "media=video,clock-rate=90000,encoding-name=H264", decode: "rtph264depay ! avdec_h264"},
+		{name: "ffmpeg H264+Opus", mime: webrtc.MimeTypeH264, sdpVideo: "103\r\na=rtpmap:103 H264/90000\r\na=fmtp:103 packetization-mode=1;profile-level-id=42e01f",
+			ffmpeg: true, caps: "media=video,clock-rate=90000,encoding-name=H264", decode: "rtph264depay ! avdec_h264"},
 		{name: "VP8 SDES", mime: webrtc.MimeTypeVP8, sdpVideo: "96\r\na=rtpmap:96 VP8/90000", crypto: true, gstKey: key,
 			gstVideo: "vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96 mtu=1200", caps: processtest.VP8Caps,
 			decode: "rtpvp8depay wait-for-keyframe=true ! vp8dec"},
@@ -182,7 +191,15 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 				video += " ssrc=4242 ! srtpenc key=" + k + " " + srtpGst
 				audio += " ssrc=4343 ! srtpenc key=" + k + " " + srtpGst
 			}
-			wait := gst(t, fmt.Sprintf("%s ! udpsink host=127.0.0.1 port=%d  %s ! udpsink host=127.0.0.1 port=%d", video, vp, audio, ap))
+			var wait func(time.Duration) error
+			if tc.ffmpeg {
+				wait = run(t, "ffmpeg", processtest.SplitArgs(fmt.Sprintf("-nostdin -loglevel error -re -f lavfi -i color=c=red:size=320x240:rate=30:duration=5 "+
+					"-f lavfi -i sine=frequency=440:sample_rate=48000:duration=5 -map 0:v -c:v libx264 -profile:v baseline -pix_fmt yuv420p "+
+					"-tune zerolatency -g 15 -payload_type 103 -f rtp rtp://127.0.0.1:%d?pkt_size=1200 -map 1:a -c:a libopus -ac 2 -payload_type 111 "+
+					"-f rtp rtp://127.0.0.1:%d", vp, ap))...)
+			} else {
+				wait = gst(t, fmt.Sprintf("%s ! udpsink host=127.0.0.1 port=%d  %s ! udpsink host=127.0.0.1 port=%d", video, vp, audio, ap))
+			}
 			if tc.wantNone {
 				if err := wait(30 * time.Second); err != nil {
 					t.Fatal(err)

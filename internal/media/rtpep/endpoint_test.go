@@ -157,6 +157,8 @@ func TestBadInputIsAClearError(t *testing.T) {
 		{"short key", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n", ErrProcessOffer, "key is 3 bytes, want 30"},
 		{"mki", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\r\n", ErrProcessOffer, "MKI"},
 		{"ipv6 address", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 ::1\r\n", ErrProcessOffer, "family"},
+		{"too many m-lines", SDES{}, head + strings.Repeat("m=audio 4000 RTP/AVP 0\r\n", maxMediaLines+1), ErrInvalidSDP, "media lines"},
+		{"a=rtcp without port", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\na=rtcp:\r\n", ErrInvalidSDP, "a=rtcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep, err := New(pipe, e, Options{Crypto: tc.crypto}, nil)
@@ -240,6 +242,30 @@ func TestLimits(t *testing.T) {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
+}
+
+// TestRTCPMux: an offer with a=rtcp-mux is answered with it, and RTCP
+// then travels on the RTP ports both ways (media state CONNECTED).
+func TestRTCPMux(t *testing.T) {
+	e := testEngine(t, Config{ReportInterval: 50 * time.Millisecond})
+	a, b := newRig(t, e, Options{}), newRig(t, e, Options{})
+	pair(t, a.ep, b.ep, func(offer string) string {
+		return regexp.MustCompile(`a=rtcp:\d+\r\n`).ReplaceAllString(offer, "a=rtcp-mux\r\n")
+	})
+	if !strings.Contains(b.ep.LocalDescription(), "a=rtcp-mux") {
+		t.Fatalf("answer without a=rtcp-mux:\n%s", b.ep.LocalDescription())
+	}
+	// Close the RTCP ports: reports can only arrive on the RTP ports.
+	for _, r := range []*rig{a, b} {
+		for _, k := range []media.MediaType{media.Audio, media.Video} {
+			_ = r.ep.stream(k).rtcpConn.Close()
+		}
+	}
+	a.send(10)
+	b.send(10)
+	a.events.WaitFor(t, media.MediaStateChanged{Connected: true}, waitLong)
+	b.events.WaitFor(t, media.MediaStateChanged{Connected: true}, waitLong)
+	eventually(t, waitLong, "media both ways", func() bool { return a.counter.Count() >= 20 && b.counter.Count() >= 20 })
 }
 
 func TestKeySoftLimitAndMediaState(t *testing.T) {
