@@ -159,14 +159,16 @@ func (s *stream) readRTP() {
 	pipe := s.ep.core.Pipeline()
 	b := media.GetPacketBuf()
 	defer func() { b.Free() }()
+	errs := 0
 	for {
 		n, from, err := s.rtpConn.ReadFromUDPAddrPort(b.Data())
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errs++; errors.Is(err, net.ErrClosed) || errs >= maxReadErrors {
 				return
 			}
 			continue
 		}
+		errs = 0
 		data := b.Data()[:n]
 		if isRTCP(data) {
 			s.handleRTCP(data, from)
@@ -205,19 +207,25 @@ func (s *stream) readRTP() {
 // readRTCP reads the RTCP port.
 func (s *stream) readRTCP() {
 	buf := make([]byte, media.PacketBufSize)
+	errs := 0
 	for {
 		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errs++; errors.Is(err, net.ErrClosed) || errs >= maxReadErrors {
 				return
 			}
 			continue
 		}
+		errs = 0
 		if isRTCP(buf[:n]) {
 			s.handleRTCP(buf[:n], from)
 		}
 	}
 }
+
+// maxReadErrors ends a reader whose socket fails this many reads in a row
+// without saying it is closed.
+const maxReadErrors = 1000
 
 // isRTCP tells RTCP from RTP on a shared port (RFC 5761 §4: packet types
 // 192–223 in the second byte).
