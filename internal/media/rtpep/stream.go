@@ -128,15 +128,22 @@ func (s *stream) learn(from netip.AddrPort, isRTCP bool) {
 	if !s.latch {
 		return
 	}
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if !isRTCP && s.dstRTP.Load() == nil {
-		if s.dstRTP.CompareAndSwap(nil, &from) {
+		if s.dstRTP.CompareAndSwap(nil, unmapped(from)) {
 			s.ep.log.Debug("rtp destination learnt", "kind", s.kind, "addr", from)
 		}
 	}
 	if (isRTCP || s.mux) && s.dstRTCP.Load() == nil {
-		s.dstRTCP.CompareAndSwap(nil, &from)
+		s.dstRTCP.CompareAndSwap(nil, unmapped(from))
 	}
+}
+
+// unmapped returns a new copy of a with an IPv4-mapped address unmapped
+// (allocated only when a destination is learnt, not per packet).
+func unmapped(a netip.AddrPort) *netip.AddrPort {
+	p := new(netip.AddrPort)
+	*p = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	return p
 }
 
 // start runs the socket readers.
