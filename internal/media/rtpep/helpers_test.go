@@ -18,7 +18,7 @@ type rig struct {
 	events  *mediatest.Events
 }
 
-func testEngine(t *testing.T, cfg Config) *Engine {
+func testEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
 	e, err := NewEngine(cfg)
 	if err != nil {
@@ -27,7 +27,7 @@ func testEngine(t *testing.T, cfg Config) *Engine {
 	return e
 }
 
-func newRig(t *testing.T, e *Engine, opts Options) *rig {
+func newRig(t testing.TB, e *Engine, opts Options) *rig {
 	t.Helper()
 	r := &rig{pipe: media.NewPipeline(), events: mediatest.NewEvents()}
 	t.Cleanup(r.pipe.Release)
@@ -81,7 +81,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 }
 
 // pair negotiates a (offerer) with b (answerer); edit may change the SDPs.
-func pair(t *testing.T, a, b *Endpoint, edit func(offer string) string) {
+func pair(t testing.TB, a, b *Endpoint, edit func(offer string) string) {
 	t.Helper()
 	offer, err := a.GenerateOffer(OfferOptions{OfferToReceiveAudio: true, OfferToReceiveVideo: true})
 	if err != nil {
