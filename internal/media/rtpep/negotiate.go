@@ -36,12 +36,15 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	var streams [2]*stream
 	var lines []localMedia
 	var reasons []string
-	fail := func(kind error, format string, args ...any) (string, error) {
+	closeAll := func() {
 		for _, s := range streams {
 			if s != nil {
 				s.close()
 			}
 		}
+	}
+	fail := func(kind error, format string, args ...any) (string, error) {
+		closeAll()
 		return "", failure(kind, format, args...)
 	}
 	for i := range remote {
@@ -55,7 +58,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		}
 		s, err := newStream(w, m.kind)
 		if err != nil {
-			_, _ = fail(ErrProcessOffer, "")
+			closeAll()
 			return "", err // ErrNoPorts
 		}
 		streams[m.kind] = s
