@@ -148,7 +148,8 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 		{name: "VP8+Opus", mime: webrtc.MimeTypeVP8, sdpVideo: "96\r\na=rtpmap:96 VP8/90000",
 			gstVideo: "vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96 mtu=1200", caps: processtest.VP8Caps,
 			decode: "rtpvp8depay wait-for-keyframe=true ! vp8dec"},
-		{name: "H264+Opus", mime: webrtc.MimeTypeH264, sdpVideo: "103\r\na=rtpmap:103 H264/90000\r\na=fmtp:103 packetization-mode=1;profile-level-id=42e01f",
+		// The tutorial's SDP: H.264 without a=fmtp, RTCP feedback lines.
+		{name: "H264+Opus", mime: webrtc.MimeTypeH264, sdpVideo: "103\r\na=rtpmap:103 H264/90000\r\na=rtcp-fb:103 goog-remb\r\na=direction:active",
 			gstVideo: "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 bitrate=600 ! video/x-h264,profile=constrained-baseline ! rtph264pay pt=103 config-interval=-1 mtu=1200",
 			caps:     "media=video,clock-rate=90000,encoding-name=H264", decode: "rtph264depay ! avdec_h264"},
 		{name: "ffmpeg H264+Opus", mime: webrtc.MimeTypeH264, sdpVideo: "103\r\na=rtpmap:103 H264/90000\r\na=fmtp:103 packetization-mode=1;profile-level-id=42e01f",

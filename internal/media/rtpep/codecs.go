@@ -11,6 +11,17 @@ import (
 type codecEntry struct {
 	pt    uint8
 	codec *media.Codec
+	// asOffered, when set, is the a=fmtp value to write back in an answer
+	// instead of codec.Fmtp ("" writes no a=fmtp line).
+	asOffered *string
+}
+
+// fmtpLine is the a=fmtp value to write for c.
+func (c codecEntry) fmtpLine() string {
+	if c.asOffered != nil {
+		return *c.asOffered
+	}
+	return c.codec.Fmtp
 }
 
 // supported are the codecs offered, per kind, in preference order. They
@@ -18,15 +29,15 @@ type codecEntry struct {
 // transcoding; H.264 offered with another profile is accepted as offered.
 var supported = map[media.MediaType][]codecEntry{
 	media.Video: {
-		{96, &media.Codec{MimeType: "video/VP8", ClockRate: 90000}},
-		{103, &media.Codec{MimeType: "video/H264", ClockRate: 90000, Fmtp: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}},
-		{98, &media.Codec{MimeType: "video/VP9", ClockRate: 90000, Fmtp: "profile-id=0"}},
-		{45, &media.Codec{MimeType: "video/AV1", ClockRate: 90000}},
+		{pt: 96, codec: &media.Codec{MimeType: "video/VP8", ClockRate: 90000}},
+		{pt: 103, codec: &media.Codec{MimeType: "video/H264", ClockRate: 90000, Fmtp: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}},
+		{pt: 98, codec: &media.Codec{MimeType: "video/VP9", ClockRate: 90000, Fmtp: "profile-id=0"}},
+		{pt: 45, codec: &media.Codec{MimeType: "video/AV1", ClockRate: 90000}},
 	},
 	media.Audio: {
-		{111, &media.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2, Fmtp: "minptime=10;useinbandfec=1"}},
-		{0, &media.Codec{MimeType: "audio/PCMU", ClockRate: 8000, Channels: 1}},
-		{8, &media.Codec{MimeType: "audio/PCMA", ClockRate: 8000, Channels: 1}},
+		{pt: 111, codec: &media.Codec{MimeType: "audio/opus", ClockRate: 48000, Channels: 2, Fmtp: "minptime=10;useinbandfec=1"}},
+		{pt: 0, codec: &media.Codec{MimeType: "audio/PCMU", ClockRate: 8000, Channels: 1}},
+		{pt: 8, codec: &media.Codec{MimeType: "audio/PCMA", ClockRate: 8000, Channels: 1}},
 	},
 }
 

@@ -316,3 +316,31 @@ func TestOfferOptions(t *testing.T) {
 		t.Fatalf("a received %d video packets it did not ask for", n)
 	}
 }
+
+// TestTutorialOffer: the rtp-receiver tutorial's sender SDP (Opus on
+// payload type 96, H.264 without a=fmtp, AVPF, a=direction:active).
+func TestTutorialOffer(t *testing.T) {
+	e := testEngine(t, Config{})
+	r := newRig(t, e, Options{})
+	offer := "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=Kurento Tutorial - RTP Receiver\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 5006 RTP/AVPF 96\r\na=rtpmap:96 opus/48000/2\r\na=sendonly\r\na=direction:active\r\na=ssrc:445566 cname:user@example.com\r\n" +
+		"m=video 5004 RTP/AVPF 103\r\na=rtpmap:103 H264/90000\r\na=rtcp-fb:103 goog-remb\r\na=sendonly\r\na=direction:active\r\na=ssrc:112233 cname:user@example.com\r\n"
+	answer, err := r.ep.ProcessOffer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RTP/AVPF 96\r\n", "a=rtpmap:96 opus/48000/2\r\n", "RTP/AVPF 103\r\n", "a=rtpmap:103 H264/90000\r\n", "a=recvonly\r\n"} {
+		if !strings.Contains(answer, want) {
+			t.Errorf("answer lacks %q:\n%s", want, answer)
+		}
+	}
+	if strings.Contains(answer, "a=fmtp:103") {
+		t.Errorf("answer adds an a=fmtp the offer did not have:\n%s", answer)
+	}
+	if c := r.ep.Stats(media.Video).Codec; c == nil || !strings.Contains(c.Fmtp, "packetization-mode=1") {
+		t.Fatalf("H.264 without a=fmtp taken as %+v (want packetization-mode=1: what such senders send)", c)
+	}
+	if !r.pipe.PreferredCodec(media.Video).Matches(&media.Codec{MimeType: "video/H264", ClockRate: 90000, Fmtp: "packetization-mode=1;profile-level-id=42e01f"}) {
+		t.Fatal("a browser's H.264 does not match the pipeline's codec")
+	}
+}

@@ -259,8 +259,8 @@ func answered(got, offered []codecEntry) (codecEntry, bool) {
 		for _, o := range offered {
 			if strings.EqualFold(g.codec.MimeType, o.codec.MimeType) && g.codec.ClockRate == o.codec.ClockRate {
 				c := *g.codec
-				if c.Fmtp == "" || (strings.EqualFold(c.MimeType, "video/H264") && c.Fmtp == "packetization-mode=0" && g.pt == o.pt) {
-					c.Fmtp = o.codec.Fmtp
+				if g.asOffered != nil || c.Fmtp == "" {
+					c.Fmtp = o.codec.Fmtp // the answer did not say: what we offered
 				}
 				return codecEntry{pt: g.pt, codec: &c}, true
 			}

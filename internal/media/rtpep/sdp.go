@@ -181,10 +181,16 @@ func parseMedia(md *sdp.MediaDescription, sessionAddr netip.Addr, sessionHasAddr
 		}
 		cc := *c
 		cc.Fmtp = fmtp[f]
+		entry := codecEntry{pt: uint8(n), codec: &cc}
 		if cc.Fmtp == "" && strings.EqualFold(cc.MimeType, "video/H264") {
-			cc.Fmtp = "packetization-mode=0" // RFC 6184 default
+			// RFC 6184 makes packetization-mode 0 the default, but the
+			// senders that omit a=fmtp (the rtp-receiver tutorial's SDP,
+			// rtph264pay, ffmpeg) send FU-A, i.e. mode 1: take it as mode 1
+			// so that browsers can watch, and answer without a=fmtp.
+			cc.Fmtp = "packetization-mode=1"
+			entry.asOffered = new(string)
 		}
-		m.codecs = append(m.codecs, codecEntry{pt: uint8(n), codec: &cc})
+		m.codecs = append(m.codecs, entry)
 	}
 	return m, nil
 }
@@ -294,8 +300,8 @@ func writeSDP(sessID uint64, version int, addr netip.Addr, cname string, lines [
 				fmt.Fprintf(&b, "/%d", c.codec.Channels)
 			}
 			b.WriteString("\r\n")
-			if c.codec.Fmtp != "" {
-				fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", c.pt, c.codec.Fmtp)
+			if f := c.fmtpLine(); f != "" {
+				fmt.Fprintf(&b, "a=fmtp:%d %s\r\n", c.pt, f)
 			}
 		}
 		if m.crypto != "" {
