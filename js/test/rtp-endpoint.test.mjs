@@ -10,12 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   CI, missing, missingPeer, kurentoClient, waitUntil, cbOk, cbObj, collect, withEnv,
 } from './helpers.mjs';
 
 let missingTools = null;
 try { execFileSync('gst-launch-1.0', ['--version'], { stdio: 'ignore' }); } catch { missingTools = 'gst-launch-1.0 not found (scripts/ensure-deps.sh installs it)'; }
+try { execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' }); } catch { missingTools = missingTools || 'ffmpeg not found (scripts/ensure-deps.sh installs it)'; }
 const missingAny = missing || missingPeer || missingTools;
 
 test('prerequisites: GORENTO_BIN, TESTPEER_BIN, gst-launch-1.0 and js/node_modules', (t) => {
@@ -85,6 +89,70 @@ test('rtp-receiver tutorial: SRTP from gst-launch-1.0 through an RtpEndpoint to 
     }
     const report = await peer.report();
     assert.equal(report.received.video.ssrc > 0, true);
+    assert.deepEqual(errors, []);
+    await cbOk((done) => pipeline.release(done));
+  });
+});
+
+/** A free UDP port on 127.0.0.1. */
+async function freePort() {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  const { port } = sock.address();
+  await new Promise((resolve) => sock.close(resolve));
+  return port;
+}
+
+test('the reverse: a browser through an RtpEndpoint (generateOffer, processAnswer) to gst-launch-1.0, decoded', { skip }, async (t) => {
+  await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ server, connect, startPeer }) => {
+    const media = path.join(server.dir, 'camera.webm');
+    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=320x240:rate=30:duration=3',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=3', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
+      '-cpu-used', '8', '-g', '15', '-c:a', 'libopus', '-ac', '2', media]);
+    const client = await connect();
+    const peer = startPeer();
+    const errors = [];
+    const onError = (error) => { if (error) errors.push(error); };
+    const [pipeline] = await cbObj((done) => client.create('MediaPipeline', done));
+    const [webRtc] = await cbObj((done) => pipeline.create('WebRtcEndpoint', done));
+    const [rtpEp] = await cbObj((done) => pipeline.create('RtpEndpoint', done));
+    const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
+    peer.each((m) => { if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError); });
+    webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
+    await cbOk((done) => webRtc.connect(rtpEp, done));
+    const answer = await cbOk((done) => webRtc.processOffer(offer, done));
+    await cbOk((done) => webRtc.gatherCandidates(done));
+    peer.processAnswer(answer);
+    await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+    peer.send({ startFile: media });
+
+    const rtpOffer = await cbOk((done) => rtpEp.generateOffer(done));
+    assert.match(rtpOffer, /m=video \d+ RTP\/AVP 96/);
+    const port = await freePort();
+    const out = path.join(server.dir, 'out.rgb');
+    const gst = spawn('gst-launch-1.0', ['-q', 'udpsrc', 'address=127.0.0.1', `port=${port}`,
+      'caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96', '!', 'rtpjitterbuffer', 'latency=100', '!',
+      'rtpvp8depay', 'wait-for-keyframe=true', '!', 'vp8dec', '!', 'videoconvert', '!', 'video/x-raw,format=RGB,width=320,height=240', '!',
+      'identity', 'eos-after=20', '!', 'filesink', `location=${out}`], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => gst.on('exit', resolve));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // gst-launch-1.0 binds its port
+      const rtpAnswer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=gst\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
+        + 'm=audio 0 RTP/AVP 111\r\n'
+        + `m=video ${port} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n`;
+      assert.equal(await cbOk((done) => rtpEp.processAnswer(rtpAnswer, done)), rtpOffer);
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 30000))]);
+      assert.equal(code, 0, 'gst-launch-1.0 decoded 20 frames and ended');
+    } finally {
+      gst.kill('SIGKILL');
+      await exited;
+    }
+    const frames = fs.statSync(out).size / (320 * 240 * 3);
+    assert.ok(frames >= 19, `${frames} frames decoded`);
+    const last = fs.readFileSync(out).subarray(-320 * 240 * 3);
+    let red = 0;
+    for (let i = 0; i < last.length; i += 3) if (last[i] > 180 && last[i + 1] < 80 && last[i + 2] < 80) red++;
+    assert.ok(red / (320 * 240) > 0.9, `${Math.round(100 * red / (320 * 240))}% red pixels`);
     assert.deepEqual(errors, []);
     await cbOk((done) => pipeline.release(done));
   });
