@@ -454,3 +454,47 @@ func TestRtpEndpointConfigErrors(t *testing.T) {
 func rtpepConfig(minPort, maxPort int, addr string) rtpep.Config {
 	return rtpep.Config{MinPort: minPort, MaxPort: maxPort, Address: addr}
 }
+
+// TestRtpEndpointToFfmpeg: ffmpeg receives per an SDP file, which is the
+// offer the RtpEndpoint answers (processOffer): the endpoint sends the
+// browser's video to the file's port and ffmpeg decodes it.
+func TestRtpEndpointToFfmpeg(t *testing.T) {
+	leakCheck(t)
+	red := processtest.GstRTP(t, "videotestsrc pattern=red num-buffers=30 ! video/x-raw,width=320,height=240,framerate=30/1 ! "+
+		"vp8enc deadline=1 keyframe-max-dist=10 ! rtpvp8pay pt=96 mtu=1200")
+	s := startServer(t, loopbackConfig())
+	call := newRtpCall(t, s, kurento.RtpEndpointOptions{})
+	if err := call.web.Connect(call.ctx, call.rtp, kurento.ConnectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	peer := newPeer(t, testpeer.Options{SendVideo: true, VideoRTP: red, VideoFPS: 30})
+	connectPeer(t, call.ctx, call.web, peer, nil)
+	peer.StartMedia()
+	dir := t.TempDir()
+	port := freeUDPPort(t) &^ 1 // ffmpeg takes port+1 for RTCP
+	sdp := fmt.Sprintf("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=ffmpeg\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video %d RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n", port)
+	in, out := filepath.Join(dir, "in.sdp"), filepath.Join(dir, "out.rgb")
+	if err := os.WriteFile(in, []byte(sdp), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wait := run(t, "ffmpeg", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", in,
+		"-frames:v", "20", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240", out)
+	time.Sleep(300 * time.Millisecond) // let ffmpeg bind its ports (a lost first keyframe is repeated anyway)
+	if _, err := call.rtp.ProcessOffer(call.ctx, sdp); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(40 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 320 * 240 * 3
+	if len(data) < 20*size {
+		t.Fatalf("ffmpeg decoded %d frames", len(data)/size)
+	}
+	if got := processtest.Fraction(data[len(data)-size:], 320, image.Rect(0, 0, 320, 240), redFrame); got < 0.9 {
+		t.Fatalf("only %.0f%% red pixels", 100*got)
+	}
+}
