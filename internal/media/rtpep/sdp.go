@@ -58,9 +58,6 @@ func (m *remoteMedia) isRTP() bool {
 	return false
 }
 
-// maxMediaLines bounds the m-lines of a remote description.
-const maxMediaLines = 16
-
 // parseRemote parses an offer or answer (what names it in errors).
 func parseRemote(text, what string) ([]remoteMedia, error) {
 	if strings.TrimSpace(text) == "" {
@@ -72,9 +69,6 @@ func parseRemote(text, what string) ([]remoteMedia, error) {
 	}
 	if len(d.MediaDescriptions) == 0 {
 		return nil, failure(ErrInvalidSDP, "SDP %s has no media (m=) line", what)
-	}
-	if len(d.MediaDescriptions) > maxMediaLines {
-		return nil, failure(ErrInvalidSDP, "SDP %s has %d media lines (at most %d)", what, len(d.MediaDescriptions), maxMediaLines)
 	}
 	sessionAddr, sessionHasAddr, err := connectionAddr(d.ConnectionInformation)
 	if err != nil {
