@@ -498,3 +498,61 @@ func TestRtpEndpointToFfmpeg(t *testing.T) {
 		t.Fatalf("only %.0f%% red pixels", 100*got)
 	}
 }
+
+// TestRtpEndpointKeySoftLimit: browser → RtpEndpoint A → SRTP → RtpEndpoint
+// B (A offers, B answers); with rtp.keySoftLimit low, A reports
+// OnKeySoftLimit for video, and B's media state turns CONNECTED on A's
+// SRTCP reports.
+func TestRtpEndpointKeySoftLimit(t *testing.T) {
+	leakCheck(t)
+	cfg := loopbackConfig()
+	cfg.RTP.KeySoftLimit = 50
+	s := startServer(t, cfg)
+	sdes := wire.SDES{Crypto: "AES_256_CM_HMAC_SHA1_80"}
+	call := newRtpCall(t, s, kurento.RtpEndpointOptions{Crypto: sdes})
+	b, err := call.pipe.CreateRtpEndpoint(call.ctx, kurento.RtpEndpointOptions{Crypto: sdes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soft := make(chan wire.OnKeySoftLimit, 4)
+	if _, err := call.rtp.OnKeySoftLimit(call.ctx, func(e wire.OnKeySoftLimit) { soft <- e }); err != nil {
+		t.Fatal(err)
+	}
+	media := make(chan wire.StateChange, 4)
+	if _, err := kurento.On(call.ctx, b, "MediaStateChanged", func(e wire.StateChange) { media <- e }); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := call.rtp.GenerateOffer(call.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := b.ProcessOffer(call.ctx, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call.rtp.ProcessAnswer(call.ctx, answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := call.web.Connect(call.ctx, call.rtp, kurento.ConnectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	peer := newPeer(t, testpeer.Options{SendVideo: true, SendAudio: true})
+	connectPeer(t, call.ctx, call.web, peer, nil)
+	peer.StartMedia()
+	select {
+	case e := <-soft:
+		if e.MediaType != "AUDIO" && e.MediaType != "VIDEO" || e.Type != "OnKeySoftLimit" {
+			t.Fatalf("OnKeySoftLimit = %+v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no OnKeySoftLimit")
+	}
+	select {
+	case e := <-media:
+		if e.NewState != "CONNECTED" {
+			t.Fatalf("MediaStateChanged = %+v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no MediaStateChanged at the receiving RtpEndpoint")
+	}
+}
