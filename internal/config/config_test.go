@@ -37,6 +37,10 @@ func TestValidate(t *testing.T) {
 		{"room path", func(c *Config) { c.Room.Path = "/" }, "room.path"},
 		{"room bandwidth", func(c *Config) { c.Room.MinVideoKbps, c.Room.MaxVideoKbps = 900, 100 }, "bandwidth"},
 		{"room disabled", func(c *Config) { c.Room.Path = "" }, ""},
+		{"publisher feedback", func(c *Config) { c.WebRTC.PublisherFeedback = "median" }, "publisherFeedback"},
+		{"kms feedback", func(c *Config) { c.WebRTC.PublisherFeedback = "lowest" }, ""},
+		{"video send range", func(c *Config) { c.WebRTC.MinVideoSendKbps, c.WebRTC.MaxVideoSendKbps = 900, 500 }, "minVideoSendKbps"},
+		{"negative ceiling", func(c *Config) { c.WebRTC.VideoCeilingKbps = -1 }, "negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -95,6 +95,46 @@ func TestRTXRepairStopsNACKs(t *testing.T) {
 	}
 }
 
+// TestPairs: Pion does not tell which media stream an inbound RTX stream
+// repairs; the owner's pairs (from the remote description) say it, and
+// without them only a lone media stream with NACKs is assumed.
+func TestPairs(t *testing.T) {
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made *Interceptor
+	f := Wrap(gen, func(i *Interceptor) { made = i })
+	ii, err := f.NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ii.Close()
+	i := ii.(*Interceptor)
+	if made != i {
+		t.Fatal("onNew not given the interceptor")
+	}
+	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
+	feed := &interceptortest.Feed{Datagrams: [][]byte{{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}}}
+	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 1, MimeType: "audio/opus"}, feed) // no NACKs: not a candidate
+	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 10, MimeType: "video/VP8", RTCPFeedback: fb}, feed)
+	if s := i.repaired(99); s == nil || s.ssrc != 10 {
+		t.Errorf("lone video stream not assumed: %+v", s)
+	}
+	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 20, MimeType: "video/VP8", RTCPFeedback: fb}, feed)
+	if s := i.repaired(99); s != nil {
+		t.Errorf("an unpaired RTX stream among two media streams repairs %d", s.ssrc)
+	}
+	i.Pair(20, 99)
+	if s := i.repaired(99); s == nil || s.ssrc != 20 {
+		t.Errorf("pair ignored: %+v", s)
+	}
+	i.UnbindRemoteStream(&interceptor.StreamInfo{SSRC: 20})
+	if s := i.repaired(99); s != nil {
+		t.Errorf("a removed stream still repaired: %+v", s)
+	}
+}
+
 func TestOriginalSeq(t *testing.T) {
 	withExt := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1, Extension: true, ExtensionProfile: 0xBEDE}, Payload: []byte{0x12, 0x34, 9}}
 	_ = withExt.SetExtension(1, []byte{7})
