@@ -30,6 +30,12 @@ type Config struct {
 	DisableRequestCache bool
 	// RequestCacheTTL is how long answers are kept for retries (KMS: 20 s).
 	RequestCacheTTL time.Duration
+	// ReleaseParallelism bounds how many objects of one release (the
+	// elements of a pipeline) are released at once (default 16).
+	ReleaseParallelism int
+	// NoMemoryTrim keeps the memory of a finished load in the Go runtime
+	// instead of returning it to the operating system (trim.go).
+	NoMemoryTrim bool
 	// Version is reported in ServerManager metadata.
 	Version string
 	// DataDir receives dumpGstreamerDot output ("" disables it).
@@ -68,6 +74,9 @@ func (c *Config) applyDefaults() {
 	if c.RequestCacheTTL <= 0 {
 		c.RequestCacheTTL = 20 * time.Second
 	}
+	if c.ReleaseParallelism <= 0 {
+		c.ReleaseParallelism = 16
+	}
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -90,6 +99,7 @@ type Server struct {
 	metrics  *Metrics
 	media    *mediaTotals
 	webrtc   *webrtcEngine
+	trim     memTrim
 
 	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
 	events   map[string][]EventView // pipeline id → its last events (admin.go)
