@@ -156,7 +156,7 @@ func flags(mode string, args []string) (*Config, error) {
 	fs.StringVar(&c.SetupSRTP, "setup-srtp", "gcm", "SRTP profile of setup, churn and ramp runs")
 	fs.Var(&c.ChurnServers, "churn", "servers run through the churn loop (none = skip)")
 	fs.IntVar(&c.ChurnCycles, "churn-cycles", map[bool]int{true: 20, false: 1000}[smoke], "create/connect/release cycles")
-	fs.DurationVar(&c.ChurnSettle, "churn-settle", map[bool]time.Duration{true: 4 * time.Second, false: 25 * time.Second}[smoke], "wait after the last churn cycle before the after reading (KMS and gorento keep answers 20 s for retried requests)")
+	fs.DurationVar(&c.ChurnSettle, "churn-settle", map[bool]time.Duration{true: 4 * time.Second, false: 30 * time.Second}[smoke], "wait after the last churn cycle before the after reading (KMS and gorento keep answers 20 s for retried requests)")
 	fs.Var(&c.ReleaseServers, "release", "servers whose release of many connected endpoints at once is timed (none = skip)")
 	fs.IntVar(&c.ReleaseN, "release-n", map[bool]int{true: 20, false: 1000}[smoke], "endpoints released at once (one pipeline)")
 	fs.Var(&c.RampServers, "ramp", "servers ramped to their max subscribers (none = skip)")

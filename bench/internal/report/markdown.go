@@ -190,14 +190,14 @@ func markdown(r *Results) string {
 		}
 	}
 	if len(r.Churns) > 0 {
-		w("\n## Churn: create pipeline + endpoint, connect, negotiate, first echoed RTP, release\n\n| Server | cycles | seconds | RSS before → 3 s after → settled (KB) | growth | goroutines | heap (KB) | threads | fds | failures |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		w("\n## Churn: create pipeline + endpoint, connect, negotiate, first echoed RTP, release\n\n| Server | cycles | seconds | RSS before → 3 s after → settled (KB) | growth | anonymous RSS (KB) | goroutines | heap (KB) | threads | fds | failures |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Churns {
 			if c.Err != "" {
-				w("| %s | %d | error: %s ||||||| |\n", c.Server, c.Cycles, c.Err)
+				w("| %s | %d | error: %s |||||||| |\n", c.Server, c.Cycles, c.Err)
 				continue
 			}
-			w("| %s | %d | %.1f | %d → %d → %d (%.0f s) | %+.1f%% | %s | %s | %d → %d | %d → %d | %d |\n", c.Server, c.Cycles, c.Seconds, c.RSSBeforeKB, c.RSSAfterNowKB, c.RSSAfterKB,
-				c.SettleSec, c.RSSGrowthPct, fromTo(int64(c.GoroutinesBefore), int64(c.GoroutinesAfter)), fromTo(c.HeapBeforeKB, c.HeapAfterKB),
+			w("| %s | %d | %.1f | %d → %d → %d (%.0f s) | %+.1f%% | %d → %d | %s | %s | %d → %d | %d → %d | %d |\n", c.Server, c.Cycles, c.Seconds, c.RSSBeforeKB, c.RSSAfterNowKB, c.RSSAfterKB,
+				c.SettleSec, c.RSSGrowthPct, c.AnonBeforeKB, c.AnonAfterKB, fromTo(int64(c.GoroutinesBefore), int64(c.GoroutinesAfter)), fromTo(c.HeapBeforeKB, c.HeapAfterKB),
 				c.ThreadsBefore, c.ThreadsAfter, c.FDsBefore, c.FDsAfter, c.Failures)
 		}
 	}

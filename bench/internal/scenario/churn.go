@@ -21,6 +21,10 @@ type Churn struct {
 	RSSAfterNowKB int64   `json:"rssAfterNowKB"`
 	RSSAfterKB    int64   `json:"rssAfterKB"`
 	RSSGrowthPct  float64 `json:"rssGrowthPct"`
+	// Anonymous part of the RSS (heap, stacks), before and settled; the
+	// rest is mostly the binary's code and data pages touched.
+	AnonBeforeKB  int64   `json:"anonBeforeKB"`
+	AnonAfterKB   int64   `json:"anonAfterKB"`
 	SettleSec     float64 `json:"settleSec"`
 	ThreadsBefore int     `json:"threadsBefore"`
 	ThreadsAfter  int     `json:"threadsAfter"`
@@ -113,12 +117,13 @@ func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles in
 	if before.RSS > 0 {
 		r.RSSGrowthPct = 100 * float64(after.RSS-before.RSS) / float64(before.RSS)
 	}
+	r.AnonBeforeKB, r.AnonAfterKB = before.RSSAnon/1024, after.RSSAnon/1024
 	r.ThreadsBefore, r.ThreadsAfter = before.Threads, after.Threads
 	r.FDsBefore, r.FDsAfter = before.FDs, after.FDs
 	r.GoroutinesBefore, r.GoroutinesAfter = before.goroutines, after.goroutines
 	r.HeapBeforeKB, r.HeapAfterKB = before.heapKB, after.heapKB
-	e.logf("  %-12s churn %d cycles in %.1f s: RSS %d → %d KB after 3 s, %d KB after %.0f s (%+.1f%%), goroutines %d → %d, heap %d → %d KB, threads %d → %d, fds %d → %d, %d failures",
-		s.Name(), cycles, r.Seconds, r.RSSBeforeKB, r.RSSAfterNowKB, r.RSSAfterKB, r.SettleSec, r.RSSGrowthPct, r.GoroutinesBefore, r.GoroutinesAfter,
+	e.logf("  %-12s churn %d cycles in %.1f s: RSS %d → %d KB after 3 s, %d KB after %.0f s (%+.1f%%; anonymous %d → %d KB), goroutines %d → %d, heap %d → %d KB, threads %d → %d, fds %d → %d, %d failures",
+		s.Name(), cycles, r.Seconds, r.RSSBeforeKB, r.RSSAfterNowKB, r.RSSAfterKB, r.SettleSec, r.RSSGrowthPct, r.AnonBeforeKB, r.AnonAfterKB, r.GoroutinesBefore, r.GoroutinesAfter,
 		r.HeapBeforeKB, r.HeapAfterKB, r.ThreadsBefore, r.ThreadsAfter, r.FDsBefore, r.FDsAfter, r.Failures)
 	return r
 }
