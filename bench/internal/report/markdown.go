@@ -202,17 +202,17 @@ func markdown(r *Results) string {
 		}
 	}
 	if len(r.Releases) > 0 {
-		w("\n## Release at once: one pipeline of N connected WebRtcEndpoints released with one request\n\n| Server | endpoints | connected in (s) | released in (s) | RSS before → connected → after (KB) | goroutines | threads | fds |\n|---|---|---|---|---|---|---|---|\n")
+		w("\n## Release at once: one pipeline of N connected WebRtcEndpoints released with one request\n\n| Server | endpoints | connected in (s) | released in (s) | server CPU during the release (s) | RSS before → connected → after (KB) | goroutines | threads | fds |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, x := range r.Releases {
 			if x.Err != "" {
-				w("| %s | %d | error: %s ||||| |\n", x.Server, x.Endpoints, x.Err)
+				w("| %s | %d | error: %s |||||| |\n", x.Server, x.Endpoints, x.Err)
 				continue
 			}
 			g := "–"
 			if x.GoroutinesBefore >= 0 {
 				g = fmt.Sprintf("%d → %d → %d", x.GoroutinesBefore, x.GoroutinesPeak, x.GoroutinesAfter)
 			}
-			w("| %s | %d | %.1f | %.2f | %d → %d → %d | %s | %d → %d | %d → %d |\n", x.Server, x.Endpoints, x.SetupSec, x.ReleaseSec,
+			w("| %s | %d | %.1f | %.2f | %.2f | %d → %d → %d | %s | %d → %d | %d → %d |\n", x.Server, x.Endpoints, x.SetupSec, x.ReleaseSec, x.ReleaseCPUSec,
 				x.RSSBeforeKB, x.RSSPeakKB, x.RSSAfterKB, g, x.ThreadsBefore, x.ThreadsAfter, x.FDsBefore, x.FDsAfter)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/bench/internal/peer"
+	"github.com/gorento/gorento/bench/internal/proc"
 	"github.com/gorento/gorento/bench/internal/target"
 )
 
@@ -19,6 +20,10 @@ type ReleaseAll struct {
 	// the time from the release request to its answer.
 	SetupSec   float64 `json:"setupSec"`
 	ReleaseSec float64 `json:"releaseSec"`
+	// ReleaseCPUSec is the server's CPU time (all threads) from the release
+	// request to its answer: the wall time above also counts waiting for a
+	// core the machine shares.
+	ReleaseCPUSec float64 `json:"releaseCpuSec"`
 	// Before: the fresh server; after: 8 s after the release answered.
 	RSSBeforeKB      int64  `json:"rssBeforeKB"`
 	RSSPeakKB        int64  `json:"rssPeakKB"` // all endpoints connected
@@ -133,12 +138,19 @@ func (e *Env) ReleaseAll(ctx context.Context, s target.Server, srtp string, n in
 	if err != nil {
 		return fail(err)
 	}
+	cpu0, err := proc.CPU(s.PID())
+	if err != nil {
+		return fail(err)
+	}
 	t1 := time.Now()
 	closed = true
 	if err := room.Close(ctx); err != nil {
 		return fail(fmt.Errorf("release: %w", err))
 	}
 	r.ReleaseSec = time.Since(t1).Seconds()
+	if cpu1, err := proc.CPU(s.PID()); err == nil {
+		r.ReleaseCPUSec = (cpu1 - cpu0).Seconds()
+	}
 	time.Sleep(8 * time.Second)
 	after, err := e.snapshot(ctx, s)
 	if err != nil {
@@ -148,8 +160,8 @@ func (e *Env) ReleaseAll(ctx context.Context, s target.Server, srtp string, n in
 	r.ThreadsBefore, r.ThreadsAfter = before.Threads, after.Threads
 	r.FDsBefore, r.FDsAfter = before.FDs, after.FDs
 	r.GoroutinesBefore, r.GoroutinesPeak, r.GoroutinesAfter = before.goroutines, peak.goroutines, after.goroutines
-	e.logf("  %-12s release-all %d endpoints: connected in %.1f s, released in %.2f s; RSS %d → %d → %d KB, goroutines %d → %d → %d, threads %d → %d, fds %d → %d",
-		s.Name(), n, r.SetupSec, r.ReleaseSec, r.RSSBeforeKB, r.RSSPeakKB, r.RSSAfterKB, r.GoroutinesBefore, r.GoroutinesPeak, r.GoroutinesAfter,
+	e.logf("  %-12s release-all %d endpoints: connected in %.1f s, released in %.2f s (server CPU %.2f s); RSS %d → %d → %d KB, goroutines %d → %d → %d, threads %d → %d, fds %d → %d",
+		s.Name(), n, r.SetupSec, r.ReleaseSec, r.ReleaseCPUSec, r.RSSBeforeKB, r.RSSPeakKB, r.RSSAfterKB, r.GoroutinesBefore, r.GoroutinesPeak, r.GoroutinesAfter,
 		r.ThreadsBefore, r.ThreadsAfter, r.FDsBefore, r.FDsAfter)
 	return r
 }
