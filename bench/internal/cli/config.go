@@ -131,13 +131,10 @@ func flags(mode string, args []string) (*Config, error) {
 	_ = c.SetupServers.Set(def("gorento", "gorento,pion-floor,janus"))
 	_ = c.ChurnServers.Set(def("gorento", "gorento"))
 	_ = c.RampServers.Set(def("none", "gorento,pion-floor,janus,livekit"))
+	_ = c.ReleaseServers.Set("gorento")
 	if mode == "run" { // only what the flags ask for
 		_ = c.Servers.Set("gorento")
-		_ = c.ReleaseServers.Set(def("gorento", "gorento"))
-		if mode == "run" { // only what the flags ask for
-			_ = c.ReleaseServers.Set("none")
-		}
-		for _, l := range []*list{&c.SetupServers, &c.ChurnServers, &c.RampServers} {
+		for _, l := range []*list{&c.SetupServers, &c.ChurnServers, &c.ReleaseServers, &c.RampServers} {
 			_ = l.Set("none")
 		}
 		_ = c.Fanout.Set("none")
