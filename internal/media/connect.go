@@ -41,6 +41,7 @@ func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 	}
 	srcPad.addSink(sinkPad)
 	sinkPad.source.Store(srcPad)
+	sinkPad.layers.Store(nil) // a new source: its layers are chosen afresh
 	p.graphMu.Unlock()
 
 	if old != nil {

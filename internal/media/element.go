@@ -45,6 +45,8 @@ type Core struct {
 	events   EventHandler
 	posted   eventQueue
 	input    atomic.Pointer[inputQueue] // set by UseQueue
+	// selectsLayers: the handler takes every simulcast layer (LayerAware).
+	selectsLayers bool
 
 	defaultSources [numMediaTypes]*SourcePad
 	defaultSinks   [numMediaTypes]*SinkPad
@@ -59,6 +61,9 @@ type Core struct {
 // when the pipeline was released.
 func (c *Core) Init(p *Pipeline, self Element, h Handler, events EventHandler) error {
 	c.pipeline, c.self, c.handler, c.events = p, self, h, events
+	if la, ok := h.(LayerAware); ok {
+		c.selectsLayers = la.SelectsLayers()
+	}
 	c.sources = make(map[padKey]*SourcePad)
 	c.sinks = make(map[padKey]*SinkPad)
 	for _, mt := range AllMediaTypes {
