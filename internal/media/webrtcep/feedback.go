@@ -51,7 +51,7 @@ func (w *Endpoint) handleReceiverRTCP(b []byte, t *sinkTrack) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			w.core.Sink(t.kind).RequestKeyframe()
+			w.requestViewerKeyframe(t)
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.onREMB(uint64(p.Bitrate), &w.bw)
 		case *rtcp.TransportLayerNack:
@@ -93,7 +93,7 @@ func (w *Endpoint) sendKeyframeRequest() {
 	}
 	pc := w.pcRef.Load()
 	if pc != nil {
-		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: in.ssrc}})
+		_ = pc.WriteRTCP(w.keyframeRequests(in))
 	}
 }
 

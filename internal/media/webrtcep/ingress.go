@@ -16,6 +16,8 @@ type inboundStream struct {
 	ssrc  uint32
 	kind  media.MediaType
 	track *webrtc.TrackRemote
+	layer int    // simulcast layer (-1: none)
+	rid   string // its rid
 }
 
 // keyframeInterval is the minimum time between two keyframe requests sent
@@ -38,19 +40,22 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	w.lifeMu.Unlock()
 	defer w.wg.Done()
 
-	w.in[kind].Store(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr})
+	tag := w.addInbound(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr}, tr.RID())
 	w.spawn(func() { w.readReceiverRTCP(rc) })
-	if kind == media.Video {
+	switch {
+	case tag != nil:
+		w.RequestLayerKeyframe(w.core.Source(kind), tag.layer) // each layer starts with a keyframe
+	case kind == media.Video:
 		w.sendKeyframeRequest() // start the stream with a keyframe
 	}
-	w.readRTP(tr, kind)
+	w.readRTP(tr, kind, tag)
 }
 
 // readRTP is the ingress hot path: each packet is read into a pooled
 // buffer (media.PacketBuf) that the pipeline shares by reference — the
 // source's retransmission history and every sink that keeps it — with no
 // allocation per packet in Gorento's code.
-func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
+func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *layerTag) {
 	src := w.core.Source(kind)
 	pipe := w.core.Pipeline()
 	var pt uint8
@@ -79,7 +84,11 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
 		}
 		pkt.Codec = codec
 		pkt.EnteredAt = pipe.EntryTime()
-		src.PushBuf(b)
+		if tag != nil {
+			tag.push(src, b) // a simulcast layer
+		} else {
+			src.PushBuf(b)
+		}
 		b = media.GetPacketBuf()
 	}
 }

@@ -33,6 +33,10 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
 		return "", err
 	}
+	pionOffer, sim, err := w.acceptSimulcast(offer, parsed)
+	if err != nil {
+		return "", err
+	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
 		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
@@ -41,7 +45,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		w.closePeerConnectionLocked()
 		return "", failure(ErrProcessOffer, format, args...)
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: pionOffer}); err != nil {
 		return fail("Error processing offer: %v", err)
 	}
 	pipe := w.core.Pipeline()
@@ -83,7 +87,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	w.pending = &answer
 	w.neg = negDone
 	w.remoteSDP = offer
-	w.localSDP = w.bw.annotate(answer.SDP)
+	w.localSDP = w.bw.annotate(simulcastAnswer(answer.SDP, sim))
 	if w.gather.wasRequested() {
 		if err := w.applyLocalLocked(); err != nil {
 			return fail("Error starting ICE: %v", err)
@@ -257,7 +261,7 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if w.engine.udp != nil {
 		w.tap = &keyTap{}
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.tap)
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.tap, &w.simul.info)
 	if err != nil {
 		return nil, err
 	}
