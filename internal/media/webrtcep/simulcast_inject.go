@@ -24,7 +24,9 @@ type simInjector struct {
 	sim *atomic.Pointer[simulcastInfo]
 }
 
-type simInjectorFactory struct{ sim *atomic.Pointer[simulcastInfo] }
+type simInjectorFactory struct {
+	sim *atomic.Pointer[simulcastInfo]
+}
 
 func (f simInjectorFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
 	return &simInjector{sim: f.sim}, nil

@@ -362,7 +362,6 @@ func parseExtmap(v string) (id int, uri string, ok bool) {
 	return id, f[1], true
 }
 
-
 // registerSimulcast lets an endpoint receive simulcast: the rid header
 // extensions Pion tells layers apart with, and the SIM injector.
 func registerSimulcast(m *webrtc.MediaEngine, ir *interceptor.Registry, sim *atomic.Pointer[simulcastInfo]) error {
