@@ -173,6 +173,9 @@ func simGroup(m *sdp.MediaDescription, mid string) (*simulcastInfo, error) {
 			continue
 		}
 		f := strings.Fields(a.Value)
+		if len(f) == 0 {
+			continue
+		}
 		ssrcs := make([]uint32, 0, len(f))
 		for _, s := range f[1:] {
 			n, err := strconv.ParseUint(s, 10, 32)
