@@ -54,3 +54,14 @@ func (w *Endpoint) requestViewerKeyframe(t *sinkTrack) {
 	}
 	w.core.Sink(t.kind).RequestKeyframe()
 }
+
+// layerStats adds the simulcast layer a sink track sends to its stats.
+func (t *sinkTrack) layerStats(s *RTPStats) {
+	if t.layers == nil {
+		return
+	}
+	if l := t.layers.Layer(); l.Layers > 0 {
+		s.Layers, s.Layer, s.TargetLayer = l.Layers, l.Current, l.Target
+		s.LayerBitrate, s.LayerSwitches = l.Bitrate, l.Switches
+	}
+}

@@ -127,3 +127,28 @@ func (w *Endpoint) RequestLayerKeyframe(p *media.SourcePad, layer uint8) {
 // SelectsLayers implements media.LayerAware: each sink track chooses the
 // layer its viewer gets (egress.LayerSelector).
 func (w *Endpoint) SelectsLayers() bool { return true }
+
+// inboundStreams are the received streams of a kind: every layer of a
+// simulcast publisher.
+func (w *Endpoint) inboundStreams(kind media.MediaType) []*inboundStream {
+	if kind == media.Video {
+		if layers := w.inboundLayers(); len(layers) > 0 {
+			return layers
+		}
+	}
+	if in := w.in[kind].Load(); in != nil {
+		return []*inboundStream{in}
+	}
+	return nil
+}
+
+// inboundLayerStats adds a received stream's layer to its stats.
+func (w *Endpoint) inboundLayerStats(s *RTPStats, in *inboundStream) {
+	if in.layer < 0 {
+		return
+	}
+	if info := w.simul.info.Load(); info != nil {
+		s.Layers = info.layers
+	}
+	s.Layer, s.Rid = in.layer, in.rid
+}

@@ -462,6 +462,7 @@ func TestSimulcastLayerPerViewer(t *testing.T) {
 			if st.Current != 1 || st.Layers != 3 || st.Bitrate == 0 {
 				t.Errorf("viewer's layer state = %+v, want current 1 of 3 with a bitrate", st)
 			}
+			checkLayerStats(t, a, b)
 			pub.close()
 			if n := checkNoMixing(t, viewer.packets()); n < 3 {
 				t.Errorf("%d layer switches, want at least 3", n)
@@ -472,6 +473,31 @@ func TestSimulcastLayerPerViewer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkLayerStats: the publisher's endpoint reports each layer it
+// receives, the viewer's the layer it sends (the middle one).
+func checkLayerStats(t *testing.T, pub, view *Endpoint) {
+	t.Helper()
+	video := media.Video
+	seen := map[int]bool{}
+	for _, r := range pub.Stats(&video).RTP {
+		if r.Inbound && r.Layers == 3 && r.Packets > 0 {
+			seen[r.Layer] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("publisher's inbound layers in stats = %v, want 0, 1, 2", seen)
+	}
+	var out []RTPStats
+	for _, r := range view.Stats(&video).RTP {
+		if !r.Inbound {
+			out = append(out, r)
+		}
+	}
+	if len(out) != 1 || out[0].Layers != 3 || out[0].Layer != 1 || out[0].LayerBitrate == 0 || out[0].LayerSwitches < 3 {
+		t.Errorf("viewer's outbound stats = %+v, want layer 1 of 3 with a bitrate and switches", out)
 	}
 }
 
