@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
@@ -41,7 +42,7 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	defer w.wg.Done()
 
 	tag := w.addInbound(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr}, tr.RID())
-	w.spawn(func() { w.readReceiverRTCP(rc) })
+	w.spawn(func() { w.readReceiverRTCP(rc, tr.RID()) })
 	switch {
 	case tag != nil:
 		w.RequestLayerKeyframe(w.core.Source(kind), tag.layer) // each layer starts with a keyframe
@@ -111,11 +112,15 @@ func (e *readErrors) fatal(err error) bool {
 // readReceiverRTCP drains the RTCP of the remote sender (sender reports):
 // Pion's report interceptor needs it for round-trip times, and it proves
 // the media session alive.
-func (w *Endpoint) readReceiverRTCP(rc *webrtc.RTPReceiver) {
+func (w *Endpoint) readReceiverRTCP(rc *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	var errs readErrors
+	read := rc.Read
+	if rid != "" { // a simulcast layer: its own RTCP
+		read = func(b []byte) (int, interceptor.Attributes, error) { return rc.ReadSimulcast(b, rid) }
+	}
 	for {
-		if _, _, err := rc.Read(buf); err != nil {
+		if _, _, err := read(buf); err != nil {
 			if errs.fatal(err) {
 				return
 			}
