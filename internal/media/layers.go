@@ -28,8 +28,17 @@ type LayerKeyframer interface {
 // Layer switching timings.
 const (
 	// LayerActiveTimeout: a layer without packets for this long is paused
-	// (the publisher stopped sending it), and no longer chosen.
+	// (the publisher stopped sending it), and no longer chosen — or, once
+	// its frame rate is known, after three frame intervals (at least
+	// layerPauseMin, at most layerPauseMax): a 30 fps layer that stops is
+	// left after 300 ms, a 1 fps screen share is not left between frames.
 	LayerActiveTimeout = time.Second
+	layerPauseMin      = int64(300 * time.Millisecond)
+	layerPauseMax      = int64(5 * time.Second)
+	// layerUpStable: a layer must have been sent this long without a pause
+	// before a viewer moves up to it (a starved top layer that stutters in
+	// and out must not make viewers flap).
+	layerUpStable = int64(time.Second)
 	// layerRateWindow is the window of the per-layer bitrates.
 	layerRateWindow = int64(500 * time.Millisecond)
 	// layerKeyframeRetry is how often a keyframe of the target layer is
@@ -46,6 +55,10 @@ const (
 type LayerSwitch struct {
 	cur, target int8 // layer+1; 0 = none
 	seen        [MaxLayers]int64
+	since       [MaxLayers]int64 // when the layer became active
+	frameAt     [MaxLayers]int64  // when the layer's last frame started
+	lastTS      [MaxLayers]uint32 // its RTP timestamp
+	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
 	bytes       [MaxLayers]uint64
 	rate        [MaxLayers]uint64
 	winStart    int64
@@ -69,9 +82,17 @@ func (s *LayerSwitch) SetTarget(layer int) {
 	}
 }
 
-// Active reports whether layer sent a packet within LayerActiveTimeout.
+// Active reports whether layer is being sent: a packet within three frame
+// intervals (LayerActiveTimeout while its frame rate is unknown).
 func (s *LayerSwitch) Active(layer int, now int64) bool {
-	return layer >= 0 && layer < MaxLayers && s.seen[layer] != 0 && now-s.seen[layer] < int64(LayerActiveTimeout)
+	if layer < 0 || layer >= MaxLayers || s.seen[layer] == 0 {
+		return false
+	}
+	timeout := int64(LayerActiveTimeout)
+	if iv := s.interval[layer]; iv > 0 {
+		timeout = min(max(3*iv, layerPauseMin), layerPauseMax)
+	}
+	return now-s.seen[layer] < timeout
 }
 
 // Rate is layer's bitrate (bps, payload bytes) over the last window.
@@ -84,8 +105,8 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 
 // Fit returns the layer for a budget in bps (0: unlimited): the highest
 // active layer whose rate fits (a layer above the current one needs 10 %
-// headroom, so the choice does not flap), else the lowest active layer;
-// -1 when no layer is active.
+// headroom and to have been sent for layerUpStable, so the choice does not
+// flap), else the lowest active layer; -1 when no layer is active.
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
@@ -98,6 +119,9 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		need := s.rate[l]
 		if l > cur {
+			if cur >= 0 && now-s.since[l] < layerUpStable {
+				continue
+			}
 			need += need / 10
 		}
 		if budget == 0 || need <= budget {
@@ -122,7 +146,7 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	if pkt.Layer >= MaxLayers {
 		return false, -1
 	}
-	s.observe(pkt.Layer, len(pkt.Payload), now)
+	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
 	if s.cur == s.target {
 		return l == s.cur, -1
 	}
@@ -139,8 +163,21 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	return l == s.cur, keyframe
 }
 
-func (s *LayerSwitch) observe(layer uint8, n int, now int64) {
+func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
+	if !s.Active(int(layer), now) {
+		s.since[layer] = now
+	}
 	s.seen[layer] = now
+	if at := s.frameAt[layer]; at == 0 || ts != s.lastTS[layer] {
+		if iv := now - at; at != 0 && iv > 0 && iv < layerPauseMax {
+			if s.interval[layer] == 0 {
+				s.interval[layer] = iv
+			} else {
+				s.interval[layer] = (7*s.interval[layer] + iv) / 8
+			}
+		}
+		s.frameAt[layer], s.lastTS[layer] = now, ts
+	}
 	s.bytes[layer] += uint64(n)
 	if s.winStart == 0 {
 		s.winStart = now

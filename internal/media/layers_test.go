@@ -133,3 +133,41 @@ func TestSinkPadGetsBestLayer(t *testing.T) {
 		t.Error("no keyframe asked for while waiting for the layer's keyframe")
 	}
 }
+
+// TestLayerPauseFollowsFrameRate: a 30 fps layer that stops is paused
+// after ~300 ms; a 1 fps layer is not paused between its frames.
+func TestLayerPauseFollowsFrameRate(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	frame := func(l uint8, ts uint32) {
+		p := simPkt(l, false, uint16(ts))
+		p.Header.Timestamp = ts
+		s.Accept(p, now)
+	}
+	for i := uint32(0); i < 30; i++ { // 1 s: layer 0 at 30 fps, layer 1 at 1 fps
+		frame(0, i*3000)
+		if i%30 == 0 {
+			frame(1, i*3000)
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	for i := uint32(30); i < 60; i++ {
+		if i == 30 {
+			frame(1, i*3000)
+		}
+		now += int64(33 * time.Millisecond)
+		if i == 36 && !s.Active(0, now) {
+			t.Error("a 30 fps layer paused after 230 ms of silence")
+		}
+		if i == 41 && s.Active(0, now) {
+			t.Error("a 30 fps layer still active after 400 ms of silence")
+		}
+	}
+	// 1 s after layer 0's last packet and 990 ms after layer 1's.
+	if s.Active(0, now) {
+		t.Error("a 30 fps layer silent for 1 s is still active")
+	}
+	if !s.Active(1, now) {
+		t.Error("a 1 fps layer is paused between two frames")
+	}
+}
