@@ -13,20 +13,19 @@ func (t *sinkTrack) selectLayers() {
 		return
 	}
 	w := t.w
-	t.layers = egress.NewLayerSelector(egress.EstimatorFunc(t.sendBudget), func(l uint8) {
+	t.layers = egress.NewLayerSelector(t.rembBudget(), func(l uint8) {
 		w.core.Sink(media.Video).RequestLayerKeyframe(l)
 	})
 	t.dt.SetSelector(t.layers)
 }
 
-// sendBudget is what the viewer can take (bps), until a send-side
-// estimator is plugged in with SetLayerEstimator: its REMB (within
-// min/maxVideoSendBandwidth), else maxVideoSendBandwidth; 0 = no limit.
-func (t *sinkTrack) sendBudget(int64) uint64 {
-	if e := t.estimate.Load(); e != 0 {
-		return e
+// rembBudget is the track's layer budget from its receiver's REMB.
+func (t *sinkTrack) rembBudget() *rembBudget {
+	return &rembBudget{
+		remb:    func() (uint64, uint64) { return t.remb.Load(), t.estimate.Load() },
+		ceiling: func() uint64 { return uint64(t.w.bw.maxVideoSend.Load()) * 1000 },
+		rate:    func() uint64 { return t.layers.Layer().Bitrate },
 	}
-	return uint64(t.w.bw.maxVideoSend.Load()) * 1000
 }
 
 // SetLayerEstimator makes the layer a viewer gets follow est (a send-side
@@ -34,7 +33,7 @@ func (t *sinkTrack) sendBudget(int64) uint64 {
 func (w *Endpoint) SetLayerEstimator(est egress.Estimator) {
 	t := w.tracks[media.Video]
 	if est == nil {
-		est = egress.EstimatorFunc(t.sendBudget)
+		est = t.rembBudget()
 	}
 	t.layers.SetEstimator(est)
 }
