@@ -152,3 +152,17 @@ func (w *Endpoint) inboundLayerStats(s *RTPStats, in *inboundStream) {
 	}
 	s.Layer, s.Rid = in.layer, in.rid
 }
+
+// videoSSRCs are the SSRCs of the received video a REMB is about: every
+// layer of a simulcast publisher.
+func (w *Endpoint) videoSSRCs(in *inboundStream) []uint32 {
+	layers := w.inboundLayers()
+	if len(layers) == 0 {
+		return []uint32{in.ssrc}
+	}
+	out := make([]uint32, len(layers))
+	for i, l := range layers {
+		out[i] = l.ssrc
+	}
+	return out
+}
