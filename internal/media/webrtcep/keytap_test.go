@@ -3,7 +3,6 @@ package webrtcep
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -46,20 +45,17 @@ func TestKeyTap(t *testing.T) {
 			}
 			srv := make(chan res, 1)
 			go func() {
-				c, err := dtls.Server(dtlsnet.PacketConnFromConn(cb), cb.RemoteAddr(), &dtls.Config{
-					Certificates: []tls.Certificate{cert}, CipherSuites: []dtls.CipherSuiteID{tc.suite},
-					ExtendedMasterSecret: tc.ems, SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{tc.profile},
-					KeyLogWriter: tap, ServerHelloMessageHook: tap.serverHello,
-				})
+				c, err := dtls.ServerWithOptions(dtlsnet.PacketConnFromConn(cb), cb.RemoteAddr(),
+					dtls.WithCertificates(cert), dtls.WithCipherSuites(tc.suite), dtls.WithExtendedMasterSecret(tc.ems),
+					dtls.WithSRTPProtectionProfiles(tc.profile), dtls.WithKeyLogWriter(tap), dtls.WithServerHelloMessageHook(tap.serverHello))
 				if err == nil {
 					err = c.HandshakeContext(ctx)
 				}
 				srv <- res{c, err}
 			}()
-			cl, err := dtls.Client(dtlsnet.PacketConnFromConn(ca), ca.RemoteAddr(), &dtls.Config{
-				Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true, CipherSuites: []dtls.CipherSuiteID{tc.suite},
-				ExtendedMasterSecret: tc.ems, SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{tc.profile},
-			})
+			cl, err := dtls.ClientWithOptions(dtlsnet.PacketConnFromConn(ca), ca.RemoteAddr(),
+				dtls.WithCertificates(cert), dtls.WithInsecureSkipVerify(true), dtls.WithCipherSuites(tc.suite),
+				dtls.WithExtendedMasterSecret(tc.ems), dtls.WithSRTPProtectionProfiles(tc.profile))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -82,12 +82,22 @@ func measure(t *testing.T, rx net.PacketConn, settle, d time.Duration) float64 {
 	return float64(bytes) * 8 / last.Sub(first).Seconds()
 }
 
-func within(t *testing.T, what string, got, want, tol float64) {
+func within(t *testing.T, what string, rx net.PacketConn, want, tol float64) {
 	t.Helper()
-	t.Logf("%s: %.0f kbit/s (limit %.0f)", what, got/1000, want/1000)
-	if got < want*(1-tol) || got > want*(1+tol) {
-		t.Errorf("%s: %.0f kbit/s, want %.0f ± %.0f%%", what, got/1000, want/1000, 100*tol)
+	// A loaded machine can starve the sender or the reader for a while (the
+	// CI runs many test processes on 2 cores): up to three windows, the
+	// first within the tolerance passes. A shaper that does not hold the
+	// rate fails all three.
+	var got []float64
+	for range 3 {
+		r := measure(t, rx, 300*time.Millisecond, 1500*time.Millisecond)
+		t.Logf("%s: %.0f kbit/s (limit %.0f)", what, r/1000, want/1000)
+		if r >= want*(1-tol) && r <= want*(1+tol) {
+			return
+		}
+		got = append(got, r/1000)
 	}
+	t.Errorf("%s: %.0f kbit/s, want %.0f ± %.0f%%", what, got, want/1000, 100*tol)
 }
 
 // htb holds a UDP flow sent at twice the limit to the limit ±10 %, in either
@@ -107,12 +117,12 @@ func TestShaperRate(t *testing.T) {
 	done := make(chan struct{})
 	go func() { flood(tx, rx.LocalAddr(), 2_000_000, stop); close(done) }()
 	defer func() { close(stop); <-done }()
-	within(t, "to the port, 1 Mbit", measure(t, rx, 300*time.Millisecond, 1500*time.Millisecond), 1_000_000, 0.10)
+	within(t, "to the port, 1 Mbit", rx, 1_000_000, 0.10)
 
 	if err := s.Limit(rxPort, Up, 500_000, 0); err != nil {
 		t.Fatal(err)
 	}
-	within(t, "changed to 500 kbit", measure(t, rx, 300*time.Millisecond, 1500*time.Millisecond), 500_000, 0.10)
+	within(t, "changed to 500 kbit", rx, 500_000, 0.10)
 
 	if err := s.Unlimit(rxPort, Up); err != nil {
 		t.Fatal(err)
@@ -120,7 +130,7 @@ func TestShaperRate(t *testing.T) {
 	if err := s.Limit(txPort, Down, 600_000, 0); err != nil {
 		t.Fatal(err)
 	}
-	within(t, "from the port, 600 kbit", measure(t, rx, 300*time.Millisecond, 1500*time.Millisecond), 600_000, 0.10)
+	within(t, "from the port, 600 kbit", rx, 600_000, 0.10)
 }
 
 // Close removes the classes it made; bad arguments are refused.
