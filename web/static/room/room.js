@@ -149,7 +149,8 @@
           const which = info.simulcast
             ? 'layer ' + (info.layer + 1) + '/' + info.layers + (info.targetLayer !== info.layer ? ' → ' + (info.targetLayer + 1) : '')
             : 'single layer';
-          overlay.textContent = which + ' · ' + info.height + 'p ' + info.fps + ' fps · ' + info.kbps + ' kb/s';
+          overlay.textContent = which + ' · ' + info.height + 'p ' + info.fps + 'fps · ' + info.kbps + ' kb/s';
+          overlay.title = overlay.textContent;
         });
       }).catch(function () {});
     }, 1000);
