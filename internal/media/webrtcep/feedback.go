@@ -98,10 +98,16 @@ func (w *Endpoint) sendKeyframeRequest() {
 }
 
 // BitrateEstimate implements media.Handler: what the remote receiver of
-// our video said it can take, within min/maxVideoSendBandwidth.
+// our video said it can take, within min/maxVideoSendBandwidth. A viewer
+// of a simulcast source adapts by layer, so its estimate does not hold the
+// publisher back (0: unknown).
 func (w *Endpoint) BitrateEstimate(p *media.SinkPad) uint64 {
 	if p.MediaType() != media.Video {
 		return 0
 	}
-	return w.tracks[media.Video].estimate.Load()
+	t := w.tracks[media.Video]
+	if t.layers.Layer().Layers > 0 {
+		return 0
+	}
+	return t.estimate.Load()
 }

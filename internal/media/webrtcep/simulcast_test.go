@@ -453,6 +453,10 @@ func TestSimulcastLayerPerViewer(t *testing.T) {
 				viewer.sendREMB(t, 60_000)
 				return viewer.lastLayer() == 0
 			})
+			// The viewer adapts by layer: its low REMB does not cap the publisher.
+			if e := b.BitrateEstimate(b.core.Sink(media.Video)); e != 0 {
+				t.Errorf("a simulcast viewer's estimate upstream = %d, want 0 (none)", e)
+			}
 			// A better estimate again: up to what the send limit allows.
 			testutil.Eventually(t, 10*time.Second, "back up to the middle layer", func() bool {
 				viewer.sendREMB(t, 5_000_000)
