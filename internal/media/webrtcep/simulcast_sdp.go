@@ -366,16 +366,18 @@ func parseExtmap(v string) (id int, uri string, ok bool) {
 }
 
 // registerSimulcast lets an endpoint receive simulcast: the rid header
-// extensions Pion tells layers apart with, and the SIM injector.
+// extensions Pion tells layers apart with (only when the offer has
+// simulcast: other answers stay as they were), and the SIM injector.
 func registerSimulcast(m *webrtc.MediaEngine, ir *interceptor.Registry, sim *atomic.Pointer[simulcastInfo]) error {
+	if sim == nil || sim.Load() == nil {
+		return nil
+	}
 	for _, uri := range []string{extRID, extRepairedID} {
 		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
 			return fmt.Errorf("register %s: %w", uri, err)
 		}
 	}
-	if sim != nil {
-		ir.Add(simInjectorFactory{sim})
-	}
+	ir.Add(simInjectorFactory{sim})
 	return nil
 }
 

@@ -516,3 +516,51 @@ func TestSimulcastPausedLayer(t *testing.T) {
 	pub.close()
 	checkNoMixing(t, viewer.packets())
 }
+
+// TestNoSimulcastNoChange: an offer without simulcast (a browser offers
+// the rid extensions anyway) gets the answer it got before simulcast
+// support: no rid extensions, no a=simulcast.
+func TestNoSimulcastNoChange(t *testing.T) {
+	eng := newEngine(t)
+	p := media.NewPipeline()
+	t.Cleanup(p.Release)
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTrack(tr); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(offer.SDP, sdp.SDESRTPStreamIDURI) {
+		t.Fatal("the offer does not offer the rid extension: the test proves nothing")
+	}
+	ep, err := New(p, eng, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := ep.ProcessOffer(offer.SDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unwanted := range []string{sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI, "a=simulcast", "a=rid:"} {
+		if strings.Contains(answer, unwanted) {
+			t.Errorf("the answer to an offer without simulcast has %q", unwanted)
+		}
+	}
+}
