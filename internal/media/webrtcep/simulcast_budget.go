@@ -7,6 +7,7 @@ const (
 	rembHoldFirst = int64(8 * time.Second)
 	rembHoldMax   = int64(64 * time.Second)
 	rembCalmReset = int64(30 * time.Second) // without congestion: the hold is back to rembHoldFirst
+	rembStepUp    = 4                       // without congestion: up to 4× the layer's rate
 )
 
 // rembBudget is a viewer's layer budget from its REMB, until a send-side
@@ -15,8 +16,9 @@ const (
 // receives + 10 kb/s, so on its own it would never let a viewer move up a
 // layer once it moved down. So REMB is read as a congestion signal: below
 // 1.2× the bitrate of the layer the viewer gets, it is the budget (the
-// viewer moves down); above, the budget is maxVideoSendBandwidth and the
-// viewer may step up — after a step down, only once a hold time has passed
+// viewer moves down); above, the budget is 4× that bitrate (about one layer
+// up), at most maxVideoSendBandwidth — after a step down, only once a hold
+// time has passed
 // (8 s, doubled after each new congestion, at most 64 s, back to 8 s after
 // 30 s without congestion), so a viewer on a slow link tries the higher
 // layer now and then instead of flapping. Worker-owned, like the selector
@@ -55,6 +57,10 @@ func (b *rembBudget) Estimate(now int64) uint64 {
 	}
 	if now < b.holdUntil {
 		return clamped
+	}
+	// Free to move up, one layer at a time (layers are ~3–4× apart).
+	if rate := b.rate(); rate > 0 && (ceiling == 0 || rembStepUp*rate < ceiling) {
+		return max(clamped, rembStepUp*rate)
 	}
 	return ceiling
 }
