@@ -80,7 +80,7 @@ func TestChromiumFastPath(t *testing.T) {
 			a1, b := run.First.Browser, run.Second.Browser
 			t.Logf("%s: browser %+v → %+v; server %+v", profile, a1, b, run.Second.Server)
 			if b.FramesDecoded <= a1.FramesDecoded+100 || b.FrameWidth == 0 {
-				t.Errorf("Chromium stopped decoding: %d → %d frames in 8 s", a1.FramesDecoded, b.FramesDecoded)
+				t.Errorf("Chromium stopped decoding: %d → %d frames in up to 60 s", a1.FramesDecoded, b.FramesDecoded)
 			}
 			// Past the wrap: more than the 136 packets from 65400 to 65535.
 			if run.Second.Server.PacketsSent < 300 {

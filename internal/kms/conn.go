@@ -8,8 +8,12 @@ import (
 )
 
 // connState is one client WebSocket. Its requests run one after another on
-// the connection's read goroutine, so their effects happen in arrival order
-// as KMS guarantees; answers and events share one ordered send queue.
+// the connection's request goroutine, so their effects happen in arrival
+// order as KMS guarantees; answers and events share one ordered send queue.
+// A ping is answered by the read goroutine at once: a keepalive must not
+// wait behind a slow request (a filter starting its worker, a recorder's
+// stopAndWait), or a client with a short ping timeout (the room server's is
+// 3 s) takes a busy media server for a dead one.
 type connState struct {
 	server *Server
 	conn   sender
@@ -46,30 +50,73 @@ func (c *connState) serve(ws *jsonrpc.Conn) {
 		s.mu.Unlock()
 		s.metrics.connections.Add(-1)
 	}()
+	queue := make(chan queued, requestQueue)
+	done := make(chan struct{})
+	go func() { // the request goroutine, owned by serve
+		defer close(done)
+		for q := range queue {
+			c.run(q.req, q.start)
+		}
+	}()
+	defer func() {
+		close(queue)
+		<-done
+	}()
 	for {
 		frame, err := ws.ReadFrame()
 		if err != nil {
 			return
 		}
-		c.handleFrame(frame)
+		start := time.Now()
+		req := c.decode(frame, start)
+		switch {
+		case req == nil: // refused
+		case req.Method == "ping":
+			c.run(req, start)
+		default:
+			queue <- queued{req, start}
+		}
 	}
 }
 
+// requestQueue is how many decoded requests wait for the request goroutine
+// before the reader stops reading (back-pressure on the client).
+const requestQueue = 16
+
+type queued struct {
+	req   *jsonrpc.Request
+	start time.Time
+}
+
+// handleFrame decodes and runs one frame on the calling goroutine.
 func (c *connState) handleFrame(frame []byte) {
-	s := c.server
 	start := time.Now()
+	if req := c.decode(frame, start); req != nil {
+		c.run(req, start)
+	}
+}
+
+// decode checks and decodes one frame; nil when it was refused (answered).
+func (c *connState) decode(frame []byte, start time.Time) *jsonrpc.Request {
+	s := c.server
 	s.metrics.requests.Add(1)
 	// A frame nested deeper than any request is refused before it is
 	// decoded (limits.go), answered with its id when it has a plain one.
 	if depth, id := jsonrpc.Depth(frame); depth > s.cfg.Limits.MaxJSONDepth {
 		c.refuse(start, jsonrpc.Response{ID: id, Error: errTooDeep(depth, s.cfg.Limits.MaxJSONDepth)})
-		return
+		return nil
 	}
 	req, perr := jsonrpc.DecodeRequest(frame)
 	if perr != nil {
 		c.refuse(start, jsonrpc.Response{Error: perr})
-		return
+		return nil
 	}
+	return req
+}
+
+// run executes one decoded request and answers it.
+func (c *connState) run(req *jsonrpc.Request, start time.Time) {
+	s := c.server
 	resp, cached, r := c.execute(req)
 	if resp.Error != nil {
 		s.metrics.requestErrors.Add(1)

@@ -18,8 +18,10 @@
 // # A JSON-RPC call becoming a media operation
 //
 // Server.ServeHTTP upgrades the WebSocket and runs connState.serve, which
-// reads frames one after another (jsonrpc.Conn.ReadFrame) and calls
-// connState.handleFrame: jsonrpc.DecodeRequest validates the frame,
+// reads frames one after another (jsonrpc.Conn.ReadFrame), decodes them
+// (connState.decode: jsonrpc.DecodeRequest validates the frame) and hands
+// them in order to the connection's request goroutine (a ping is answered
+// at once, never behind a slow request); connState.run:
 // connState.execute injects the bound session, answers retries from the
 // request cache and calls request.dispatch, which recovers from panics and
 // runs the method's handler (request.go):

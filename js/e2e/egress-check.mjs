@@ -1,6 +1,6 @@
 // Drives e2e/egress_test.go: the loopback-stats demo in headless Chromium
 // (through a lossy TURN relay, so Chromium NACKs what the server sends),
-// sampled twice. Usage: node js/e2e/egress-check.mjs <page url> <y4m camera>
+// sampled twice: once running, once when enough has been decoded. Usage: node js/e2e/egress-check.mjs <page url> <y4m camera>
 // Prints {"phase":"running", first, second, pageErrors}, waits for a line on
 // stdin, clicks Stop and prints {"phase":"stopped"}; on failure {"phase":"error"}.
 import readline from 'node:readline';
@@ -31,7 +31,13 @@ try {
   });
   await page.waitForTimeout(3000);
   const first = await sample();
-  await page.waitForTimeout(8000);
+  // Until 100 more frames are decoded past the wrap (300 packets sent) and
+  // NACKs went both ways — 8 s on a quiet machine; up to 60 s on a loaded
+  // one, where Chromium encodes fewer frames per second.
+  await page.waitForFunction((f) => {
+    const s = window.loopbackStats, bi = s.browser.in || {}, so = s.server.outVideo || {};
+    return s.errors.length > 0 || (bi.framesDecoded > f + 100 && so.packetsSent >= 300 && bi.nackCount > 0 && so.nackCount > 0);
+  }, first.browser.framesDecoded, { timeout: 60000, polling: 500 }).catch(() => {});
   const second = await sample();
   say({ phase: 'running', first, second, pageErrors: errors });
   await new Promise((resolve) => readline.createInterface({ input: process.stdin }).once('line', resolve));
