@@ -55,7 +55,7 @@ const (
 type LayerSwitch struct {
 	cur, target int8 // layer+1; 0 = none
 	seen        [MaxLayers]int64
-	since       [MaxLayers]int64 // when the layer became active
+	since       [MaxLayers]int64  // when the layer became active
 	frameAt     [MaxLayers]int64  // when the layer's last frame started
 	lastTS      [MaxLayers]uint32 // its RTP timestamp
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
