@@ -63,6 +63,8 @@ type Config struct {
 	MediaFiles MediaFilesConfig `json:"mediaFiles"`
 	// Processing configures the GStreamer worker processes (processing.go).
 	Processing ProcessingConfig `json:"processing"`
+	// RTP configures RtpEndpoints (rtp.go).
+	RTP RTPConfig `json:"rtp"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -288,6 +290,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Kurento.validate()...)
 	errs = append(errs, c.validateMediaFiles()...)
 	errs = append(errs, c.validateProcessing()...)
+	errs = append(errs, c.validateRTP()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

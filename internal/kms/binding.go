@@ -256,10 +256,21 @@ func decodeMediaType(_ *Server, p *params, spec ParamSpec, dst reflect.Value) er
 	return nil
 }
 
-// decodeObject resolves a remote object id and checks its class.
+// decodeObject resolves a remote object id and checks its class. Besides
+// the id string KMS takes, an object carrying the id is accepted: that is
+// how kurento-client sends the objects its promise API resolves (they are
+// not instanceof MediaObject, so it does not reduce them to their id).
 func decodeObject(s *Server, p *params, spec ParamSpec, dst reflect.Value) error {
 	var id string
 	present, err := p.get(spec.Name, "string", &id)
+	if err != nil {
+		var ref struct {
+			ID string `json:"id"`
+		}
+		if _, rerr := p.get(spec.Name, "string", &ref); rerr == nil && ref.ID != "" {
+			id, err = ref.ID, nil
+		}
+	}
 	if err != nil || !present {
 		return firstErr(err, required(present, spec))
 	}

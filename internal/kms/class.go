@@ -74,8 +74,7 @@ func raises[E media.Event](name string, toWire func(E) wire.Event, aliases ...st
 }
 
 // declares declares an event the media engine does not raise: the server
-// raises it itself (ObjectCreated), or Gorento never does (for example
-// MediaTranscodingStateChanged: it never transcodes).
+// raises it itself (ObjectCreated), or Gorento never does.
 func declares(name string) EventSpec { return EventSpec{Name: name} }
 
 // QualifiedName is the name used on the wire ("kurento.WebRtcEndpoint"):

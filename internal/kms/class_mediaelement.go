@@ -18,7 +18,7 @@ var classMediaElement = &Class{
 		raises("ElementDisconnected", elementConnection),
 		raises("MediaFlowOutStateChanged", func(e media.MediaFlowOut) wire.Event { return mediaFlow(media.MediaFlowIn(e)) }),
 		raises("MediaFlowInStateChanged", mediaFlow),
-		declares("MediaTranscodingStateChanged"), // Gorento never transcodes
+		raises("MediaTranscodingStateChanged", transcodingEvent),
 	},
 	Props: []*Property{
 		encoderBitrateProperty("encoderBitrate", 300000),
@@ -45,16 +45,8 @@ var classMediaElement = &Class{
 		method("getSinkConnections", "ElementConnectionData[]", func(c *call, in connectionQuery) (any, error) {
 			return connections(c, in, false), nil
 		}),
-		method("setAudioFormat", "", func(*call, struct {
-			Caps map[string]any `kurento:"caps,type=AudioCaps"`
-		}) (any, error) {
-			return nil, refuseTranscoding()
-		}),
-		method("setVideoFormat", "", func(*call, struct {
-			Caps map[string]any `kurento:"caps,type=VideoCaps"`
-		}) (any, error) {
-			return nil, refuseTranscoding()
-		}),
+		method("setAudioFormat", "", setAudioFormat),
+		method("setVideoFormat", "", setVideoFormat),
 		method("getStats", "Stats<>", elementStats),
 		method("isMediaFlowingIn", "boolean", func(c *call, in struct {
 			MediaType media.MediaType `kurento:"mediaType"`
@@ -68,12 +60,11 @@ var classMediaElement = &Class{
 		}) (any, error) {
 			return isFlowing(c, in.MediaType, in.Desc, (*media.Core).IsFlowingOut)
 		}),
-		// Always false: Gorento never transcodes.
 		method("isMediaTranscoding", "boolean", func(c *call, in struct {
 			MediaType media.MediaType `kurento:"mediaType"`
 			BinName   string          `kurento:"binName,default=default"`
 		}) (any, error) {
-			return false, refuseData(in.MediaType)
+			return isMediaTranscoding(c, in.MediaType, in.BinName)
 		}),
 	}, dotMethods()...),
 }
@@ -136,12 +127,6 @@ func connections(c *call, in connectionQuery, sources bool) []wire.ElementConnec
 		})
 	}
 	return out
-}
-
-// refuseTranscoding answers setAudioFormat/setVideoFormat: Gorento forwards
-// media without decoding it, so it cannot force an output format.
-func refuseTranscoding() error {
-	return errNotImplemented("Forcing a media format (transcoding)")
 }
 
 // isFlowing answers isMediaFlowingIn/Out with the element's pad state.

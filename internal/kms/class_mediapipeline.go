@@ -17,7 +17,7 @@ var classMediaPipeline = &Class{
 	Methods: dotMethods(),
 	Constructor: constructor(func(cc *createCall, _ none) error {
 		o := cc.newObject(nil)
-		o.impl = media.NewPipeline()
+		o.impl = media.NewPipeline(cc.server.pipelineOptions(o)...)
 		return nil
 	}),
 }

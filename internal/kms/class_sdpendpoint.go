@@ -6,6 +6,55 @@ import (
 	"github.com/gorento/gorento/pkg/kurento/wire"
 )
 
+// sdpEndpoint is what the SdpEndpoint and BaseRtpEndpoint operations need
+// of an element (WebRtcEndpoint, RtpEndpoint); its methods return Kurento
+// errors.
+type sdpEndpoint interface {
+	GenerateOffer(audio, video bool) (string, error)
+	ProcessOffer(offer string) (string, error)
+	ProcessAnswer(answer string) (string, error)
+	LocalDescription() string
+	RemoteDescription() string
+	States() (mediaConnected, connectionConnected bool)
+	RequestKeyframeNow() bool
+	Bandwidths() webrtcep.Bandwidths
+	SetBandwidths(webrtcep.Bandwidths)
+}
+
+// sdpOf returns the object's element as an sdpEndpoint.
+func sdpOf(c *call) sdpEndpoint {
+	switch impl := c.obj.impl.(type) {
+	case *webrtcep.Endpoint:
+		return webrtcSDP{impl}
+	case sdpEndpoint:
+		return impl
+	}
+	panic("kms: " + c.obj.class.Name + " is not an SdpEndpoint")
+}
+
+// webrtcSDP adapts a WebRtcEndpoint to sdpEndpoint.
+type webrtcSDP struct{ *webrtcep.Endpoint }
+
+func (w webrtcSDP) GenerateOffer(audio, video bool) (string, error) {
+	s, err := w.Endpoint.GenerateOffer(webrtcep.OfferOptions{OfferToReceiveAudio: audio, OfferToReceiveVideo: video})
+	return s, webrtcError(err)
+}
+
+func (w webrtcSDP) ProcessOffer(offer string) (string, error) {
+	s, err := w.Endpoint.ProcessOffer(offer)
+	return s, webrtcError(err)
+}
+
+func (w webrtcSDP) ProcessAnswer(answer string) (string, error) {
+	s, err := w.Endpoint.ProcessAnswer(answer)
+	return s, webrtcError(err)
+}
+
+func (w webrtcSDP) States() (bool, bool) {
+	st := w.State()
+	return st.MediaConnected, st.ConnectionConnected
+}
+
 var classSdpEndpoint = &Class{
 	Name: "SdpEndpoint", Parent: classSessionEndpoint, Abstract: true, Module: "core",
 	Props: []*Property{
@@ -20,29 +69,26 @@ var classSdpEndpoint = &Class{
 			} `kurento:"options,type=OfferOptions,optional"`
 		}) (any, error) {
 			o := in.Options
-			s, err := endpoint(c).GenerateOffer(webrtcep.OfferOptions{OfferToReceiveAudio: o.Audio == nil || *o.Audio, OfferToReceiveVideo: o.Video == nil || *o.Video})
-			return s, webrtcError(err)
+			return sdpOf(c).GenerateOffer(o.Audio == nil || *o.Audio, o.Video == nil || *o.Video)
 		}),
 		method("processOffer", "String", func(c *call, in struct {
 			Offer string `kurento:"offer"`
 		}) (any, error) {
-			s, err := endpoint(c).ProcessOffer(in.Offer)
-			return s, webrtcError(err)
+			return sdpOf(c).ProcessOffer(in.Offer)
 		}),
 		method("processAnswer", "String", func(c *call, in struct {
 			Answer string `kurento:"answer"`
 		}) (any, error) {
-			s, err := endpoint(c).ProcessAnswer(in.Answer)
-			return s, webrtcError(err)
+			return sdpOf(c).ProcessAnswer(in.Answer)
 		}),
 		method("getLocalSessionDescriptor", "String", func(c *call, _ none) (any, error) {
-			if s := endpoint(c).LocalDescription(); s != "" {
+			if s := sdpOf(c).LocalDescription(); s != "" {
 				return s, nil
 			}
 			return nil, kurentoError(wire.ErrSDPNoLocalSDP, "Local SDP not available yet")
 		}),
 		method("getRemoteSessionDescriptor", "String", func(c *call, _ none) (any, error) {
-			if s := endpoint(c).RemoteDescription(); s != "" {
+			if s := sdpOf(c).RemoteDescription(); s != "" {
 				return s, nil
 			}
 			return nil, kurentoError(wire.ErrSDPNoRemoteSDP, "Remote SDP not available yet")
@@ -62,16 +108,18 @@ var classBaseRtpEndpoint = &Class{
 		bandwidthProperty("maxVideoSendBandwidth", func(b *webrtcep.Bandwidths) *int { return &b.MaxVideoSend }),
 		bandwidthProperty("mtu", func(b *webrtcep.Bandwidths) *int { return &b.MTU }),
 		readOnly("mediaState", "MediaState", func(c *call) (any, error) {
-			return connectionState(endpoint(c).State().MediaConnected), nil
+			media, _ := sdpOf(c).States()
+			return connectionState(media), nil
 		}),
 		readOnly("connectionState", "ConnectionState", func(c *call) (any, error) {
-			return connectionState(endpoint(c).State().ConnectionConnected), nil
+			_, conn := sdpOf(c).States()
+			return connectionState(conn), nil
 		}),
 		rembParamsProperty(),
 	},
 	Methods: []*Method{
 		method("requestKeyframe", "", func(c *call, _ none) (any, error) {
-			if !endpoint(c).RequestKeyframeNow() {
+			if !sdpOf(c).RequestKeyframeNow() {
 				return nil, kurentoError(wire.ErrOperationNotSupported, "No video is being received: cannot request a keyframe")
 			}
 			return nil, nil
@@ -87,14 +135,14 @@ func stateChange(connected bool) wire.Event {
 func bandwidthProperty(name string, field func(*webrtcep.Bandwidths) *int) *Property {
 	return readWrite(name, "int",
 		func(c *call) (any, error) {
-			b := endpoint(c).Bandwidths()
+			b := sdpOf(c).Bandwidths()
 			return *field(&b), nil
 		},
 		func(c *call, v int) error {
 			if v < 0 {
 				return kurentoError(wire.ErrIllegalParam, "'%s' must not be negative", name)
 			}
-			ep := endpoint(c)
+			ep := sdpOf(c)
 			b := ep.Bandwidths()
 			*field(&b) = v
 			ep.SetBandwidths(b)

@@ -69,7 +69,8 @@ func TestErrorPaths(t *testing.T) {
 		{"transaction bad op id", `{"jsonrpc":"2.0","id":$ID,"method":"transaction","params":{"operations":[{"jsonrpc":"2.0","method":"ping","id":3}]}}`, 40008, "Id of request '0' should be '0'", "MALFORMED_TRANSACTION", false},
 		{"getKmd unknown module", `{"jsonrpc":"2.0","id":$ID,"method":"invoke","params":{"object":"manager_ServerManager","operation":"getKmd","operationParams":{"moduleName":"nope"}}}`, 40500, "Module 'nope' not found", "SERVER_MANAGER_ERROR_KMD_NOT_FOUND", false},
 		{"set read-only property", `{"jsonrpc":"2.0","id":$ID,"method":"invoke","params":{"object":"$P1","operation":"setId","operationParams":{"id":"x"}}}`, 40008, "Method 'setId' with 1 parameters not found", "MALFORMED_TRANSACTION", false},
-		{"transcoding refused", `{"jsonrpc":"2.0","id":$ID,"method":"invoke","params":{"object":"$A","operation":"setVideoFormat","operationParams":{"caps":{"codec":"VP8"}}}}`, 40006, "Forcing a media format (transcoding) is not implemented by Gorento", "NOT_IMPLEMENTED", false},
+		{"video format not producible", `{"jsonrpc":"2.0","id":$ID,"method":"invoke","params":{"object":"$A","operation":"setVideoFormat","operationParams":{"caps":{"codec":"H265","framerate":{"numerator":30,"denominator":1}}}}}`, 40107, "Gorento cannot produce H265 (it produces VP8, VP9, H264, OPUS, PCMU, PCMA)", "MEDIA_OBJECT_ILLEGAL_PARAM_ERROR", false},
+		{"audio format unknown", `{"jsonrpc":"2.0","id":$ID,"method":"invoke","params":{"object":"$A","operation":"setAudioFormat","operationParams":{"caps":{"codec":"MP3","bitrate":1}}}}`, 40107, "Invalid parameter provided: MP3", "MEDIA_OBJECT_ILLEGAL_PARAM_ERROR", false},
 	}
 	for i, tc := range tests {
 		// Unique ids: KMS (and Gorento) replay the cached answer to a

@@ -73,7 +73,7 @@ func newMirror(t *testing.T, s *server, typ string, params map[string]any, video
 	if err := m.filter.Connect(ctx, m.ep, kurento.ConnectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m.peer = newPeer(t, testpeer.Options{SendVideo: true, RecvVideo: true, VideoRTP: video, VideoFPS: 30, KeepVideo: true})
+	m.peer = newPeer(t, testpeer.Options{SendVideo: true, RecvVideo: true, VideoRTP: video, VideoFPS: 30, KeepPackets: true})
 	connectPeer(t, ctx, m.ep, m.peer, nil)
 	m.peer.StartMedia()
 	return m

@@ -14,13 +14,21 @@ type graphLink struct {
 	flowing            bool
 }
 
-// graph returns the elements of a pipeline, or one element and the
-// elements it feeds, with the connections leaving them.
+// graph returns the elements of a pipeline (a hub's ports are its
+// children), the ports of a hub, or one element and the elements it feeds,
+// with the connections leaving them.
 func (s *Server) graph(o *Object) ([]graphNode, []graphLink) {
 	var elems []*Object
 	s.mu.Lock()
-	if o.class.isA("MediaPipeline") {
-		elems = append(elems, o.children...)
+	if o.class.isA("MediaPipeline") || o.class.isA("Hub") {
+		var add func(x *Object)
+		add = func(x *Object) {
+			for _, ch := range x.children {
+				elems = append(elems, ch)
+				add(ch)
+			}
+		}
+		add(o)
 	} else {
 		elems = []*Object{o}
 	}

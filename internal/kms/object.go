@@ -156,6 +156,8 @@ func (s *Server) release(o *Object) {
 			impl.Release()
 		case *media.Pipeline:
 			impl.Release()
+		case hubImpl:
+			impl.Release()
 		}
 	}
 	for _, x := range gone {

@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/gorento/gorento/internal/media/player"
 	"github.com/gorento/gorento/internal/media/procelem"
 	recording "github.com/gorento/gorento/internal/media/recorder"
+	"github.com/gorento/gorento/internal/media/rtpep"
 	"github.com/gorento/gorento/internal/media/webrtcep"
 	"github.com/gorento/gorento/internal/metrics"
 )
@@ -52,6 +54,8 @@ type Config struct {
 	Recorder recording.Config
 	// Player holds the server-wide PlayerEndpoint settings.
 	Player player.Config
+	// RTP holds the server-wide RtpEndpoint settings.
+	RTP rtpep.Config
 }
 
 func (c *Config) applyDefaults() {
@@ -90,6 +94,7 @@ type Server struct {
 	metrics  *Metrics
 	media    *mediaTotals
 	webrtc   *webrtcEngine
+	rtp      *rtpep.Engine
 
 	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
 	events   map[string][]EventView // pipeline id → its last events (admin.go)
@@ -130,6 +135,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.webrtc = engine
+	if cfg.RTP.Logger == nil {
+		cfg.RTP.Logger = s.log
+	}
+	if s.rtp, err = rtpep.NewEngine(cfg.RTP); err != nil {
+		engine.close()
+		return nil, fmt.Errorf("rtp endpoints: %w", err)
+	}
 	s.manager = &Object{id: "manager_ServerManager", class: classServerManager, created: time.Now()}
 	s.manager.name = s.manager.id
 	s.objects[s.manager.id] = s.manager

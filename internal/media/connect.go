@@ -12,7 +12,9 @@ func lockGraph(src, sink Element) (sc, kc *Core, err error) {
 
 // Connect links src's source pad (mt, srcDesc) to sink's sink pad (mt,
 // sinkDesc). A sink pad has one source: an existing connection to it is
-// replaced. Events are emitted after the graph lock is released.
+// replaced. When the sink cannot take the source's codec, the pipeline
+// puts a transcoder between them (transcode.go). Events are emitted after
+// the graph lock is released.
 func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 	sc, kc, err := lockGraph(src, sink)
 	if err != nil {
@@ -37,11 +39,17 @@ func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 		return nil
 	}
 	if old != nil {
-		old.removeSink(sinkPad)
+		old.unlinkLocked(sinkPad)
 	}
-	srcPad.addSink(sinkPad)
+	srcPad.linked = append(srcPad.linked, sinkPad)
 	sinkPad.source.Store(srcPad)
-	sinkPad.layers.Store(nil) // a new source: its layers are chosen afresh
+	// Media flows at once when the sink takes the source's codec (or either
+	// is unknown yet); otherwise the plan below feeds it from a transcoder.
+	if _, direct := routeLocked(srcPad, sinkPad); direct {
+		sinkPad.setFeedLocked(srcPad)
+	} else {
+		sinkPad.setFeedLocked(nil)
+	}
 	p.graphMu.Unlock()
 
 	if old != nil {
@@ -49,6 +57,10 @@ func Connect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error {
 	}
 	sc.Emit(ElementConnected{Sink: sink, MediaType: mt, SourceDesc: srcDesc, SinkDesc: sinkDesc})
 	kc.handler.SourceChanged(sinkPad)
+	if old != nil {
+		p.plan(old)
+	}
+	p.plan(srcPad)
 	return nil
 }
 
@@ -66,7 +78,7 @@ func reachesLocked(from, target *Core) bool {
 		}
 		seen[c] = true
 		for _, src := range c.sources {
-			for _, s := range src.Sinks() {
+			for _, s := range src.linked {
 				if walk(s.owner) {
 					return true
 				}
@@ -90,13 +102,48 @@ func Disconnect(src, sink Element, mt MediaType, srcDesc, sinkDesc string) error
 		p.graphMu.Unlock()
 		return ErrNotConnected
 	}
-	srcPad.removeSink(sinkPad)
-	sinkPad.source.Store(nil)
+	srcPad.unlinkLocked(sinkPad)
 	p.graphMu.Unlock()
 
 	sc.Emit(ElementDisconnected{Sink: sink, MediaType: mt, SourceDesc: srcDesc, SinkDesc: sinkDesc})
 	kc.handler.SourceChanged(sinkPad)
+	p.plan(srcPad)
 	return nil
+}
+
+// unlinkLocked removes the connection src → s and whatever fed s.
+func (src *SourcePad) unlinkLocked(s *SinkPad) {
+	src.linked = without(src.linked, s)
+	s.source.Store(nil)
+	s.setFeedLocked(nil)
+}
+
+// setFeedLocked makes f the pad whose Push reaches s (nil: none); it
+// reports whether that changed.
+func (s *SinkPad) setFeedLocked(f *SourcePad) bool {
+	old := s.feed.Load()
+	if old == f {
+		return false
+	}
+	if old != nil {
+		old.removeSink(s)
+	}
+	if f != nil {
+		f.addSink(s)
+	}
+	s.feed.Store(f)
+	s.layers.Store(nil) // a new feed: its simulcast layers are chosen afresh
+	return true
+}
+
+func without(list []*SinkPad, s *SinkPad) []*SinkPad {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // sourcePadsSnapshot lists the element's source pads.
@@ -130,33 +177,50 @@ func (c *Core) Detach() bool {
 	var losses []lost
 	for _, sink := range c.sinks {
 		if src := sink.source.Load(); src != nil {
-			src.removeSink(sink)
-			sink.source.Store(nil)
+			src.unlinkLocked(sink)
 			losses = append(losses, lost{src, sink})
+		} else {
+			sink.setFeedLocked(nil) // a transcoder's input
 		}
 	}
+	var own []*transcoding
 	for _, src := range c.sources {
-		for _, sink := range src.Sinks() {
+		for _, sink := range src.linked {
 			sink.source.Store(nil)
+			sink.setFeedLocked(nil)
 			losses = append(losses, lost{src, sink})
+		}
+		src.linked = nil
+		for _, sink := range src.Sinks() { // sinks fed by this pad as a transcoder output
+			sink.feed.Store(nil)
 		}
 		empty := []*SinkPad{}
 		src.sinks.Store(&empty)
+		if src.tc != nil {
+			own = append(own, src.tc)
+			src.tc = nil
+		}
 	}
 	p.graphMu.Unlock()
 
+	for _, t := range own {
+		t.t.Release()
+	}
 	c.stopQueue()
 	for _, src := range c.sourcePadsSnapshot() {
 		src.closeHistory()
 	}
+	var upstream []*SourcePad
 	for _, l := range losses {
 		switch {
 		case l.src.owner == c && l.sink.owner == c:
 		case l.sink.owner == c:
 			l.src.owner.Emit(ElementDisconnected{Sink: c.self, MediaType: l.sink.mediaType, SourceDesc: l.src.desc, SinkDesc: l.sink.desc})
+			upstream = append(upstream, l.src)
 		default:
 			l.sink.owner.handler.SourceChanged(l.sink)
 		}
 	}
+	p.plan(upstream...)
 	return true
 }

@@ -9,22 +9,33 @@
 // One package per concept; each element family is its own folder:
 //
 //	media                    Element, Core, pads, Packet, Codec, Connect/Disconnect/Detach,
-//	                         PassThrough, Clock, events, the slow-sink queue (queue.go)
+//	                         PassThrough, Clock, events, the slow-sink queue (queue.go),
+//	                         the transcoding plan (transcode.go: which sinks a transcoder feeds)
 //	media/mediatest          fake Source, Sink and Counter elements, a Clock moved by hand,
 //	                         an event recorder, test packets
 //	media/rtpx               RTP header rewriting (continuous output streams), keyframe detection
 //	media/interceptor/…      Gorento's pion/interceptor implementations: rtpstats
 //	                         (statistics recorder)
-//	media/egress             the send path of WebRtcEndpoints: per-track sequencer
+//	media/egress             the send path of WebRtcEndpoints: workers per core, per-track
+//	                         sequencer, SRTP fast path, sender reports
 //	media/webrtcep           the WebRtcEndpoint on Pion: negotiation, ICE, ingress, egress,
 //	                         data channels, stats, connection state
 //	media/frames             RTP packets ⇄ whole frames, per codec
 //	media/container/…        the recording timeline and the WebM/Matroska and MP4 formats
+//	media/player             the PlayerEndpoint (paced sources, seek, worker leg for AAC)
 //	media/player/source      file, http(s) and rtsp sources of frames for the player
+//	media/recorder           the RecorderEndpoint (file and HTTP upload, KMS profiles)
+//	media/uriep              UriEndpoint state and URI checks shared by recorder and player
+//	media/workerleg          a transcoding leg in the worker, for the recorder and the player
+//	media/procelem, filter   processing elements on the worker; the Kurento filters
+//	media/bwe, srtpx         send-side bandwidth estimation; SRTP with reused contexts
+//	media/process/…          the gorento-worker supervisor, its IPC and the GStreamer side
+//	media/transcode          the transcoders the plan of transcode.go inserts
+//	media/hub                Composite, HubPort, Dispatcher(OneToMany), AlphaBlending, Mixer
+//	media/rtpep              the RtpEndpoint: plain RTP/RTCP over UDP, SDP offer/answer,
+//	                         SDES-SRTP, symmetric RTP
 //
-// Coming elements get folders of their own next to these: process (the
-// GStreamer worker supervisor) and process/gst, filter, hub, transcode,
-// recorder, player, rtpep. Elements that
+// A new element gets a folder of its own next to these. Elements that
 // decode, encode, mix, write files or hand media to another process
 // consume through the slow-sink queue (Core.UseQueue); forwarding
 // elements (PassThrough, WebRtcEndpoint) consume inline.

@@ -44,7 +44,8 @@ type Core struct {
 	handler  Handler
 	events   EventHandler
 	posted   eventQueue
-	input    atomic.Pointer[inputQueue] // set by UseQueue
+	input    atomic.Pointer[inputQueue]            // set by UseQueue
+	formats  [numMediaTypes]atomic.Pointer[Format] // forced input formats (SetFormat)
 	// selectsLayers: the handler takes every simulcast layer (LayerAware).
 	selectsLayers bool
 
@@ -160,7 +161,7 @@ func (c *Core) SinkConnections(f ConnectionFilter) []Connection {
 		if !f.match(k.mediaType, k.desc) {
 			continue
 		}
-		for _, sink := range src.Sinks() {
+		for _, sink := range src.linked {
 			out = append(out, Connection{c.self, sink.owner.self, k.mediaType, k.desc, sink.desc})
 		}
 	}

@@ -243,7 +243,7 @@ func (p *SinkPad) Layer() int {
 // RequestLayerKeyframe asks whatever feeds p for a keyframe of one
 // simulcast layer (a plain keyframe request when it has no layers).
 func (p *SinkPad) RequestLayerKeyframe(layer uint8) {
-	src := p.source.Load()
+	src := p.feed.Load()
 	if src == nil {
 		return
 	}

@@ -30,6 +30,21 @@ func (c *Codec) Matches(o *Codec) bool {
 	return true
 }
 
+// Same reports whether c and o name the same format: each matches the
+// other (a nil codec is the same as nothing).
+func (c *Codec) Same(o *Codec) bool { return c == o || (c.Matches(o) && o.Matches(c)) }
+
+// Kind returns the media type of the codec (from its MIME type).
+func (c *Codec) Kind() MediaType {
+	if len(c.MimeType) >= 6 && strings.EqualFold(c.MimeType[:6], "audio/") {
+		return Audio
+	}
+	if len(c.MimeType) >= 6 && strings.EqualFold(c.MimeType[:6], "video/") {
+		return Video
+	}
+	return Data
+}
+
 // Packet is one RTP packet travelling through a pipeline. Packets are passed
 // by pointer to every sink synchronously; a sink must not keep the pointer,
 // the header slices or the payload after Consume returns — a sink that

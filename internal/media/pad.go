@@ -20,11 +20,16 @@ type SourcePad struct {
 	owner     *Core
 	mediaType MediaType
 	desc      string
-	sinks     atomic.Pointer[[]*SinkPad] // replaced under Pipeline.graphMu
+	sinks     atomic.Pointer[[]*SinkPad] // the pads Push reaches; replaced under Pipeline.graphMu
 	flow      flowMeter
 	history   atomic.Pointer[SourceRing] // video: made on first use
 	// layerHistory are the histories of simulcast layers 1 and up.
 	layerHistory [MaxLayers - 1]atomic.Pointer[SourceRing]
+
+	// Guarded by Pipeline.graphMu.
+	linked []*SinkPad     // the sinks connected to this pad (their source is this pad)
+	tc     *transcoding   // the transcoder feeding the linked sinks that cannot take this pad's codec
+	state  transcodeState // what MediaTranscodingStateChanged last reported
 }
 
 // SinkPad is an element input for one media type and description. It has at
@@ -33,7 +38,8 @@ type SinkPad struct {
 	owner     *Core
 	mediaType MediaType
 	desc      string
-	source    atomic.Pointer[SourcePad] // written under Pipeline.graphMu
+	source    atomic.Pointer[SourcePad] // the connected source; written under Pipeline.graphMu
+	feed      atomic.Pointer[SourcePad] // the pad whose Push reaches p: source, or a transcoder output; written under Pipeline.graphMu
 	flow      flowMeter
 	latency   latencyMeter
 	dropping  bool                      // waiting for a keyframe after an overflow; guarded by the owner's inputQueue.mu
@@ -52,8 +58,12 @@ func (p *SinkPad) MediaType() MediaType { return p.mediaType }
 // Owner returns the element the pad belongs to.
 func (p *SinkPad) Owner() Element { return p.owner.self }
 
-// Source returns the pad currently feeding p, or nil.
+// Source returns the pad p is connected to, or nil.
 func (p *SinkPad) Source() *SourcePad { return p.source.Load() }
+
+// Feed returns the pad whose packets reach p: its source, or the output of
+// the transcoder between them; nil when nothing reaches p.
+func (p *SinkPad) Feed() *SourcePad { return p.feed.Load() }
 
 // Desc returns the pad's media description.
 func (p *SourcePad) Desc() string { return p.desc }
@@ -153,13 +163,14 @@ func (p *SourcePad) closeHistory() {
 	}
 }
 
-// HasSinks reports whether anything is connected to p.
+// HasSinks reports whether Push reaches any sink.
 func (p *SourcePad) HasSinks() bool {
 	l := p.sinks.Load()
 	return l != nil && len(*l) > 0
 }
 
-// Sinks returns a snapshot of the connected sink pads.
+// Sinks returns a snapshot of the sink pads Push reaches (connected sinks
+// that take p's codec, and the input of p's transcoder).
 func (p *SourcePad) Sinks() []*SinkPad {
 	if l := p.sinks.Load(); l != nil {
 		return *l
@@ -182,9 +193,10 @@ func (p *SinkPad) deliver(pkt *Packet, now int64) {
 	p.owner.handler.Consume(p, pkt)
 }
 
-// RequestKeyframe asks whatever feeds p for a keyframe (video only).
+// RequestKeyframe asks whatever feeds p for a keyframe (video only): its
+// source, or the encoder of the transcoder between them.
 func (p *SinkPad) RequestKeyframe() {
-	if src := p.source.Load(); src != nil {
+	if src := p.feed.Load(); src != nil {
 		src.owner.handler.RequestKeyframe(src)
 	}
 }

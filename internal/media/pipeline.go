@@ -15,6 +15,9 @@ type Pipeline struct {
 	elements map[*Core]struct{}
 	released bool
 
+	planMu      sync.Mutex // serialises transcoding plans (transcode.go); taken before graphMu
+	transcoders TranscoderFactory
+
 	latencyStats atomic.Bool
 	codecMu      sync.Mutex // guards codecs
 	codecs       [numMediaTypes]*Codec
@@ -70,9 +73,10 @@ func (p *Pipeline) EntryTime() int64 {
 	return 0
 }
 
-// PreferredCodec is the codec of mt already negotiated by an endpoint of the
-// pipeline (nil if none): new endpoints prefer it so that media can be
-// forwarded between them without transcoding.
+// PreferredCodec is the codec of mt first negotiated by an endpoint of the
+// pipeline (nil if none): endpoints put it first in the offers they make
+// (an answerer that takes it spares a transcoder), and processing elements
+// expect it before media arrives.
 func (p *Pipeline) PreferredCodec(mt MediaType) *Codec {
 	p.codecMu.Lock()
 	defer p.codecMu.Unlock()

@@ -54,7 +54,7 @@ func TestHatOverRoomProtocol(t *testing.T) {
 	defer viewer.close()
 	viewer.ok("joinRoom", map[string]any{"room": "hat", "user": "viewer"})
 	sub := viewer.negotiate("caller", "receiveVideoFrom", map[string]any{"sender": "caller_webcam"},
-		testpeer.Options{RecvVideo: true, KeepVideo: true})
+		testpeer.Options{RecvVideo: true, KeepPackets: true})
 
 	// look decodes about a second of what the viewer receives from now on and
 	// returns the last frame.

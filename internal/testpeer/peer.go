@@ -31,6 +31,8 @@ type Options struct {
 	RecvAudio, RecvVideo bool
 	// VideoMime is the video codec offered (default VP8).
 	VideoMime string
+	// AudioMime is the audio codec offered: Opus (the default) or PCMU.
+	AudioMime string
 	// PeerID is written into every payload (default: random).
 	PeerID uint32
 	// DataChannel adds a data channel named "test" to the offer.
@@ -50,8 +52,9 @@ type Options struct {
 	// VideoFPS by their timestamps and looped (media.go).
 	VideoRTP [][]byte
 	VideoFPS int
-	// KeepVideo keeps a copy of every video packet received (VideoReceived).
-	KeepVideo bool
+	// AudioRTP, when set, is the audio StartMedia sends: recorded packets
+	// of 20 ms, looped.
+	AudioRTP [][]byte
 	// OnVideoFrameSent, when set, is called as each frame of VideoRTP goes
 	// out (frame counts from 0 across loops); OnVideoReceived for each video
 	// packet that arrives. For latency measurements (benchmarks).
@@ -71,9 +74,8 @@ type Peer struct {
 	candDone   bool
 	candSignal chan struct{}
 
-	mu        sync.Mutex // guards received and keptVideo
+	mu        sync.Mutex // guards received
 	received  map[webrtc.RTPCodecType]*Received
-	keptVideo [][]byte
 	connected chan struct{}
 	connOnce  sync.Once
 
@@ -111,6 +113,11 @@ func New(opts Options) (*Peer, error) {
 	if opts.VideoMime == "" {
 		opts.VideoMime = webrtc.MimeTypeVP8
 	}
+	audio := webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}
+	if opts.AudioMime == webrtc.MimeTypePCMU {
+		audio = webrtc.RTPCodecParameters{PayloadType: 0, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}}
+	}
+	opts.AudioMime = audio.MimeType
 	if opts.PeerID == 0 {
 		opts.PeerID = uint32(time.Now().UnixNano())
 	}
@@ -121,7 +128,7 @@ func New(opts Options) (*Peer, error) {
 		kind webrtc.RTPCodecType
 	}{
 		{webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: opts.VideoMime, ClockRate: 90000, SDPFmtpLine: videoFmtp(opts.VideoMime), RTCPFeedback: fb}}, webrtc.RTPCodecTypeVideo},
-		{webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}}, webrtc.RTPCodecTypeAudio},
+		{audio, webrtc.RTPCodecTypeAudio},
 	}
 	for i, mime := range opts.MoreVideoMimes {
 		codecs = append(codecs, struct {
@@ -205,7 +212,7 @@ func (p *Peer) addTracks() error {
 		mime       string
 		track      **webrtc.TrackLocalStaticRTP
 	}{
-		{webrtc.RTPCodecTypeAudio, p.opts.SendAudio, p.opts.RecvAudio, webrtc.MimeTypeOpus, &p.audio},
+		{webrtc.RTPCodecTypeAudio, p.opts.SendAudio, p.opts.RecvAudio, p.opts.AudioMime, &p.audio},
 		{webrtc.RTPCodecTypeVideo, p.opts.SendVideo, p.opts.RecvVideo, p.opts.VideoMime, &p.video},
 	}
 	for _, k := range kinds {
@@ -346,12 +353,19 @@ func (p *Peer) WaitConnected(timeout time.Duration) error {
 func (p *Peer) StartMedia() {
 	if p.video != nil && len(p.opts.VideoRTP) > 0 {
 		p.wg.Add(1)
-		go p.sendRecorded(p.video, p.opts.VideoRTP, p.opts.VideoFPS)
+		go p.sendRecorded(p.video, 1, p.opts.VideoRTP, p.opts.VideoFPS, 90000)
 	} else if p.video != nil {
 		p.wg.Add(1)
 		go p.sendLoop(p.video, 1, 33*time.Millisecond, 90000/30, 1000)
 	}
-	if p.audio != nil {
+	if p.audio != nil && len(p.opts.AudioRTP) > 0 {
+		p.wg.Add(1)
+		rate := uint32(48000)
+		if p.opts.AudioMime == webrtc.MimeTypePCMU {
+			rate = 8000
+		}
+		go p.sendRecorded(p.audio, 0, p.opts.AudioRTP, 50, rate)
+	} else if p.audio != nil {
 		p.wg.Add(1)
 		go p.sendLoop(p.audio, 0, 20*time.Millisecond, 960, 100)
 	}
@@ -432,9 +446,6 @@ func (p *Peer) readTrack(tr *webrtc.TrackRemote) {
 		}
 		if len(r.Payloads) < 50 {
 			r.Payloads = append(r.Payloads, append([]byte(nil), pkt.Payload...))
-		}
-		if p.opts.KeepVideo && tr.Kind() == webrtc.RTPCodecTypeVideo {
-			p.keptVideo = append(p.keptVideo, append([]byte(nil), buf[:n]...))
 		}
 		if len(pkt.Payload) >= 12 && binary.BigEndian.Uint32(pkt.Payload) == Magic {
 			r.Marked++

@@ -31,6 +31,9 @@ type SinkOptions struct {
 	// Queue, when set, makes the sink consume through an input queue
 	// (media.Core.UseQueue), as a slow element does.
 	Queue *media.QueueConfig
+	// Codecs, when set, are the only codecs the sink takes
+	// (media.CodecSink); see also SetCodecs.
+	Codecs []*media.Codec
 }
 
 // Sink is an element that records what reaches its sink pads. Block makes
@@ -39,6 +42,7 @@ type Sink struct {
 	core    media.Core
 	opts    SinkOptions
 	changes atomic.Int64
+	codecs  atomic.Pointer[[]*media.Codec]
 
 	gateMu sync.Mutex    // guards gate
 	gate   chan struct{} // while non-nil, Consume waits for it to close
@@ -54,6 +58,9 @@ var _ media.Element = (*Sink)(nil)
 // NewSink creates a Sink in p.
 func NewSink(p *media.Pipeline, opts SinkOptions, events media.EventHandler) (*Sink, error) {
 	s := &Sink{opts: opts, arrived: make(chan struct{}, 1)}
+	if opts.Codecs != nil {
+		s.codecs.Store(&opts.Codecs)
+	}
 	if err := s.core.Init(p, s, s, events); err != nil {
 		return nil, err
 	}
@@ -89,6 +96,25 @@ func (s *Sink) Unblock() {
 		s.gate = nil
 	}
 	s.gateMu.Unlock()
+}
+
+// SetCodecs changes the codecs the sink takes (nil: any) and re-plans its
+// connections, as an endpoint does after negotiating.
+func (s *Sink) SetCodecs(codecs []*media.Codec) {
+	if codecs == nil {
+		s.codecs.Store(nil)
+	} else {
+		s.codecs.Store(&codecs)
+	}
+	s.core.CodecsChanged()
+}
+
+// SinkCodecs implements media.CodecSink.
+func (s *Sink) SinkCodecs(*media.SinkPad) []*media.Codec {
+	if l := s.codecs.Load(); l != nil {
+		return *l
+	}
+	return nil
 }
 
 // Received returns copies of the packets received so far, in order.

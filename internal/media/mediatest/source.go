@@ -12,6 +12,7 @@ import (
 type Source struct {
 	core      media.Core
 	keyframes [3]atomic.Int64 // requests per media type
+	codecs    [3]atomic.Pointer[media.Codec]
 }
 
 var _ media.Element = (*Source)(nil)
@@ -33,6 +34,16 @@ func (s *Source) Release() { s.core.Detach() }
 
 // Push pushes pkt out of the default source pad of mt.
 func (s *Source) Push(mt media.MediaType, pkt *media.Packet) { s.core.Source(mt).Push(pkt) }
+
+// SetCodec declares the codec the source emits on mt (media.CodecSource)
+// and re-plans its connections.
+func (s *Source) SetCodec(mt media.MediaType, c *media.Codec) {
+	s.codecs[mt].Store(c)
+	s.core.CodecsChanged()
+}
+
+// SourceCodec implements media.CodecSource.
+func (s *Source) SourceCodec(p *media.SourcePad) *media.Codec { return s.codecs[p.MediaType()].Load() }
 
 // KeyframeRequests returns how many keyframes were asked of source pads of mt.
 func (s *Source) KeyframeRequests(mt media.MediaType) int64 { return s.keyframes[mt].Load() }

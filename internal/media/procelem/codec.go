@@ -44,6 +44,9 @@ func codecName(c *media.Codec) string {
 
 func supported(c *media.Codec) bool { return codecName(c) != "" }
 
+// Processable reports whether the worker decodes and encodes codec c.
+func Processable(c *media.Codec) bool { return supported(c) }
+
 // payloadType is the payload type used between the element and its worker
 // (the graph's egress maps codecs to what each receiver negotiated).
 func payloadType(name string) uint8 {
@@ -56,8 +59,10 @@ func payloadType(name string) uint8 {
 	return 96
 }
 
-// stream describes a codec to the worker.
-func stream(c *media.Codec) (process.Stream, error) {
+// WorkerStream describes a codec to the worker (its name, payload type,
+// rate, channels, H.264 profile); an error names what the worker cannot
+// process.
+func WorkerStream(c *media.Codec) (process.Stream, error) {
 	name := codecName(c)
 	if name == "" {
 		return process.Stream{}, fmt.Errorf("codec %s cannot be processed (VP8, VP9, H.264, Opus, PCMU, PCMA can)", c.MimeType)

@@ -46,7 +46,7 @@ func (e *Element) createLocked(ctx context.Context, inCodecs []*media.Codec) err
 	st := &stage{in: inCodecs, out: outCodecs, bitrate: make([]int, len(outCodecs))}
 	spec := process.Spec{Processing: e.cfg.Processing}
 	for _, c := range inCodecs {
-		s, err := stream(c)
+		s, err := WorkerStream(c)
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func (e *Element) createLocked(ctx context.Context, inCodecs []*media.Codec) err
 	}
 	br := e.currentBitrates()
 	for j, c := range outCodecs {
-		s, err := stream(c)
+		s, err := WorkerStream(c)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (st *stage) onRTP(e *Element, j int, b []byte) {
 	if st.closed || e.cur.Load() != st || j < 0 || j >= len(e.outs) {
 		return
 	}
-	e.outs[j].push(e, st, j, b)
+	e.outs[j].push(st, j, b)
 }
 
 func (st *stage) onEvent(e *Element, ev process.Event) {
@@ -210,11 +210,9 @@ func (e *Element) sendKeyframes() {
 	}
 	now := e.core.Pipeline().Now()
 	for j, out := range e.outs {
-		if !out.keyframe.Load() || now-out.lastKF < int64(keyframeInterval) {
+		if !out.TakeKeyframe(now) {
 			continue
 		}
-		out.keyframe.Store(false)
-		out.lastKF = now
 		ctx, cancel := context.WithTimeout(e.ctx, controlTimeout)
 		err := st.el.RequestKeyframe(ctx, j)
 		cancel()
@@ -235,7 +233,7 @@ func (e *Element) followEstimate() {
 	b := e.currentBitrates()
 	for j, out := range e.outs {
 		target := b.Target
-		if est := out.pad.DownstreamBitrate(); est > 0 {
+		if est := out.Pad().DownstreamBitrate(); est > 0 {
 			target = int(min(est, 1<<31-1))
 		}
 		target = clamp(target, b)
@@ -254,7 +252,10 @@ func (e *Element) followEstimate() {
 	}
 }
 
-func clamp(target int, b Bitrates) int {
+func clamp(target int, b Bitrates) int { return b.Clamp(target) }
+
+// Clamp bounds target by Min and Max (0 = unbounded).
+func (b Bitrates) Clamp(target int) int {
 	if b.Min > 0 && target < b.Min {
 		target = b.Min
 	}

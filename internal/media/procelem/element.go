@@ -3,7 +3,6 @@ package procelem
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -60,7 +59,7 @@ func New(ctx context.Context, p *media.Pipeline, cfg Config) (*Element, error) {
 		e.ins = append(e.ins, &input{index: i, desc: d})
 	}
 	for _, d := range cfg.Outputs {
-		e.outs = append(e.outs, &output{desc: d, ssrc: rand.Uint32()})
+		e.outs = append(e.outs, &output{desc: d})
 	}
 	if err := e.core.Init(p, e, e, cfg.Events); err != nil {
 		e.cancel()
@@ -70,7 +69,7 @@ func New(ctx context.Context, p *media.Pipeline, cfg Config) (*Element, error) {
 		in.pad = e.core.SinkPad(cfg.Media, in.desc)
 	}
 	for _, out := range e.outs {
-		out.pad = e.core.SourcePad(cfg.Media, out.desc)
+		out.StreamOut = NewStreamOut(e.core.SourcePad(cfg.Media, out.desc))
 	}
 	guess := make([]*media.Codec, len(e.ins))
 	for i := range guess {
@@ -189,11 +188,12 @@ type Stats struct {
 func (e *Element) Stats() Stats {
 	var s Stats
 	for _, in := range e.ins {
-		s.PacketsIn += in.written.Load()
-		s.InputDrops += in.dropped.Load()
+		w, d := in.Counts()
+		s.PacketsIn += w
+		s.InputDrops += d
 	}
 	for _, out := range e.outs {
-		s.PacketsOut += out.pushed.Load()
+		s.PacketsOut += out.Pushed()
 	}
 	s.Recreations = e.recreations.Load()
 	if st := e.cur.Load(); st != nil {

@@ -29,8 +29,8 @@ func (e *Element) RequestKeyframe(p *media.SourcePad) {
 		return
 	}
 	for _, out := range e.outs {
-		if out.pad == p {
-			out.keyframe.Store(true)
+		if out.Pad() == p {
+			out.AskKeyframe()
 			e.poke()
 			return
 		}
@@ -57,7 +57,7 @@ func (e *Element) SourceChanged(p *media.SinkPad) {
 		return
 	}
 	if in := e.input(p); in != nil {
-		in.reanchor.Store(true)
+		in.Reanchor()
 		if p.MediaType() == media.Video {
 			p.RequestKeyframe()
 		}

@@ -76,7 +76,7 @@ func (e *Element) WriteRTP(input int, pkt []byte) error {
 	if err := e.Err(); err != nil {
 		return err
 	}
-	if input < 0 || input >= len(e.spec.Inputs) {
+	if !e.hasInput(input) {
 		return fmt.Errorf("processing: no input %d", input)
 	}
 	err := e.w.conn.TrySend(ipc.Header{Type: ipc.TypeRTP, Element: e.id, Stream: uint32(input)}, pkt)
@@ -184,7 +184,7 @@ func (e *Element) control(ctx context.Context, c ipc.Control) error {
 		return err
 	}
 	if c.Op == ipc.OpKeyframe || c.Op == ipc.OpBitrate {
-		if c.Stream < 0 || c.Stream >= len(e.spec.Outputs) {
+		if !e.hasOutput(c.Stream) {
 			return fmt.Errorf("processing: no output %d", c.Stream)
 		}
 	}

@@ -3,6 +3,7 @@ package webrtcep
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/webrtc/v4"
@@ -14,10 +15,12 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
 }
 
-// supportedCodecs are the codecs an endpoint negotiates, in preference order
-// per kind. Gorento forwards media without transcoding, so what matters is
-// that every endpoint of a pipeline agrees on one codec per kind (see
-// chooseCodec).
+// supportedCodecs are the codecs an endpoint negotiates, in Gorento's
+// preference order per kind (used when Gorento offers). An answer keeps
+// every one of them the peer offered, in the peer's order (acceptCodecs):
+// the peer sends what it prefers, and may receive any of them, so media
+// is forwarded untouched when its codec is among them and transcoded
+// otherwise (media/transcode.go).
 var supportedCodecs = []struct {
 	kind  webrtc.RTPCodecType
 	codec webrtc.RTPCodecParameters
@@ -73,23 +76,92 @@ func preference(c webrtc.RTPCodecParameters) int {
 	return -1
 }
 
-// chooseCodec picks the one codec of an m-line to keep in the answer: the
-// codec already in use in the pipeline when the offer has it (so media can
-// be forwarded without transcoding), else the best supported one.
-func chooseCodec(offered []webrtc.RTPCodecParameters, inUse *media.Codec) (webrtc.RTPCodecParameters, bool) {
-	best, bestRank := webrtc.RTPCodecParameters{}, -1
+// acceptCodecs returns the codecs of an offered m-line to keep in the
+// answer: every supported one, in the offer's order (the peer's
+// preference), with a forced format's codec (setVideoFormat before
+// negotiating) first when offered. False when none is supported.
+func acceptCodecs(offered []webrtc.RTPCodecParameters, forced *media.Format) ([]webrtc.RTPCodecParameters, bool) {
+	var first, rest []webrtc.RTPCodecParameters
 	for _, c := range offered {
-		if isRTX(c) {
+		if isRTX(c) || preference(c) < 0 {
 			continue
 		}
-		if inUse != nil && inUse.Matches(codecOf(c)) {
-			return c, true
-		}
-		if r := preference(c); r >= 0 && (bestRank < 0 || r < bestRank) {
-			best, bestRank = c, r
+		if forced != nil && forced.Codec != nil && forced.Codec.Matches(codecOf(c)) {
+			first = append(first, c)
+		} else {
+			rest = append(rest, c)
 		}
 	}
-	return best, bestRank >= 0
+	out := append(first, rest...)
+	return out, len(out) > 0
+}
+
+// negotiatedCodecs are what one kind of an endpoint negotiated: the codec
+// the peer sends (the first of the answer) and those it can receive.
+type negotiatedCodecs struct {
+	recv *media.Codec   // nil when the peer sends nothing of this kind
+	send []*media.Codec // empty (not nil) when we send nothing of this kind
+}
+
+// codecState keeps the negotiated codecs per kind for the graph's
+// transcoding plan, which reads them without locks.
+type codecState struct {
+	kinds [2]atomic.Pointer[negotiatedCodecs] // audio, video
+}
+
+func (s *codecState) set(kind media.MediaType, n *negotiatedCodecs) { s.kinds[kind].Store(n) }
+
+func (s *codecState) get(kind media.MediaType) *negotiatedCodecs {
+	if kind != media.Audio && kind != media.Video {
+		return nil
+	}
+	return s.kinds[kind].Load()
+}
+
+// recordAbsent marks the kinds a negotiation left out: nothing sent,
+// nothing received.
+func (w *Endpoint) recordAbsent(recorded [2]bool) {
+	for _, kind := range []media.MediaType{media.Audio, media.Video} {
+		if !recorded[kind] {
+			w.codecs.set(kind, &negotiatedCodecs{send: []*media.Codec{}})
+		}
+	}
+}
+
+// SourceCodec implements media.CodecSource: the codec the peer sends.
+func (w *Endpoint) SourceCodec(p *media.SourcePad) *media.Codec {
+	if n := w.codecs.get(p.MediaType()); n != nil && !w.opts.SendOnly {
+		return n.recv
+	}
+	return nil
+}
+
+// SinkCodecs implements media.CodecSink: the codecs the peer can decode
+// (nil before negotiating: anything may be connected).
+func (w *Endpoint) SinkCodecs(p *media.SinkPad) []*media.Codec {
+	if n := w.codecs.get(p.MediaType()); n != nil {
+		return n.send
+	}
+	return nil
+}
+
+// recordCodecs keeps what each transceiver negotiated: params lists the
+// negotiated codecs of a kind in the answer's order.
+func (w *Endpoint) recordCodecs(kind media.MediaType, params []webrtc.RTPCodecParameters, peerSends, weSend bool) {
+	n := &negotiatedCodecs{send: []*media.Codec{}}
+	for _, c := range params {
+		if isRTX(c) || preference(c) < 0 {
+			continue
+		}
+		mc := codecOf(c)
+		if peerSends && n.recv == nil {
+			n.recv = mc
+		}
+		if weSend {
+			n.send = append(n.send, mc)
+		}
+	}
+	w.codecs.set(kind, n)
 }
 
 // srtpProfiles parses SRTP profile names.

@@ -87,6 +87,7 @@ type Endpoint struct {
 	dc       dataChannels
 	statIDs  statsIDs
 	quality  qualitySeen // monitor goroutine only
+	codecs   codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
 	lifeMu  sync.Mutex // guards closing and wg.Add
 	closing bool

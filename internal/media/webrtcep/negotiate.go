@@ -1,6 +1,7 @@
 package webrtcep
 
 import (
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
@@ -16,6 +17,7 @@ func (w *Endpoint) ProcessOffer(offer string) (string, error) {
 		return "", err
 	}
 	w.core.Emit(media.MediaSessionStarted{})
+	w.core.CodecsChanged()
 	return answer, nil
 }
 
@@ -49,27 +51,33 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		return fail("Error processing offer: %v", err)
 	}
 	pipe := w.core.Pipeline()
+	recorded := [2]bool{}
 	for _, tr := range pc.GetTransceivers() {
 		kind := kindOf(tr.Kind())
 		if kind == media.Data {
 			continue
 		}
 		offered := tr.Receiver().GetParameters().Codecs
-		chosen, ok := chooseCodec(offered, pipe.PreferredCodec(kind))
+		accepted, ok := acceptCodecs(offered, w.core.Format(kind))
 		if !ok {
 			continue // Pion rejects the m-line (port 0)
 		}
-		if err := tr.SetCodecPreferences([]webrtc.RTPCodecParameters{chosen}); err != nil {
+		if err := tr.SetCodecPreferences(accepted); err != nil {
 			return fail("Error selecting codec: %v", err)
 		}
-		pipe.ClaimCodec(kind, codecOf(chosen))
-		if w.opts.RecvOnly || tr.Sender() != nil || !remoteReceives(parsed, tr.Mid()) {
-			continue
+		pipe.ClaimCodec(kind, codecOf(accepted[0]))
+		send := !w.opts.RecvOnly && tr.Sender() == nil && remoteReceives(parsed, tr.Mid())
+		if send {
+			if _, err := pc.AddTrack(w.tracks[kind]); err != nil {
+				return fail("Error adding %s track: %v", kind, err)
+			}
 		}
-		if _, err := pc.AddTrack(w.tracks[kind]); err != nil {
-			return fail("Error adding %s track: %v", kind, err)
+		if !recorded[kind] {
+			recorded[kind] = true
+			w.recordCodecs(kind, accepted, remoteSends(parsed, tr.Mid()), send)
 		}
 	}
+	w.recordAbsent(recorded)
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return fail("Error creating answer: %v", err)
@@ -136,9 +144,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 		if err != nil {
 			return fail("Error adding %s transceiver: %v", kind, err)
 		}
-		if inUse := w.core.Pipeline().PreferredCodec(kind); inUse != nil {
-			w.preferCodec(tr, inUse)
-		}
+		w.preferCodecs(tr, w.core.Format(kind), w.core.Pipeline().PreferredCodec(kind))
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -156,21 +162,26 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	return w.localSDP, nil
 }
 
-// preferCodec puts the pipeline's codec first in an offered transceiver.
-func (w *Endpoint) preferCodec(tr *webrtc.RTPTransceiver, inUse *media.Codec) {
-	var first, rest []webrtc.RTPCodecParameters
+// preferCodecs orders an offered transceiver's codecs: a forced format's
+// codec first, then the codec already received in the pipeline (an
+// answerer that takes it spares a transcoder), then Gorento's order.
+func (w *Endpoint) preferCodecs(tr *webrtc.RTPTransceiver, forced *media.Format, inUse *media.Codec) {
+	var ranked [3][]webrtc.RTPCodecParameters
 	for _, c := range supportedCodecs {
 		if kindOf(c.kind) != kindOf(tr.Kind()) {
 			continue
 		}
-		if inUse.Matches(codecOf(c.codec)) {
-			first = append(first, c.codec)
-		} else {
-			rest = append(rest, c.codec)
+		switch mc := codecOf(c.codec); {
+		case forced != nil && forced.Codec != nil && forced.Codec.Matches(mc):
+			ranked[0] = append(ranked[0], c.codec)
+		case inUse != nil && inUse.Matches(mc):
+			ranked[1] = append(ranked[1], c.codec)
+		default:
+			ranked[2] = append(ranked[2], c.codec)
 		}
 	}
-	if len(first) > 0 {
-		_ = tr.SetCodecPreferences(append(first, rest...))
+	if len(ranked[0])+len(ranked[1]) > 0 {
+		_ = tr.SetCodecPreferences(append(append(ranked[0], ranked[1]...), ranked[2]...))
 	}
 }
 
@@ -184,6 +195,7 @@ func (w *Endpoint) ProcessAnswer(answer string) (string, error) {
 		return "", err
 	}
 	w.core.Emit(media.MediaSessionStarted{})
+	w.core.CodecsChanged()
 	return local, nil
 }
 
@@ -209,13 +221,22 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	if err := w.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return "", failure(ErrProcessAnswer, "Error processing answer: %v", err)
 	}
+	recorded := [2]bool{}
 	for _, tr := range w.pc.GetTransceivers() {
-		if k := kindOf(tr.Kind()); k != media.Data {
-			if codecs := tr.Receiver().GetParameters().Codecs; len(codecs) > 0 {
-				w.core.Pipeline().ClaimCodec(k, codecOf(codecs[0]))
-			}
+		k := kindOf(tr.Kind())
+		if k == media.Data || recorded[k] {
+			continue
 		}
+		codecs := tr.Receiver().GetParameters().Codecs
+		if len(codecs) == 0 {
+			continue
+		}
+		recorded[k] = true
+		w.core.Pipeline().ClaimCodec(k, codecOf(codecs[0]))
+		weSend := tr.Sender() != nil && tr.Sender().Track() != nil && remoteReceives(parsed, tr.Mid())
+		w.recordCodecs(k, codecs, remoteSends(parsed, tr.Mid()) && !w.opts.SendOnly, weSend)
 	}
+	w.recordAbsent(recorded)
 	for _, c := range w.remoteCandidates {
 		if err := w.pc.AddICECandidate(c); err != nil {
 			w.log.Warn("dropping remote candidate", "candidate", c.Candidate, "err", err)
@@ -225,6 +246,23 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	w.neg = negDone
 	w.remoteSDP = answer
 	return w.localSDP, nil
+}
+
+// remoteSends reports whether the SDP's m-line with this mid sends media
+// to us (sendrecv or sendonly).
+func remoteSends(d *sdp.SessionDescription, mid string) bool {
+	for _, m := range d.MediaDescriptions {
+		if v, _ := m.Attribute("mid"); v != mid {
+			continue
+		}
+		for _, dir := range []string{"recvonly", "inactive"} {
+			if _, ok := m.Attribute(dir); ok {
+				return false
+			}
+		}
+		return m.MediaName.Port.Value != 0
+	}
+	return false
 }
 
 // applyLocalLocked sets the pending local description, which makes Pion

@@ -178,6 +178,83 @@ static gboolean w_force_key_unit(GstElement *sink) {
 	return gst_element_send_event(sink, gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, s));
 }
 
+// The dynamic kinds (dynamic.go) change their pipeline while it plays.
+// Elements and bins they make are owned by the caller until w_bin_add
+// hands that reference to the pipeline; from then on they are borrowed
+// until w_bin_remove (or the pipeline's teardown) drops them. Request pads
+// are borrowed from their element until w_release_pad.
+
+// w_new_pipeline makes an empty pipeline; the caller owns it.
+static GstElement *w_new_pipeline(void) {
+	GstElement *p = gst_pipeline_new(NULL);
+	if (p != NULL && g_object_is_floating(p)) gst_object_ref_sink(p);
+	return p;
+}
+
+// w_make makes an element of a factory; the caller owns it.
+static GstElement *w_make(const char *factory) {
+	GstElement *e = gst_element_factory_make(factory, NULL);
+	if (e != NULL && g_object_is_floating(e)) gst_object_ref_sink(e);
+	return e;
+}
+
+// w_bin_add puts e in bin, which takes the caller's reference (dropped,
+// and e destroyed, when it cannot be added).
+static gboolean w_bin_add(GstElement *bin, GstElement *e) {
+	gboolean ok = gst_bin_add(GST_BIN(bin), e); // takes its own reference: e is not floating
+	gst_object_unref(e);
+	return ok;
+}
+
+// w_bin_remove stops e and takes it out of bin, which drops it: e is gone
+// afterwards (its pads are unlinked on the way).
+static void w_bin_remove(GstElement *bin, GstElement *e) {
+	gst_element_set_state(e, GST_STATE_NULL);
+	gst_bin_remove(GST_BIN(bin), e);
+}
+
+// w_request_pad returns a new request pad of e (template e.g. "sink_%u"),
+// borrowed: e keeps it until w_release_pad.
+static GstPad *w_request_pad(GstElement *e, const char *tmpl) {
+	GstPad *p = gst_element_request_pad_simple(e, tmpl);
+	if (p != NULL) gst_object_unref(p);
+	return p;
+}
+
+// w_release_pad gives a request pad back to its element (unlinked first):
+// the pad is gone afterwards.
+static void w_release_pad(GstElement *e, GstPad *p) { gst_element_release_request_pad(e, p); }
+
+static int w_link(GstPad *src, GstPad *sink) { return gst_pad_link(src, sink) == GST_PAD_LINK_OK; }
+
+// w_push_pts is w_push with a presentation time.
+static GstFlowReturn w_push_pts(GstElement *src, const void *data, gsize size, GstClockTime pts) {
+	GstBuffer *b = gst_buffer_new_memdup(data, size);
+	GST_BUFFER_PTS(b) = pts;
+	return gst_app_src_push_buffer(GST_APP_SRC(src), b);
+}
+
+// w_running_time is a pipeline's running time now (0 before it has a clock).
+static GstClockTime w_running_time(GstElement *p) {
+	GstClock *c = gst_element_get_clock(p);
+	if (c == NULL) return 0;
+	GstClockTime now = gst_clock_get_time(c);
+	gst_object_unref(c);
+	GstClockTime base = gst_element_get_base_time(p);
+	return now > base ? now - base : 0;
+}
+
+// w_probe_caps_size reads the frame size of a probed caps event.
+static int w_probe_caps_size(GstPadProbeInfo *info, int *w, int *h) {
+	GstEvent *ev = gst_pad_probe_info_get_event(info);
+	if (ev == NULL || GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return 0;
+	GstCaps *caps = NULL;
+	gst_event_parse_caps(ev, &caps); // the event's (transfer none)
+	if (caps == NULL || gst_caps_get_size(caps) == 0) return 0;
+	GstStructure *s = gst_caps_get_structure(caps, 0);
+	return gst_structure_get_int(s, "width", w) && gst_structure_get_int(s, "height", h);
+}
+
 // w_wake_bus posts an empty application message so that a pop waiting on
 // the bus returns now (the bus goroutine then sees it must stop).
 static void w_wake_bus(GstBus *b) {
@@ -201,6 +278,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"runtime/cgo"
 	"strings"
 	"time"
@@ -341,6 +419,73 @@ func padSize(pad *C.GstPad) (w, h int, ok bool) {
 }
 
 func forceKeyUnit(sink *C.GstElement) bool { return C.w_force_key_unit(sink) != 0 }
+
+// newPipeline makes an empty pipeline; the caller owns it (unref).
+func newPipeline() (*C.GstElement, error) {
+	p := C.w_new_pipeline()
+	if p == nil {
+		return nil, errors.New("GStreamer made no pipeline")
+	}
+	return p, nil
+}
+
+// makeElement makes an element of factory; the caller owns it until addToBin.
+func makeElement(factory string) (*C.GstElement, error) {
+	cf := C.CString(factory)
+	defer C.free(unsafe.Pointer(cf))
+	e := C.w_make(cf)
+	if e == nil {
+		return nil, fmt.Errorf("no GStreamer element %q", factory)
+	}
+	return e, nil
+}
+
+// addToBin puts e in bin, which takes the caller's reference: e is borrowed
+// from then on (and gone, on failure).
+func addToBin(bin, e *C.GstElement) error {
+	if C.w_bin_add(bin, e) == 0 {
+		return errors.New("cannot add an element to the pipeline")
+	}
+	return nil
+}
+
+// removeFromBin stops e and drops it from bin: e is gone afterwards.
+func removeFromBin(bin, e *C.GstElement) { C.w_bin_remove(bin, e) }
+
+// syncWithParent brings e to its bin's state (a piece added while playing).
+func syncWithParent(e *C.GstElement) bool { return C.gst_element_sync_state_with_parent(e) != 0 }
+
+// requestPad returns a new request pad of e (borrowed until releasePad), or nil.
+func requestPad(e *C.GstElement, template string) *C.GstPad {
+	ct := C.CString(template)
+	defer C.free(unsafe.Pointer(ct))
+	return C.w_request_pad(e, ct)
+}
+
+// releasePad gives a request pad back to e; the pad is gone afterwards.
+func releasePad(e *C.GstElement, p *C.GstPad) { C.w_release_pad(e, p) }
+
+// linkPads links src to sink.
+func linkPads(src, sink *C.GstPad) bool { return C.w_link(src, sink) != 0 }
+
+// pushRTPAt is pushRTP with a presentation time.
+func pushRTPAt(src *C.GstElement, pkt []byte, pts time.Duration) bool {
+	return C.w_push_pts(src, unsafe.Pointer(&pkt[0]), C.gsize(len(pkt)), C.GstClockTime(pts.Nanoseconds())) == C.GST_FLOW_OK
+}
+
+// runningTime is pipeline p's running time now.
+func runningTime(p *C.GstElement) time.Duration { return time.Duration(C.w_running_time(p)) }
+
+const probeEventDownstream = C.GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+
+// probedCapsSize reads the frame size of a probed caps event.
+func probedCapsSize(info *C.GstPadProbeInfo) (w, h int, ok bool) {
+	var cw, ch C.int
+	if C.w_probe_caps_size(info, &cw, &ch) == 0 {
+		return 0, 0, false
+	}
+	return int(cw), int(ch), true
+}
 
 // bus is a pipeline's bus, owned.
 type bus struct{ b *C.GstBus }

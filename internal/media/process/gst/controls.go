@@ -18,6 +18,9 @@ func (el *element) handle(c ipc.Control) error {
 	if el.pipe == nil {
 		return fmt.Errorf("element not running")
 	}
+	if el.dyn != nil {
+		return el.dyn.handle(c)
+	}
 	switch c.Op {
 	case ipc.OpKeyframe:
 		return el.forceKeyframe(c.Stream)
@@ -73,25 +76,26 @@ func (el *element) setBitrate(i int, b ipc.Bitrate) error {
 	if enc == nil {
 		return nil
 	}
-	var err error
-	switch strings.ToUpper(o.Codec) {
-	case "VP8", "VP9", "OPUS":
-		prop := "target-bitrate"
-		if strings.EqualFold(o.Codec, "opus") {
-			prop = "bitrate"
-		}
-		err = setProp(enc, prop, strconv.Itoa(target))
-	case "H264":
-		err = setProp(enc, "bitrate", strconv.Itoa(max(1, target/1000)))
-	default:
-		return nil
-	}
-	if err != nil {
+	if err := setEncoderBitrate(enc, o.Codec, target); err != nil {
 		return err
 	}
 	el.mu.Lock()
 	el.bitrates[i] = target
 	el.mu.Unlock()
+	return nil
+}
+
+// setEncoderBitrate sets an encoder's target (bps) with the property its
+// codec's encoder has. PCMU/PCMA have a fixed rate: accepted, ignored.
+func setEncoderBitrate(enc *C.GstElement, codec string, target int) error {
+	switch strings.ToUpper(codec) {
+	case "VP8", "VP9":
+		return setProp(enc, "target-bitrate", strconv.Itoa(target))
+	case "OPUS":
+		return setProp(enc, "bitrate", strconv.Itoa(target))
+	case "H264":
+		return setProp(enc, "bitrate", strconv.Itoa(max(1, target/1000)))
+	}
 	return nil
 }
 

@@ -40,6 +40,7 @@ type element struct {
 	userElems  []userElement            // the elements of a GStreamerFilter command
 	userByName map[string]*C.GstElement // … in the pipeline, by their names in the command
 	proc       processor
+	dyn        *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
 
 	// pushMu makes teardown wait for a push in progress before the appsrcs
 	// go away: push holds it shared, teardown takes it to clear ready.
@@ -119,6 +120,9 @@ func (el *element) build(spec *ipc.Spec) error {
 		return err
 	}
 	el.spec = *spec
+	if ipc.IsDynamic(spec.Processing.Kind) {
+		return el.buildDynamic(spec)
+	}
 	if spec.Processing.Kind == ipc.ProcGStreamer {
 		user, err := checkCommand(spec.Processing.Command, spec.Processing.Policy)
 		if err != nil {
@@ -154,13 +158,7 @@ func (el *element) build(spec *ipc.Spec) error {
 			return fmt.Errorf("pipeline lacks sink%d", i)
 		}
 		el.sinks = append(el.sinks, sink)
-		out := uint32(i)
-		onSample(sink, func(b []byte) {
-			el.packetsOut.Add(1)
-			el.bytesOut.Add(uint64(len(b)))
-			el.s.progress.Add(1)
-			_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
-		})
+		el.deliverSamples(sink, uint32(i))
 		el.encs = append(el.encs, child(p, fmt.Sprintf("enc%d", i))) // nil: no settable encoder
 		el.bitrates = append(el.bitrates, clampBitrate(o, 0))
 	}
@@ -178,6 +176,16 @@ func (el *element) build(spec *ipc.Spec) error {
 		el.needKeyframe(i) // nothing decodes before the first keyframe
 	}
 	return nil
+}
+
+// deliverSamples sends what appsink sink receives as RTP of output out.
+func (el *element) deliverSamples(sink *C.GstElement, out uint32) {
+	onSample(sink, func(b []byte) {
+		el.packetsOut.Add(1)
+		el.bytesOut.Add(uint64(len(b)))
+		el.s.progress.Add(1)
+		_ = el.s.conn.Send(ipc.Header{Type: ipc.TypeRTP, Element: el.id, Stream: out}, b)
+	})
 }
 
 // pendingError returns a bus error already posted (why a state change
@@ -225,6 +233,10 @@ func (el *element) watchKeyframeRequests(src *C.GstElement, input int) {
 }
 
 func (el *element) needKeyframe(input int) {
+	if el.dyn != nil {
+		el.dyn.needKeyframe(input)
+		return
+	}
 	now := time.Now().UnixNano()
 	last := &el.lastKeyEvent[input]
 	if prev := last.Load(); now-prev < int64(500*time.Millisecond) || !last.CompareAndSwap(prev, now) {
@@ -237,6 +249,10 @@ func (el *element) needKeyframe(input int) {
 func (el *element) push(i int, pkt []byte) {
 	el.pushMu.RLock()
 	defer el.pushMu.RUnlock()
+	if el.dyn != nil && el.ready.Load() && !el.failed.Load() {
+		el.dyn.push(i, pkt)
+		return
+	}
 	if !el.ready.Load() || el.failed.Load() || i < 0 || i >= len(el.srcs) || len(pkt) == 0 {
 		el.inputDropped.Add(1)
 		return
@@ -328,8 +344,12 @@ func (el *element) stats() *ipc.Stats {
 		br = el.bitrates[0]
 	}
 	el.mu.Unlock()
+	outputs := len(el.sinks)
+	if el.dyn != nil {
+		outputs = el.dyn.outputCount()
+	}
 	return &ipc.Stats{PacketsIn: el.packetsIn.Load(), PacketsOut: el.packetsOut.Load(), BytesOut: el.bytesOut.Load(),
-		InputDropped: el.inputDropped.Load(), KeyframesSent: el.keyframes.Load(), Bitrate: br}
+		InputDropped: el.inputDropped.Load(), KeyframesSent: el.keyframes.Load(), Bitrate: br, Outputs: outputs}
 }
 
 // teardown stops the pipeline and its bus goroutine, then drops the
@@ -351,9 +371,12 @@ func (el *element) teardown() {
 	for _, src := range el.srcs {
 		endOfStream(src)
 	}
+	if el.dyn != nil {
+		el.dyn.endInputs()
+	}
 	_ = setState(el.pipe, C.GST_STATE_NULL) // streaming threads (probes, appsink callbacks) have stopped
 	el.bus.unref()
 	unref(el.pipe)
 	el.pipe, el.bus = nil, bus{}
-	el.srcs, el.sinks, el.encs, el.userByName, el.proc = nil, nil, nil, nil, noProc{}
+	el.srcs, el.sinks, el.encs, el.userByName, el.proc, el.dyn = nil, nil, nil, nil, noProc{}, nil
 }

@@ -34,16 +34,25 @@ import (
 
 // setProp sets a property from its string form (gst-launch syntax).
 func setProp(el *C.GstElement, name, value string) error {
+	return setObjectProp(C.gpointer(el), "element "+elementName(el), name, value)
+}
+
+// setPadProp sets a pad's property (a compositor pad's xpos, alpha...).
+func setPadProp(pad *C.GstPad, name, value string) error {
+	return setObjectProp(C.gpointer(pad), "pad", name, value)
+}
+
+func setObjectProp(obj C.gpointer, what, name, value string) error {
 	cn, cv := C.CString(name), C.CString(value)
 	defer C.free(unsafe.Pointer(cn))
 	defer C.free(unsafe.Pointer(cv))
-	switch C.set_prop(C.gpointer(el), cn, cv) {
+	switch C.set_prop(obj, cn, cv) {
 	case 1:
-		return fmt.Errorf("element %s has no property %q", elementName(el), name)
+		return fmt.Errorf("%s has no property %q", what, name)
 	case 2:
-		return fmt.Errorf("property %q of %s is not writable", name, elementName(el))
+		return fmt.Errorf("property %q of %s is not writable", name, what)
 	case 3:
-		return fmt.Errorf("value %q is not valid for property %q of %s", value, name, elementName(el))
+		return fmt.Errorf("value %q is not valid for property %q of %s", value, name, what)
 	}
 	return nil
 }

@@ -26,6 +26,11 @@ type Control struct {
 	Bitrate  *Bitrate  `json:"bitrate,omitempty"`
 	Property *Property `json:"property,omitempty"`
 	Image    *Image    `json:"image,omitempty"`
+	// Dynamic kinds (hub.go).
+	Input  *Stream `json:"input,omitempty"`
+	Output *Stream `json:"output,omitempty"`
+	Mix    *Mix    `json:"mix,omitempty"`
+	Layout *Layout `json:"layout,omitempty"`
 }
 
 // Bitrate is an encoder target within bounds, bits per second (0 = unchanged).
@@ -118,4 +123,5 @@ type Stats struct {
 	InputDropped  uint64 `json:"inputDropped"`
 	KeyframesSent uint64 `json:"keyframesSent"`
 	Bitrate       int    `json:"bitrate"` // current encoder target of output 0
+	Outputs       int    `json:"outputs"` // encoders running (one per output)
 }

@@ -33,6 +33,12 @@ type Stream struct {
 	Height      int    `json:"height,omitempty"`      //
 	MTU         int    `json:"mtu,omitempty"`         // outputs: largest RTP packet (default 1200)
 	H264Profile string `json:"h264Profile,omitempty"` // outputs: e.g. "constrained-baseline" (default)
+	// Dynamic kinds (hub.go).
+	Port         int   `json:"port,omitempty"`         // the hub port a stream belongs to
+	MixAllBut    bool  `json:"mixAllBut,omitempty"`    // composite audio output: every port's audio but Port's
+	Mix          []int `json:"mix,omitempty"`          // audioMixer output: the ports mixed (see OpSetMix)
+	FramerateNum int   `json:"framerateNum,omitempty"` // video outputs: frame rate (0: the input's)
+	FramerateDen int   `json:"framerateDen,omitempty"` //
 }
 
 // Kind returns "video" or "audio" for a known codec, "" otherwise.
@@ -84,6 +90,12 @@ type Processing struct {
 	// Images: fetch limits for overlay/background images.
 	ImageMaxBytes   int64 `json:"imageMaxBytes,omitempty"`   // default 8 MiB
 	ImageTimeoutSec int   `json:"imageTimeoutSec,omitempty"` // default 10
+	// Composite: the output picture (0: KMS's defaults, 800x600 at 15 fps);
+	// mixers: how long to wait for late inputs (0: DefaultMixLatencyMs).
+	Width     int `json:"width,omitempty"`
+	Height    int `json:"height,omitempty"`
+	Framerate int `json:"framerate,omitempty"`
+	LatencyMs int `json:"latencyMs,omitempty"`
 }
 
 // ElementPolicy is the allow/deny list for GStreamerFilter descriptions.
@@ -108,6 +120,9 @@ type Window struct {
 // Validate checks a spec before it is sent: known codecs, matching kinds,
 // the input/output counts the processing kind takes.
 func (s *Spec) Validate() error {
+	if IsDynamic(s.Processing.Kind) {
+		return s.validateDynamic()
+	}
 	if len(s.Inputs) == 0 {
 		return errors.New("spec: no input")
 	}

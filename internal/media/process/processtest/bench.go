@@ -34,12 +34,14 @@ func FaceOverlayBaseline(tb testing.TB, face, overlay string, frames int) GstRun
 		"t. ! queue max-size-buffers=2 leaky=downstream ! gdkpixbufoverlay location=%s ! gdkpixbufoverlay alpha=0 ! gdkpixbufoverlay alpha=0 ! "+
 		"gdkpixbufoverlay alpha=0 ! videoconvert ! vp8enc deadline=1 cpu-used=8 threads=2 end-usage=cbr target-bitrate=1000000 keyframe-max-dist=900 "+
 		"lag-in-frames=0 error-resilient=default ! identity name=encoded silent=false ! rtpvp8pay ! fakesink sync=false async=false", overlay)
-	full := gstRun(tb, live+chain)
-	source := gstRun(tb, live+" ! fakesink sync=false async=false")
+	full := GstLaunch(tb, live+chain)
+	source := GstLaunch(tb, live+" ! fakesink sync=false async=false")
 	return GstRun{CPU: full.CPU - source.CPU, MaxRSSKB: full.MaxRSSKB, Frames: full.Frames}
 }
 
-func gstRun(tb testing.TB, pipeline string) GstRun {
+// GstLaunch runs a gst-launch-1.0 pipeline to its end and returns what it
+// cost (Frames counts the buffers of an identity named "encoded", if any).
+func GstLaunch(tb testing.TB, pipeline string) GstRun {
 	tb.Helper()
 	// -v prints a line per buffer of the identity named "encoded".
 	cmd := exec.Command("gst-launch-1.0", append([]string{"-v"}, SplitArgs(pipeline)...)...)

@@ -116,25 +116,7 @@ func SplitArgs(s string) []string {
 // DecodeRTP decodes RTP packets with gst-launch-1.0 into w×h RGB frames.
 func DecodeRTP(t testing.TB, pkts [][]byte, caps, decode string, w, h int) [][]byte {
 	t.Helper()
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "out.rtp"), filepath.Join(dir, "out.rgb")
-	var buf bytes.Buffer
-	for _, p := range pkts {
-		_ = binary.Write(&buf, binary.BigEndian, uint16(len(p)))
-		buf.Write(p)
-	}
-	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=%d,height=%d ! filesink location=%s",
-		in, caps, decode, w, h, out)
-	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, SplitArgs(pipe)...)...).CombinedOutput(); err != nil {
-		t.Fatalf("decode: %v\n%s", err, b)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := decodeWith(t, pkts, caps, fmt.Sprintf("%s ! videoconvert ! videoscale ! video/x-raw,format=RGB,width=%d,height=%d", decode, w, h))
 	var frames [][]byte
 	for fs := w * h * 3; len(data) >= fs; data = data[fs:] {
 		frames = append(frames, data[:fs])
@@ -145,9 +127,42 @@ func DecodeRTP(t testing.TB, pkts [][]byte, caps, decode string, w, h int) [][]b
 	return frames
 }
 
+// decodeWith runs `gst-launch-1.0 filesrc ! <caps> ! rtpstreamdepay ! <rest>
+// ! filesink` on RTP packets and returns what the sink wrote.
+func decodeWith(t testing.TB, pkts [][]byte, caps, rest string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "out.rtp"), filepath.Join(dir, "out.raw")
+	var buf bytes.Buffer
+	for _, p := range pkts {
+		_ = binary.Write(&buf, binary.BigEndian, uint16(len(p)))
+		buf.Write(p)
+	}
+	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pipe := fmt.Sprintf("filesrc location=%s ! application/x-rtp-stream,%s ! rtpstreamdepay ! %s ! filesink location=%s", in, caps, rest, out)
+	if b, err := exec.Command("gst-launch-1.0", append([]string{"-q"}, SplitArgs(pipe)...)...).CombinedOutput(); err != nil {
+		t.Fatalf("decode: %v\n%s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // Cleanup removes a worker binary built by WorkerBin; call it from TestMain.
 func Cleanup() {
 	if builtWorkerDir != "" {
 		os.RemoveAll(builtWorkerDir)
 	}
+}
+
+// Main runs a package's tests, then Cleanup: a TestMain for packages whose
+// tests use the real worker.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
 }

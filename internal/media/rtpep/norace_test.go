@@ -1,0 +1,5 @@
+//go:build !race
+
+package rtpep
+
+const raceEnabled = false
