@@ -106,8 +106,8 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 // Fit returns the layer for a budget in bps (0: unlimited): the highest
 // active layer whose rate fits (a layer above the current one needs 10 %
 // headroom and to have been sent for layerUpStable, so the choice does not
-// flap; a layer sent at under half the frame rate of a lower one — a
-// publisher starving its top layer — is passed over), else the lowest
+// flap; a layer sent at under a third of the frame rate of a lower one —
+// a publisher starving its top layer — is passed over), else the lowest
 // active layer; -1 when no layer is active.
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
@@ -121,12 +121,12 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 			lowest = l
 		}
 		iv := s.interval[l]
-		starved := iv > 0 && smoothest > 0 && iv > 2*smoothest
+		starved := iv > 0 && smoothest > 0 && iv > 3*smoothest
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}
 		if starved {
-			continue // at under half the frame rate of a lower layer, it would stutter
+			continue // at under a third of the frame rate of a lower layer, it would stutter
 		}
 		need := s.rate[l]
 		if l > cur {

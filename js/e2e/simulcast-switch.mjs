@@ -108,7 +108,7 @@ try {
       const layers = s.simulcastLayers || 0;
       // -2: an upper layer (the top one, or the middle one while the
       // publisher starves its top layer: the server passes over a layer at
-      // under half the frame rate of a lower one).
+      // under a third of the frame rate of a lower one).
       const ok = want === -2 ? s.simulcastLayer >= 1 : s.simulcastLayer === want;
       if (layers >= 1 && ok && s.simulcastLayer === s.simulcastTargetLayer) break;
       if (Date.now() > deadline) throw new Error(`phase ${name}: the viewer endpoint sends ${JSON.stringify(s)}`);
