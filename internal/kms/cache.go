@@ -15,6 +15,12 @@ type requestCache struct {
 	mu      sync.Mutex // guards entries and order
 	entries map[cacheKey]cacheEntry
 	order   []cacheKey // insertion order; order[0] is the oldest
+	// grown is the most entries held since the map was last rebuilt: a Go
+	// map keeps the room of its largest size, so after a burst has expired
+	// the map is rebuilt to give that room back.
+	grown int
+	// peak is the most entries held since the memory trimmer last looked (trim.go).
+	peak int
 }
 
 type cacheKey struct{ session, id string }
@@ -48,6 +54,8 @@ func (c *requestCache) put(session string, id json.RawMessage, frame []byte) {
 		c.order = append(c.order, k)
 	}
 	c.entries[k] = cacheEntry{frame: frame, expires: now.Add(c.ttl)}
+	c.grown = max(c.grown, len(c.entries))
+	c.peak = max(c.peak, len(c.entries))
 }
 
 // expire drops entries older than the TTL.
@@ -70,6 +78,29 @@ func (c *requestCache) expireLocked(now time.Time) {
 	if n > 0 {
 		c.order = append(c.order[:0:0], c.order[n:]...)
 	}
+	if c.grown >= shrinkMin && len(c.entries) <= c.grown/4 {
+		m := make(map[cacheKey]cacheEntry, len(c.entries))
+		for k, e := range c.entries {
+			m[k] = e
+		}
+		c.entries, c.grown = m, len(m)
+	}
+}
+
+// shrinkMin is the map size below which the cache is never rebuilt.
+const shrinkMin = 1024
+
+// drained reports whether a burst of at least min answers has expired since
+// the last call (the cache holds at most 1/8 of its peak), and starts a new
+// peak.
+func (c *requestCache) drained(min int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ok := c.peak >= min && len(c.entries) <= c.peak/8
+	if ok {
+		c.peak = len(c.entries)
+	}
+	return ok
 }
 
 // size returns the number of cached answers.

@@ -117,18 +117,23 @@ func (s *Server) release(o *Object) {
 		return
 	}
 	var gone []*Object
-	var collect func(x *Object)
-	collect = func(x *Object) {
+	var levels [][]*Object // levels[d]: the released objects d levels below o
+	var collect func(x *Object, depth int)
+	collect = func(x *Object, depth int) {
 		if x.released {
 			return
 		}
 		x.released = true
 		gone = append(gone, x)
+		if depth == len(levels) {
+			levels = append(levels, nil)
+		}
+		levels[depth] = append(levels[depth], x)
 		for _, c := range x.children {
-			collect(c)
+			collect(c, depth+1)
 		}
 	}
-	collect(o)
+	collect(o, 0)
 	if p := o.parent; p != nil {
 		for i, c := range p.children {
 			if c == o {
@@ -148,23 +153,54 @@ func (s *Server) release(o *Object) {
 	s.mu.Unlock()
 
 	// Children first, then the object itself: a pipeline release stops
-	// its elements before its clock.
-	for i := len(gone) - 1; i >= 0; i-- {
-		switch impl := gone[i].impl.(type) {
-		case media.Element:
-			s.media.retire(gone[i]) // its counters, while its streams are still bound
-			impl.Release()
-		case *media.Pipeline:
-			impl.Release()
-		case hubImpl:
-			impl.Release()
-		}
+	// its elements before its clock. The objects of one level are released
+	// in parallel, bounded: closing a peer connection mostly waits (DTLS
+	// close, ICE agent and reader goroutines), so a pipeline of 1000
+	// endpoints released one after another would take seconds.
+	for d := len(levels) - 1; d >= 0; d-- {
+		parallel(levels[d], s.cfg.ReleaseParallelism, s.releaseImpl)
 	}
+	s.trim.released.Add(int64(len(gone)))
 	for _, x := range gone {
 		s.metrics.objectReleased(x.class.Name)
 		s.forgetEvents(x)
 		s.emitFor(s.manager, "ObjectDestroyed", &wire.ObjectDestroyed{ObjectID: x.id}, x.owner, true)
 	}
+}
+
+// releaseImpl stops what o stands for.
+func (s *Server) releaseImpl(o *Object) {
+	switch impl := o.impl.(type) {
+	case media.Element:
+		s.media.retire(o) // its counters, while its streams are still bound
+		impl.Release()
+	case *media.Pipeline:
+		impl.Release()
+	case hubImpl:
+		impl.Release()
+	}
+}
+
+// parallel calls f for every object, at most n at a time, and returns when
+// all calls have.
+func parallel(objs []*Object, n int, f func(*Object)) {
+	if len(objs) == 1 || n <= 1 {
+		for _, o := range objs {
+			f(o)
+		}
+		return
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, o := range objs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(o)
+		}()
+	}
+	wg.Wait()
 }
 
 // pipelines lists live pipelines.

@@ -32,6 +32,12 @@ type Config struct {
 	DisableRequestCache bool
 	// RequestCacheTTL is how long answers are kept for retries (KMS: 20 s).
 	RequestCacheTTL time.Duration
+	// ReleaseParallelism bounds how many objects of one release (the
+	// elements of a pipeline) are released at once (default 16).
+	ReleaseParallelism int
+	// NoMemoryTrim keeps the memory of a finished load in the Go runtime
+	// instead of returning it to the operating system (trim.go).
+	NoMemoryTrim bool
 	// Version is reported in ServerManager metadata.
 	Version string
 	// DataDir receives dumpGstreamerDot output ("" disables it).
@@ -72,6 +78,9 @@ func (c *Config) applyDefaults() {
 	if c.RequestCacheTTL <= 0 {
 		c.RequestCacheTTL = 20 * time.Second
 	}
+	if c.ReleaseParallelism <= 0 {
+		c.ReleaseParallelism = 16
+	}
 	if c.Version == "" {
 		c.Version = "dev"
 	}
@@ -95,6 +104,7 @@ type Server struct {
 	media    *mediaTotals
 	webrtc   *webrtcEngine
 	rtp      *rtpep.Engine
+	trim     memTrim
 
 	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
 	events   map[string][]EventView // pipeline id → its last events (admin.go)

@@ -79,17 +79,25 @@ func (s *Server) gcLoop() {
 	quarter := s.cfg.GCPeriod / 4
 	t := time.NewTicker(quarter)
 	defer t.Stop()
-	for n := 1; ; n++ {
+	// Cached answers expire and the memory of a finished load goes back to
+	// the operating system within a quarter of the cache TTL (trim.go).
+	m := time.NewTicker(max(s.cfg.RequestCacheTTL/4, 100*time.Millisecond))
+	defer m.Stop()
+	for n := 1; ; {
 		select {
 		case <-s.stop:
 			return
+		case <-m.C:
+			s.cache.expire(time.Now())
+			s.trimMemory()
+			continue
 		case <-t.C:
 		}
 		s.markLive()
-		s.cache.expire(time.Now())
 		if n%4 == 0 {
 			s.collect()
 		}
+		n++
 	}
 }
 

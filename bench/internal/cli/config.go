@@ -88,6 +88,10 @@ type Config struct {
 
 	ChurnServers list
 	ChurnCycles  int
+	ChurnSettle  time.Duration
+
+	ReleaseServers list
+	ReleaseN       int
 
 	RampServers         list
 	RampStart, RampStep int
@@ -127,9 +131,10 @@ func flags(mode string, args []string) (*Config, error) {
 	_ = c.SetupServers.Set(def("gorento", "gorento,pion-floor,janus"))
 	_ = c.ChurnServers.Set(def("gorento", "gorento"))
 	_ = c.RampServers.Set(def("none", "gorento,pion-floor,janus,livekit"))
+	_ = c.ReleaseServers.Set("gorento")
 	if mode == "run" { // only what the flags ask for
 		_ = c.Servers.Set("gorento")
-		for _, l := range []*list{&c.SetupServers, &c.ChurnServers, &c.RampServers} {
+		for _, l := range []*list{&c.SetupServers, &c.ChurnServers, &c.ReleaseServers, &c.RampServers} {
 			_ = l.Set("none")
 		}
 		_ = c.Fanout.Set("none")
@@ -148,6 +153,9 @@ func flags(mode string, args []string) (*Config, error) {
 	fs.StringVar(&c.SetupSRTP, "setup-srtp", "gcm", "SRTP profile of setup, churn and ramp runs")
 	fs.Var(&c.ChurnServers, "churn", "servers run through the churn loop (none = skip)")
 	fs.IntVar(&c.ChurnCycles, "churn-cycles", map[bool]int{true: 20, false: 1000}[smoke], "create/connect/release cycles")
+	fs.DurationVar(&c.ChurnSettle, "churn-settle", map[bool]time.Duration{true: 4 * time.Second, false: 30 * time.Second}[smoke], "wait after the last churn cycle before the after reading (KMS and gorento keep answers 20 s for retried requests)")
+	fs.Var(&c.ReleaseServers, "release", "servers whose release of many connected endpoints at once is timed (none = skip)")
+	fs.IntVar(&c.ReleaseN, "release-n", map[bool]int{true: 20, false: 1000}[smoke], "endpoints released at once (one pipeline)")
 	fs.Var(&c.RampServers, "ramp", "servers ramped to their max subscribers (none = skip)")
 	fs.IntVar(&c.RampStart, "ramp-start", 50, "first ramp step (subscribers)")
 	fs.IntVar(&c.RampStep, "ramp-step", 50, "ramp step")

@@ -178,7 +178,7 @@ func runInside(c *Config, root string) int {
 		}
 	}
 	servers := map[string]target.Server{}
-	for _, n := range unique(c.Servers, c.SetupServers, c.ChurnServers, c.RampServers) {
+	for _, n := range unique(c.Servers, c.SetupServers, c.ChurnServers, c.ReleaseServers, c.RampServers) {
 		if why, bad := res.Unavailable[n]; bad {
 			logf("server %s unavailable: %s — continuing without it", n, why)
 			continue
@@ -240,7 +240,12 @@ func runInside(c *Config, root string) int {
 	}
 	for _, n := range c.ChurnServers {
 		if s := servers[n]; s != nil && s.SupportsEcho() && ctx.Err() == nil {
-			res.Churns = append(res.Churns, senv.Churn(ctx, s, c.SetupSRTP, c.ChurnCycles))
+			res.Churns = append(res.Churns, senv.Churn(ctx, s, c.SetupSRTP, c.ChurnCycles, c.ChurnSettle))
+		}
+	}
+	for _, n := range c.ReleaseServers {
+		if s := servers[n]; s != nil && ctx.Err() == nil {
+			res.Releases = append(res.Releases, senv.ReleaseAll(ctx, s, c.SetupSRTP, c.ReleaseN))
 		}
 	}
 	for _, n := range c.RampServers {
@@ -293,7 +298,13 @@ func smokeVerdict(res *report.Results, maxLoss float64, logf func(string, ...any
 		logf("FAIL: no load ran (%v)", res.Unavailable)
 		bad++
 	}
-	total := len(res.Loads) + len(res.Setups) + len(res.Churns)
+	for _, rl := range res.Releases {
+		if rl.Err != "" {
+			logf("FAIL %s release-all: %s", rl.Server, rl.Err)
+			bad++
+		}
+	}
+	total := len(res.Loads) + len(res.Setups) + len(res.Churns) + len(res.Releases)
 	fmt.Printf("gorento-bench: %d passed, %d failed\n", total-bad, bad)
 	if bad > 0 {
 		return 1
@@ -322,7 +333,8 @@ func (c *Config) plan() map[string]string {
 		"servers": c.Servers.String(), "fanout": c.Fanout.String(), "echo": c.Echo.String(),
 		"reps": fmt.Sprint(c.Reps), "window": c.Window.String(), "warmup": c.Warmup.String(),
 		"setup": c.SetupServers.String(), "setupSeq": fmt.Sprint(c.SetupSeq), "setupConc": fmt.Sprint(c.SetupConc),
-		"churn": c.ChurnServers.String(), "churnCycles": fmt.Sprint(c.ChurnCycles),
+		"churn": c.ChurnServers.String(), "churnCycles": fmt.Sprint(c.ChurnCycles), "churnSettle": c.ChurnSettle.String(),
+		"release": c.ReleaseServers.String(), "releaseN": fmt.Sprint(c.ReleaseN),
 		"ramp": c.RampServers.String(), "rampSteps": fmt.Sprintf("%d..%d step %d, %s each", c.RampStart, c.RampMax, c.RampStep, c.RampWindow),
 		"srtpSetupChurnRamp": c.SetupSRTP, "sampleEvery": fmt.Sprint(c.SampleEvery),
 		"serverCPU": c.ServerCPU, "generatorCPU": c.GenCPU, "media": c.Media,

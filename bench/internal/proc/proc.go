@@ -39,6 +39,7 @@ func CPU(pid int) (time.Duration, error) {
 // Status holds the memory and thread figures of /proc/<pid>/status.
 type Status struct {
 	RSS     int64 // bytes
+	RSSAnon int64 // bytes of RSS that are anonymous memory (heap, stacks); the rest is mostly the binary's pages
 	Threads int
 	FDs     int
 }
@@ -63,6 +64,8 @@ func Read(pid int) (Status, error) {
 		switch k {
 		case "VmRSS":
 			st.RSS = n * 1024
+		case "RssAnon":
+			st.RSSAnon = n * 1024
 		case "Threads":
 			st.Threads = int(n)
 		}

@@ -190,14 +190,30 @@ func markdown(r *Results) string {
 		}
 	}
 	if len(r.Churns) > 0 {
-		w("\n## Churn: create pipeline + endpoint, connect, negotiate, first echoed RTP, release\n\n| Server | cycles | seconds | RSS before → after (KB) | growth | threads | fds | failures |\n|---|---|---|---|---|---|---|---|\n")
+		w("\n## Churn: create pipeline + endpoint, connect, negotiate, first echoed RTP, release\n\n| Server | cycles | seconds | RSS before → 3 s after → settled (KB) | growth | anonymous RSS (KB) | goroutines | heap (KB) | threads | fds | failures |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Churns {
 			if c.Err != "" {
-				w("| %s | %d | error: %s ||||| |\n", c.Server, c.Cycles, c.Err)
+				w("| %s | %d | error: %s |||||||| |\n", c.Server, c.Cycles, c.Err)
 				continue
 			}
-			w("| %s | %d | %.1f | %d → %d | %+.1f%% | %d → %d | %d → %d | %d |\n", c.Server, c.Cycles, c.Seconds, c.RSSBeforeKB, c.RSSAfterKB, c.RSSGrowthPct,
+			w("| %s | %d | %.1f | %d → %d → %d (%.0f s) | %+.1f%% | %d → %d | %s | %s | %d → %d | %d → %d | %d |\n", c.Server, c.Cycles, c.Seconds, c.RSSBeforeKB, c.RSSAfterNowKB, c.RSSAfterKB,
+				c.SettleSec, c.RSSGrowthPct, c.AnonBeforeKB, c.AnonAfterKB, fromTo(int64(c.GoroutinesBefore), int64(c.GoroutinesAfter)), fromTo(c.HeapBeforeKB, c.HeapAfterKB),
 				c.ThreadsBefore, c.ThreadsAfter, c.FDsBefore, c.FDsAfter, c.Failures)
+		}
+	}
+	if len(r.Releases) > 0 {
+		w("\n## Release at once: one pipeline of N connected WebRtcEndpoints released with one request\n\n| Server | endpoints | connected in (s) | released in (s) | server CPU during the release (s) | RSS before → connected → after (KB) | goroutines | threads | fds |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, x := range r.Releases {
+			if x.Err != "" {
+				w("| %s | %d | error: %s |||||| |\n", x.Server, x.Endpoints, x.Err)
+				continue
+			}
+			g := "–"
+			if x.GoroutinesBefore >= 0 {
+				g = fmt.Sprintf("%d → %d → %d", x.GoroutinesBefore, x.GoroutinesPeak, x.GoroutinesAfter)
+			}
+			w("| %s | %d | %.1f | %.2f | %.2f | %d → %d → %d | %s | %d → %d | %d → %d |\n", x.Server, x.Endpoints, x.SetupSec, x.ReleaseSec, x.ReleaseCPUSec,
+				x.RSSBeforeKB, x.RSSPeakKB, x.RSSAfterKB, g, x.ThreadsBefore, x.ThreadsAfter, x.FDsBefore, x.FDsAfter)
 		}
 	}
 	if len(r.Ramps) > 0 {
@@ -240,4 +256,12 @@ func atoi(s string) int {
 	n := 0
 	_, _ = fmt.Sscan(s, &n) // the leading number of s; 0 when there is none
 	return n
+}
+
+// fromTo prints "a → b", or "–" when the server does not report the figure (-1).
+func fromTo(a, b int64) string {
+	if a < 0 || b < 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d → %d", a, b)
 }

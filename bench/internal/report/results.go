@@ -22,21 +22,22 @@ import (
 
 // Results is everything one invocation measured.
 type Results struct {
-	Mode        string              `json:"mode"`
-	Started     string              `json:"started"`
-	Seconds     float64             `json:"seconds"`
-	Host        map[string]string   `json:"host"`
-	Media       string              `json:"media"`
-	Plan        map[string]string   `json:"plan"`
-	Versions    map[string]string   `json:"versions"`
-	Unavailable map[string]string   `json:"unavailable"`
-	Baselines   []scenario.Baseline `json:"baselines"`
-	Loads       []scenario.Load     `json:"loads"`
-	Setups      []scenario.Setup    `json:"setups"`
-	Churns      []scenario.Churn    `json:"churns"`
-	Ramps       []scenario.Ramp     `json:"ramps"`
-	Summary     []Row               `json:"summary"` // filled by Write
-	Goals       []Goal              `json:"goals"`   // filled by Write
+	Mode        string                `json:"mode"`
+	Started     string                `json:"started"`
+	Seconds     float64               `json:"seconds"`
+	Host        map[string]string     `json:"host"`
+	Media       string                `json:"media"`
+	Plan        map[string]string     `json:"plan"`
+	Versions    map[string]string     `json:"versions"`
+	Unavailable map[string]string     `json:"unavailable"`
+	Baselines   []scenario.Baseline   `json:"baselines"`
+	Loads       []scenario.Load       `json:"loads"`
+	Setups      []scenario.Setup      `json:"setups"`
+	Churns      []scenario.Churn      `json:"churns"`
+	Releases    []scenario.ReleaseAll `json:"releases,omitempty"`
+	Ramps       []scenario.Ramp       `json:"ramps"`
+	Summary     []Row                 `json:"summary"` // filled by Write
+	Goals       []Goal                `json:"goals"`   // filled by Write
 }
 
 // HostInfo describes the machine.

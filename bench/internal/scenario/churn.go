@@ -10,27 +10,66 @@ import (
 
 // Churn is process hygiene after many create/connect/release cycles.
 type Churn struct {
-	Server        string  `json:"server"`
-	Cycles        int     `json:"cycles"`
-	Failures      int     `json:"failures"`
-	Seconds       float64 `json:"seconds"`
+	Server   string  `json:"server"`
+	Cycles   int     `json:"cycles"`
+	Failures int     `json:"failures"`
+	Seconds  float64 `json:"seconds"`
+	// RSSAfterKB is read SettleSec after the last cycle (KMS keeps the
+	// answers of the last 20 s for retried requests, and so does gorento);
+	// RSSAfterNowKB 3 s after it.
 	RSSBeforeKB   int64   `json:"rssBeforeKB"`
+	RSSAfterNowKB int64   `json:"rssAfterNowKB"`
 	RSSAfterKB    int64   `json:"rssAfterKB"`
 	RSSGrowthPct  float64 `json:"rssGrowthPct"`
+	// Anonymous part of the RSS (heap, stacks), before and settled; the
+	// rest is mostly the binary's code and data pages touched.
+	AnonBeforeKB  int64   `json:"anonBeforeKB"`
+	AnonAfterKB   int64   `json:"anonAfterKB"`
+	SettleSec     float64 `json:"settleSec"`
 	ThreadsBefore int     `json:"threadsBefore"`
 	ThreadsAfter  int     `json:"threadsAfter"`
 	FDsBefore     int     `json:"fdsBefore"`
 	FDsAfter      int     `json:"fdsAfter"`
-	Err           string  `json:"error,omitempty"`
+	// Goroutines and heap, when the server reports them (gorento's /metrics; -1 otherwise).
+	GoroutinesBefore int    `json:"goroutinesBefore"`
+	GoroutinesAfter  int    `json:"goroutinesAfter"`
+	HeapBeforeKB     int64  `json:"heapBeforeKB"`
+	HeapAfterKB      int64  `json:"heapAfterKB"`
+	Err              string `json:"error,omitempty"`
+}
+
+// snapshot is a process's memory, threads, fds and (when reported) goroutines.
+type snapshot struct {
+	proc.Status
+	goroutines int
+	heapKB     int64
+}
+
+func (e *Env) snapshot(ctx context.Context, s target.Server) (snapshot, error) {
+	st, err := proc.Read(s.PID())
+	if err != nil {
+		return snapshot{}, err
+	}
+	sn := snapshot{Status: st, goroutines: -1, heapKB: -1}
+	if in, ok := s.(target.Introspector); ok {
+		if rs, err := in.RuntimeStats(ctx); err == nil {
+			sn.goroutines, sn.heapKB = rs.Goroutines, rs.HeapBytes/1024
+		} else {
+			e.logf("  %s: runtime stats: %v", s.Name(), err)
+		}
+	}
+	return sn, nil
 }
 
 // Churn runs cycles × (create pipeline + WebRtcEndpoint, connect it to
 // itself, negotiate with a peer until the first echoed packet, release) on
-// a fresh server, and compares RSS, threads and fds before and after (the
-// "before" is taken after a few warm-up cycles so one-time state — the
-// DTLS certificate, pools — is not counted as growth).
-func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles int) (r Churn) {
-	r = Churn{Server: s.Name(), Cycles: cycles}
+// a fresh server, and compares RSS, threads, fds and goroutines before and
+// after (the "before" is taken after a few warm-up cycles so one-time state
+// — the DTLS certificate, pools — is not counted as growth; the "after"
+// settle after the last cycle, once answers kept for retried requests have
+// expired).
+func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles int, settle time.Duration) (r Churn) {
+	r = Churn{Server: s.Name(), Cycles: cycles, SettleSec: settle.Seconds()}
 	if err := e.start(ctx, s, srtp, "churn"); err != nil {
 		r.Err = err.Error()
 		return r
@@ -42,7 +81,7 @@ func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles in
 		}
 	}
 	time.Sleep(2 * time.Second)
-	before, err := proc.Read(s.PID())
+	before, err := e.snapshot(ctx, s)
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -60,8 +99,16 @@ func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles in
 		}
 	}
 	r.Seconds = time.Since(t0).Seconds()
+	end := time.Now()
 	time.Sleep(3 * time.Second)
-	after, err := proc.Read(s.PID())
+	now, err := proc.Read(s.PID())
+	if err != nil {
+		r.Err = err.Error()
+		return r
+	}
+	r.RSSAfterNowKB = now.RSS / 1024
+	time.Sleep(time.Until(end.Add(settle)))
+	after, err := e.snapshot(ctx, s)
 	if err != nil {
 		r.Err = err.Error()
 		return r
@@ -70,10 +117,14 @@ func (e *Env) Churn(ctx context.Context, s target.Server, srtp string, cycles in
 	if before.RSS > 0 {
 		r.RSSGrowthPct = 100 * float64(after.RSS-before.RSS) / float64(before.RSS)
 	}
+	r.AnonBeforeKB, r.AnonAfterKB = before.RSSAnon/1024, after.RSSAnon/1024
 	r.ThreadsBefore, r.ThreadsAfter = before.Threads, after.Threads
 	r.FDsBefore, r.FDsAfter = before.FDs, after.FDs
-	e.logf("  %-12s churn %d cycles in %.1f s: RSS %d → %d KB (%+.1f%%), threads %d → %d, fds %d → %d, %d failures",
-		s.Name(), cycles, r.Seconds, r.RSSBeforeKB, r.RSSAfterKB, r.RSSGrowthPct, r.ThreadsBefore, r.ThreadsAfter, r.FDsBefore, r.FDsAfter, r.Failures)
+	r.GoroutinesBefore, r.GoroutinesAfter = before.goroutines, after.goroutines
+	r.HeapBeforeKB, r.HeapAfterKB = before.heapKB, after.heapKB
+	e.logf("  %-12s churn %d cycles in %.1f s: RSS %d → %d KB after 3 s, %d KB after %.0f s (%+.1f%%; anonymous %d → %d KB), goroutines %d → %d, heap %d → %d KB, threads %d → %d, fds %d → %d, %d failures",
+		s.Name(), cycles, r.Seconds, r.RSSBeforeKB, r.RSSAfterNowKB, r.RSSAfterKB, r.SettleSec, r.RSSGrowthPct, r.AnonBeforeKB, r.AnonAfterKB, r.GoroutinesBefore, r.GoroutinesAfter,
+		r.HeapBeforeKB, r.HeapAfterKB, r.ThreadsBefore, r.ThreadsAfter, r.FDsBefore, r.FDsAfter, r.Failures)
 	return r
 }
 

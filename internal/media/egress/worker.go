@@ -2,6 +2,7 @@ package egress
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -252,11 +253,10 @@ func (w *worker) runOps() {
 			}
 		case opDetach:
 			o.t.detached = true
-			for j, t := range w.owned {
-				if t == o.t {
-					w.owned = append(w.owned[:j], w.owned[j+1:]...)
-					break
-				}
+			// slices.Delete clears the slot it frees: a stale pointer past
+			// len would keep a released transport (and its endpoint) alive.
+			if j := slices.Index(w.owned, o.t); j >= 0 {
+				w.owned = slices.Delete(w.owned, j, j+1)
 			}
 			w.transports.Store(int64(len(w.owned)))
 		case opNACK:

@@ -57,8 +57,13 @@ func BenchmarkForward(b *testing.B) {
 		b.Run(fmt.Sprintf("1to%d", n), func(b *testing.B) {
 			_, src, outs := graph(b, n)
 			in := newIngress(src.Core().Source(media.Video), 1100)
-			in.warmHistory(b)
 			warm := int64(media.DefaultHistorySlots + 16)
+			for i := int64(0); i < warm; i++ { // paced as below: 100 queues would overflow
+				in.push(b)
+				if i%32 == 31 {
+					outs[n-1].wait(b, i+1)
+				}
+			}
 			outs[n-1].wait(b, warm)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(in.pay) * n))
