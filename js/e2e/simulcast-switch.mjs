@@ -118,6 +118,7 @@ try {
     const before = await viewer(page);
     await sleep(4000);
     const after = await viewer(page);
+    const end = await sent(viewEp); // the layer may have moved up meanwhile
     const published = await page.evaluate(async () => {
       const out = {};
       (await window.sim.pub.getStats()).forEach((r) => {
@@ -125,7 +126,7 @@ try {
       });
       return out;
     });
-    phases.push({ name, published, layer: s.simulcastLayer, layers: s.simulcastLayers, layerBitrate: s.simulcastLayerBitrate,
+    phases.push({ name, published, layer: s.simulcastLayer, layerAfter: end.simulcastLayer, layers: s.simulcastLayers, layerBitrate: s.simulcastLayerBitrate,
       switches: s.simulcastLayerSwitches, before, after, ms: Date.now() - at });
     step(`${name}: layer ${s.simulcastLayer}/${s.simulcastLayers}, ${after.frameHeight}p, ` +
       `${after.framesDecoded - before.framesDecoded} frames in 4 s, freezes ${after.freezeSeconds.toFixed(2)} s; publisher sends ${JSON.stringify(published)}`);
