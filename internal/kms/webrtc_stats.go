@@ -21,11 +21,20 @@ func webrtcStats(c *call, in statsQuery) (any, error) {
 		common := wire.RTPStreamStats{SSRC: strconv.FormatUint(uint64(r.SSRC), 10), FirCount: int64(r.FIR), PliCount: int64(r.PLI),
 			NackCount: int64(r.NACK), Remb: int64(r.REMB), PacketsLost: r.PacketsLost, FractionLost: r.FractionLost}
 		if r.Inbound {
-			out[r.ID] = wire.InboundRTPStats{StatsBase: base("RTCInboundRTPStreamStats", r.ID, wire.StatsInboundRTP), RTPStreamStats: common,
+			s := wire.InboundRTPStats{StatsBase: base("RTCInboundRTPStreamStats", r.ID, wire.StatsInboundRTP), RTPStreamStats: common,
 				PacketsReceived: int64(r.Packets), BytesReceived: int64(r.Bytes), Jitter: r.Jitter}
+			if r.Layers > 0 {
+				s.InboundLayer = &wire.InboundLayer{Rid: r.Rid, Layer: r.Layer}
+			}
+			out[r.ID] = s
 		} else {
-			out[r.ID] = wire.OutboundRTPStats{StatsBase: base("RTCOutboundRTPStreamStats", r.ID, wire.StatsOutboundRTP), RTPStreamStats: common,
+			s := wire.OutboundRTPStats{StatsBase: base("RTCOutboundRTPStreamStats", r.ID, wire.StatsOutboundRTP), RTPStreamStats: common,
 				PacketsSent: int64(r.Packets), BytesSent: int64(r.Bytes), TargetBitrate: r.TargetBitrate, RoundTripTime: r.RoundTripTime}
+			if r.Layers > 0 {
+				s.OutboundLayer = &wire.OutboundLayer{Layer: r.Layer, TargetLayer: r.TargetLayer, Layers: r.Layers,
+					LayerBitrate: int64(r.LayerBitrate), LayerSwitches: int64(r.LayerSwitches)}
+			}
+			out[r.ID] = s
 		}
 	}
 	if st.InputLatency != nil {

@@ -132,6 +132,7 @@ func (s *SinkPad) setFeedLocked(f *SourcePad) bool {
 		f.addSink(s)
 	}
 	s.feed.Store(f)
+	s.layers.Store(nil) // a new feed: its simulcast layers are chosen afresh
 	return true
 }
 

@@ -46,6 +46,8 @@ type Core struct {
 	posted   eventQueue
 	input    atomic.Pointer[inputQueue]            // set by UseQueue
 	formats  [numMediaTypes]atomic.Pointer[Format] // forced input formats (SetFormat)
+	// selectsLayers: the handler takes every simulcast layer (LayerAware).
+	selectsLayers bool
 
 	defaultSources [numMediaTypes]*SourcePad
 	defaultSinks   [numMediaTypes]*SinkPad
@@ -60,6 +62,9 @@ type Core struct {
 // when the pipeline was released.
 func (c *Core) Init(p *Pipeline, self Element, h Handler, events EventHandler) error {
 	c.pipeline, c.self, c.handler, c.events = p, self, h, events
+	if la, ok := h.(LayerAware); ok {
+		c.selectsLayers = la.SelectsLayers()
+	}
 	c.sources = make(map[padKey]*SourcePad)
 	c.sinks = make(map[padKey]*SinkPad)
 	for _, mt := range AllMediaTypes {

@@ -60,11 +60,34 @@ type Packet struct {
 	// EnteredAt is the monotonic time (ns) at which the packet entered the
 	// pipeline, set only while the pipeline measures latency.
 	EnteredAt int64
+	// Layer is the simulcast layer (encoding) of a video packet, 0 the
+	// lowest; with PacketSimulcast unset the source has one layer.
+	Layer uint8
+	// TID is the temporal layer of a VP8 packet (0 when absent).
+	TID uint8
+	// Flags describe the packet as its producer classified it.
+	Flags PacketFlags
 	// DataLabel and DataText describe a data-channel message (media type
 	// DATA), whose bytes are in Payload.
 	DataLabel string
 	DataText  bool
 }
+
+// PacketFlags are what a producer learnt about a packet.
+type PacketFlags uint8
+
+const (
+	// PacketSimulcast: the packet is one of several layers pushed through
+	// the same source pad (Layer tells which); sinks that do not choose
+	// layers themselves get one (see LayerSwitch).
+	PacketSimulcast PacketFlags = 1 << iota
+	// PacketKeyframe: the packet starts a keyframe of its layer (set with
+	// PacketSimulcast).
+	PacketKeyframe
+)
+
+// MaxLayers bounds the simulcast layers of one source.
+const MaxLayers = 4
 
 // history returns the source history pkt belongs to and its extended
 // sequence number there (nil when it has none).

@@ -23,6 +23,8 @@ type SourcePad struct {
 	sinks     atomic.Pointer[[]*SinkPad] // the pads Push reaches; replaced under Pipeline.graphMu
 	flow      flowMeter
 	history   atomic.Pointer[SourceRing] // video: made on first use
+	// layerHistory are the histories of simulcast layers 1 and up.
+	layerHistory [MaxLayers - 1]atomic.Pointer[SourceRing]
 
 	// Guarded by Pipeline.graphMu.
 	linked []*SinkPad     // the sinks connected to this pad (their source is this pad)
@@ -40,7 +42,8 @@ type SinkPad struct {
 	feed      atomic.Pointer[SourcePad] // the pad whose Push reaches p: source, or a transcoder output; written under Pipeline.graphMu
 	flow      flowMeter
 	latency   latencyMeter
-	dropping  bool // waiting for a keyframe after an overflow; guarded by the owner's inputQueue.mu
+	dropping  bool                      // waiting for a keyframe after an overflow; guarded by the owner's inputQueue.mu
+	layers    atomic.Pointer[padLayers] // the layer choice of a simulcast source (layers.go)
 }
 
 // MediaType returns the pad's media type.
@@ -104,7 +107,7 @@ func (p *SourcePad) PushBuf(b *PacketBuf) {
 		return
 	}
 	if p.mediaType == Video {
-		r := p.History()
+		r := p.HistoryOf(b.pkt.Layer)
 		b.setHistory(r, r.Extend(b.pkt.Header.SequenceNumber))
 		b.Publish()
 		r.put(b, now)
@@ -129,7 +132,7 @@ func (p *SourcePad) adopt(pkt *Packet, now int64) *PacketBuf {
 		b.Free()
 		return nil
 	}
-	r := p.History()
+	r := p.HistoryOf(pkt.Layer)
 	b.setHistory(r, r.Extend(pkt.Header.SequenceNumber))
 	b.Publish()
 	r.put(b, now)
@@ -153,6 +156,11 @@ func (p *SourcePad) closeHistory() {
 	if r := p.history.Load(); r != nil {
 		r.Close()
 	}
+	for i := range p.layerHistory {
+		if r := p.layerHistory[i].Load(); r != nil {
+			r.Close()
+		}
+	}
 }
 
 // HasSinks reports whether Push reaches any sink.
@@ -171,6 +179,9 @@ func (p *SourcePad) Sinks() []*SinkPad {
 }
 
 func (p *SinkPad) deliver(pkt *Packet, now int64) {
+	if pkt.Flags&PacketSimulcast != 0 && !p.owner.selectsLayers && !p.pickLayer(pkt, now) {
+		return
+	}
 	p.flow.mark(now)
 	if pkt.EnteredAt != 0 {
 		p.latency.observe(time.Duration(now - pkt.EnteredAt))

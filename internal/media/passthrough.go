@@ -33,6 +33,15 @@ func (pt *PassThrough) RequestKeyframe(p *SourcePad) {
 	pt.core.defaultSinks[p.mediaType].RequestKeyframe()
 }
 
+// RequestLayerKeyframe implements LayerKeyframer: ask upstream.
+func (pt *PassThrough) RequestLayerKeyframe(p *SourcePad, layer uint8) {
+	pt.core.defaultSinks[p.mediaType].RequestLayerKeyframe(layer)
+}
+
+// SelectsLayers implements LayerAware: every layer is passed on, for the
+// sinks downstream to choose.
+func (pt *PassThrough) SelectsLayers() bool { return true }
+
 // BitrateEstimate implements Handler: the lowest estimate downstream.
 func (pt *PassThrough) BitrateEstimate(p *SinkPad) uint64 {
 	return pt.core.defaultSources[p.mediaType].DownstreamBitrate()

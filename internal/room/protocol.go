@@ -45,6 +45,8 @@ func (s *Session) dispatch(method string, params map[string]any) (jsonrpc.Respon
 		result, err = s.sendMessage(params)
 	case "customRequest":
 		result, err = s.customRequest(ctx, params)
+	case "getReceivedLayer":
+		result, err = s.receivedLayer(ctx, params)
 	case "closeSession":
 		result, after = "bye", s.evict
 	default:
@@ -330,7 +332,7 @@ func (s *Session) customRequest(ctx context.Context, params map[string]any) (any
 // else is "other").
 var methods = map[string]bool{"joinRoom": true, "publishVideo": true, "unpublishVideo": true, "receiveVideoFrom": true,
 	"unsubscribeFromVideo": true, "onIceCandidate": true, "leaveRoom": true, "sendMessage": true, "customRequest": true,
-	"closeSession": true}
+	"closeSession": true, "getReceivedLayer": true}
 
 func knownMethod(m string) string {
 	if methods[m] {

@@ -56,7 +56,7 @@ class FakePC {
   addTransceiver(trackOrKind, init) {
     const track = typeof trackOrKind === 'string' ? null : trackOrKind;
     const kind = track ? track.kind : trackOrKind;
-    const t = { kind, direction: init.direction, streams: init.streams, sender: { track }, receiver: { track: new FakeTrack(kind) } };
+    const t = { kind, direction: init.direction, streams: init.streams, sendEncodings: init.sendEncodings, sender: { track }, receiver: { track: new FakeTrack(kind) } };
     this.transceivers.push(t);
     return t;
   }
@@ -505,6 +505,50 @@ test('publish: sendonly offer, publishVideo {sdpOffer, doLoopback:false}, stream
   stream.getWebRtcPeer().audioEnabled = false;
   assert.equal(stream.getWrStream().getAudioTracks()[0].enabled, false);
   assert.equal(stream.getWebRtcPeer().videoEnabled, true);
+});
+
+test('simulcast: three video layers by default, full first; off or custom by KurentoRoom or Stream option', async () => {
+  const rids = (pc) => pc.transceivers.map((t) => t.sendEncodings ? t.sendEncodings.map((e) => e.rid) : null);
+  {
+    const kurento = await connect();
+    const { room } = await join(kurento, { room: 'r1', user: 'alice' });
+    const { pc } = await publishLocal(kurento, room);
+    assert.deepEqual(rids(pc), [null, ['f', 'h', 'q']]);
+    assert.deepEqual(pc.transceivers[1].sendEncodings.map((e) => e.scaleResolutionDownBy || 1), [1, 2, 4]);
+  }
+  {
+    const kurento = await connect({ simulcast: false });
+    const { room } = await join(kurento, { room: 'r2', user: 'bob' });
+    const { pc } = await publishLocal(kurento, room);
+    assert.deepEqual(rids(pc), [null, null]);
+  }
+  {
+    const kurento = await connect();
+    const { room } = await join(kurento, { room: 'r3', user: 'carol' });
+    const { pc } = await publishLocal(kurento, room, { simulcast: false });
+    assert.deepEqual(rids(pc), [null, null], 'the Stream option wins');
+  }
+  {
+    const kurento = await connect({ simulcast: false });
+    const { room } = await join(kurento, { room: 'r4', user: 'dave' });
+    const { pc } = await publishLocal(kurento, room, { simulcast: [{ rid: 'hi' }, { rid: 'lo', scaleResolutionDownBy: 3 }] });
+    assert.deepEqual(rids(pc), [null, ['hi', 'lo']]);
+  }
+  assert.equal(KurentoRoom.defaults.simulcast, true);
+});
+
+test('getReceivedLayer asks the server about a remote stream', async () => {
+  const kurento = await connect();
+  const { room } = await join(kurento, { room: 'r1', user: 'alice' }, [{ id: 'bob', streams: [{ id: 'webcam' }] }]);
+  const remote = Object.values(room.getParticipants().find((p) => p.getID() === 'bob').getStreams())[0];
+  const got = new Promise((resolve) => remote.getReceivedLayer((error, layer) => resolve({ error, layer })));
+  const req = await server.take('getReceivedLayer');
+  assert.deepEqual(req.params, { sender: 'bob_webcam' });
+  const layer = { simulcast: true, layer: 1, targetLayer: 2, layers: 3, layerBitrate: 500000, bytesSent: 10 };
+  server.reply(req, layer);
+  const res = await got;
+  assert.ok(!res.error, res.error);
+  assert.deepEqual(res.layer, layer);
 });
 
 test('publish with subscribeToMyRemote: sendrecv, doLoopback:true, stream-subscribed for the own stream', async () => {

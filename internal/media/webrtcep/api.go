@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -21,13 +22,16 @@ import (
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), tap *keyTap) (*webrtc.API, webrtc.Configuration, error) {
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), tap *keyTap, sim *atomic.Pointer[simulcastInfo]) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
 	ir, err := interceptors(m, onStats, onNACK)
 	if err != nil {
+		return nil, webrtc.Configuration{}, err
+	}
+	if err := registerSimulcast(m, ir, sim); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {

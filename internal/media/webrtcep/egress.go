@@ -32,6 +32,7 @@ func (w *Endpoint) SourceChanged(p *media.SinkPad) {
 	}
 	w.tracks[mt].dt.SourceChanged()
 	if mt == media.Video {
+		w.tracks[mt].layers.Reset()
 		p.RequestKeyframe()
 	}
 }
@@ -56,8 +57,9 @@ type sinkTrack struct {
 	kind media.MediaType
 	dt   *egress.Downtrack
 
-	estimate atomic.Uint64 // clamped receiver estimate (bps)
-	remb     atomic.Uint64 // last REMB received (bps)
+	estimate atomic.Uint64         // clamped receiver estimate (bps)
+	remb     atomic.Uint64         // last REMB received (bps)
+	layers   *egress.LayerSelector // video: the simulcast layer the viewer gets
 }
 
 var _ webrtc.TrackLocal = (*sinkTrack)(nil)
@@ -65,6 +67,7 @@ var _ webrtc.TrackLocal = (*sinkTrack)(nil)
 func newSinkTrack(w *Endpoint, kind media.MediaType) *sinkTrack {
 	t := &sinkTrack{w: w, kind: kind}
 	t.dt = w.tx.AddTrack(egress.TrackParams{Kind: kind, OnGap: func() { w.core.Sink(kind).RequestKeyframe() }})
+	t.selectLayers()
 	return t
 }
 

@@ -84,6 +84,7 @@ type Endpoint struct {
 	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
 	fastDone bool           // released: no fast path any more
 	in       [2]atomic.Pointer[inboundStream]
+	simul    simulcastIngest // simulcast_ingress.go
 	stats    atomic.Pointer[rtpstats.Recorder]
 	nack     atomic.Pointer[rtxnack.Interceptor] // the NACK generator (learns RTX repairs)
 	dc       dataChannels

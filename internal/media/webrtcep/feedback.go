@@ -51,7 +51,7 @@ func (w *Endpoint) handleReceiverRTCP(b []byte, t *sinkTrack) {
 	for _, p := range pkts {
 		switch p := p.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			w.core.Sink(t.kind).RequestKeyframe()
+			w.requestViewerKeyframe(t)
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			t.onREMB(uint64(p.Bitrate), &w.bw)
 		case *rtcp.TransportLayerNack:
@@ -93,15 +93,21 @@ func (w *Endpoint) sendKeyframeRequest() {
 	}
 	pc := w.pcRef.Load()
 	if pc != nil {
-		_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: in.ssrc}})
+		_ = pc.WriteRTCP(w.keyframeRequests(in))
 	}
 }
 
 // BitrateEstimate implements media.Handler: what the remote receiver of
-// our video said it can take, within min/maxVideoSendBandwidth.
+// our video said it can take, within min/maxVideoSendBandwidth. A viewer
+// of a simulcast source adapts by layer, so its estimate does not hold the
+// publisher back (0: unknown).
 func (w *Endpoint) BitrateEstimate(p *media.SinkPad) uint64 {
 	if p.MediaType() != media.Video {
 		return 0
 	}
-	return w.tracks[media.Video].videoEstimate()
+	t := w.tracks[media.Video]
+	if t.layers.Layer().Layers > 0 {
+		return 0 // a viewer of a simulcast source adapts by layer
+	}
+	return t.videoEstimate()
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
@@ -16,6 +17,8 @@ type inboundStream struct {
 	ssrc  uint32
 	kind  media.MediaType
 	track *webrtc.TrackRemote
+	layer int    // simulcast layer (-1: none)
+	rid   string // its rid
 }
 
 // keyframeInterval is the minimum time between two keyframe requests sent
@@ -38,19 +41,22 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	w.lifeMu.Unlock()
 	defer w.wg.Done()
 
-	w.in[kind].Store(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr})
-	w.spawn(func() { w.readReceiverRTCP(rc) })
-	if kind == media.Video {
+	tag := w.addInbound(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr}, tr.RID())
+	w.spawn(func() { w.readReceiverRTCP(rc, tr.RID()) })
+	switch {
+	case tag != nil:
+		w.RequestLayerKeyframe(w.core.Source(kind), tag.layer) // each layer starts with a keyframe
+	case kind == media.Video:
 		w.sendKeyframeRequest() // start the stream with a keyframe
 	}
-	w.readRTP(tr, kind)
+	w.readRTP(tr, kind, tag)
 }
 
 // readRTP is the ingress hot path: each packet is read into a pooled
 // buffer (media.PacketBuf) that the pipeline shares by reference — the
 // source's retransmission history and every sink that keeps it — with no
 // allocation per packet in Gorento's code.
-func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
+func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *layerTag) {
 	src := w.core.Source(kind)
 	pipe := w.core.Pipeline()
 	var pt uint8
@@ -79,7 +85,11 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType) {
 		}
 		pkt.Codec = codec
 		pkt.EnteredAt = pipe.EntryTime()
-		src.PushBuf(b)
+		if tag != nil {
+			tag.push(src, b) // a simulcast layer
+		} else {
+			src.PushBuf(b)
+		}
 		b = media.GetPacketBuf()
 	}
 }
@@ -102,11 +112,15 @@ func (e *readErrors) fatal(err error) bool {
 // readReceiverRTCP drains the RTCP of the remote sender (sender reports):
 // Pion's report interceptor needs it for round-trip times, and it proves
 // the media session alive.
-func (w *Endpoint) readReceiverRTCP(rc *webrtc.RTPReceiver) {
+func (w *Endpoint) readReceiverRTCP(rc *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	var errs readErrors
+	read := rc.Read
+	if rid != "" { // a simulcast layer: its own RTCP
+		read = func(b []byte) (int, interceptor.Attributes, error) { return rc.ReadSimulcast(b, rid) }
+	}
 	for {
-		if _, _, err := rc.Read(buf); err != nil {
+		if _, _, err := read(buf); err != nil {
 			if errs.fatal(err) {
 				return
 			}

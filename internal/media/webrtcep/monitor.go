@@ -62,7 +62,7 @@ func (s *connectionTracker) sendREMB() {
 	if pc == nil {
 		return
 	}
-	if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(est), SSRCs: []uint32{in.ssrc}}}); err == nil {
+	if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: float32(est), SSRCs: w.videoSSRCs(in)}}); err == nil {
 		s.mu.Lock()
 		s.rembSent = est
 		s.mu.Unlock()

@@ -35,6 +35,10 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if err := w.admitSDPCandidatesLocked(parsed); err != nil {
 		return "", err
 	}
+	pionOffer, sim, err := w.acceptSimulcast(offer, parsed)
+	if err != nil {
+		return "", err
+	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
 		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
@@ -44,7 +48,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		return "", failure(ErrProcessOffer, format, args...)
 	}
 	pairRTX(w.nack.Load(), parsed)
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: pionOffer}); err != nil {
 		return fail("Error processing offer: %v", err)
 	}
 	pipe := w.core.Pipeline()
@@ -92,7 +96,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	w.pending = &answer
 	w.neg = negDone
 	w.remoteSDP = offer
-	w.localSDP = w.bw.annotate(answer.SDP, w.engine.cfg.Video)
+	w.localSDP = w.bw.annotate(simulcastAnswer(answer.SDP, sim), w.engine.cfg.Video)
 	if w.gather.wasRequested() {
 		if err := w.applyLocalLocked(); err != nil {
 			return fail("Error starting ICE: %v", err)
@@ -297,7 +301,7 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if w.engine.udp != nil {
 		w.tap = &keyTap{}
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.nack.Store, w.tap)
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.nack.Store, w.tap, &w.simul.info)
 	if err != nil {
 		return nil, err
 	}

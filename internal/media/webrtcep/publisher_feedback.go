@@ -47,10 +47,16 @@ func (w *Endpoint) publisherREMB() uint64 {
 
 // BitrateDemand implements media.DemandReporter: the most the remote
 // receiver of our video can use: its estimate (bwe.go) within
-// min/maxVideoSendBandwidth, or unbounded (0) before there is one.
+// min/maxVideoSendBandwidth, or unbounded (0) before there is one, or
+// when the source is simulcast (the receiver adapts by layer: every layer
+// should be sent for the viewers that can take it).
 func (w *Endpoint) BitrateDemand(p *media.SinkPad) uint64 {
 	if p.MediaType() != media.Video {
 		return 0
 	}
-	return w.tracks[media.Video].videoEstimate()
+	t := w.tracks[media.Video]
+	if t.layers.Layer().Layers > 0 {
+		return 0
+	}
+	return t.videoEstimate()
 }

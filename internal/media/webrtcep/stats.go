@@ -25,6 +25,13 @@ type RTPStats struct {
 	REMB          uint64  // bps
 	TargetBitrate float64 // bps
 	RoundTripTime float64 // seconds
+	// Simulcast (Layers 0: none): for a received stream its layer and
+	// rid; for a sent one the layer sent, the one it switches to at its
+	// next keyframe, that layer's bitrate (bps) and the switches made.
+	Layers, Layer, TargetLayer int
+	Rid                        string
+	LayerBitrate               uint64
+	LayerSwitches              uint64
 }
 
 // EndpointStats are the statistics of an endpoint.
@@ -74,7 +81,7 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 			if !want(kind) {
 				continue
 			}
-			if in := w.in[kind].Load(); in != nil {
+			for _, in := range w.inboundStreams(kind) {
 				if r, ok := g.Inbound(in.ssrc); ok {
 					s := RTPStats{ID: ids.get(in.ssrc), SSRC: in.ssrc, Kind: kind, Inbound: true,
 						Packets: r.Packets, Bytes: r.Bytes, Jitter: r.Jitter, PacketsLost: r.PacketsLost,
@@ -82,6 +89,7 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 					if kind == media.Video {
 						s.REMB = rembSent
 					}
+					w.inboundLayerStats(&s, in)
 					out.RTP = append(out.RTP, s)
 				}
 			}
@@ -91,10 +99,12 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 					// Sent packets are counted by the downtrack: the egress
 					// writes most of them past Pion's interceptors.
 					ds := t.dt.Stats()
-					out.RTP = append(out.RTP, RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
+					s := RTPStats{ID: ids.get(ssrc), SSRC: ssrc, Kind: kind,
 						Packets: ds.Packets, Bytes: ds.Bytes, PacketsLost: o.PacketsLost, FractionLost: float64(o.FractionLost),
 						FIR: o.FIR, PLI: o.PLI, NACK: o.NACK, REMB: t.remb.Load(),
-						TargetBitrate: float64(t.videoOrAudioEstimate()), RoundTripTime: o.RoundTripTime.Seconds()})
+						TargetBitrate: float64(t.videoOrAudioEstimate()), RoundTripTime: o.RoundTripTime.Seconds()}
+					t.layerStats(&s)
+					out.RTP = append(out.RTP, s)
 				}
 			}
 		}

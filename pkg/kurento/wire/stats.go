@@ -43,6 +43,26 @@ type InboundRTPStats struct {
 	PacketsReceived int64   `json:"packetsReceived"`
 	BytesReceived   int64   `json:"bytesReceived"`
 	Jitter          float64 `json:"jitter"`
+	// Gorento extension: the simulcast layer this SSRC is (absent without simulcast).
+	*InboundLayer
+}
+
+// InboundLayer is a received simulcast layer (Gorento extension).
+type InboundLayer struct {
+	Rid   string `json:"rid,omitempty"`
+	Layer int    `json:"simulcastLayer"`
+}
+
+// OutboundLayer is what a sink sends of a simulcast source (Gorento
+// extension): the layer (0 = lowest), the layer it switches to at its next
+// keyframe, how many layers the source sends, the layer's bitrate (bps)
+// and the switches made.
+type OutboundLayer struct {
+	Layer         int   `json:"simulcastLayer"`
+	TargetLayer   int   `json:"simulcastTargetLayer"`
+	Layers        int   `json:"simulcastLayers"`
+	LayerBitrate  int64 `json:"simulcastLayerBitrate"`
+	LayerSwitches int64 `json:"simulcastLayerSwitches"`
 }
 
 // OutboundRTPStats is RTCOutboundRTPStreamStats: one sent SSRC.
@@ -53,6 +73,8 @@ type OutboundRTPStats struct {
 	BytesSent     int64   `json:"bytesSent"`
 	TargetBitrate float64 `json:"targetBitrate"`
 	RoundTripTime float64 `json:"roundTripTime"`
+	// Gorento extension: the simulcast layer sent (absent without simulcast).
+	*OutboundLayer
 }
 
 // EndpointStats carries the latency figures of an endpoint.

@@ -12,7 +12,9 @@
 // Extensions over upstream (all optional): a third `options` argument to
 // KurentoRoom (see DEFAULTS), session resumption after a socket loss with the
 // room events `reconnected {room, resumed}` and `reconnection-failed {room}`,
-// `participant-unpublished {participant}`, `access-denied {error}`.
+// `participant-unpublished {participant}`, `access-denied {error}`; simulcast
+// publishing (option `simulcast`, on by default) and
+// Stream.getReceivedLayer(callback): which layer the server sends this viewer.
 
 const DEFAULTS = Object.freeze({
   heartbeat: 3000, // ms between pings; the first ping of each socket announces it
@@ -22,7 +24,20 @@ const DEFAULTS = Object.freeze({
   reconnectAttempts: 10, // then give up: `reconnection-failed`
   iceServers: [], // RTCPeerConnection iceServers (or pass a whole rtcConfiguration)
   rtcConfiguration: null,
+  // Publish video in three simulcast layers (full, half and quarter size) so
+  // that each viewer gets what its link allows: true, false, or your own
+  // RTCRtpEncodingParameters list. A Stream option of the same name wins.
+  // The full layer is first: a server without simulcast gets that one.
+  simulcast: true,
 });
+
+// The layers published with simulcast: true (LiveKit's names; the server
+// orders q < h < f).
+export const SIMULCAST_ENCODINGS = Object.freeze([
+  Object.freeze({ rid: 'f', maxBitrate: 2500000 }),
+  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 600000 }),
+  Object.freeze({ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 }),
+]);
 
 const TAG = '[KurentoRoom]';
 const log = {
@@ -696,6 +711,7 @@ export class Stream {
     this._video = options.video;
     this._recvVideo = options.recvVideo === undefined ? true : !!options.recvVideo;
     this._recvAudio = options.recvAudio === undefined ? true : !!options.recvAudio;
+    this._simulcast = options.simulcast;
     this._ee = new Emitter();
     this._localMedia = null; // camera/mic from init(): stopped on dispose
     this._wrStream = null; // what is displayed: local media, or the server's stream
@@ -798,7 +814,14 @@ export class Stream {
     const direction = this._showMyRemote ? 'sendrecv' : 'sendonly';
     const pc = this._createPeer();
     const media = this._localMedia || this._wrStream;
-    if (media) for (const track of media.getTracks()) pc.addTransceiver(track, { direction, streams: [media] });
+    const encodings = this._encodings();
+    if (media) {
+      for (const track of media.getTracks()) {
+        const init = { direction, streams: [media] };
+        if (track.kind === 'video' && encodings) init.sendEncodings = encodings;
+        pc.addTransceiver(track, init);
+      }
+    }
     if (this._data) {
       const dc = pc.createDataChannel(this.getGlobalID());
       dc.onmessage = (ev) => this._ee.emit('data', { data: ev.data });
@@ -808,6 +831,21 @@ export class Stream {
       this.room._emit('stream-published', { stream: this });
       this.processSdpAnswer(result.sdpAnswer);
     });
+  }
+
+  // The simulcast layers to publish (null: one stream).
+  _encodings() {
+    const opt = this._simulcast === undefined ? this.kurento.options.simulcast : this._simulcast;
+    if (Array.isArray(opt)) return opt.length > 1 ? opt.map((e) => Object.assign({}, e)) : null;
+    return opt ? SIMULCAST_ENCODINGS.map((e) => Object.assign({}, e)) : null;
+  }
+
+  // Extension: callback(error, {simulcast, layer, targetLayer, layers,
+  // layerBitrate, bytesSent}) — the layer of this remote stream the server
+  // sends (layer 0 is the lowest; simulcast false: the stream has one).
+  getReceivedLayer(callback) {
+    if (this.local) return callback(new Error('a local stream is not received'));
+    this.kurento.sendRequest('getReceivedLayer', { sender: this.getGlobalID() }, callback);
   }
 
   subscribe() {
@@ -947,5 +985,6 @@ KurentoRoom.Room = Room;
 KurentoRoom.Participant = Participant;
 KurentoRoom.Stream = Stream;
 KurentoRoom.defaults = DEFAULTS;
+KurentoRoom.SIMULCAST_ENCODINGS = SIMULCAST_ENCODINGS;
 
 export default KurentoRoom;

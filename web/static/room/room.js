@@ -54,7 +54,8 @@
         return showError('joinError', 'Cannot reach the room server at ' + wsUri + ': ' + (error.message || error));
       }
       room = k.Room({ room: roomName, user: user, updateSpeakerInterval: 1500, thresholdSpeaker: -50 });
-      localStream = k.Stream(room, { audio: true, video: true, data: false });
+      // Simulcast (three layers) unless the link says ?simulcast=0.
+      localStream = k.Stream(room, { audio: true, video: true, data: false, simulcast: params.get('simulcast') !== '0' });
       localStream.addEventListener('access-accepted', function () { listen(); room.connect(); });
       localStream.addEventListener('access-denied', function () {
         $('joinBtn').disabled = false;
@@ -118,13 +119,48 @@
     label.textContent = stream.getParticipant().getID() + (local ? ' (you)' : '');
     cell.appendChild(label);
     state.streams[gid] = { stream, local: !!local, cell, video };
+    if (!local) watchLayer(state.streams[gid]);
     if (!mainId || (!local && state.streams[mainId] && state.streams[mainId].local)) setMain(gid);
+  }
+
+  // The tile's overlay: the simulcast layer the server sends this viewer
+  // (getReceivedLayer) and what the browser receives (bitrate, height, fps),
+  // once a second. Also kept in state.streams[gid].layer for checks.
+  function watchLayer(s) {
+    const overlay = document.createElement('div');
+    overlay.className = 'layer';
+    overlay.textContent = '…';
+    s.cell.appendChild(overlay);
+    let last = null;
+    s.timer = setInterval(function () {
+      const peer = s.stream.getWebRtcPeer && s.stream.getWebRtcPeer();
+      const pc = peer && peer.peerConnection;
+      if (!pc) return;
+      pc.getStats().then(function (report) {
+        let rx = null;
+        report.forEach(function (r) { if (r.type === 'inbound-rtp' && r.kind === 'video') rx = r; });
+        if (!rx) return;
+        const kbps = last ? Math.round((rx.bytesReceived - last.bytesReceived) * 8 / (rx.timestamp - last.timestamp)) : 0;
+        last = rx;
+        s.stream.getReceivedLayer(function (error, l) {
+          const info = { kbps, height: rx.frameHeight || 0, fps: Math.round(rx.framesPerSecond || 0) };
+          if (!error && l) Object.assign(info, { simulcast: l.simulcast, layer: l.layer, targetLayer: l.targetLayer, layers: l.layers });
+          s.layer = info;
+          const which = info.simulcast
+            ? 'layer ' + (info.layer + 1) + '/' + info.layers + (info.targetLayer !== info.layer ? ' → ' + (info.targetLayer + 1) : '')
+            : 'single layer';
+          overlay.textContent = which + ' · ' + info.height + 'p ' + info.fps + 'fps · ' + info.kbps + ' kb/s';
+          overlay.title = overlay.textContent;
+        });
+      }).catch(function () {});
+    }, 1000);
   }
 
   function removeStream(stream) {
     const gid = stream.getGlobalID();
     const s = state.streams[gid];
     if (!s) return;
+    if (s.timer) clearInterval(s.timer);
     s.cell.remove();
     delete state.streams[gid];
     if (mainId === gid) {
@@ -205,7 +241,7 @@
 
   function teardown() {
     state.state = 'left';
-    Object.values(state.streams).forEach(function (s) { s.cell.remove(); });
+    Object.values(state.streams).forEach(function (s) { if (s.timer) clearInterval(s.timer); s.cell.remove(); });
     state.streams = {};
     mainId = null;
     $('main-video').innerHTML = '';

@@ -1,0 +1,132 @@
+package egress
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// Estimator gives the bitrate (bps) a downtrack's receiver can take: a
+// send-side estimate (transport-cc), or the receiver's REMB, within the
+// endpoint's send limits. 0 means unknown: every layer fits.
+type Estimator interface {
+	Estimate(now int64) uint64
+}
+
+// EstimatorFunc adapts a function to Estimator.
+type EstimatorFunc func(now int64) uint64
+
+// Estimate implements Estimator.
+func (f EstimatorFunc) Estimate(now int64) uint64 { return f(now) }
+
+// fitInterval is how often the target layer is chosen again from the
+// estimate.
+const fitInterval = int64(200 * time.Millisecond)
+
+// LayerSelector is the Selector of a video downtrack fed by a simulcast
+// source: the viewer gets the best layer its estimate allows, switched up
+// or down only where a keyframe of the new layer starts (a PLI to that
+// layer asks for one), so a frame is never made of two layers; the
+// downtrack's rewriter keeps sequence numbers and timestamps continuous
+// across the switch. Packets of sources without layers all pass: viewers
+// of a publisher without simulcast see no change.
+type LayerSelector struct {
+	est      atomic.Pointer[estimatorBox]
+	keyframe func(layer uint8)
+	reset    atomic.Bool
+
+	// Read by Stats from any goroutine.
+	cur, target, layers atomic.Int32
+	rate                atomic.Uint64
+	switches            atomic.Uint64
+
+	// Worker-owned.
+	sw      media.LayerSwitch
+	lastFit int64
+}
+
+type estimatorBox struct{ e Estimator }
+
+// NewLayerSelector makes a selector choosing from est (nil: the best
+// layer) that asks for keyframes of a layer with keyframe (called on the
+// worker: it must not block).
+func NewLayerSelector(est Estimator, keyframe func(layer uint8)) *LayerSelector {
+	s := &LayerSelector{keyframe: keyframe}
+	s.SetEstimator(est)
+	s.cur.Store(-1)
+	s.target.Store(-1)
+	return s
+}
+
+// SetEstimator replaces the estimate the layer is chosen from (nil: none,
+// the best layer). Safe from any goroutine: a send-side estimator plugs in
+// here when it starts.
+func (s *LayerSelector) SetEstimator(e Estimator) {
+	if e == nil {
+		s.est.Store(nil)
+		return
+	}
+	s.est.Store(&estimatorBox{e})
+}
+
+// Reset forgets the layers of the old source (the sink's source changed).
+func (s *LayerSelector) Reset() { s.reset.Store(true) }
+
+// Select implements Selector.
+func (s *LayerSelector) Select(_ *Downtrack, p *media.Packet, now int64) bool {
+	if p.Flags&media.PacketSimulcast == 0 {
+		return true
+	}
+	if s.reset.Swap(false) {
+		s.sw, s.lastFit = media.LayerSwitch{}, 0
+	}
+	if s.lastFit == 0 || now-s.lastFit >= fitInterval || s.sw.Target() < 0 {
+		s.lastFit = now
+		var budget uint64
+		if b := s.est.Load(); b != nil {
+			budget = b.e.Estimate(now)
+		}
+		s.sw.SetTarget(s.sw.Fit(budget, now))
+		s.publish(now)
+	}
+	fwd, kf := s.sw.Accept(p, now)
+	if fwd && int32(s.sw.Current()) != s.cur.Load() {
+		s.publish(now)
+	}
+	if kf >= 0 && s.keyframe != nil {
+		s.keyframe(uint8(kf))
+	}
+	return fwd
+}
+
+// publish copies the worker's state for Layer.
+func (s *LayerSelector) publish(now int64) {
+	cur := s.sw.Current()
+	s.cur.Store(int32(cur))
+	s.target.Store(int32(s.sw.Target()))
+	s.rate.Store(s.sw.Rate(cur))
+	s.switches.Store(s.sw.Switches())
+	n := int32(0)
+	for l := 0; l < media.MaxLayers; l++ {
+		if s.sw.Active(l, now) {
+			n = int32(l + 1)
+		}
+	}
+	s.layers.Store(n)
+}
+
+// LayerState is what a LayerSelector forwards.
+type LayerState struct {
+	Current  int    // layer sent (-1: none, or the source has no layers)
+	Target   int    // layer being switched to (= Current when settled)
+	Layers   int    // layers the source sends (highest active + 1; 0: no simulcast)
+	Bitrate  uint64 // bitrate of the current layer (bps of payload)
+	Switches uint64 // layer switches made
+}
+
+// Layer returns what the selector forwards now.
+func (s *LayerSelector) Layer() LayerState {
+	return LayerState{Current: int(s.cur.Load()), Target: int(s.target.Load()), Layers: int(s.layers.Load()),
+		Bitrate: s.rate.Load(), Switches: s.switches.Load()}
+}

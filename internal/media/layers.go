@@ -1,0 +1,272 @@
+package media
+
+import (
+	"sync"
+	"time"
+)
+
+// Simulcast in the graph: a publisher's layers all leave through its one
+// video source pad, each packet tagged with its Layer (PacketSimulcast).
+// A sink that chooses layers itself (a WebRTC sink, per viewer) or passes
+// them all on (PassThrough) implements LayerAware; every other sink
+// (recorder, filters, mixers) gets the best layer at its sink pad, switched
+// only at a keyframe of the new layer, so it never sees two layers mixed.
+
+// LayerAware is a Handler that takes every layer of a simulcast source.
+type LayerAware interface {
+	// SelectsLayers reports whether the element's sink pads receive every
+	// layer (true) or only the one the pad chooses for it (false).
+	SelectsLayers() bool
+}
+
+// LayerKeyframer is a Handler that can ask for a keyframe of one layer of
+// a simulcast source pad (a PLI to that layer's SSRC).
+type LayerKeyframer interface {
+	RequestLayerKeyframe(p *SourcePad, layer uint8)
+}
+
+// Layer switching timings.
+const (
+	// LayerActiveTimeout: a layer without packets for this long is paused
+	// (the publisher stopped sending it), and no longer chosen — or, once
+	// its frame rate is known, after three frame intervals (at least
+	// layerPauseMin, at most layerPauseMax): a 30 fps layer that stops is
+	// left after 300 ms, a 1 fps screen share is not left between frames.
+	LayerActiveTimeout = time.Second
+	layerPauseMin      = int64(300 * time.Millisecond)
+	layerPauseMax      = int64(5 * time.Second)
+	// layerUpStable: a layer must have been sent this long without a pause
+	// before a viewer moves up to it (a starved top layer that stutters in
+	// and out must not make viewers flap).
+	layerUpStable = int64(time.Second)
+	// layerRateWindow is the window of the per-layer bitrates.
+	layerRateWindow = int64(500 * time.Millisecond)
+	// layerKeyframeRetry is how often a keyframe of the target layer is
+	// asked for while waiting for one.
+	layerKeyframeRetry = int64(500 * time.Millisecond)
+)
+
+// LayerSwitch forwards one layer of a simulcast source at a time and moves
+// to the target layer only where a keyframe of it starts: the frames a sink
+// gets are each from one layer, and the output sequence continues (the
+// egress rewriter). It measures each layer's bitrate for the choice of the
+// target. The zero value is ready (no layer yet); not safe for concurrent
+// use.
+type LayerSwitch struct {
+	cur, target int8 // layer+1; 0 = none
+	seen        [MaxLayers]int64
+	since       [MaxLayers]int64  // when the layer became active
+	frameAt     [MaxLayers]int64  // when the layer's last frame started
+	lastTS      [MaxLayers]uint32 // its RTP timestamp
+	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
+	bytes       [MaxLayers]uint64
+	rate        [MaxLayers]uint64
+	winStart    int64
+	lastReq     int64
+	switches    uint64
+}
+
+// Current is the layer forwarded now (-1: none yet).
+func (s *LayerSwitch) Current() int { return int(s.cur) - 1 }
+
+// Target is the layer being switched to, or the current one (-1: none).
+func (s *LayerSwitch) Target() int { return int(s.target) - 1 }
+
+// Switches counts the layer switches made.
+func (s *LayerSwitch) Switches() uint64 { return s.switches }
+
+// SetTarget sets the layer to switch to at its next keyframe (-1: none).
+func (s *LayerSwitch) SetTarget(layer int) {
+	if layer >= -1 && layer < MaxLayers {
+		s.target = int8(layer + 1)
+	}
+}
+
+// Active reports whether layer is being sent: a packet within three frame
+// intervals (LayerActiveTimeout while its frame rate is unknown).
+func (s *LayerSwitch) Active(layer int, now int64) bool {
+	if layer < 0 || layer >= MaxLayers || s.seen[layer] == 0 {
+		return false
+	}
+	timeout := int64(LayerActiveTimeout)
+	if iv := s.interval[layer]; iv > 0 {
+		timeout = min(max(3*iv, layerPauseMin), layerPauseMax)
+	}
+	return now-s.seen[layer] < timeout
+}
+
+// Rate is layer's bitrate (bps, payload bytes) over the last window.
+func (s *LayerSwitch) Rate(layer int) uint64 {
+	if layer < 0 || layer >= MaxLayers {
+		return 0
+	}
+	return s.rate[layer]
+}
+
+// Fit returns the layer for a budget in bps (0: unlimited): the highest
+// active layer whose rate fits (a layer above the current one needs 10 %
+// headroom and to have been sent for layerUpStable, so the choice does not
+// flap; a layer sent at under a third of the frame rate of a lower one —
+// a publisher starving its top layer — is passed over), else the lowest
+// active layer; -1 when no layer is active.
+func (s *LayerSwitch) Fit(budget uint64, now int64) int {
+	best, lowest := -1, -1
+	cur := s.Current()
+	var smoothest int64 // shortest frame interval of the layers below
+	for l := 0; l < MaxLayers; l++ {
+		if !s.Active(l, now) {
+			continue
+		}
+		if lowest < 0 {
+			lowest = l
+		}
+		iv := s.interval[l]
+		starved := iv > 0 && smoothest > 0 && iv > 3*smoothest
+		if iv > 0 && (smoothest == 0 || iv < smoothest) {
+			smoothest = iv
+		}
+		if starved {
+			continue // at under a third of the frame rate of a lower layer, it would stutter
+		}
+		need := s.rate[l]
+		if l > cur {
+			if cur >= 0 && now-s.since[l] < layerUpStable {
+				continue
+			}
+			need += need / 10
+		}
+		if budget == 0 || need <= budget {
+			best = l
+		}
+	}
+	if best < 0 {
+		best = lowest
+	}
+	return best
+}
+
+// Accept counts pkt and reports whether the sink forwards it; keyframe is
+// the layer to ask a keyframe of (-1: none), at most every 500 ms while
+// the target's keyframe is awaited. Packets of a source without layers are
+// all forwarded.
+func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int) {
+	if pkt.Flags&PacketSimulcast == 0 {
+		return true, -1
+	}
+	l := int8(pkt.Layer) + 1
+	if pkt.Layer >= MaxLayers {
+		return false, -1
+	}
+	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
+	if s.cur == s.target {
+		return l == s.cur, -1
+	}
+	if l == s.target && pkt.Flags&PacketKeyframe != 0 {
+		s.cur = s.target
+		s.switches++
+		return true, -1
+	}
+	keyframe = -1
+	if s.target != 0 && now-s.lastReq >= layerKeyframeRetry {
+		s.lastReq = now
+		keyframe = int(s.target) - 1
+	}
+	return l == s.cur, keyframe
+}
+
+func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
+	if !s.Active(int(layer), now) {
+		s.since[layer] = now
+	}
+	s.seen[layer] = now
+	if at := s.frameAt[layer]; at == 0 || ts != s.lastTS[layer] {
+		if iv := now - at; at != 0 && iv > 0 && iv < layerPauseMax {
+			if s.interval[layer] == 0 {
+				s.interval[layer] = iv
+			} else {
+				s.interval[layer] = (7*s.interval[layer] + iv) / 8
+			}
+		}
+		s.frameAt[layer], s.lastTS[layer] = now, ts
+	}
+	s.bytes[layer] += uint64(n)
+	if s.winStart == 0 {
+		s.winStart = now
+		return
+	}
+	if d := now - s.winStart; d >= layerRateWindow {
+		for i := range s.bytes {
+			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
+			s.bytes[i] = 0
+		}
+		s.winStart = now
+	}
+}
+
+// padLayers is the layer choice of a sink pad whose element does not
+// choose layers: the best active layer.
+type padLayers struct {
+	mu sync.Mutex // a source switch may briefly push from two producers
+	LayerSwitch
+}
+
+// pickLayer reports whether a simulcast packet goes on to the pad's
+// element (the best layer), asking for keyframes as needed.
+func (p *SinkPad) pickLayer(pkt *Packet, now int64) bool {
+	ls := p.layers.Load()
+	if ls == nil {
+		p.layers.CompareAndSwap(nil, &padLayers{})
+		ls = p.layers.Load()
+	}
+	ls.mu.Lock()
+	ls.SetTarget(ls.Fit(0, now))
+	fwd, kf := ls.Accept(pkt, now)
+	ls.mu.Unlock()
+	if kf >= 0 {
+		p.RequestLayerKeyframe(uint8(kf))
+	}
+	return fwd
+}
+
+// Layer is the simulcast layer the pad passes on (-1: none, or the source
+// has no layers, or the element takes every layer).
+func (p *SinkPad) Layer() int {
+	ls := p.layers.Load()
+	if ls == nil {
+		return -1
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.Current()
+}
+
+// RequestLayerKeyframe asks whatever feeds p for a keyframe of one
+// simulcast layer (a plain keyframe request when it has no layers).
+func (p *SinkPad) RequestLayerKeyframe(layer uint8) {
+	src := p.feed.Load()
+	if src == nil {
+		return
+	}
+	if k, ok := src.owner.handler.(LayerKeyframer); ok {
+		k.RequestLayerKeyframe(src, layer)
+		return
+	}
+	src.owner.handler.RequestKeyframe(src)
+}
+
+// HistoryOf returns the retransmission history of one layer of the pad
+// (layer 0 is History): each layer numbers its packets on its own.
+func (p *SourcePad) HistoryOf(layer uint8) *SourceRing {
+	if layer == 0 || layer >= MaxLayers {
+		return p.History()
+	}
+	h := &p.layerHistory[layer-1]
+	if r := h.Load(); r != nil {
+		return r
+	}
+	r := NewSourceRing(DefaultHistorySlots, DefaultHistoryRetention)
+	if h.CompareAndSwap(nil, r) {
+		return r
+	}
+	return h.Load()
+}

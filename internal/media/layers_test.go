@@ -1,0 +1,197 @@
+package media_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/mediatest"
+)
+
+// simPkt is a packet of layer l of a simulcast source (SSRC 100+l).
+func simPkt(l uint8, key bool, seq uint16) *media.Packet {
+	s := mediatest.Stream{SSRC: 100 + uint32(l), Seq: seq, Codec: mediatest.VP8}
+	pkt := s.Next(mediatest.VP8Payload(key, 100*(int(l)+1)))
+	pkt.Layer, pkt.Flags = l, media.PacketSimulcast
+	if key {
+		pkt.Flags |= media.PacketKeyframe
+	}
+	return pkt
+}
+
+func TestLayerSwitchSwitchesOnlyOnKeyframes(t *testing.T) {
+	type step struct {
+		layer  uint8
+		key    bool
+		target int // set before the packet (-2: unchanged)
+		fwd    bool
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"waits for a keyframe of the first target", []step{
+			{0, false, 0, false}, {1, true, -2, false}, {0, true, -2, true}, {0, false, -2, true}, {1, false, -2, false}}},
+		{"keeps the old layer until the new one's keyframe", []step{
+			{0, true, 0, true}, {2, false, 2, false}, {0, false, -2, true}, {2, true, -2, true}, {0, false, -2, false}, {2, false, -2, true}}},
+		{"down at a keyframe of the lower layer", []step{
+			{2, true, 2, true}, {1, true, 1, true}, {2, false, -2, false}, {1, false, -2, true}}},
+		{"a non-keyframe of the target does not switch", []step{
+			{1, true, 1, true}, {0, false, 0, false}, {1, false, -2, true}, {0, true, -2, true}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var s media.LayerSwitch
+			now := int64(time.Second)
+			for i, st := range tc.steps {
+				if st.target != -2 {
+					s.SetTarget(st.target)
+				}
+				now += int64(time.Millisecond)
+				if fwd, _ := s.Accept(simPkt(st.layer, st.key, uint16(i)), now); fwd != st.fwd {
+					t.Fatalf("step %d (layer %d key %v): forward = %v, want %v", i, st.layer, st.key, fwd, st.fwd)
+				}
+			}
+		})
+	}
+}
+
+func TestLayerSwitchFitsBudget(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	// 50 packets per layer per second: 100, 200, 300 bytes → 40, 80, 120 kb/s.
+	for i := 0; i < 100; i++ {
+		now += int64(20 * time.Millisecond)
+		for l := uint8(0); l < 3; l++ {
+			s.Accept(simPkt(l, false, uint16(i)), now)
+		}
+	}
+	for _, tc := range []struct {
+		budget uint64
+		want   int
+	}{{0, 2}, {1_000_000, 2}, {140_000, 2}, {125_000, 1}, {100_000, 1}, {60_000, 0}, {10_000, 0}} {
+		if got := s.Fit(tc.budget, now); got != tc.want {
+			t.Errorf("Fit(%d) = %d, want %d (rates %d %d %d)", tc.budget, got, tc.want, s.Rate(0), s.Rate(1), s.Rate(2))
+		}
+	}
+	// A paused layer is not chosen.
+	for i := 0; i < 80; i++ {
+		now += int64(20 * time.Millisecond)
+		s.Accept(simPkt(0, false, uint16(200+i)), now)
+		s.Accept(simPkt(1, false, uint16(200+i)), now)
+	}
+	if got := s.Fit(0, now); got != 1 {
+		t.Errorf("Fit after layer 2 paused = %d, want 1", got)
+	}
+}
+
+func TestSinkPadGetsBestLayer(t *testing.T) {
+	g := newGraph(t)
+	src, sink := g.source(), g.sink(mediatest.SinkOptions{})
+	pt, after := g.passThrough(), g.sink(mediatest.SinkOptions{})
+	g.connect(src, sink, media.Video, def, def)
+	g.connect(src, pt, media.Video, def, def)
+	g.connect(pt, after, media.Video, def, def)
+	seq := uint16(0)
+	push := func(layers []uint8, key bool) {
+		for _, l := range layers {
+			src.Push(media.Video, simPkt(l, key, seq))
+		}
+		seq++
+		g.clock.Advance(20 * time.Millisecond)
+	}
+	all := []uint8{0, 1, 2}
+	push(all, false)
+	push([]uint8{0}, true)
+	push(all, false)
+	push([]uint8{2}, true)
+	for i := 0; i < 10; i++ {
+		push(all, false)
+	}
+	// Layer 2 pauses: after LayerActiveTimeout the sink moves to layer 1
+	// at its keyframe.
+	for i := 0; i < 60; i++ {
+		push([]uint8{0, 1}, false)
+	}
+	push([]uint8{1}, true)
+	push([]uint8{0, 1}, false)
+	for _, s := range []*mediatest.Sink{sink, after} {
+		var ssrcs []uint32
+		for _, r := range s.Received() {
+			if n := len(ssrcs); n == 0 || ssrcs[n-1] != r.Header.SSRC {
+				ssrcs = append(ssrcs, r.Header.SSRC)
+				if r.Payload[1]&0x01 != 0 {
+					t.Errorf("layer %d starts with an inter frame", r.Header.SSRC-100)
+				}
+			}
+		}
+		if len(ssrcs) != 2 || ssrcs[0] != 102 || ssrcs[1] != 101 {
+			t.Errorf("layers received in order = %v, want [102 101]", ssrcs)
+		}
+	}
+	if n := src.KeyframeRequests(media.Video); n == 0 {
+		t.Error("no keyframe asked for while waiting for the layer's keyframe")
+	}
+}
+
+// TestLayerPauseFollowsFrameRate: a 30 fps layer that stops is paused
+// after ~300 ms; a 1 fps layer is not paused between its frames.
+func TestLayerPauseFollowsFrameRate(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	frame := func(l uint8, ts uint32) {
+		p := simPkt(l, false, uint16(ts))
+		p.Header.Timestamp = ts
+		s.Accept(p, now)
+	}
+	for i := uint32(0); i < 30; i++ { // 1 s: layer 0 at 30 fps, layer 1 at 1 fps
+		frame(0, i*3000)
+		if i%30 == 0 {
+			frame(1, i*3000)
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	for i := uint32(30); i < 60; i++ {
+		if i == 30 {
+			frame(1, i*3000)
+		}
+		now += int64(33 * time.Millisecond)
+		if i == 36 && !s.Active(0, now) {
+			t.Error("a 30 fps layer paused after 230 ms of silence")
+		}
+		if i == 41 && s.Active(0, now) {
+			t.Error("a 30 fps layer still active after 400 ms of silence")
+		}
+	}
+	// 1 s after layer 0's last packet and 990 ms after layer 1's.
+	if s.Active(0, now) {
+		t.Error("a 30 fps layer silent for 1 s is still active")
+	}
+	if !s.Active(1, now) {
+		t.Error("a 1 fps layer is paused between two frames")
+	}
+}
+
+// TestFitPassesOverStarvedLayer: a top layer sent at 8 fps while the one
+// below runs at 30 fps is not chosen.
+func TestFitPassesOverStarvedLayer(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	for i := 0; i < 90; i++ { // 3 s at 30 fps ticks
+		ts := uint32(i * 3000)
+		for l := uint8(0); l < 2; l++ {
+			p := simPkt(l, false, uint16(i))
+			p.Header.Timestamp = ts
+			s.Accept(p, now)
+		}
+		if i%4 == 0 { // layer 2: every 4th frame
+			p := simPkt(2, false, uint16(i))
+			p.Header.Timestamp = ts
+			s.Accept(p, now)
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	if got := s.Fit(0, now); got != 1 {
+		t.Errorf("Fit = %d, want 1 (layer 2 runs at a quarter of layer 1's frame rate)", got)
+	}
+}
