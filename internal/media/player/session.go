@@ -256,7 +256,7 @@ func (s *session) play(src source.Source, outs []*output) bool {
 			pending, fileBase, outBase, anchored = nil, got, lastOut+seekGap, false
 			// What is sent next starts on a keyframe: no rewind to before the seek.
 			lastPTS, lastKey = got, time.Now()
-			pl.setPos(got)
+			pl.setPos(s, got)
 			continue
 		case paused:
 			anchored = false
@@ -312,7 +312,7 @@ func (s *session) play(src source.Source, outs []*output) bool {
 			lastKey = time.Now()
 		}
 		lastOut, lastPTS = max(lastOut, pendingOut), pending.PTS
-		pl.setPos(pending.PTS)
+		pl.setPos(s, pending.PTS)
 		pending = nil
 	}
 }
@@ -335,9 +335,13 @@ func (s *session) ended() {
 	pl.core.Deliver()
 }
 
-func (pl *Player) setPos(p time.Duration) {
+// setPos records the position of session s, unless it is no longer the
+// player's (a frame it sent while Stop or a new Play took over).
+func (pl *Player) setPos(s *session, p time.Duration) {
 	pl.mu.Lock()
-	pl.pos = p
+	if pl.sess == s {
+		pl.pos = p
+	}
 	pl.mu.Unlock()
 }
 
