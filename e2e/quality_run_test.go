@@ -197,9 +197,20 @@ func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 		res.Use = res.B.LinkKbps / res.UseLimit
 	}
 
-	// What holds today: media flows through the relays and B decodes it.
-	if !okA || !okB || res.B.FPS <= 0 {
+	// What holds today: media flows through the relays and B decodes it
+	// (before the step of a stepped row: after it, a frozen viewer is a
+	// quality figure for the table — fps 0, the whole window frozen — not
+	// a broken harness).
+	if !okA || !okB || (row.step == nil && res.B.FPS <= 0) {
 		t.Fatalf("no measurement: A %+v (%v), B %+v (%v)", res.A, okA, res.B, okB)
+	}
+	if row.step != nil {
+		if before, ok := measureViewer(pb, from, stepAt); !ok || before.FPS <= 0 {
+			t.Fatalf("B decoded nothing before the step: %+v (%v)", before, ok)
+		}
+		if res.B.FPS <= 0 {
+			t.Logf("B decoded nothing in the %v after the step: frozen (reported in the table)", to.Sub(stepAt).Round(time.Second))
+		}
 	}
 	if res.A.Candidate != "relay" && relays["A"] != nil {
 		t.Errorf("A's connection uses a %q candidate, want its relay", res.A.Candidate)
