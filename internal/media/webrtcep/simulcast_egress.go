@@ -13,10 +13,24 @@ func (t *sinkTrack) selectLayers() {
 		return
 	}
 	w := t.w
-	t.layers = egress.NewLayerSelector(t.rembBudget(), func(l uint8) {
+	t.layers = egress.NewLayerSelector(t.layerBudget(), func(l uint8) {
 		w.core.Sink(media.Video).RequestLayerKeyframe(l)
 	})
 	t.dt.SetSelector(t.layers)
+}
+
+// layerBudget is what the viewer's layer is chosen from: the send-side
+// estimate (transport-cc feedback, bwe.go; capped by the viewer's REMB and
+// the send bandwidth limits) once there is one — a browser that negotiated
+// transport-cc sends no REMB — else the REMB budget.
+func (t *sinkTrack) layerBudget() egress.Estimator {
+	remb := t.rembBudget()
+	return egress.EstimatorFunc(func(now int64) uint64 {
+		if b := t.w.bwe; b != nil && b.TargetBitrate() > 0 {
+			return t.videoEstimate()
+		}
+		return remb.Estimate(now)
+	})
 }
 
 // rembBudget is the track's layer budget from its receiver's REMB.
@@ -33,7 +47,7 @@ func (t *sinkTrack) rembBudget() *rembBudget {
 func (w *Endpoint) SetLayerEstimator(est egress.Estimator) {
 	t := w.tracks[media.Video]
 	if est == nil {
-		est = t.rembBudget()
+		est = t.layerBudget()
 	}
 	t.layers.SetEstimator(est)
 }
