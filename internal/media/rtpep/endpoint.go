@@ -60,17 +60,14 @@ type Endpoint struct {
 	connUp    bool
 	streamsMu sync.RWMutex // guards streams for readers outside mu
 
-	lifeMu  sync.Mutex // guards closing and wg.Add
-	closing bool
-	done    chan struct{}
-	wg      sync.WaitGroup
+	life *media.Goroutines // the endpoint's goroutines, joined by Release
 }
 
 var _ media.Element = (*Endpoint)(nil)
 
 // New creates an endpoint in p. Sockets are opened when it negotiates.
 func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) (*Endpoint, error) {
-	w := &Endpoint{engine: e, opts: opts, done: make(chan struct{})}
+	w := &Endpoint{engine: e, opts: opts, life: media.NewGoroutines()}
 	if opts.Crypto.Enabled() {
 		k, err := localKeying(opts.Crypto)
 		if err != nil {
@@ -157,20 +154,9 @@ func (w *Endpoint) RequestKeyframeNow() bool {
 // BitrateEstimate implements media.Handler (plain RTP carries no estimate).
 func (w *Endpoint) BitrateEstimate(*media.SinkPad) uint64 { return 0 }
 
-// spawn runs f in a goroutine owned by the endpoint; false once released.
-func (w *Endpoint) spawn(f func()) bool {
-	w.lifeMu.Lock()
-	defer w.lifeMu.Unlock()
-	if w.closing {
-		return false
-	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		f()
-	}()
-	return true
-}
+// spawn runs f in a goroutine owned by the endpoint; false (f not run)
+// once the endpoint is being released.
+func (w *Endpoint) spawn(f func()) bool { return w.life.Go(f) }
 
 // Release closes the sockets and waits for every goroutine of the
 // endpoint. It is idempotent.
@@ -185,14 +171,11 @@ func (w *Endpoint) Release() {
 	w.opened = nil
 	w.mu.Unlock()
 	w.core.Detach()
-	w.lifeMu.Lock()
-	w.closing = true
-	close(w.done)
-	w.lifeMu.Unlock()
+	w.life.Stop()
 	for _, s := range opened {
 		s.close()
 	}
-	w.wg.Wait()
+	w.life.Wait()
 	w.engine.leave()
 }
 
@@ -239,7 +222,7 @@ func (w *Endpoint) monitor() {
 	defer t.Stop()
 	for {
 		select {
-		case <-w.done:
+		case <-w.life.Done():
 			return
 		case wall := <-t.C:
 			now := w.now()

@@ -92,10 +92,7 @@ type Endpoint struct {
 	quality  qualitySeen // monitor goroutine only
 	codecs   codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
-	lifeMu  sync.Mutex // guards closing and wg.Add
-	closing bool
-	done    chan struct{}
-	wg      sync.WaitGroup
+	life *media.Goroutines // the endpoint's goroutines, joined by Release
 }
 
 var _ media.Element = (*Endpoint)(nil)
@@ -112,7 +109,7 @@ func New(p *media.Pipeline, e *Engine, opts Options, events media.EventHandler) 
 	if opts.RecvOnly && opts.SendOnly {
 		return nil, ErrBothDirections
 	}
-	w := &Endpoint{engine: e, opts: opts, ice: e.Defaults(), done: make(chan struct{}), stream: uuid.NewString()}
+	w := &Endpoint{engine: e, opts: opts, ice: e.Defaults(), life: media.NewGoroutines(), stream: uuid.NewString()}
 	w.log = e.log.With("endpoint", w.stream[:8])
 	w.bw.init(e.cfg.Video)
 	w.state.init(w)
@@ -157,21 +154,9 @@ func (w *Endpoint) SetICESettings(s ICESettings) {
 	w.ice = s
 }
 
-// spawn runs f in a goroutine owned by the endpoint; it returns false (and
-// does not run f) once the endpoint is being released.
-func (w *Endpoint) spawn(f func()) bool {
-	w.lifeMu.Lock()
-	defer w.lifeMu.Unlock()
-	if w.closing {
-		return false
-	}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		f()
-	}()
-	return true
-}
+// spawn runs f in a goroutine owned by the endpoint; false (f not run)
+// once the endpoint is being released.
+func (w *Endpoint) spawn(f func()) bool { return w.life.Go(f) }
 
 // Release closes the peer connection and waits for every goroutine of the
 // endpoint. It is idempotent.
@@ -193,14 +178,11 @@ func (w *Endpoint) Release() {
 	}
 	w.fastDone = true
 	w.fastMu.Unlock()
-	w.lifeMu.Lock()
-	w.closing = true
-	close(w.done)
-	w.lifeMu.Unlock()
+	w.life.Stop()
 	if pc != nil {
 		if err := pc.Close(); err != nil {
 			w.log.Debug("closing peer connection", "err", err)
 		}
 	}
-	w.wg.Wait()
+	w.life.Wait()
 }

@@ -127,7 +127,7 @@ func (w *Endpoint) proveKeys(pc *webrtc.PeerConnection, dest *udpx.Dest, sess *s
 		case <-proved:
 			return true
 		case <-time.After(proofWait):
-		case <-w.done:
+		case <-w.life.Done():
 			return false
 		}
 	}

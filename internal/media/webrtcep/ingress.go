@@ -32,14 +32,10 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	if kind == media.Data {
 		return
 	}
-	w.lifeMu.Lock()
-	if w.closing {
-		w.lifeMu.Unlock()
+	if !w.life.Enter() {
 		return
 	}
-	w.wg.Add(1)
-	w.lifeMu.Unlock()
-	defer w.wg.Done()
+	defer w.life.Leave()
 
 	tag := w.addInbound(&inboundStream{ssrc: uint32(tr.SSRC()), kind: kind, track: tr}, tr.RID())
 	w.spawn(func() { w.readReceiverRTCP(rc, tr.RID()) })

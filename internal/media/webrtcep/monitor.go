@@ -20,7 +20,7 @@ func (s *connectionTracker) monitor() {
 	defer t.Stop()
 	for n := 1; ; n++ {
 		select {
-		case <-s.w.done:
+		case <-s.w.life.Done():
 			return
 		case <-t.C:
 		}
