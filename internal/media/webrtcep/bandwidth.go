@@ -142,6 +142,9 @@ func (b *bandwidths) annotate(s string, d VideoDefaults) string {
 	if limits["audio"] <= 0 && limits["video"] <= 0 && start == 0 {
 		return s
 	}
+	if strings.Contains(strings.ReplaceAll(s, "\r\n", ""), "\r") {
+		return s // a bare CR: its lines are not ours to cut (found by fuzzing)
+	}
 	lines := strings.SplitAfter(s, "\n")
 	fmtps := videoFmtpLines(lines)
 	var out strings.Builder
