@@ -71,7 +71,10 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNAC
 	// NACK: Pion's generator asks for what we miss (and learns of RTX
 	// repairs through rtxnack); what receivers miss is resent from the
 	// source's history by the egress, no interceptor.
-	gen, err := pionnack.NewGeneratorInterceptor()
+	// At most 10 requests per lost packet (libwebrtc's limit), so a repair
+	// that never arrives, or one not recognized, costs the publisher a
+	// bounded number of resends.
+	gen, err := pionnack.NewGeneratorInterceptor(pionnack.GeneratorMaxNacksPerPacket(maxNACKsPerPacket))
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +94,9 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNAC
 	}
 	return ir, nil
 }
+
+// maxNACKsPerPacket bounds how often one lost packet is asked for.
+const maxNACKsPerPacket = 10
 
 func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
 	se := webrtc.SettingEngine{}

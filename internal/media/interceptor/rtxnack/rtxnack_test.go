@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 
 	"github.com/gorento/gorento/internal/media/interceptor/interceptortest"
 )
@@ -132,6 +133,92 @@ func TestPairs(t *testing.T) {
 	i.UnbindRemoteStream(&interceptor.StreamInfo{SSRC: 20})
 	if s := i.repaired(99); s != nil {
 		t.Errorf("a removed stream still repaired: %+v", s)
+	}
+}
+
+// TestSimulcastRepairs: rid simulcast declares no SSRCs; each layer's RTX
+// stream is paired with its layer by the repaired-rid of its packets (or
+// the rid a sender copied from the original), so a repair stops the NACKs
+// of its own layer's packet and of no other.
+func TestSimulcastRepairs(t *testing.T) {
+	const ridID, rridID = 10, 11
+	exts := []interceptor.RTPHeaderExtension{{URI: sdp.SDESRTPStreamIDURI, ID: ridID}, {URI: sdp.SDESRepairRTPStreamIDURI, ID: rridID}}
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(5 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ii, err := Wrap(gen, nil).NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ii.Close()
+	i := ii.(*Interceptor)
+	log := &nackLog{asked: map[uint16]int{}}
+	i.BindRTCPWriter(log)
+	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
+	withExt := func(h rtp.Header, id uint8, v string, payload ...byte) []byte {
+		h.Version = 2
+		if id != 0 {
+			_ = h.SetExtension(id, []byte(v))
+		}
+		return marshal(t, &rtp.Packet{Header: h, Payload: payload})
+	}
+	buf := make([]byte, 1500)
+	// Three layers, SSRCs 100, 200, 300; the first packet of each carries
+	// its rid (later ones none, as Chrome stops once acknowledged); each
+	// layer loses its packet 12 (layer q: also 14).
+	layers := []string{"q", "h", "f"}
+	for l, rid := range layers {
+		ssrc := uint32(100 * (l + 1))
+		var pkts [][]byte
+		for k, seq := range []uint16{10, 11, 13, 15, 16} {
+			id := uint8(0)
+			if k == 0 {
+				id = ridID
+			}
+			pkts = append(pkts, withExt(rtp.Header{SSRC: ssrc, SequenceNumber: seq + uint16(1000*l)}, id, rid, 1))
+		}
+		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb, RTPHeaderExtensions: exts},
+			&interceptortest.Feed{Datagrams: pkts})
+		for range pkts {
+			if _, _, err := r.Read(buf, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, func() bool { return log.count(12) > 0 && log.count(1012) > 0 && log.count(2012) > 0 })
+	// Layer h's repair of 1012 with a repaired-rid (Chrome), layer q's of 12
+	// with the rid copied from the original (Pion's responder).
+	repairs := []struct {
+		ssrc uint32
+		id   uint8
+		rid  string
+		osn  uint16
+	}{{201, rridID, "h", 1012}, {101, ridID, "q", 12}}
+	for _, rp := range repairs {
+		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: rp.ssrc, MimeType: "video/rtx", RTPHeaderExtensions: exts},
+			&interceptortest.Feed{Datagrams: [][]byte{withExt(rtp.Header{SSRC: rp.ssrc, SequenceNumber: 7, PayloadType: 97}, rp.id, rp.rid, byte(rp.osn>>8), byte(rp.osn), 1)}})
+		if _, _, err := r.Read(buf, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(10 * time.Millisecond) // a round that may have started before the repairs
+	before := map[uint16]int{}
+	for _, s := range []uint16{12, 14, 1012, 1014, 2012} {
+		before[s] = log.count(s)
+	}
+	waitFor(t, func() bool { return log.count(2012) >= before[2012]+5 && log.count(14) >= before[14]+5 })
+	for _, s := range []uint16{12, 1012} {
+		if got := log.count(s); got != before[s] {
+			t.Errorf("%d NACKed %d more times after its RTX repair", s, got-before[s])
+		}
+	}
+	if log.count(1014) < before[1014]+5 {
+		t.Errorf("layer h's unrepaired 1014 no longer NACKed")
+	}
+	i.UnbindRemoteStream(&interceptor.StreamInfo{SSRC: 200})
+	if s := i.repaired(201); s != nil {
+		t.Errorf("the RTX of a removed layer still repairs %d", s.ssrc)
 	}
 }
 
