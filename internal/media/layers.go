@@ -44,7 +44,26 @@ const (
 	// layerKeyframeRetry is how often a keyframe of the target layer is
 	// asked for while waiting for one.
 	layerKeyframeRetry = int64(500 * time.Millisecond)
+	// layerSmoothHold: a layer must have kept up with the frame rate of the
+	// layers below it this long before a viewer moves up to it.
+	layerSmoothHold = int64(2 * time.Second)
 )
+
+// A layer whose encoder drops frames (a publisher short of uplink gives
+// its top layer what is left: Chrome at 10 % loss sent 720p at 11–18 fps
+// and 360p at 30) is worse to watch than the smooth layer below it. Frame
+// intervals, as fractions of the smoothest lower layer's: a viewer stays
+// on (or moves down to) a layer at ≥ 2/3 of that frame rate, and moves up
+// only to one at ≥ 4/5 for layerSmoothHold.
+func smoothEnough(iv, smoothest int64, up bool) bool {
+	if iv <= 0 || smoothest <= 0 {
+		return true
+	}
+	if up {
+		return 4*iv <= 5*smoothest
+	}
+	return 2*iv <= 3*smoothest
+}
 
 // LayerSwitch forwards one layer of a simulcast source at a time and moves
 // to the target layer only where a keyframe of it starts: the frames a sink
@@ -56,6 +75,7 @@ type LayerSwitch struct {
 	cur, target int8 // layer+1; 0 = none
 	seen        [MaxLayers]int64
 	since       [MaxLayers]int64  // when the layer became active
+	smoothSince [MaxLayers]int64  // since when the layer keeps up with the frame rate of the ones below (0: it does not)
 	frameAt     [MaxLayers]int64  // when the layer's last frame started
 	lastTS      [MaxLayers]uint32 // its RTP timestamp
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
@@ -106,31 +126,39 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 // Fit returns the layer for a budget in bps (0: unlimited): the highest
 // active layer whose rate fits (a layer above the current one needs 10 %
 // headroom and to have been sent for layerUpStable, so the choice does not
-// flap; a layer sent at under a third of the frame rate of a lower one —
-// a publisher starving its top layer — is passed over), else the lowest
-// active layer; -1 when no layer is active.
+// flap; a layer whose frame rate falls well below a lower one's — a
+// publisher starving its top layer — is passed over, smoothEnough), else
+// the lowest active layer; -1 when no layer is active.
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
 	var smoothest int64 // shortest frame interval of the layers below
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
+			s.smoothSince[l] = 0
 			continue
 		}
 		if lowest < 0 {
 			lowest = l
 		}
 		iv := s.interval[l]
-		starved := iv > 0 && smoothest > 0 && iv > 3*smoothest
+		switch {
+		case !smoothEnough(iv, smoothest, true):
+			s.smoothSince[l] = 0
+		case s.smoothSince[l] == 0:
+			s.smoothSince[l] = now
+		}
+		up := l > cur && cur >= 0
+		starved := !smoothEnough(iv, smoothest, false) || up && (s.smoothSince[l] == 0 || now-s.smoothSince[l] < layerSmoothHold)
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}
 		if starved {
-			continue // at under a third of the frame rate of a lower layer, it would stutter
+			continue // it would stutter where a lower layer runs smoothly
 		}
 		need := s.rate[l]
 		if l > cur {
-			if cur >= 0 && now-s.since[l] < layerUpStable {
+			if up && now-s.since[l] < layerUpStable {
 				continue
 			}
 			need += need / 10

@@ -195,3 +195,55 @@ func TestFitPassesOverStarvedLayer(t *testing.T) {
 		t.Errorf("Fit = %d, want 1 (layer 2 runs at a quarter of layer 1's frame rate)", got)
 	}
 }
+
+// TestFitLeavesJerkyLayer: a viewer on the top layer moves down when the
+// publisher's encoder drops it to half the frame rate of the layer below
+// (Chrome's 720p under 10 % uplink loss), stays on it at 27 fps, and moves
+// up to it again only after it kept up for two seconds.
+func TestFitLeavesJerkyLayer(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	i := 0
+	run := func(frames int, topEvery func(i int) bool) {
+		for end := i + frames; i < end; i++ {
+			ts := uint32(i * 3000)
+			for l := uint8(0); l < 3; l++ {
+				if l == 2 && !topEvery(i) {
+					continue
+				}
+				p := simPkt(l, false, uint16(i))
+				p.Header.Timestamp = ts
+				s.Accept(p, now)
+			}
+			if i%6 == 0 {
+				s.Fit(0, now) // as a viewer's selector does, every 200 ms
+			}
+			now += int64(33 * time.Millisecond)
+		}
+	}
+	all := func(int) bool { return true }
+	run(90, all)
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d with every layer at 30 fps, want 2", got)
+	}
+	s.SetTarget(2)
+	s.Accept(simPkt(2, true, 1000), now) // the switch to 2 happens at its keyframe
+	run(60, func(i int) bool { return i%10 != 0 }) // 27 fps
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit = %d with the top layer at 27 fps, want 2 (it keeps up)", got)
+	}
+	run(60, func(i int) bool { return i%2 == 0 }) // 15 fps
+	if got := s.Fit(0, now); got != 1 {
+		t.Fatalf("Fit = %d with the top layer at 15 fps and the middle at 30, want 1", got)
+	}
+	s.SetTarget(1)
+	s.Accept(simPkt(1, true, 2000), now)
+	run(30, all) // smooth again for 1 s: not yet
+	if got := s.Fit(0, now); got != 1 {
+		t.Errorf("Fit = %d 1 s after the top layer recovered, want 1 until it kept up for 2 s", got)
+	}
+	run(45, all)
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit = %d 2.5 s after the top layer recovered, want 2", got)
+	}
+}
