@@ -19,6 +19,7 @@ type Estimator struct {
 
 	ia      interArrival
 	tl      trendline
+	queue   standingQueue
 	rc      aimd
 	loss    lossController
 	rate    ackRate
@@ -33,6 +34,10 @@ type Estimator struct {
 	lastFeedback int64
 	lastSent     int64
 	lastCut      int64
+	standingAt   int64 // when the estimate was cut for the current standing queue (0: none)
+	standingQ    int64 // the queue then (ns)
+	fbLost       int   // the current feedback's lost and reported packets
+	fbTotal      int
 
 	feedbacks, malformed, unknown uint64
 }
@@ -159,10 +164,12 @@ func (e *Estimator) onStatus(s status, arrival int64) {
 		e.unknown++
 		return
 	}
+	e.fbTotal++
 	if s.sym == symNotReceived {
 		if r.state == recordSent {
 			r.state = recordLost
 			e.loss.count(true)
+			e.fbLost++
 		}
 		return
 	}
@@ -190,8 +197,11 @@ func (e *Estimator) endFeedback(now int64) {
 	}
 	var probeRate float64
 	var probeID ProbeID
+	lastArrival := int64(0)
 	for _, p := range e.ack {
 		e.rate.add(p.arrival, int(p.size))
+		e.queue.add(p.sent, p.arrival)
+		lastArrival = max(lastArrival, p.arrival)
 		if sd, ad, ok := e.ia.add(p.sent, p.arrival, int(p.size)); ok {
 			e.tl.update(sd, ad, p.arrival)
 		}
@@ -206,7 +216,25 @@ func (e *Estimator) endFeedback(now int64) {
 		e.presult.finish(probeID)
 	}
 
+	e.queue.feedback(now, e.fbLost, e.fbTotal)
+	e.fbLost, e.fbTotal = 0, 0
+	if lastArrival != 0 {
+		e.queue.update(lastArrival)
+	}
 	usage, ack := e.tl.usage, e.rate.rate()
+	standing := e.queue.standing() && e.queue.lossy(now)
+	switch {
+	case !standing:
+		e.standingAt = 0
+	case e.standingAt == 0: // a full buffer whose delay no longer grows: cut once
+		e.standingAt, e.standingQ = now, e.queue.queue
+		if usage == Normal {
+			usage = Overusing
+		}
+	case now-e.standingAt > standingDrain && e.queue.queue > e.standingQ/2:
+		e.queue.rebase() // it did not drain: not our queue
+		e.standingAt, standing = 0, false
+	}
 	e.rc.inALR = e.alr.inALR
 	switch {
 	case usage == Overusing:
@@ -224,6 +252,7 @@ func (e *Estimator) endFeedback(now int64) {
 	default:
 		e.rc.update(usage, ack, now, &e.cfg)
 	}
+	e.loss.congested = e.loss.congested || standing || usage == Overusing
 	if e.loss.sample(now) {
 		e.loss.update(now, e.target, e.rc.rate, e.rc.rtt, &e.cfg)
 	}
@@ -315,6 +344,7 @@ type State struct {
 	Acknowledged uint64        `json:"acknowledged"` // what the peer received
 	Usage        string        `json:"usage"`
 	Trend        float64       `json:"trend"` // scaled delay trend vs. Threshold (ms)
+	Queue        time.Duration `json:"queue"` // standing queue: the recent minimum delay above the path's base
 	Threshold    float64       `json:"threshold"`
 	Loss         float64       `json:"loss"` // last sample, 0–1
 	InherentLoss float64       `json:"inherentLoss"`
@@ -331,7 +361,7 @@ type State struct {
 func (e *Estimator) State() State {
 	return State{
 		Target: uint64(e.target), DelayBased: uint64(e.rc.rate), LossBound: uint64(e.loss.bound),
-		Acknowledged: uint64(e.rate.rate()), Usage: e.tl.usage.String(), Trend: e.tl.modified, Threshold: e.tl.threshold,
+		Acknowledged: uint64(e.rate.rate()), Usage: e.tl.usage.String(), Trend: e.tl.modified, Queue: time.Duration(e.queue.queue), Threshold: e.tl.threshold,
 		Loss: e.loss.loss, InherentLoss: e.loss.inherent, RTT: time.Duration(e.rc.rtt), ALR: e.alr.inALR,
 		LastProbe: uint64(e.probes.lastResult), ProbeReason: e.probes.lastReason,
 		Feedbacks: e.feedbacks, Malformed: e.malformed, UnknownSeq: e.unknown,
@@ -339,6 +369,6 @@ func (e *Estimator) State() State {
 }
 
 func (s State) String() string {
-	return fmt.Sprintf("target %d delay %d loss-bound %d acked %d %s trend %.1f/%.1f loss %.3f (inherent %.3f) alr %v probe %d",
-		s.Target, s.DelayBased, s.LossBound, s.Acknowledged, s.Usage, s.Trend, s.Threshold, s.Loss, s.InherentLoss, s.ALR, s.LastProbe)
+	return fmt.Sprintf("target %d delay %d loss-bound %d acked %d %s trend %.1f/%.1f queue %v loss %.3f (inherent %.3f) alr %v probe %d",
+		s.Target, s.DelayBased, s.LossBound, s.Acknowledged, s.Usage, s.Trend, s.Threshold, s.Queue.Round(time.Millisecond), s.Loss, s.InherentLoss, s.ALR, s.LastProbe)
 }

@@ -27,6 +27,11 @@ type lossController struct {
 	next     int
 	inherent float64
 
+	// congested: the current sample saw a standing queue or delay overuse:
+	// its loss is congestion, not the link's, and does not count as inherent.
+	congested       bool
+	sampleCongested bool // the last closed sample's
+
 	bound        float64 // bit/s; the cap on the target (0: none)
 	lastDecrease int64
 	lastIncrease int64
@@ -79,9 +84,12 @@ func (l *lossController) sample(now int64) bool {
 	}
 	l.loss = float64(l.lost) / float64(l.total)
 	l.hasSample, l.lossFrom = true, l.sampleStart
-	l.samples[l.next] = lossSample{at: now, lost: l.lost, total: l.total}
-	l.next = (l.next + 1) % lossSamples
-	l.nSamples = min(l.nSamples+1, lossSamples)
+	l.sampleCongested, l.congested = l.congested, false
+	if !l.sampleCongested {
+		l.samples[l.next] = lossSample{at: now, lost: l.lost, total: l.total}
+		l.next = (l.next + 1) % lossSamples
+		l.nSamples = min(l.nSamples+1, lossSamples)
+	}
 	l.lost, l.total, l.sampleStart = 0, 0, now
 	var lost, total int
 	for i := range l.nSamples {
@@ -89,7 +97,10 @@ func (l *lossController) sample(now int64) bool {
 			lost, total = lost+s.lost, total+s.total
 		}
 	}
-	l.inherent = float64(lost) / float64(total)
+	l.inherent = 0
+	if total > 0 {
+		l.inherent = float64(lost) / float64(total)
+	}
 	return true
 }
 
@@ -100,6 +111,9 @@ func (l *lossController) update(now int64, target, delayBased float64, rtt int64
 		return
 	}
 	excess := l.loss - l.inherent
+	if l.sampleCongested {
+		excess = l.loss // the path is congested: GCC's plain rule
+	}
 	switch {
 	case l.loss > cfg.HighLoss && excess > cfg.ExcessLoss:
 		// Once per episode: the sample must have started an interval (and a

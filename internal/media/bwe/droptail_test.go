@@ -1,0 +1,80 @@
+package bwe
+
+import (
+	"testing"
+)
+
+// layered makes the sim's encoder a simulcast viewer's: the highest of the
+// layer rates that fits the target (the lowest when none does).
+func layered(s *sim, rates ...float64) {
+	s.send.sourceMax = func(int64) float64 {
+		t := float64(s.est.Target())
+		pick := rates[0]
+		for _, r := range rates {
+			if r*1.1 <= t {
+				pick = r
+			}
+		}
+		return pick
+	}
+}
+
+// TestEstimatorDropTail600k: issue 15's "only B's downlink 600 kbit": a
+// 600 kbit/s bottleneck with a drop-tail queue of 250 ms (htb's pfifo in
+// the harness), an estimate starting at 1.5 Mbit/s. The estimate must
+// settle below the capacity, whether the sender follows it (one stream) or
+// picks simulcast layers.
+func TestEstimatorDropTail600k(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layers []float64
+	}{{"one stream", nil}, {"layers 150k/500k/1.7M", []float64{150e3, 500e3, 1.7e6}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 3; seed++ {
+				s := newSim(Config{Initial: 1_500_000, Min: 30_000, Max: 4_200_000}, simLink{capacity: constant(600e3), queueMax: 250 * ms}, seed)
+				if tc.layers != nil {
+					layered(s, tc.layers...)
+				}
+				s.run(0, 40*sec)
+				band(t, s, 10*sec, 40*sec, 0.5*600e3, 600e3)
+				t.Logf("seed %d: drops %d%s", seed, s.link.drops, s.summary())
+			}
+		})
+	}
+}
+
+// TestEstimatorDropTailStep: issue 15's "clean → 600 kbit mid-call" with
+// htb's drop-tail queue: the estimate backs off within 2 s, then uses at
+// least 80 % of the link.
+func TestEstimatorDropTailStep(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		s := newSim(Config{Initial: 1_500_000, Max: 4_200_000}, simLink{capacity: step(3e6, 600e3, 20*sec), queueMax: 250 * ms, loss: 0.01}, seed)
+		s.run(0, 40*sec)
+		backOff(t, s, 600e3, 20*sec, 2*sec)
+		band(t, s, 22*sec, 40*sec, 0.7*600e3, 1.05*600e3)
+		used(t, s, 22*sec, 30*sec, 0.8*600e3)
+		if t.Failed() || testing.Verbose() {
+			t.Logf("seed %d: drops %d%s", seed, s.link.drops, s.summary())
+		}
+	}
+}
+
+// TestEstimatorLossyDelayStep: a lossy link (10 % random loss) whose delay
+// steps up by 100 ms looks like a standing queue with loss; the estimate
+// cuts once, sees that the queue does not drain, and takes the new delay
+// as the path's instead of cutting down to nothing.
+func TestEstimatorLossyDelayStep(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		s := newSim(Config{}, simLink{capacity: constant(2.5e6), loss: 0.10, delay: func(t int64) int64 {
+			if t < 20*sec {
+				return 20 * ms
+			}
+			return 120 * ms
+		}}, seed)
+		s.run(0, 40*sec)
+		band(t, s, 30*sec, 40*sec, 0.7*2.5e6, 1.1*2.5e6)
+		if t.Failed() || testing.Verbose() {
+			t.Logf("seed %d:%s", seed, s.summary())
+		}
+	}
+}
