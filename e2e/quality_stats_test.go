@@ -25,6 +25,15 @@ type outStats struct {
 	AvailableOutgoingBitrate, RTT, FractionLost        float64
 	CandidateType                                      string
 	NackCount, PliCount                                float64
+	VideoBytesSent                                     float64 // every video layer, payload + headers
+	Layers                                             []layerStats
+}
+
+// layerStats is one outbound video stream (a simulcast layer) of a sample.
+type layerStats struct {
+	RID                                              string
+	Height, FPS, Bytes, Retransmitted, TargetBitrate float64
+	FramesSent                                       float64
 }
 
 type inStats struct {
@@ -157,7 +166,12 @@ func measurePublisher(p pageResult, from, to time.Time) (publisher, bool) {
 		return publisher{}, false
 	}
 	return publisher{
-		Kbps:         sp.rate(func(s *sample) float64 { return outOf(s).BytesSent + outOf(s).HeaderBytesSent }) * 8 / 1000,
+		Kbps: sp.rate(func(s *sample) float64 {
+			if o := outOf(s); o.VideoBytesSent > 0 {
+				return o.VideoBytesSent // every simulcast layer
+			}
+			return outOf(s).BytesSent + outOf(s).HeaderBytesSent
+		}) * 8 / 1000,
 		LinkKbps:     sp.rate(func(s *sample) float64 { return s.OutBytes }) * 8 / 1000,
 		Height:       sp.median(p.Samples, func(s *sample) float64 { return outOf(s).FrameHeight }),
 		FPS:          sp.rate(func(s *sample) float64 { return outOf(s).FramesSent }),

@@ -70,12 +70,23 @@ function qualityPage(cfg) {
         if (r.type === 'outbound-rtp') {
           s.outBytes += num(r.bytesSent) + num(r.headerBytesSent);
           if (r.kind === 'video') {
+            // A simulcast publisher has one outbound stream per layer: bytes
+            // are summed over them, the rest is the highest layer's.
+            const layer = { rid: r.rid || '', height: num(r.frameHeight), fps: num(r.framesPerSecond), bytes: num(r.bytesSent) + num(r.headerBytesSent),
+              retransmitted: num(r.retransmittedBytesSent), targetBitrate: num(r.targetBitrate), framesSent: num(r.framesSent) };
+            const prev = out;
+            if (prev && (prev.frameHeight > layer.height || (prev.frameHeight === layer.height && prev.bytesSent >= num(r.bytesSent)))) {
+              prev.videoBytesSent += layer.bytes;
+              prev.layers.push(layer);
+              return;
+            }
             out = {
               bytesSent: num(r.bytesSent), headerBytesSent: num(r.headerBytesSent), retransmittedBytesSent: num(r.retransmittedBytesSent),
               framesEncoded: num(r.framesEncoded), framesSent: num(r.framesSent), frameWidth: num(r.frameWidth), frameHeight: num(r.frameHeight),
               fps: num(r.framesPerSecond), targetBitrate: num(r.targetBitrate), qualityLimitationReason: r.qualityLimitationReason || '',
               qualityLimitationDurations: r.qualityLimitationDurations || {}, nackCount: num(r.nackCount), pliCount: num(r.pliCount),
               totalEncodeTime: num(r.totalEncodeTime), encoder: r.encoderImplementation || '',
+              videoBytesSent: layer.bytes + (prev ? prev.videoBytesSent : 0), layers: [...(prev ? prev.layers : []), layer],
             };
           }
         }
