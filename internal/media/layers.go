@@ -81,6 +81,9 @@ type LayerSwitch struct {
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
 	bytes       [MaxLayers]uint64
 	rate        [MaxLayers]uint64
+	ring        [MaxLayers]*SourceRing // each layer's history, and the last packet of it seen
+	ext         [MaxLayers]uint64
+	marked      [MaxLayers]uint64
 	winStart    int64
 	lastReq     int64
 	switches    uint64
@@ -170,7 +173,19 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	if best < 0 {
 		best = lowest
 	}
+	s.markWanted(cur)
+	s.markWanted(s.Target())
 	return best
+}
+
+// markWanted tells a layer's history that this sink uses it (its losses
+// are worth repairing), at most every 16 packets.
+func (s *LayerSwitch) markWanted(layer int) {
+	if layer < 0 || layer >= MaxLayers || s.ring[layer] == nil || s.ext[layer] < s.marked[layer]+16 {
+		return
+	}
+	s.marked[layer] = s.ext[layer]
+	s.ring[layer].MarkWanted(s.ext[layer])
 }
 
 // Accept counts pkt and reports whether the sink forwards it; keyframe is
@@ -186,6 +201,12 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 		return false, -1
 	}
 	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
+	if ring, ext := pkt.History(); ring != nil {
+		if ring != s.ring[pkt.Layer] {
+			s.ring[pkt.Layer], s.marked[pkt.Layer] = ring, 0
+		}
+		s.ext[pkt.Layer] = ext
+	}
 	if s.cur == s.target {
 		return l == s.cur, -1
 	}

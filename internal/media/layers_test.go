@@ -247,3 +247,34 @@ func TestFitLeavesJerkyLayer(t *testing.T) {
 		t.Errorf("Fit = %d 2.5 s after the top layer recovered, want 2", got)
 	}
 }
+
+// TestLayerSwitchMarksWanted: the histories of the layer a sink forwards
+// and of the one it switches to are marked wanted; the others are not.
+func TestLayerSwitchMarksWanted(t *testing.T) {
+	var rings [3]*media.SourceRing
+	for l := range rings {
+		rings[l] = media.NewSourceRing(64, time.Second)
+	}
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	for i := 0; i < 40; i++ {
+		for l := uint8(0); l < 3; l++ {
+			b := media.GetPacketBuf()
+			pkt := simPkt(l, i == 0, uint16(i))
+			b.SetHistoryForTest(rings[l], pkt)
+			s.Accept(b.Packet(), now)
+			b.Release()
+		}
+		if i == 1 {
+			s.SetTarget(0)
+		}
+		if i == 2 {
+			s.SetTarget(1) // waiting for layer 1's keyframe
+		}
+		s.Fit(0, now)
+		now += int64(33 * time.Millisecond)
+	}
+	if !rings[0].Wanted() || !rings[1].Wanted() || rings[2].Wanted() {
+		t.Errorf("wanted: %v %v %v, want the current (0) and the target (1) only", rings[0].Wanted(), rings[1].Wanted(), rings[2].Wanted())
+	}
+}

@@ -36,6 +36,8 @@ type SourceRing struct {
 	head  uint64     // highest extended sequence number put
 	tail  uint64     // oldest slot that may still hold a packet
 	last  uint64     // highest extended sequence number Extend returned (0: none yet)
+
+	wanted atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -153,4 +155,22 @@ func (r *SourceRing) Held() int {
 		}
 	}
 	return n
+}
+
+// MarkWanted notes that a sink forwarded the packet ext of this history,
+// or waits for the stream (a simulcast layer it is switching to).
+func (r *SourceRing) MarkWanted(ext uint64) {
+	if ext > r.wanted.Load() {
+		r.wanted.Store(ext)
+	}
+}
+
+// Wanted reports whether a sink wanted a packet still kept (MarkWanted
+// within about DefaultHistoryRetention): a simulcast layer no viewer gets
+// is not worth repairing.
+func (r *SourceRing) Wanted() bool {
+	w := r.wanted.Load()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return w != 0 && w >= r.tail
 }

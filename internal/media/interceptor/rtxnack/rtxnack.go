@@ -29,8 +29,10 @@ import (
 	"encoding/binary"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 )
@@ -69,6 +71,44 @@ type Interceptor struct {
 	pairs  map[uint32]uint32  // RTX SSRC → media SSRC
 	rids   map[string]uint32  // rid → media SSRC (simulcast layers, from their packets)
 	rtxRID map[uint32]string  // RTX SSRC → the rid it repairs (its packets' repaired-rid)
+
+	wanted atomic.Pointer[func(ssrc uint32) bool] // SetWanted
+}
+
+// SetWanted makes the generator ask only for the losses of streams wanted
+// reports true for (nil: every stream): a simulcast layer that no viewer
+// gets is not repaired, so a publisher whose uplink just shrank does not
+// spend it on retransmissions of the layer it paused.
+func (i *Interceptor) SetWanted(wanted func(ssrc uint32) bool) {
+	if wanted == nil {
+		i.wanted.Store(nil)
+		return
+	}
+	i.wanted.Store(&wanted)
+}
+
+// BindRTCPWriter implements interceptor.Interceptor: the generator's NACKs
+// for streams not wanted are dropped.
+func (i *Interceptor) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	filtered := interceptor.RTCPWriterFunc(func(pkts []rtcp.Packet, a interceptor.Attributes) (int, error) {
+		wanted := i.wanted.Load()
+		if wanted == nil {
+			return w.Write(pkts, a)
+		}
+		kept := pkts[:0:0]
+		for _, p := range pkts {
+			if n, ok := p.(*rtcp.TransportLayerNack); ok && !(*wanted)(n.MediaSSRC) {
+				continue
+			}
+			kept = append(kept, p)
+		}
+		if len(kept) == 0 {
+			return 0, nil
+		}
+		return w.Write(kept, a)
+	})
+	i.Interceptor.BindRTCPWriter(filtered)
+	return w
 }
 
 // Pair declares that rtx repairs media (an a=ssrc-group:FID of the remote

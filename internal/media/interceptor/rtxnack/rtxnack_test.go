@@ -222,6 +222,44 @@ func TestSimulcastRepairs(t *testing.T) {
 	}
 }
 
+// TestWanted: NACKs for a stream the owner does not want repaired (a
+// simulcast layer no viewer gets) are not sent; the others are.
+func TestWanted(t *testing.T) {
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(5 * time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ii, err := Wrap(gen, nil).NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ii.Close()
+	i := ii.(*Interceptor)
+	i.SetWanted(func(ssrc uint32) bool { return ssrc != 200 })
+	log := &nackLog{asked: map[uint16]int{}}
+	i.BindRTCPWriter(log)
+	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
+	buf := make([]byte, 1500)
+	for _, ssrc := range []uint32{100, 200} {
+		var pkts [][]byte
+		for _, seq := range []uint16{10, 12} { // 11 lost
+			pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq + uint16(ssrc)}, Payload: []byte{1}}))
+		}
+		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb}, &interceptortest.Feed{Datagrams: pkts})
+		for range pkts {
+			if _, _, err := r.Read(buf, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, func() bool { return log.count(111) >= 3 })
+	if n := log.count(211); n != 0 {
+		t.Errorf("the unwanted stream's loss was NACKed %d times", n)
+	}
+	i.SetWanted(nil)
+	waitFor(t, func() bool { return log.count(211) > 0 })
+}
+
 func TestOriginalSeq(t *testing.T) {
 	withExt := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1, Extension: true, ExtensionProfile: 0xBEDE}, Payload: []byte{0x12, 0x34, 9}}
 	_ = withExt.SetExtension(1, []byte{7})
