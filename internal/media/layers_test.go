@@ -227,7 +227,7 @@ func TestFitLeavesJerkyLayer(t *testing.T) {
 		t.Fatalf("Fit = %d with every layer at 30 fps, want 2", got)
 	}
 	s.SetTarget(2)
-	s.Accept(simPkt(2, true, 1000), now) // the switch to 2 happens at its keyframe
+	s.Accept(simPkt(2, true, 1000), now)           // the switch to 2 happens at its keyframe
 	run(60, func(i int) bool { return i%10 != 0 }) // 27 fps
 	if got := s.Fit(0, now); got != 2 {
 		t.Errorf("Fit = %d with the top layer at 27 fps, want 2 (it keeps up)", got)
