@@ -2,6 +2,7 @@ package bwe
 
 import (
 	"testing"
+	"time"
 )
 
 // layered makes the sim's encoder a simulcast viewer's: the highest of the
@@ -76,5 +77,35 @@ func TestEstimatorLossyDelayStep(t *testing.T) {
 		if t.Failed() || testing.Verbose() {
 			t.Logf("seed %d:%s", seed, s.summary())
 		}
+	}
+}
+
+// TestProbesStopOnCongestion: no probe cluster starts while the
+// bottleneck's buffer is full: not the allocator's request for a higher
+// layer made while a 1.5 Mbit/s start overflows a 600 kbit/s drop-tail
+// link, nor, later, the periodic ALR and request probes of a simulcast
+// viewer whose allocator keeps asking for the next layer.
+func TestProbesStopOnCongestion(t *testing.T) {
+	s := newSim(Config{Initial: 1_500_000, Min: 30_000, Max: 4_200_000}, simLink{capacity: constant(600e3), queueMax: 250 * ms}, 1)
+	s.run(0, 600*ms)
+	s.est.RequestProbe(3_000_000, 600*ms) // the top layer, while the buffer is full
+	s.run(600*ms, 5*sec)
+	layered(s, 150e3, 500e3, 1.7e6)
+	for at := 5 * sec; at < 40*sec; at += sec {
+		s.est.RequestProbe(550_000, at)
+		s.run(at, at+sec)
+	}
+	n := 0
+	for _, p := range s.probeLog {
+		if p.queue > 150*ms {
+			t.Errorf("a %s probe started at %v with %v queued at the bottleneck", p.reason, time.Duration(p.t), time.Duration(p.queue))
+		}
+		n++
+	}
+	if n < 3 {
+		t.Errorf("%d probes in 40 s: the test proves nothing", n)
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("probes %v%s", s.probeLog, s.summary())
 	}
 }

@@ -222,18 +222,23 @@ func (e *Estimator) endFeedback(now int64) {
 		e.queue.update(lastArrival)
 	}
 	usage, ack := e.tl.usage, e.rate.rate()
-	standing := e.queue.standing() && e.queue.lossy(now)
+	// An episode starts with a standing queue and loss, and lasts until the
+	// queue has drained.
+	queued := e.queue.standing()
+	standing := queued && e.queue.lossy(now)
 	switch {
-	case !standing:
+	case !queued:
 		e.standingAt = 0
-	case e.standingAt == 0: // a full buffer whose delay no longer grows: cut once
+	case e.standingAt == 0 && standing: // a full buffer whose delay no longer grows: cut once
 		e.standingAt, e.standingQ = now, e.queue.queue
 		if usage == Normal {
 			usage = Overusing
 		}
-	case now-e.standingAt > standingDrain && e.queue.queue > e.standingQ/2:
+	case e.standingAt != 0 && now-e.standingAt > standingDrain && e.queue.queue > e.standingQ/2:
 		e.queue.rebase() // it did not drain: not our queue
 		e.standingAt, standing = 0, false
+	case e.standingAt != 0 && usage == Normal:
+		usage = Underusing // hold the rate until the queue has drained
 	}
 	e.rc.inALR = e.alr.inALR
 	switch {
@@ -271,9 +276,15 @@ func (e *Estimator) OnTick(now int64) {
 		e.setTarget(e.cfg.clamp(e.loss.limit(e.rc.rate)))
 		e.lastCut = now
 	}
-	if !e.cfg.NoProbing && e.probes.started {
+	if !e.cfg.NoProbing && e.probes.started && !e.congested() {
 		e.probes.process(now, e.target, &e.alr)
 	}
+}
+
+// congested: the path is full now (a standing queue being drained, delay
+// overuse, or loss the loss controller is answering): no probing then.
+func (e *Estimator) congested() bool {
+	return e.standingAt != 0 || e.tl.usage == Overusing || e.loss.bound > 0 && e.loss.sampleCongested
 }
 
 // NextProbe hands out the next probe plan, if one is due. The first call
@@ -284,6 +295,10 @@ func (e *Estimator) NextProbe(now int64) (ProbeCluster, bool) {
 	}
 	if !e.probes.started {
 		e.probes.start(now, e.target)
+	}
+	if e.congested() {
+		e.probes.queued = 0 // plans made before the path filled up
+		return ProbeCluster{}, false
 	}
 	c, ok := e.probes.pop()
 	if ok {

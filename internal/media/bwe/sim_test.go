@@ -157,6 +157,7 @@ type simSender struct {
 type probeEvent struct {
 	t      int64
 	reason string
+	queue  int64 // the bottleneck's queue when the cluster started (ns)
 }
 
 type sim struct {
@@ -230,7 +231,7 @@ func (s *sim) run(from, until int64) {
 			if c, ok := s.est.NextProbe(t); ok {
 				s.send.probe, s.send.probing, s.send.probeStart, s.send.probeBytes, s.send.probePkts = c, true, t, 0, 0
 				s.send.probes = append(s.send.probes, c)
-				s.probeLog = append(s.probeLog, probeEvent{t, c.Reason})
+				s.probeLog = append(s.probeLog, probeEvent{t, c.Reason, max(s.link.busy-t, 0)})
 			}
 		}
 		xmit := func(size int, probe ProbeID) {
