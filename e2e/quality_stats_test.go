@@ -145,11 +145,22 @@ func measureViewer(p pageResult, from, to time.Time) (viewer, bool) {
 		Seconds:       sp.seconds(),
 	}
 	v.MinHeight = v.Height
+	var prev *sample
+	var stalled float64
 	for i := range p.Samples {
-		if s := &p.Samples[i]; s.T >= sp.a.T && s.T <= sp.b.T && s.In != nil && s.In.FrameHeight > 0 {
+		s := &p.Samples[i]
+		if s.T < sp.a.T || s.T > sp.b.T {
+			continue
+		}
+		if s.In != nil && s.In.FrameHeight > 0 {
 			v.MinHeight = min(v.MinHeight, s.In.FrameHeight)
 		}
+		if prev != nil && inOf(s).FramesDecoded == inOf(prev).FramesDecoded {
+			stalled += float64(s.T-prev.T) / 1000 // no frame at all: a freeze the browser reports only once it ends
+		}
+		prev = s
 	}
+	v.FreezeSeconds = max(v.FreezeSeconds, stalled)
 	return v, true
 }
 
