@@ -89,7 +89,7 @@ var (
 	use     = func(r result) float64 { return r.Use }
 )
 
-const issue15 = "issue 15 not complete: simulcast layers per viewer (15.5) not landed yet; figures move with the shared machine's load"
+const issue15 = "issue 15 not complete (docs/impaired-links.md: what is met, what is not); figures move with the shared machine's load"
 
 func qualityRows() []qualityRow {
 	return []qualityRow{
