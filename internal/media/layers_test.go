@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
+
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/mediatest"
 )
@@ -276,5 +278,36 @@ func TestLayerSwitchMarksWanted(t *testing.T) {
 	}
 	if !rings[0].Wanted() || !rings[1].Wanted() || rings[2].Wanted() {
 		t.Errorf("wanted: %v %v %v, want the current (0) and the target (1) only", rings[0].Wanted(), rings[1].Wanted(), rings[2].Wanted())
+	}
+}
+
+// TestPushBufDropsDuplicates: a video packet a producer reads twice (a
+// publisher's bandwidth probe made of RTX copies, a repair that crossed
+// the original) reaches the sinks once.
+func TestPushBufDropsDuplicates(t *testing.T) {
+	g := newGraph(t)
+	src, sink := g.source(), g.sink(mediatest.SinkOptions{})
+	g.connect(src, sink, media.Video, def, def)
+	pad := src.Core().Source(media.Video)
+	for _, seq := range []uint16{1, 2, 2, 3, 1, 4} {
+		b := media.GetPacketBuf()
+		h := rtp.Header{Version: 2, SSRC: 5, SequenceNumber: seq}
+		n, err := h.MarshalTo(b.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(b.Data()[n:], mediatest.VP8Payload(seq == 1, 20))
+		if !b.ParseRTP(n + 20) {
+			t.Fatal("parse")
+		}
+		b.Packet().Codec = mediatest.VP8
+		pad.PushBuf(b)
+	}
+	var got []uint16
+	for _, r := range sink.Received() {
+		got = append(got, r.Header.SequenceNumber)
+	}
+	if len(got) != 4 || got[0] != 1 || got[1] != 2 || got[2] != 3 || got[3] != 4 {
+		t.Errorf("sink received %v, want [1 2 3 4]", got)
 	}
 }

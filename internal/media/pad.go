@@ -97,7 +97,8 @@ func (p *SourcePad) Push(pkt *Packet) {
 
 // PushBuf is Push for a producer that read the packet into b (GetPacketBuf,
 // then ParseRTP or its own filling, not published): b is published, kept in
-// the pad's history (video) and pushed. The caller gives b up.
+// the pad's history (video) and pushed; a video packet the history holds
+// already (received twice) is dropped. The caller gives b up.
 func (p *SourcePad) PushBuf(b *PacketBuf) {
 	now := p.owner.pipeline.clock.Now()
 	p.flow.mark(now)
@@ -108,7 +109,12 @@ func (p *SourcePad) PushBuf(b *PacketBuf) {
 	}
 	if p.mediaType == Video {
 		r := p.HistoryOf(b.pkt.Layer)
-		b.setHistory(r, r.Extend(b.pkt.Header.SequenceNumber))
+		ext := r.Extend(b.pkt.Header.SequenceNumber)
+		if r.holds(ext) {
+			b.Free() // received twice: see holds
+			return
+		}
+		b.setHistory(r, ext)
 		b.Publish()
 		r.put(b, now)
 	} else {

@@ -174,3 +174,17 @@ func (r *SourceRing) Wanted() bool {
 	defer r.mu.Unlock()
 	return w != 0 && w >= r.tail
 }
+
+// holds reports whether the packet ext is kept already: a video packet
+// that arrives twice (a publisher's bandwidth probe sent as RTX copies of
+// packets we have — Chrome does — or a repair that crossed the original)
+// is not passed on again. Forwarded, Chrome's probes doubled what a
+// viewer of its lowest layer received, up to 2 Mbit/s.
+func (r *SourceRing) holds(ext uint64) bool {
+	b := r.Get(ext)
+	if b == nil {
+		return false
+	}
+	b.Release()
+	return true
+}
