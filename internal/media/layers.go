@@ -41,6 +41,9 @@ const (
 	layerUpStable = int64(time.Second)
 	// layerRateWindow is the window of the per-layer bitrates.
 	layerRateWindow = int64(500 * time.Millisecond)
+	// layerPeakDecay: a layer's peak rate decays to 9/10 per window (halved
+	// in ~3 s).
+	layerPeakDecay = 9
 	// layerKeyframeRetry is how often a keyframe of the target layer is
 	// asked for while waiting for one.
 	layerKeyframeRetry = int64(500 * time.Millisecond)
@@ -82,6 +85,7 @@ type LayerSwitch struct {
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
 	bytes       [MaxLayers]uint64
 	rate        [MaxLayers]uint64
+	peak        [MaxLayers]uint64      // recent peak of rate (decays by layerPeakDecay per window)
 	ring        [MaxLayers]*SourceRing // each layer's history, and the last packet of it seen
 	ext         [MaxLayers]uint64
 	marked      [MaxLayers]uint64
@@ -166,6 +170,10 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 			if up && now-s.since[l] < layerUpStable {
 				continue
 			}
+			// Its recent peak: a layer whose encoder is starved for a moment
+			// (a loaded publisher's 720p at 4 fps, 0.5 Mbit/s) must not look
+			// affordable to a viewer that cannot take its usual 2 Mbit/s.
+			need = max(need, s.peak[l])
 			need += need / 10
 		}
 		if budget == 0 || need <= budget {
@@ -248,6 +256,7 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 	if d := now - s.winStart; d >= layerRateWindow {
 		for i := range s.bytes {
 			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
+			s.peak[i] = max(s.rate[i], s.peak[i]*layerPeakDecay/10)
 			s.bytes[i] = 0
 		}
 		s.winStart = now

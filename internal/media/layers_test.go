@@ -311,3 +311,39 @@ func TestPushBufDropsDuplicates(t *testing.T) {
 		t.Errorf("sink received %v, want [1 2 3 4]", got)
 	}
 }
+
+// TestFitUpByPeakRate: a viewer does not move up to a layer whose rate just
+// dipped below its budget (a loaded publisher's top layer at a few fps for
+// a second): moving up needs the layer's recent peak to fit.
+func TestFitUpByPeakRate(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	send := func(packets int, size2 int) {
+		for i := 0; i < packets; i++ { // 50 packets/s per layer
+			now += int64(20 * time.Millisecond)
+			for l := uint8(0); l < 3; l++ {
+				size := 100
+				if l == 2 {
+					size = size2
+				}
+				p := simPkt(l, l == 0 && i == 0, uint16(i))
+				p.Payload = p.Payload[:min(len(p.Payload), size)]
+				p.Payload = append(p.Payload, make([]byte, size-len(p.Payload))...)
+				s.Accept(p, now)
+			}
+		}
+	}
+	s.SetTarget(0)
+	send(100, 2000) // layer 2 at 800 kb/s
+	send(40, 200)   // then at 80 kb/s for 0.8 s
+	if r := s.Rate(2); r > 100_000 {
+		t.Fatalf("layer 2 measured at %d bit/s, want its dip", r)
+	}
+	if got := s.Fit(300_000, now); got == 2 {
+		t.Errorf("Fit(300 kb/s) = 2: moved up to a layer that usually needs 800 kb/s")
+	}
+	send(400, 200) // 8 s at 80 kb/s: the peak has decayed
+	if got := s.Fit(300_000, now); got != 2 {
+		t.Errorf("Fit(300 kb/s) = %d after layer 2 stayed at 80 kb/s for 8 s, want 2", got)
+	}
+}
