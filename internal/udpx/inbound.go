@@ -71,3 +71,11 @@ func (r *inboundRoutes) handled(b []byte, from netip.AddrPort) bool {
 func canonical(a netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 }
+
+// InboundHandlers is how many remote addresses have a handler.
+func (c *Conn) InboundHandlers() int {
+	if m := c.inbound.routes.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
+}

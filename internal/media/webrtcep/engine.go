@@ -64,6 +64,11 @@ type Config struct {
 	Egress egress.Config
 	// Video holds the video bandwidth defaults (bandwidth.go).
 	Video VideoDefaults
+	// DirectInbound reads the received media of endpoints on the egress
+	// fast path straight from the single UDP port, without Pion's
+	// goroutine hand-offs (direct.go); NACKs and receiver reports are then
+	// the endpoint's own for every endpoint.
+	DirectInbound bool
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
