@@ -223,6 +223,11 @@ var envVars = map[string]func(c *Config, v string) error{
 		c.WebRTC.UDPPort = n
 		return err
 	},
+	"GORENTO_DIRECT_INBOUND": func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.WebRTC.DirectInbound = b
+		return err
+	},
 }
 
 // ApplyEnv applies GORENTO_* environment variables.

@@ -35,9 +35,12 @@ type Recorder struct {
 // Factory makes the Recorder of each peer connection and hands it to onNew.
 type Factory struct{ onNew func(*Recorder) }
 
+// New returns a recorder (the factory makes one per peer connection).
+func New() *Recorder { return &Recorder{start: time.Now(), rec: twcc.NewRecorder(rand.Uint32())} }
+
 // NewInterceptor implements interceptor.Factory.
 func (f Factory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	r := &Recorder{start: time.Now(), rec: twcc.NewRecorder(rand.Uint32())}
+	r := New()
 	if f.onNew != nil {
 		f.onNew(r)
 	}
