@@ -106,9 +106,6 @@ func (s *connectionTracker) watch(pc *webrtc.PeerConnection) {
 		w.core.Deliver()
 		if startMonitor {
 			w.spawn(s.monitor)
-			if w.engine.cfg.DirectInbound {
-				w.spawn(w.rxFeedback)
-			}
 		}
 	})
 }

@@ -265,7 +265,9 @@ type directIn struct {
 	all     []*rxStream                 // every received stream
 	streams atomic.Pointer[[]*rxStream] // taken over; read per datagram
 	cancel  func()                      // removes the handler from its socket
+	dest    *udpx.Dest                  // where the handler is installed
 	closed  bool
+	ticking bool // the feedback goroutine runs (feedback_rx.go)
 }
 
 // HandleInbound implements udpx.InboundHandler: SRTP of a taken stream is
@@ -299,6 +301,12 @@ func (d *directIn) add(s *rxStream) {
 		return
 	}
 	d.all = append(d.all, s)
+	if !d.ticking {
+		// Feedback only where something is received: a viewer's
+		// endpoint wakes no timer for it.
+		d.ticking = true
+		s.w.spawn(s.w.rxFeedback)
+	}
 	if d.sess != nil && d.cancel != nil && s.direct {
 		d.takeLocked(s)
 	}
@@ -321,11 +329,16 @@ func (d *directIn) route(dest *udpx.Dest, sess *srtpx.Session) {
 	if d.closed {
 		return
 	}
-	if d.cancel != nil {
-		d.cancel()
-	}
 	d.sess = sess
-	d.cancel = dest.Conn().SetInbound(dest.AddrPort(), d)
+	if d.cancel == nil || d.dest.Conn() != dest.Conn() || d.dest.AddrPort() != dest.AddrPort() {
+		// The new address first, then the old one out: no datagram
+		// falls between them to Pion's stale contexts.
+		cancel := dest.Conn().SetInbound(dest.AddrPort(), d)
+		if d.cancel != nil {
+			d.cancel()
+		}
+		d.cancel, d.dest = cancel, dest
+	}
 	for _, s := range d.all {
 		if s.direct && s.srtp == nil {
 			d.takeLocked(s)

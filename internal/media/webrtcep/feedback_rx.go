@@ -22,7 +22,7 @@ const (
 	reportInterval = time.Second
 )
 
-// rxFeedback runs while the endpoint lives (started with the monitor).
+// rxFeedback runs while the endpoint lives, from its first received stream on.
 func (w *Endpoint) rxFeedback() {
 	t := time.NewTicker(nackInterval)
 	defer t.Stop()
