@@ -13,6 +13,7 @@ import (
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
 	"github.com/gorento/gorento/internal/media/interceptor/twccrx"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
@@ -34,14 +35,6 @@ type OfferOptions struct {
 	OfferToReceiveAudio bool
 	OfferToReceiveVideo bool
 }
-
-type negotiation int
-
-const (
-	negIdle negotiation = iota
-	negOfferGenerated
-	negDone
-)
 
 // Endpoint is a WebRTC peer inside a pipeline: media received from the
 // remote peer leaves through its source pads, media arriving on its sink
@@ -65,7 +58,7 @@ type Endpoint struct {
 	ice              ICESettings
 	pc               *webrtc.PeerConnection
 	pcRef            atomic.Pointer[webrtc.PeerConnection] // pc, for goroutines that must not take mu
-	neg              negotiation
+	neg              sdpneg.State
 	localSDP         string // as sent to the remote peer
 	remoteSDP        string
 	pending          *webrtc.SessionDescription // local description not applied yet

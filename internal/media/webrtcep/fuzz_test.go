@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
@@ -62,8 +63,8 @@ func FuzzProcessOffer(f *testing.F) {
 		}
 		answer, err := ep.ProcessOffer(offer)
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || (!errors.Is(err, ErrInvalidSDP) && !errors.Is(err, ErrProcessOffer)) {
+			var e *sdpneg.Error
+			if !errors.As(err, &e) || (!errors.Is(err, sdpneg.ErrInvalidSDP) && !errors.Is(err, sdpneg.ErrProcessOffer)) {
 				t.Fatalf("error %v is not an offer error", err)
 			}
 			return
