@@ -267,7 +267,7 @@ type directIn struct {
 	cancel  func()                      // removes the handler from its socket
 	dest    *udpx.Dest                  // where the handler is installed
 	closed  bool
-	ticking bool // the feedback goroutine runs (feedback_rx.go)
+	ticking bool // registered with the engine's feedback tick (feedback_rx.go)
 }
 
 // HandleInbound implements udpx.InboundHandler: SRTP of a taken stream is
@@ -303,9 +303,9 @@ func (d *directIn) add(s *rxStream) {
 	d.all = append(d.all, s)
 	if !d.ticking {
 		// Feedback only where something is received: a viewer's
-		// endpoint wakes no timer for it.
+		// endpoint costs the engine's tick nothing.
 		d.ticking = true
-		s.w.spawn(s.w.rxFeedback)
+		s.w.engine.rx.register(s.w)
 	}
 	if d.sess != nil && d.cancel != nil && s.direct {
 		d.takeLocked(s)
@@ -373,6 +373,9 @@ func (d *directIn) close() {
 	d.streams.Store(nil)
 	for _, s := range d.all {
 		s.close()
+	}
+	if d.ticking {
+		d.all[0].w.engine.rx.unregister(d.all[0].w)
 	}
 }
 
