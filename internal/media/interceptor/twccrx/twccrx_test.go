@@ -24,7 +24,7 @@ func TestFeedbackFromBothPaths(t *testing.T) {
 	var feed interceptortest.Feed
 	for _, seq := range []uint16{10, 11, 13} { // 12 comes directly, 14 is lost, 15 comes directly
 		p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7, SequenceNumber: seq}, Payload: []byte{1}}
-		if err := p.Header.SetExtension(id, []byte{byte(seq >> 8), byte(seq)}); err != nil {
+		if err := p.SetExtension(id, []byte{byte(seq >> 8), byte(seq)}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := p.Marshal()
