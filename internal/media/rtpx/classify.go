@@ -22,28 +22,6 @@ func Classify(mimeType string) func(payload []byte) (keyframe bool, tid uint8) {
 // VP8TID is the temporal layer index of a VP8 payload descriptor (RFC 7741
 // §4.2: the T bit and the TID field), 0 when it carries none.
 func VP8TID(p []byte) uint8 {
-	if len(p) < 2 || p[0]&0x80 == 0 {
-		return 0
-	}
-	x := p[1]
-	if x&0x20 == 0 { // T: no TID
-		return 0
-	}
-	i := 2
-	if x&0x80 != 0 { // I: picture ID
-		if len(p) <= i {
-			return 0
-		}
-		if p[i]&0x80 != 0 {
-			i++
-		}
-		i++
-	}
-	if x&0x40 != 0 { // L: TL0PICIDX
-		i++
-	}
-	if len(p) <= i {
-		return 0
-	}
-	return p[i] >> 6
+	d, _ := ParseVP8(p)
+	return d.TID
 }
