@@ -13,7 +13,7 @@ func Classify(mimeType string) func(payload []byte) (keyframe bool, tid uint8) {
 	if key == nil {
 		return nil
 	}
-	if _, name, _ := strings.Cut(mimeType, "/"); strings.EqualFold(name, "VP8") {
+	if IsVP8(mimeType) {
 		return func(p []byte) (bool, uint8) { return key(p), VP8TID(p) }
 	}
 	return func(p []byte) (bool, uint8) { return key(p), 0 }
@@ -24,4 +24,10 @@ func Classify(mimeType string) func(payload []byte) (keyframe bool, tid uint8) {
 func VP8TID(p []byte) uint8 {
 	d, _ := ParseVP8(p)
 	return d.TID
+}
+
+// IsVP8 reports whether a MIME type (such as "video/VP8") is VP8.
+func IsVP8(mimeType string) bool {
+	_, name, _ := strings.Cut(mimeType, "/")
+	return strings.EqualFold(name, "VP8")
 }

@@ -1,0 +1,205 @@
+package egress
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/mediatest"
+	"github.com/gorento/gorento/internal/media/rtpx"
+	"github.com/gorento/gorento/internal/media/srtpx"
+	"github.com/gorento/gorento/internal/testutil"
+)
+
+// l1t3TID is the TID of frame i of libwebrtc's L1T3 pattern and whether
+// it is a layer-sync frame.
+func l1t3TID(i int) (uint8, bool) {
+	switch i % 4 {
+	case 1:
+		return 2, true
+	case 2:
+		return 1, true
+	case 3:
+		return 2, false
+	}
+	return 0, false
+}
+
+// writeL1T3 writes into p the VP8 descriptor of packet part of frame i of
+// an L1T3 stream (keyframe: frame 0), 15-bit PictureID pic0+i.
+func writeL1T3(p []byte, i, part int, pic0 uint16) uint8 {
+	tid, sync := l1t3TID(i)
+	b0 := byte(0x80)
+	if part == 0 {
+		b0 |= 0x10
+	}
+	pic := (pic0 + uint16(i)) & 0x7fff
+	tl0 := byte(i / 4)
+	tk := tid << 6
+	if sync {
+		tk |= 0x20
+	}
+	p[0], p[1], p[2], p[3], p[4], p[5] = b0, 0xe0, 0x80|byte(pic>>8), byte(pic), tl0, tk
+	p[6] = 0x01 // inter frame
+	if i == 0 {
+		p[6] = 0x00
+	}
+	return tid
+}
+
+// l1t3Sizes are the payload sizes of a packet of each TID: ~120, ~72 and
+// ~96 kb/s at 30 fps with 2 packets a frame.
+var l1t3Sizes = [3]int{1000, 600, 400}
+
+// TestTemporalSelection: a viewer whose budget is below the full rate of
+// a (non-simulcast) VP8 L1T3 stream gets TID 0 only (a quarter of the
+// frames), then TID ≤ 1 when the budget grows, then everything; the
+// output has continuous sequence numbers, PictureIDs and TL0PICIDX, and
+// a NACKed packet is resent with the descriptor it was first sent with.
+func TestTemporalSelection(t *testing.T) {
+	clk := &atomic.Int64{}
+	clk.Store(int64(time.Hour))
+	h := newHarness(t, Config{Workers: 1, Now: clk.Load}, nil)
+	consumer := &enqueuer{d: h.d}
+	if err := media.Connect(h.srcElem(t), consumer.elem(t, h.pp), media.Video, media.DefaultPad, media.DefaultPad); err != nil {
+		t.Fatal(err)
+	}
+	var budget atomic.Uint64
+	sel := NewLayerSelector(EstimatorFunc(func(int64) uint64 { return budget.Load() }), nil)
+	h.d.SetSelector(sel)
+	pushed := 0
+	frame := 0
+	// run pushes d of 30 fps video and returns the TIDs of the frames
+	// forwarded in its last second.
+	run := func(d time.Duration) map[uint8]int {
+		got := map[uint8]int{}
+		frames := int(d / (time.Second / 30))
+		for f := 0; f < frames; f++ {
+			before := len(h.out.got())
+			tid, _ := l1t3TID(frame)
+			for part := 0; part < 2; part++ {
+				b := media.GetPacketBuf()
+				h.src.seq++
+				hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(frame) * 3000, SSRC: 5, PayloadType: 96, Marker: part == 1}
+				n, _ := hd.MarshalTo(b.Data())
+				writeL1T3(b.Data()[n:], frame, part, 32700)
+				if !b.ParseRTP(n + l1t3Sizes[tid]) {
+					t.Fatal("parse")
+				}
+				b.Packet().Codec = mediatest.VP8
+				h.src.pad.PushBuf(b)
+				pushed++
+			}
+			testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
+				st := h.d.Stats()
+				return int(st.Packets+st.TemporalDropped) == pushed
+			})
+			if f >= frames-30 && len(h.out.got()) > before {
+				got[tid]++
+			}
+			frame++
+			clk.Add(int64(time.Second / 30))
+		}
+		return got
+	}
+	if got := run(2 * time.Second); got[0]+got[1] != 15 || got[2] != 15 {
+		t.Fatalf("unlimited: frames per TID %v", got)
+	}
+	if l := sel.Layer(); l.TemporalLayers != 3 || l.Temporal != 2 || l.Layers != 0 || l.Current != -1 {
+		t.Errorf("unlimited: %+v", l)
+	}
+	budget.Store(150_000)
+	if got := run(3 * time.Second); got[1] != 0 || got[2] != 0 || got[0] < 7 {
+		t.Fatalf("150 kb/s: frames per TID %v, want TID 0 only", got)
+	}
+	if l := sel.Layer(); l.Temporal != 0 || l.TargetTemporal != 0 || l.Bitrate > 150_000 {
+		t.Errorf("150 kb/s: %+v", l)
+	}
+	budget.Store(250_000)
+	if got := run(3 * time.Second); got[2] != 0 || got[1] < 7 || got[0] < 7 {
+		t.Fatalf("250 kb/s: frames per TID %v, want TIDs 0 and 1", got)
+	}
+	budget.Store(0)
+	if got := run(2 * time.Second); got[2] < 14 {
+		t.Fatalf("unlimited again: frames per TID %v", got)
+	}
+	out := h.out.got()
+	var prev rtpx.VP8Descriptor
+	for i, p := range out {
+		d, err := rtpx.ParseVP8(p.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			q := out[i-1]
+			if p.hdr.SequenceNumber != q.hdr.SequenceNumber+1 {
+				t.Fatalf("packet %d: seq %d after %d", i, p.hdr.SequenceNumber, q.hdr.SequenceNumber)
+			}
+			newFrame := p.hdr.Timestamp != q.hdr.Timestamp
+			want := prev.PictureID
+			if newFrame {
+				want = (want + 1) & 0x7fff
+			}
+			if d.PictureID != want {
+				t.Fatalf("packet %d: PictureID %d after %d", i, d.PictureID, prev.PictureID)
+			}
+			wantTL0 := prev.TL0PICIDX
+			if newFrame && d.TID == 0 {
+				wantTL0++
+			}
+			if d.TL0PICIDX != wantTL0 {
+				t.Fatalf("packet %d: TL0PICIDX %d after %d", i, d.TL0PICIDX, prev.TL0PICIDX)
+			}
+		}
+		prev = d
+	}
+	if st := h.d.Stats(); st.TemporalDropped == 0 || int(st.Packets) != len(out) {
+		t.Errorf("stats %+v, %d sent", st, len(out))
+	}
+	// A resend carries the munged descriptor it was first sent with (the
+	// last packet: the source's history keeps a second of real time).
+	lost := out[len(out)-1]
+	if d, _ := rtpx.ParseVP8(lost.payload); d.PictureID == (32700+uint16(frame-1))&0x7fff {
+		t.Fatalf("the last PictureID (%d) was not munged", d.PictureID)
+	}
+	h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: lost.hdr.SequenceNumber}}})
+	got := h.out.waitN(t, len(out)+1)
+	re := got[len(got)-1]
+	if re.hdr.SequenceNumber != lost.hdr.SequenceNumber || string(re.payload) != string(lost.payload) {
+		t.Errorf("resent %d % x, first sent % x", re.hdr.SequenceNumber, re.payload[:8], lost.payload[:8])
+	}
+}
+
+// TestTemporalAllocatesNothing: dropping temporal layers and munging VP8
+// descriptors on the fast path allocate nothing per packet.
+func TestTemporalAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race (./dev runs this test without it)")
+	}
+	r := newFastRig(t, 3, srtpx.AEADAES128GCM)
+	for _, d := range r.ds {
+		d.SetSelector(NewLayerSelector(EstimatorFunc(func(int64) uint64 { return 100_000 }), nil))
+	}
+	frame := 0
+	forward := func() {
+		writeL1T3(r.pay, frame, 0, 100)
+		frame++
+		r.forward(t)
+	}
+	// The per-TID rates need a window of real time (the rig's clock).
+	for start := time.Now(); time.Since(start) < 700*time.Millisecond || frame < media.DefaultHistorySlots+16; {
+		forward()
+		time.Sleep(100 * time.Microsecond)
+	}
+	allocs := testing.AllocsPerRun(500, forward)
+	if allocs != 0 {
+		t.Errorf("temporal selection on the fast path allocates %.1f objects per packet", allocs)
+	}
+	if st := r.ds[0].Stats(); st.TemporalDropped == 0 || st.Packets == 0 {
+		t.Errorf("stats %+v: want packets both sent and dropped", st)
+	}
+}
