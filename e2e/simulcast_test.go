@@ -73,7 +73,9 @@ func TestRoomSimulcast(t *testing.T) {
 // viewer's send bandwidth drops below the lowest layer's rate: Chromium
 // sends its simulcast VP8 with three temporal layers (L1T3), so the viewer
 // gets the base one, about a quarter of the frames, and keeps decoding
-// the rewritten stream (PictureIDs and sequence numbers continuous).
+// the rewritten stream (PictureIDs and sequence numbers continuous); with
+// the bandwidth back, every temporal layer again (moved up at Chrome's
+// layer-sync frames: no keyframe needed).
 func TestSimulcastSwitchChromium(t *testing.T) {
 	requireBrowser(t)
 	cam := y4mCamera(t, "camera-720p.y4m", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=1", "-pix_fmt", "yuv420p")
@@ -99,7 +101,7 @@ func TestSimulcastSwitchChromium(t *testing.T) {
 		PageErrors []string
 	}
 	d.next(t, &res)
-	if !res.OK || len(res.Phases) != 5 {
+	if !res.OK || len(res.Phases) != 6 {
 		t.Fatalf("driver result %+v", res)
 	}
 	heights := map[int]int{}
@@ -128,16 +130,23 @@ func TestSimulcastSwitchChromium(t *testing.T) {
 			t.Errorf("%s: no keyframe decoded since the switch", p.Name)
 		}
 	}
-	full, base := res.Phases[3], res.Phases[4]
+	full, base, again := res.Phases[3], res.Phases[4], res.Phases[5]
 	if base.TemporalLayers < 2 {
 		t.Logf("Chromium sent its lowest layer without temporal layers (%+v): nothing to select", base.Published)
 	} else {
 		fullFrames := full.After.FramesDecoded - full.Before.FramesDecoded
 		baseFrames := base.After.FramesDecoded - base.Before.FramesDecoded
+		againFrames := again.After.FramesDecoded - again.Before.FramesDecoded
 		if base.TemporalLayer != 0 || baseFrames*10 > fullFrames*6 {
 			t.Errorf("under 40 kb/s: temporal layer %d of %d, %d frames in 4 s (all layers: %d), want the base layer at about a quarter",
 				base.TemporalLayer, base.TemporalLayers, baseFrames, fullFrames)
 		}
+		if again.TemporalLayer != again.TemporalLayers-1 || againFrames*10 < fullFrames*6 {
+			t.Errorf("back at 3 Mb/s: temporal layer %d of %d, %d frames in 4 s (before: %d), want all of them",
+				again.TemporalLayer, again.TemporalLayers, againFrames, fullFrames)
+		}
+		t.Logf("keyframes decoded: %d before the temporal phases, %d after moving down, %d after moving up",
+			full.After.KeyFrames, base.After.KeyFrames, again.After.KeyFrames)
 	}
 	if len(res.PageErrors) > 0 {
 		t.Errorf("page errors: %v", res.PageErrors)

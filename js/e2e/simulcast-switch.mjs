@@ -98,15 +98,19 @@ try {
     p.encodings.forEach((e, i) => { e.active = act[i]; });
     await sender.setParameters(p);
   }, active);
-  // The last phase ('temporal') also cuts the viewer's send bandwidth below
-  // the lowest layer's full rate: with temporal layers (Chrome's simulcast
-  // VP8 is L1T3) the viewer gets the lowest layer's base temporal layer.
-  for (const [name, active, want, kbps] of [['start', [true, true, true], -2], ['down', [false, false, true], 0],
-    ['up', [true, true, true], -2], ['down again', [false, false, true], 0], ['temporal', [false, false, true], 0, 40]]) {
+  // The last two phases also set the viewer's send bandwidth: 'temporal'
+  // below the lowest layer's full rate — with temporal layers (Chrome's
+  // simulcast VP8 is L1T3) the viewer gets that layer's base temporal layer
+  // (tl 0) —, 'temporal up' back to 3 Mb/s: every temporal layer again (tl
+  // 2), switched up at layer-sync frames.
+  for (const [name, active, want, kbps, tl] of [['start', [true, true, true], -2], ['down', [false, false, true], 0],
+    ['up', [true, true, true], -2], ['down again', [false, false, true], 0], ['temporal', [false, false, true], 0, 40, 0],
+    ['temporal up', [false, false, true], 0, 3000, 2]]) {
     await setActive(active);
     if (kbps) {
-      await viewEp.setMinVideoSendBandwidth(kbps);
-      await viewEp.setMaxVideoSendBandwidth(kbps);
+      const limits = [() => viewEp.setMinVideoSendBandwidth(kbps), () => viewEp.setMaxVideoSendBandwidth(kbps)];
+      if (kbps >= 1000) limits.reverse(); // never min > max
+      for (const set of limits) await set();
     }
     const deadline = Date.now() + 25000;
     let s;
@@ -117,7 +121,7 @@ try {
       // publisher starves its top layer: the server passes over a layer at
       // under a third of the frame rate of a lower one).
       const ok = (want === -2 ? s.simulcastLayer >= 1 : s.simulcastLayer === want) &&
-        (!kbps || !(s.temporalLayers > 1) || s.temporalLayer === 0);
+        (tl === undefined || !(s.temporalLayers > 1) || s.temporalLayer === tl);
       if (layers >= 1 && ok && s.simulcastLayer === s.simulcastTargetLayer) break;
       if (Date.now() > deadline) throw new Error(`phase ${name}: the viewer endpoint sends ${JSON.stringify(s)}`);
       await sleep(300);
