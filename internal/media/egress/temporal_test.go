@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,9 +181,15 @@ func TestTemporalAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race (./dev runs this test without it)")
 	}
+	for _, budget := range []uint64{0, 100_000} {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) { temporalAllocs(t, budget) })
+	}
+}
+
+func temporalAllocs(t *testing.T, budget uint64) {
 	r := newFastRig(t, 3, srtpx.AEADAES128GCM)
 	for _, d := range r.ds {
-		d.SetSelector(NewLayerSelector(EstimatorFunc(func(int64) uint64 { return 100_000 }), nil))
+		d.SetSelector(NewLayerSelector(EstimatorFunc(func(int64) uint64 { return budget }), nil))
 	}
 	frame := 0
 	forward := func() {
@@ -199,7 +206,42 @@ func TestTemporalAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("temporal selection on the fast path allocates %.1f objects per packet", allocs)
 	}
-	if st := r.ds[0].Stats(); st.TemporalDropped == 0 || st.Packets == 0 {
-		t.Errorf("stats %+v: want packets both sent and dropped", st)
+	if st := r.ds[0].Stats(); (st.TemporalDropped == 0) != (budget == 0) || st.Packets == 0 {
+		t.Errorf("stats %+v: want packets sent, and dropped under a budget", st)
+	}
+}
+
+// BenchmarkEgressVP8Temporal is BenchmarkEgress (1→10, AES-GCM) with VP8
+// L1T3 payload descriptors: every layer forwarded (descriptor parsed and
+// munged), or TID 0 only (three packets in four dropped, their numbers
+// skipped). ns/op is per source packet.
+//
+//	scripts/netns-run.sh go test -run '^$' -bench EgressVP8Temporal -benchmem ./internal/media/egress
+func BenchmarkEgressVP8Temporal(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		budget uint64
+	}{{"all", 0}, {"tid0", 100_000}} {
+		b.Run(tc.name, func(b *testing.B) {
+			r := newFastRig(b, 10, srtpx.AEADAES128GCM)
+			for _, d := range r.ds {
+				d.SetSelector(NewLayerSelector(EstimatorFunc(func(int64) uint64 { return tc.budget }), nil))
+			}
+			frame := 0
+			forward := func() {
+				writeL1T3(r.pay, frame, 0, 100)
+				frame++
+				r.forward(b)
+			}
+			for start := time.Now(); time.Since(start) < 700*time.Millisecond || frame < media.DefaultHistorySlots+16; {
+				forward()
+				time.Sleep(100 * time.Microsecond)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				forward()
+			}
+		})
 	}
 }
