@@ -49,6 +49,7 @@ type LayerSelector struct {
 	sw      media.LayerSwitch
 	tids    tidRates
 	lastFit int64
+	upSince int64 // since when a higher temporal layer is wanted but not sent (0: not)
 }
 
 type estimatorBox struct{ e Estimator }
@@ -90,7 +91,7 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		return true
 	}
 	if s.reset.Swap(false) {
-		s.sw, s.tids, s.lastFit = media.LayerSwitch{}, tidRates{}, 0
+		s.sw, s.tids, s.lastFit, s.upSince = media.LayerSwitch{}, tidRates{}, 0, 0
 	}
 	if temporal {
 		layer := uint8(0)
@@ -110,7 +111,9 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 			s.sw.SetTarget(s.sw.Fit(budget, now))
 			spatial = s.sw.Target()
 		}
-		d.setTemporalTarget(s.tids.fitTemporal(spatial, budget, d.temporalLayer(), now))
+		tt := s.tids.fitTemporal(spatial, budget, d.temporalLayer(), now)
+		d.setTemporalTarget(tt)
+		s.awaitSync(d, spatial, tt, simulcast && spatial != s.sw.Current(), now)
 		s.publish(d, now)
 	}
 	if !simulcast {
@@ -124,6 +127,30 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		s.keyframe(uint8(kf))
 	}
 	return fwd
+}
+
+// temporalUpWait is how long a viewer waits for a layer-sync frame of the
+// temporal layer it may move up to before a keyframe is asked for (a
+// publisher that sets no Y bits; Chrome sets them every four frames).
+const temporalUpWait = int64(2 * time.Second)
+
+// awaitSync asks for a keyframe of spatial layer when the temporal layer
+// the viewer may get (target tt) has been above the one sent for
+// temporalUpWait (not while a spatial switch waits for its own keyframe).
+func (s *LayerSelector) awaitSync(d *Downtrack, spatial, tt int, switching bool, now int64) {
+	cur := d.temporalLayer()
+	if n := s.tids.layers(max(spatial, 0), now); cur < 0 || min(tt, n-1) <= cur || switching {
+		s.upSince = 0
+		return
+	}
+	if s.upSince == 0 {
+		s.upSince = now
+		return
+	}
+	if now-s.upSince >= temporalUpWait && s.keyframe != nil {
+		s.upSince = now
+		s.keyframe(uint8(max(spatial, 0)))
+	}
 }
 
 // publish copies the worker's state for Layer.

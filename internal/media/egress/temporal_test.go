@@ -56,57 +56,88 @@ func writeL1T3(p []byte, i, part int, pic0 uint16) uint8 {
 // ~96 kb/s at 30 fps with 2 packets a frame.
 var l1t3Sizes = [3]int{1000, 600, 400}
 
+// tlRig is a downtrack with a layer selector fed a non-simulcast VP8
+// L1T3 stream at 30 fps on a fake clock (2 packets a frame, l1t3Sizes).
+type tlRig struct {
+	h        *harness
+	clk      *atomic.Int64
+	budget   atomic.Uint64
+	sel      *LayerSelector
+	keyAsked atomic.Int32
+	noSync   bool // the publisher sets no Y bits
+	pushed   int
+	frame    int
+	keys     int // keyframes sent after the first
+}
+
+func newTLRig(t *testing.T) *tlRig {
+	r := &tlRig{clk: &atomic.Int64{}}
+	r.clk.Store(int64(time.Hour))
+	r.h = newHarness(t, Config{Workers: 1, Now: r.clk.Load}, nil)
+	consumer := &enqueuer{d: r.h.d}
+	if err := media.Connect(r.h.srcElem(t), consumer.elem(t, r.h.pp), media.Video, media.DefaultPad, media.DefaultPad); err != nil {
+		t.Fatal(err)
+	}
+	r.sel = NewLayerSelector(EstimatorFunc(func(int64) uint64 { return r.budget.Load() }), func(uint8) { r.keyAsked.Add(1) })
+	r.h.d.SetSelector(r.sel)
+	return r
+}
+
+// run pushes d of video and returns the TIDs of the frames forwarded in
+// its last second. A keyframe asked for comes at the next TL0 frame.
+func (r *tlRig) run(t *testing.T, d time.Duration) map[uint8]int {
+	h := r.h
+	got := map[uint8]int{}
+	frames := int(d / (time.Second / 30))
+	for f := 0; f < frames; f++ {
+		before := len(h.out.got())
+		tid, _ := l1t3TID(r.frame)
+		key := r.frame%4 == 0 && r.frame > 0 && r.keyAsked.Swap(0) > 0
+		if key {
+			r.keys++
+		}
+		for part := 0; part < 2; part++ {
+			b := media.GetPacketBuf()
+			h.src.seq++
+			hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(r.frame) * 3000, SSRC: 5, PayloadType: 96, Marker: part == 1}
+			n, _ := hd.MarshalTo(b.Data())
+			p := b.Data()[n:]
+			writeL1T3(p, r.frame, part, 32700)
+			if r.noSync {
+				p[5] &^= 0x20
+			}
+			if key {
+				p[6] = 0x00
+			}
+			if !b.ParseRTP(n + l1t3Sizes[tid]) {
+				t.Fatal("parse")
+			}
+			b.Packet().Codec = mediatest.VP8
+			h.src.pad.PushBuf(b)
+			r.pushed++
+		}
+		testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
+			st := h.d.Stats()
+			return int(st.Packets+st.TemporalDropped) == r.pushed
+		})
+		if f >= frames-30 && len(h.out.got()) > before {
+			got[tid]++
+		}
+		r.frame++
+		r.clk.Add(int64(time.Second / 30))
+	}
+	return got
+}
+
 // TestTemporalSelection: a viewer whose budget is below the full rate of
 // a (non-simulcast) VP8 L1T3 stream gets TID 0 only (a quarter of the
 // frames), then TID ≤ 1 when the budget grows, then everything; the
 // output has continuous sequence numbers, PictureIDs and TL0PICIDX, and
 // a NACKed packet is resent with the descriptor it was first sent with.
 func TestTemporalSelection(t *testing.T) {
-	clk := &atomic.Int64{}
-	clk.Store(int64(time.Hour))
-	h := newHarness(t, Config{Workers: 1, Now: clk.Load}, nil)
-	consumer := &enqueuer{d: h.d}
-	if err := media.Connect(h.srcElem(t), consumer.elem(t, h.pp), media.Video, media.DefaultPad, media.DefaultPad); err != nil {
-		t.Fatal(err)
-	}
-	var budget atomic.Uint64
-	sel := NewLayerSelector(EstimatorFunc(func(int64) uint64 { return budget.Load() }), nil)
-	h.d.SetSelector(sel)
-	pushed := 0
-	frame := 0
-	// run pushes d of 30 fps video and returns the TIDs of the frames
-	// forwarded in its last second.
-	run := func(d time.Duration) map[uint8]int {
-		got := map[uint8]int{}
-		frames := int(d / (time.Second / 30))
-		for f := 0; f < frames; f++ {
-			before := len(h.out.got())
-			tid, _ := l1t3TID(frame)
-			for part := 0; part < 2; part++ {
-				b := media.GetPacketBuf()
-				h.src.seq++
-				hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(frame) * 3000, SSRC: 5, PayloadType: 96, Marker: part == 1}
-				n, _ := hd.MarshalTo(b.Data())
-				writeL1T3(b.Data()[n:], frame, part, 32700)
-				if !b.ParseRTP(n + l1t3Sizes[tid]) {
-					t.Fatal("parse")
-				}
-				b.Packet().Codec = mediatest.VP8
-				h.src.pad.PushBuf(b)
-				pushed++
-			}
-			testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
-				st := h.d.Stats()
-				return int(st.Packets+st.TemporalDropped) == pushed
-			})
-			if f >= frames-30 && len(h.out.got()) > before {
-				got[tid]++
-			}
-			frame++
-			clk.Add(int64(time.Second / 30))
-		}
-		return got
-	}
+	r := newTLRig(t)
+	h, sel, budget := r.h, r.sel, &r.budget
+	run := func(d time.Duration) map[uint8]int { return r.run(t, d) }
 	if got := run(2 * time.Second); got[0]+got[1] != 15 || got[2] != 15 {
 		t.Fatalf("unlimited: frames per TID %v", got)
 	}
@@ -161,10 +192,13 @@ func TestTemporalSelection(t *testing.T) {
 	if st := h.d.Stats(); st.TemporalDropped == 0 || int(st.Packets) != len(out) {
 		t.Errorf("stats %+v, %d sent", st, len(out))
 	}
+	if r.keys != 0 || r.keyAsked.Load() != 0 {
+		t.Errorf("%d keyframes asked for: the layer-sync frames should do", r.keys+int(r.keyAsked.Load()))
+	}
 	// A resend carries the munged descriptor it was first sent with (the
 	// last packet: the source's history keeps a second of real time).
 	lost := out[len(out)-1]
-	if d, _ := rtpx.ParseVP8(lost.payload); d.PictureID == (32700+uint16(frame-1))&0x7fff {
+	if d, _ := rtpx.ParseVP8(lost.payload); d.PictureID == (32700+uint16(r.frame-1))&0x7fff {
 		t.Fatalf("the last PictureID (%d) was not munged", d.PictureID)
 	}
 	h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: lost.hdr.SequenceNumber}}})
@@ -172,6 +206,26 @@ func TestTemporalSelection(t *testing.T) {
 	re := got[len(got)-1]
 	if re.hdr.SequenceNumber != lost.hdr.SequenceNumber || string(re.payload) != string(lost.payload) {
 		t.Errorf("resent %d % x, first sent % x", re.hdr.SequenceNumber, re.payload[:8], lost.payload[:8])
+	}
+}
+
+// TestTemporalUpWithoutSync: a publisher that sets no layer-sync bits
+// gets a keyframe request once the viewer could move up and has waited
+// temporalUpWait; the keyframe moves it up. Chrome's Y bits make it
+// unnecessary (TestTemporalSelection asks for none).
+func TestTemporalUpWithoutSync(t *testing.T) {
+	r := newTLRig(t)
+	r.noSync = true
+	r.budget.Store(150_000)
+	if got := r.run(t, 3*time.Second); got[1]+got[2] != 0 {
+		t.Fatalf("150 kb/s: frames per TID %v, want TID 0 only", got)
+	}
+	r.budget.Store(0)
+	if got := r.run(t, time.Second); got[1]+got[2] != 0 || r.keys != 0 {
+		t.Fatalf("1 s after the budget rose: frames per TID %v, %d keyframes: moved up without a sync frame", got, r.keys)
+	}
+	if got := r.run(t, 3*time.Second); got[2] < 14 || r.keys != 1 {
+		t.Fatalf("4 s after: frames per TID %v, %d keyframes asked for; want every layer after one keyframe", got, r.keys)
 	}
 }
 
