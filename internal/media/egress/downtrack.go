@@ -87,7 +87,7 @@ type Downtrack struct {
 type selectorBox struct{ s Selector }
 
 type downtrackCounters struct {
-	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors, temporal atomic.Uint64
+	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors, temporal, unselected atomic.Uint64
 }
 
 // DowntrackStats are a downtrack's counters.
@@ -104,6 +104,9 @@ type DowntrackStats struct {
 	// viewer's target, not sent (their numbers are not skipped: the
 	// receiver sees no loss).
 	TemporalDropped uint64
+	// Unselected counts packets its Selector did not forward (other
+	// simulcast layers).
+	Unselected uint64
 }
 
 func newDowntrack(t *Transport, p TrackParams) *Downtrack {
@@ -184,7 +187,7 @@ func (d *Downtrack) Stats() DowntrackStats {
 	s := &d.stats
 	return DowntrackStats{SSRC: d.SSRC(), Packets: s.packets.Load(), Bytes: s.bytes.Load(), Resent: s.resent.Load(),
 		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load(), Errors: s.sendErrors.Load(),
-		TemporalDropped: s.temporal.Load()}
+		TemporalDropped: s.temporal.Load(), Unselected: s.unselected.Load()}
 }
 
 // process sends one queued packet (on the worker; the caller releases
@@ -216,6 +219,7 @@ func (d *Downtrack) process(it item, now int64) {
 	}
 	d.vp8.parse(pkt)
 	if sb := d.sel.Load(); sb != nil && !sb.s.Select(d, pkt, now) {
+		d.stats.unselected.Add(1)
 		return
 	}
 	if !d.filterTemporal(pkt) {

@@ -56,69 +56,96 @@ func writeL1T3(p []byte, i, part int, pic0 uint16) uint8 {
 // ~96 kb/s at 30 fps with 2 packets a frame.
 var l1t3Sizes = [3]int{1000, 600, 400}
 
-// tlRig is a downtrack with a layer selector fed a non-simulcast VP8
-// L1T3 stream at 30 fps on a fake clock (2 packets a frame, l1t3Sizes).
+// tlRig is a downtrack with a layer selector fed VP8 L1T3 at 30 fps on a
+// fake clock (2 packets a frame, l1t3Sizes): one stream, or simulcast
+// layers (layer l's packets l1t3Sizes×(1+0.3l), its own SSRC and PictureIDs).
 type tlRig struct {
 	h        *harness
 	clk      *atomic.Int64
 	budget   atomic.Uint64
 	sel      *LayerSelector
-	keyAsked atomic.Int32
-	noSync   bool // the publisher sets no Y bits
+	keyAsked atomic.Int32 // bit per layer
+	noSync   bool         // the publisher sets no Y bits
+	layers   int          // simulcast layers (0: none)
 	pushed   int
 	frame    int
 	keys     int // keyframes sent after the first
+	seq      [2]uint16
 }
+
+// layerEnqueuer is an enqueuer that takes every simulcast layer, as a
+// WebRtcEndpoint does (its downtrack's selector chooses).
+type layerEnqueuer struct{ enqueuer }
+
+func (e *layerEnqueuer) SelectsLayers() bool { return true }
 
 func newTLRig(t *testing.T) *tlRig {
 	r := &tlRig{clk: &atomic.Int64{}}
 	r.clk.Store(int64(time.Hour))
 	r.h = newHarness(t, Config{Workers: 1, Now: r.clk.Load}, nil)
-	consumer := &enqueuer{d: r.h.d}
-	if err := media.Connect(r.h.srcElem(t), consumer.elem(t, r.h.pp), media.Video, media.DefaultPad, media.DefaultPad); err != nil {
+	consumer := &layerEnqueuer{enqueuer{d: r.h.d}}
+	if err := consumer.core.Init(r.h.pp, consumer, consumer, nil); err != nil {
 		t.Fatal(err)
 	}
-	r.sel = NewLayerSelector(EstimatorFunc(func(int64) uint64 { return r.budget.Load() }), func(uint8) { r.keyAsked.Add(1) })
+	if err := media.Connect(r.h.srcElem(t), consumer, media.Video, media.DefaultPad, media.DefaultPad); err != nil {
+		t.Fatal(err)
+	}
+	r.sel = NewLayerSelector(EstimatorFunc(func(int64) uint64 { return r.budget.Load() }), func(l uint8) { r.keyAsked.Or(1 << l) })
 	r.h.d.SetSelector(r.sel)
 	return r
 }
 
 // run pushes d of video and returns the TIDs of the frames forwarded in
-// its last second. A keyframe asked for comes at the next TL0 frame.
+// its last second (the layer of the last one in r.last). A keyframe asked
+// for comes at the next TL0 frame.
 func (r *tlRig) run(t *testing.T, d time.Duration) map[uint8]int {
 	h := r.h
 	got := map[uint8]int{}
 	frames := int(d / (time.Second / 30))
+	asked := int32(0)
 	for f := 0; f < frames; f++ {
 		before := len(h.out.got())
 		tid, _ := l1t3TID(r.frame)
-		key := r.frame%4 == 0 && r.frame > 0 && r.keyAsked.Swap(0) > 0
-		if key {
-			r.keys++
+		if r.frame%4 == 0 {
+			asked = r.keyAsked.Swap(0)
 		}
-		for part := 0; part < 2; part++ {
-			b := media.GetPacketBuf()
-			h.src.seq++
-			hd := rtp.Header{Version: 2, SequenceNumber: h.src.seq, Timestamp: uint32(r.frame) * 3000, SSRC: 5, PayloadType: 96, Marker: part == 1}
-			n, _ := hd.MarshalTo(b.Data())
-			p := b.Data()[n:]
-			writeL1T3(p, r.frame, part, 32700)
-			if r.noSync {
-				p[5] &^= 0x20
-			}
+		for l := 0; l < max(r.layers, 1); l++ {
+			key := r.frame > 0 && r.frame%4 == 0 && asked&(1<<l) != 0
 			if key {
-				p[6] = 0x00
+				r.keys++
 			}
-			if !b.ParseRTP(n + l1t3Sizes[tid]) {
-				t.Fatal("parse")
+			for part := 0; part < 2; part++ {
+				b := media.GetPacketBuf()
+				r.seq[l]++
+				hd := rtp.Header{Version: 2, SequenceNumber: r.seq[l] + uint16(l)*20000, Timestamp: uint32(r.frame) * 3000, SSRC: 5 + uint32(l), PayloadType: 96,
+					Marker: part == 1}
+				n, _ := hd.MarshalTo(b.Data())
+				p := b.Data()[n:]
+				writeL1T3(p, r.frame, part, 32700+uint16(l)*1000)
+				if r.noSync {
+					p[5] &^= 0x20
+				}
+				if key {
+					p[6] = 0x00
+				}
+				if !b.ParseRTP(n + l1t3Sizes[tid]*(10+3*l)/10) {
+					t.Fatal("parse")
+				}
+				pkt := b.Packet()
+				pkt.Codec = mediatest.VP8
+				if r.layers > 0 {
+					pkt.Layer, pkt.Flags = uint8(l), media.PacketSimulcast
+					if r.frame == 0 || key {
+						pkt.Flags |= media.PacketKeyframe
+					}
+				}
+				h.src.pad.PushBuf(b)
+				r.pushed++
 			}
-			b.Packet().Codec = mediatest.VP8
-			h.src.pad.PushBuf(b)
-			r.pushed++
 		}
 		testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
 			st := h.d.Stats()
-			return int(st.Packets+st.TemporalDropped) == r.pushed
+			return int(st.Packets+st.TemporalDropped+st.Unselected) == r.pushed
 		})
 		if f >= frames-30 && len(h.out.got()) > before {
 			got[tid]++
@@ -206,6 +233,57 @@ func TestTemporalSelection(t *testing.T) {
 	re := got[len(got)-1]
 	if re.hdr.SequenceNumber != lost.hdr.SequenceNumber || string(re.payload) != string(lost.payload) {
 		t.Errorf("resent %d % x, first sent % x", re.hdr.SequenceNumber, re.payload[:8], lost.payload[:8])
+	}
+}
+
+// TestTemporalUnderLowestLayer: with simulcast layers, the spatial layer
+// is chosen first; when even the lowest one's full rate (~290 kb/s) does
+// not fit, the viewer gets its base temporal layer. The output stays one
+// continuous stream across the layer switch and the dropped frames.
+func TestTemporalUnderLowestLayer(t *testing.T) {
+	r := newTLRig(t)
+	r.layers = 2
+	layerOf := func(p sent) int {
+		if n := len(p.payload); n == 1300 || n == 780 || n == 520 {
+			return 1
+		}
+		return 0
+	}
+	r.run(t, 2*time.Second)
+	out := r.h.out.got()
+	if l := layerOf(out[len(out)-1]); l != 1 {
+		t.Fatalf("unlimited: layer %d sent, want 1", l)
+	}
+	r.budget.Store(150_000)
+	got := r.run(t, 3*time.Second)
+	out = r.h.out.got()
+	if l := layerOf(out[len(out)-1]); l != 0 || got[1]+got[2] != 0 || got[0] < 7 {
+		t.Fatalf("150 kb/s: layer %d, frames per TID %v; want layer 0, TID 0 only", l, got)
+	}
+	if st := r.sel.Layer(); st.Current != 0 || st.Layers != 2 || st.Temporal != 0 || st.TemporalLayers != 3 {
+		t.Errorf("150 kb/s: %+v", st)
+	}
+	var prev rtpx.VP8Descriptor
+	for i, p := range out {
+		d, err := rtpx.ParseVP8(p.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			q := out[i-1]
+			newFrame := p.hdr.Timestamp != q.hdr.Timestamp
+			if p.hdr.SequenceNumber != q.hdr.SequenceNumber+1 || !newFrame && layerOf(p) != layerOf(q) {
+				t.Fatalf("packet %d: seq %d after %d, layer %d after %d", i, p.hdr.SequenceNumber, q.hdr.SequenceNumber, layerOf(p), layerOf(q))
+			}
+			want := prev.PictureID
+			if newFrame {
+				want = (want + 1) & 0x7fff
+			}
+			if d.PictureID != want {
+				t.Fatalf("packet %d: PictureID %d after %d", i, d.PictureID, prev.PictureID)
+			}
+		}
+		prev = d
 	}
 }
 
