@@ -3,14 +3,17 @@ package webrtcep
 import (
 	"io"
 	"log/slog"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/gorento/gorento/internal/media/srtpx"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
+	"github.com/gorento/gorento/internal/udpx"
 )
 
 func directEngine(t *testing.T, cfg Config) *Engine {
@@ -184,5 +187,32 @@ func TestDirectInboundRelease(t *testing.T) {
 		if m := c.InboundHandlers(); m != 0 {
 			t.Fatalf("%d inbound handlers left on the socket", m)
 		}
+	}
+}
+
+// TestDirectRouteMoves: a selected pair that moves to another remote
+// address on the single port (NAT rebinding) moves the handler: one
+// handler, at the new address; unroute removes it.
+func TestDirectRouteMoves(t *testing.T) {
+	c, err := udpx.Listen("udp4", "127.0.0.1:0", udpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := srtpx.NewSession(srtpx.AEADAES128GCM, make([]byte, 16), make([]byte, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d directIn
+	a, b := c.Dest(netip.MustParseAddrPort("127.0.0.1:4000")), c.Dest(netip.MustParseAddrPort("127.0.0.1:4001"))
+	d.route(a, sess)
+	d.route(c.Dest(a.AddrPort()), sess) // the same address again: nothing moves
+	d.route(b, sess)
+	if n := c.InboundHandlers(); n != 1 || d.dest.AddrPort() != b.AddrPort() {
+		t.Fatalf("%d handlers, at %v; want 1 at %v", n, d.dest.AddrPort(), b.AddrPort())
+	}
+	d.unroute()
+	if n := c.InboundHandlers(); n != 0 {
+		t.Fatalf("%d handlers after unroute", n)
 	}
 }
