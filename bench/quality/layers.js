@@ -1,6 +1,6 @@
 // Injected after js/e2e/quality-page.js: once a second, every outbound video
 // RTP stream of the page (one per simulcast layer) into window.__layers as
-// {t, layers: [{rid, height, fps, bytes (payload + headers), frames}]}.
+// {t, layers: [{rid, height, fps, bytes (payload + headers), frames, rtxBytes, nacks, plis}]}.
 // quality-page.js summarises one outbound stream; a simulcast publisher's
 // rate is the sum and its resolution the largest layer sent.
 (() => {
@@ -19,7 +19,8 @@
         (await pc.getStats()).forEach((r) => {
           if (r.type === 'outbound-rtp' && r.kind === 'video') {
             layers.push({ rid: r.rid || '', height: num(r.frameHeight), fps: num(r.framesPerSecond),
-              bytes: num(r.bytesSent) + num(r.headerBytesSent), frames: num(r.framesSent) });
+              bytes: num(r.bytesSent) + num(r.headerBytesSent), frames: num(r.framesSent),
+              rtxBytes: num(r.retransmittedBytesSent), nacks: num(r.nackCount), plis: num(r.pliCount) });
           }
         });
       } catch (e) { /* a closing connection */ }

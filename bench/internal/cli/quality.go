@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,13 +24,14 @@ func qualityMain(args []string) int {
 	var servers, rows list
 	_ = servers.Set("gorento,livekit")
 	fs.Var(&servers, "servers", "servers, alternated in this order (reversed every other repetition): gorento, livekit")
-	fs.Var(&rows, "rows", "rows to run, by the start of their names, comma-separated (default all): clean, loss 10, loss 3, 800, clean →, only B")
+	fs.Var(&rows, "rows", "rows to run (default all): clean, loss10, loss3, 800k, drop600, onlyB")
 	reps := fs.Int("reps", 2, "repetitions (A-B, then B-A, …)")
 	mode := fs.String("mode", "full", "timing of e2e/quality_test.go: short (8 s warm-up, 10 s window) or full (20 s, 30 s)")
 	gorentoBin := fs.String("gorento", "", "gorento binary (default: built with the web bundles into .build/bench/quality)")
 	lkBin := fs.String("livekit-server", "", "livekit-server binary (default: .build/bench/bin/livekit-server, go install "+LiveKitVersion+" unless -no-install)")
 	noInstall := fs.Bool("no-install", false, "never run npm install or go install")
 	out := fs.String("out", "", "output directory (default .build/bench/quality-<time>)")
+	report := fs.String("report", "", "print the table of earlier runs instead of measuring: their output directories, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -40,6 +42,9 @@ func qualityMain(args []string) int {
 	if !ok {
 		fmt.Fprintln(os.Stderr, "gorento-bench quality: -mode short or full")
 		return 2
+	}
+	if *report != "" {
+		return qualityReport(strings.Split(*report, ","), servers, tm)
 	}
 	root, err := moduleRoot()
 	if err != nil {
@@ -86,6 +91,32 @@ func qualityMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "gorento-bench quality:", err)
 		return 1
 	}
+	return 0
+}
+
+// qualityReport prints one table of the results of several runs.
+func qualityReport(dirs []string, servers list, tm quality.Timing) int {
+	var all []quality.Result
+	reps := 0
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+		var rs []quality.Result
+		if err == nil {
+			err = json.Unmarshal(b, &rs)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gorento-bench quality:", err)
+			return 1
+		}
+		n := 0
+		for _, r := range rs {
+			n = max(n, r.Rep)
+			r.Rep += reps
+			all = append(all, r)
+		}
+		reps += n
+	}
+	fmt.Println(quality.Markdown(all, quality.Config{Servers: servers, Reps: reps, Timing: tm}))
 	return 0
 }
 

@@ -11,9 +11,9 @@ import (
 // repetitions and their range.
 func Markdown(rs []Result, c Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "gorento-bench quality, %s; warm-up %v, window %v; %d repetition(s), servers alternated (%s, reversed every other repetition)\n\n",
+	fmt.Fprintf(&b, "gorento-bench quality (table written %s); warm-up %v, window %v; %d repetition(s), servers alternated (%s, reversed every other repetition)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), c.Timing.Warm, c.Timing.Window, c.Reps, strings.Join(c.Servers, ", "))
-	b.WriteString("| condition | server | B fps | B freezes (s) | B height | B kb/s | A sends kb/s (all layers) | A height | A layers | link use | load | runs |\n")
+	b.WriteString("| condition | server | B fps | B freezes (s) | B height | B kb/s | A sends kb/s (all layers) | A height | A layers (kb/s on layers without frames) | link use | load | runs |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range Rows() {
 		for _, s := range c.Servers {
@@ -55,7 +55,7 @@ func Markdown(rs []Result, c Config) string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, s,
 				cell(func(r Result) float64 { return r.B.FPS }, 1), cell(func(r Result) float64 { return r.B.FreezeSeconds }, 1), height,
 				cell(func(r Result) float64 { return r.B.Kbps }, 0), aSends, cell(func(r Result) float64 { return r.A.Height }, 0),
-				cell(func(r Result) float64 { return float64(r.A.Layers) }, 0), use, strings.Join(loads, ", "), runs)
+				cell(func(r Result) float64 { return float64(r.A.Layers) }, 0)+" ("+cell(func(r Result) float64 { return r.A.IdleKbps }, 0)+")", use, strings.Join(loads, ", "), runs)
 		}
 	}
 	b.WriteString("\nStep row: B's figures from the drop to the end; A before → 10 s after the drop → after that. Cells: median (min–max).\n")

@@ -23,6 +23,7 @@ type Step struct {
 // Row is one condition: the publisher A's and viewer B's links, and for one
 // row a viewer C on a clean direct link.
 type Row struct {
+	Key   string // for -rows
 	Name  string
 	A, B  Link
 	WithC bool
@@ -36,11 +37,11 @@ const kbit = 1000
 func Rows() []Row {
 	l10, l3 := impair.Profile{Loss: 0.10}, impair.Profile{Loss: 0.03}
 	return []Row{
-		{Name: "clean"},
-		{Name: "loss 10 % (A's link)", A: Link{Up: l10, Down: l10}},
-		{Name: "loss 3 % (A's link)", A: Link{Up: l3, Down: l3}},
-		{Name: "800 kbit (A's uplink)", A: Link{UpRate: 800 * kbit}, Use: "A"},
-		{Name: "clean → 600 kbit (A's uplink)", Step: &Step{"A", impair.Up, 600 * kbit}, Use: "A"},
-		{Name: "only B's downlink 600 kbit", B: Link{DownRate: 600 * kbit}, WithC: true, Use: "B"},
+		{Key: "clean", Name: "clean"},
+		{Key: "loss10", Name: "loss 10 % (A's link)", A: Link{Up: l10, Down: l10}},
+		{Key: "loss3", Name: "loss 3 % (A's link)", A: Link{Up: l3, Down: l3}},
+		{Key: "800k", Name: "800 kbit (A's uplink)", A: Link{UpRate: 800 * kbit}, Use: "A"},
+		{Key: "drop600", Name: "clean → 600 kbit (A's uplink)", Step: &Step{"A", impair.Up, 600 * kbit}, Use: "A"},
+		{Key: "onlyB", Name: "only B's downlink 600 kbit", B: Link{DownRate: 600 * kbit}, WithC: true, Use: "B"},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ type Config struct {
 	Root    string // repository root (js/e2e, bench/quality)
 	Out     string
 	Servers []string // "gorento", "livekit": alternated in this order, reversed every other repetition
-	Rows    []string // rows to run, by the start of their names (empty: all)
+	Rows    []string // keys of the rows to run (empty: all)
 	Reps    int
 	Timing  Timing
 	Y4M     string
@@ -68,7 +69,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	}
 	for rep := 0; rep < c.Reps; rep++ {
 		for _, row := range Rows() {
-			if !selected(c.Rows, row.Name) {
+			if len(c.Rows) > 0 && !slices.Contains(c.Rows, row.Key) {
 				continue
 			}
 			order := append([]string(nil), c.Servers...)
@@ -98,19 +99,9 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	return out, nil
 }
 
-// selected: no filter, or a filter entry that starts the row's name.
-func selected(filter []string, name string) bool {
-	for _, f := range filter {
-		if strings.HasPrefix(name, f) {
-			return true
-		}
-	}
-	return len(filter) == 0
-}
-
 func summary(r Result) string {
-	return fmt.Sprintf("B %.1f fps, freezes %.1f s (%.0f), %.0fp, %.0f kb/s; A %.0f kb/s %.0fp (%d layers, est %.0f); C %.0fp; use %.0f %%; load %s→%s",
-		r.B.FPS, r.B.FreezeSeconds, r.B.Freezes, r.B.Height, r.B.Kbps, r.A.Kbps, r.A.Height, r.A.Layers, r.A.EstimateKbps, r.C.Height, 100*r.Use, r.LoadStart, r.LoadEnd)
+	return fmt.Sprintf("B %.1f fps, freezes %.1f s (%.0f), %.0fp, %.0f kb/s; A %.0f kb/s %.0fp (%d layers, %.0f kb/s on frameless layers, est %.0f); C %.0fp; use %.0f %%; load %s→%s",
+		r.B.FPS, r.B.FreezeSeconds, r.B.Freezes, r.B.Height, r.B.Kbps, r.A.Kbps, r.A.Height, r.A.Layers, r.A.IdleKbps, r.A.EstimateKbps, r.C.Height, 100*r.Use, r.LoadStart, r.LoadEnd)
 }
 
 func relayOnly(r *impair.Relay) map[string]any {
@@ -232,8 +223,9 @@ func runRow(ctx context.Context, c Config, name string, row Row, rep int) (res R
 	if err := d.next(&done); err != nil {
 		return res, err
 	}
+	// The driver's whole answer (every getStats field quality-page.js keeps), for looking into a figure.
 	raw, _ := json.Marshal(map[string]any{"row": row.Name, "server": name, "ready": ready.T, "from": from.UnixMilli(), "to": to.UnixMilli(),
-		"step": stepAt.UnixMilli(), "pages": done.Pages, "pageErrors": done.PageErrors})
+		"step": stepAt.UnixMilli(), "driver": json.RawMessage(d.lines.Bytes())})
 	_ = os.WriteFile(filepath.Join(dir, "samples.json"), raw, 0o644)
 
 	pa, pb := done.Pages["A"], done.Pages["B"]

@@ -50,6 +50,7 @@ type LayerSample struct {
 type Layer struct {
 	Rid                        string
 	Height, FPS, Bytes, Frames float64
+	RtxBytes, Nacks, Plis      float64 // retransmitted bytes (payload), NACKs and PLIs received
 }
 
 // Viewer is what one subscriber got during a window.
@@ -62,7 +63,8 @@ type Viewer struct {
 // layers together (a simulcast publisher sends several).
 type Publisher struct {
 	Kbps, LinkKbps, Height, EstimateKbps float64
-	Layers                               int // layers that sent frames
+	Layers                               int     // layers that sent frames
+	IdleKbps                             float64 // bytes on layers that sent no frame (padding, retransmissions)
 	Limit, Candidate                     string
 }
 
@@ -152,8 +154,12 @@ func MeasurePublisher(p Page, from, to time.Time) (Publisher, bool) {
 	}
 	for _, x := range lb.Layers {
 		for _, y := range la.Layers {
-			if x.Rid == y.Rid && x.Frames > y.Frames {
+			switch {
+			case x.Rid != y.Rid:
+			case x.Frames > y.Frames:
 				sent[x.Rid] = true
+			default:
+				pub.IdleKbps += (x.Bytes - y.Bytes) * 8 / 1000 / secs(la.T, lb.T)
 			}
 		}
 	}
