@@ -1,7 +1,6 @@
 package kms
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,38 +122,15 @@ func rtpStats(c *call, in statsQuery) (any, error) {
 	return out, nil
 }
 
-// rtpErrorCodes maps the kinds of RtpEndpoint failures to Kurento codes.
-var rtpErrorCodes = []struct {
-	kind error
-	code int
-}{
-	{rtpep.ErrInvalidSDP, wire.ErrSDPParse},
-	{rtpep.ErrAlreadyNegotiated, wire.ErrSDPAlreadyNegotiated},
-	{rtpep.ErrNoOfferGenerated, wire.ErrSDPNotOfferGenerated},
-	{rtpep.ErrAnswerProcessed, wire.ErrSDPAnswerAlreadyProcessed},
-	{rtpep.ErrGenerateOffer, wire.ErrSDPGenerateOffer},
-	{rtpep.ErrProcessOffer, wire.ErrSDPProcessOffer},
-	{rtpep.ErrProcessAnswer, wire.ErrSDPProcessAnswer},
+// rtpErrorCodes maps RtpEndpoint's own kinds of failure to Kurento codes.
+var rtpErrorCodes = []kindCode{
 	{rtpep.ErrCrypto, wire.ErrMarshall},
 	{rtpep.ErrTooManyEndpoints, wire.ErrNotEnoughResources},
 	{rtpep.ErrNoPorts, wire.ErrNotEnoughResources},
 }
 
 // rtpError maps engine errors of RtpEndpoint operations to Kurento errors.
-func rtpError(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, m := range rtpErrorCodes {
-		if errors.Is(err, m.kind) {
-			return kurentoError(m.code, "%v", err)
-		}
-	}
-	if errors.Is(err, media.ErrReleased) {
-		return kurentoError(wire.ErrObjectNotFound, "Object was released")
-	}
-	return kurentoError(wire.ErrUnexpected, "%v", err)
-}
+func rtpError(err error) error { return sdpEndpointError(err, rtpErrorCodes) }
 
 func init() {
 	enums["CryptoSuite"] = rtpep.CryptoSuites()

@@ -114,38 +114,15 @@ func candidatePair(p webrtcep.NewCandidatePairSelected) wire.IceCandidatePair {
 		LocalCandidate: p.LocalCandidate, RemoteCandidate: p.RemoteCandidate}
 }
 
-// webrtcErrorCodes maps the kinds of WebRtcEndpoint failures to Kurento codes.
-var webrtcErrorCodes = []struct {
-	kind error
-	code int
-}{
-	{webrtcep.ErrInvalidSDP, wire.ErrSDPParse},
-	{webrtcep.ErrAlreadyNegotiated, wire.ErrSDPAlreadyNegotiated},
-	{webrtcep.ErrNoOfferGenerated, wire.ErrSDPNotOfferGenerated},
-	{webrtcep.ErrAnswerProcessed, wire.ErrSDPAnswerAlreadyProcessed},
-	{webrtcep.ErrGenerateOffer, wire.ErrSDPGenerateOffer},
-	{webrtcep.ErrProcessOffer, wire.ErrSDPProcessOffer},
-	{webrtcep.ErrProcessAnswer, wire.ErrSDPProcessAnswer},
+// webrtcErrorCodes maps WebRtcEndpoint's own kinds of failure to Kurento codes.
+var webrtcErrorCodes = []kindCode{
 	{webrtcep.ErrGather, wire.ErrICEGatherCandidates},
 	{webrtcep.ErrAddCandidate, wire.ErrICEAddCandidate},
 	{webrtcep.ErrDataChannelsDisabled, wire.ErrOperationNotSupported},
 }
 
 // webrtcError maps engine errors of WebRtcEndpoint operations to Kurento errors.
-func webrtcError(err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, m := range webrtcErrorCodes {
-		if errors.Is(err, m.kind) {
-			return kurentoError(m.code, "%v", err)
-		}
-	}
-	if errors.Is(err, media.ErrReleased) {
-		return kurentoError(wire.ErrObjectNotFound, "Object was released")
-	}
-	return kurentoError(wire.ErrUnexpected, "%v", err)
-}
+func webrtcError(err error) error { return sdpEndpointError(err, webrtcErrorCodes) }
 
 // iceProperty exposes one ICE setting; changes apply to gatherings that
 // have not started.

@@ -18,6 +18,8 @@
 //	                         (statistics recorder)
 //	media/egress             the send path of WebRtcEndpoints: workers per core, per-track
 //	                         sequencer, SRTP fast path, sender reports
+//	media/sdpneg             the SdpEndpoint contract both endpoints share: one offer/answer
+//	                         exchange in Kurento's order, the negotiation's kinds of failure
 //	media/webrtcep           the WebRtcEndpoint on Pion: negotiation, ICE, ingress, egress,
 //	                         data channels, stats, connection state
 //	media/frames             RTP packets ⇄ whole frames, per codec

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // Options are the constructor parameters of an Endpoint.
@@ -24,14 +25,6 @@ type OfferOptions struct {
 	OfferToReceiveVideo bool
 }
 
-type negotiation int
-
-const (
-	negIdle negotiation = iota
-	negOfferGenerated
-	negDone
-)
-
 // Endpoint is a plain-RTP peer inside a pipeline (Kurento's RtpEndpoint).
 // Media received from the remote side leaves through its source pads;
 // media reaching its sink pads is sent to the remote side.
@@ -46,7 +39,7 @@ type Endpoint struct {
 
 	// mu guards the negotiation state below.
 	mu        sync.Mutex
-	neg       negotiation
+	neg       sdpneg.State
 	localSDP  string
 	remoteSDP string
 	offered   []localMedia

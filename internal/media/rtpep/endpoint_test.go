@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/mediatest"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 const waitLong = 10 * time.Second
@@ -144,20 +145,20 @@ func TestBadInputIsAClearError(t *testing.T) {
 		kind   error
 		msg    string
 	}{
-		{"empty", SDES{}, "", ErrInvalidSDP, "Empty offer"},
-		{"garbage", SDES{}, "hello", ErrInvalidSDP, "Error parsing SDP offer"},
-		{"no media", SDES{}, head, ErrInvalidSDP, "no media"},
-		{"no address", SDES{}, "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", ErrInvalidSDP, "no connection address"},
-		{"host name", SDES{}, strings.Replace(head, "c=IN IP4 127.0.0.1", "c=IN IP4 example.com", 1) + "m=audio 4000 RTP/AVP 0\r\n", ErrInvalidSDP, "not an IP address"},
-		{"unsupported codec", SDES{}, head + "m=video 4000 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\n", ErrProcessOffer, "no supported codec"},
-		{"not rtp", SDES{}, head + "m=application 4000 UDP/DTLS/SCTP webrtc-datachannel\r\n", ErrProcessOffer, "only audio and video"},
-		{"srtp without crypto", SDES{}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n", ErrProcessOffer, "needs an endpoint created with crypto"},
-		{"crypto but plain offer", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/AVP 0\r\n", ErrProcessOffer, "must use RTP/SAVP"},
-		{"other suite", SDES{Suite: "AES_256_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n", ErrProcessOffer, "no a=crypto line with suite AES_256_CM_HMAC_SHA1_80"},
-		{"short key", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n", ErrProcessOffer, "key is 3 bytes, want 30"},
-		{"mki", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\r\n", ErrProcessOffer, "MKI"},
-		{"ipv6 address", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 ::1\r\n", ErrProcessOffer, "family"},
-		{"a=rtcp without port", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\na=rtcp:\r\n", ErrInvalidSDP, "a=rtcp"},
+		{"empty", SDES{}, "", sdpneg.ErrInvalidSDP, "Empty offer"},
+		{"garbage", SDES{}, "hello", sdpneg.ErrInvalidSDP, "Error parsing SDP offer"},
+		{"no media", SDES{}, head, sdpneg.ErrInvalidSDP, "no media"},
+		{"no address", SDES{}, "v=0\r\no=- 0 0 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", sdpneg.ErrInvalidSDP, "no connection address"},
+		{"host name", SDES{}, strings.Replace(head, "c=IN IP4 127.0.0.1", "c=IN IP4 example.com", 1) + "m=audio 4000 RTP/AVP 0\r\n", sdpneg.ErrInvalidSDP, "not an IP address"},
+		{"unsupported codec", SDES{}, head + "m=video 4000 RTP/AVP 97\r\na=rtpmap:97 H265/90000\r\n", sdpneg.ErrProcessOffer, "no supported codec"},
+		{"not rtp", SDES{}, head + "m=application 4000 UDP/DTLS/SCTP webrtc-datachannel\r\n", sdpneg.ErrProcessOffer, "only audio and video"},
+		{"srtp without crypto", SDES{}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n", sdpneg.ErrProcessOffer, "needs an endpoint created with crypto"},
+		{"crypto but plain offer", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/AVP 0\r\n", sdpneg.ErrProcessOffer, "must use RTP/SAVP"},
+		{"other suite", SDES{Suite: "AES_256_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n", sdpneg.ErrProcessOffer, "no a=crypto line with suite AES_256_CM_HMAC_SHA1_80"},
+		{"short key", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n", sdpneg.ErrProcessOffer, "key is 3 bytes, want 30"},
+		{"mki", SDES{Suite: "AES_128_CM_HMAC_SHA1_80"}, head + "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "|2^20|1:4\r\n", sdpneg.ErrProcessOffer, "MKI"},
+		{"ipv6 address", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 ::1\r\n", sdpneg.ErrProcessOffer, "family"},
+		{"a=rtcp without port", SDES{}, head + "m=audio 4000 RTP/AVP 0\r\na=rtcp:\r\n", sdpneg.ErrInvalidSDP, "a=rtcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep, err := New(pipe, e, Options{Crypto: tc.crypto}, nil)
@@ -188,17 +189,17 @@ func TestBadInputIsAClearError(t *testing.T) {
 func TestNegotiationOrder(t *testing.T) {
 	e := testEngine(t, Config{})
 	a, b := newRig(t, e, Options{}), newRig(t, e, Options{})
-	if _, err := a.ep.ProcessAnswer("v=0"); !errors.Is(err, ErrNoOfferGenerated) {
+	if _, err := a.ep.ProcessAnswer("v=0"); !errors.Is(err, sdpneg.ErrNoOfferGenerated) {
 		t.Fatalf("answer before offer: %v", err)
 	}
 	pair(t, a.ep, b.ep, nil)
-	if _, err := a.ep.ProcessAnswer(b.ep.LocalDescription()); !errors.Is(err, ErrAnswerProcessed) {
+	if _, err := a.ep.ProcessAnswer(b.ep.LocalDescription()); !errors.Is(err, sdpneg.ErrAnswerProcessed) {
 		t.Fatalf("second answer: %v", err)
 	}
-	if _, err := b.ep.ProcessOffer(a.ep.LocalDescription()); !errors.Is(err, ErrAlreadyNegotiated) {
+	if _, err := b.ep.ProcessOffer(a.ep.LocalDescription()); !errors.Is(err, sdpneg.ErrAlreadyNegotiated) {
 		t.Fatalf("second offer: %v", err)
 	}
-	if _, err := a.ep.GenerateOffer(OfferOptions{OfferToReceiveAudio: true}); !errors.Is(err, ErrAlreadyNegotiated) {
+	if _, err := a.ep.GenerateOffer(OfferOptions{OfferToReceiveAudio: true}); !errors.Is(err, sdpneg.ErrAlreadyNegotiated) {
 		t.Fatalf("offer after negotiation: %v", err)
 	}
 	if a.ep.RemoteDescription() != b.ep.LocalDescription() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // ProcessOffer answers a remote offer. Media flows at once: what the
@@ -25,8 +26,8 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if w.released {
 		return "", media.ErrReleased
 	}
-	if w.neg != negIdle {
-		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	if err := w.neg.CheckOffer(); err != nil {
+		return "", err
 	}
 	remote, err := parseRemote(offer, "offer")
 	if err != nil {
@@ -68,10 +69,10 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		if w.local != nil {
 			rk, tag, err := remoteKeying(m.crypto, w.local.suite)
 			if err != nil {
-				return fail(ErrProcessOffer, "Error processing offer, m-line %d: %v", i, err)
+				return fail(sdpneg.ErrProcessOffer, "Error processing offer, m-line %d: %v", i, err)
 			}
 			if err := s.setKeys(&rk); err != nil {
-				return fail(ErrProcessOffer, "Error processing offer: SRTP: %v", err)
+				return fail(sdpneg.ErrProcessOffer, "Error processing offer: SRTP: %v", err)
 			}
 			line.crypto = w.local.cryptoLine(tag)
 		}
@@ -79,7 +80,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 		lines = append(lines, line)
 	}
 	if streams[media.Audio] == nil && streams[media.Video] == nil {
-		return fail(ErrProcessOffer, "Error processing offer: no media could be accepted (%s)", strings.Join(reasons, "; "))
+		return fail(sdpneg.ErrProcessOffer, "Error processing offer: no media could be accepted (%s)", strings.Join(reasons, "; "))
 	}
 	for kind, s := range streams {
 		if s != nil {
@@ -89,7 +90,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	_, announce := w.engine.localAddr(w.opts.IPv6)
 	w.localSDP = writeSDP(w.sessID, 1, announce, w.cname, lines)
 	w.remoteSDP = offer
-	w.neg = negDone
+	w.neg = sdpneg.Done
 	w.startLocked(streams)
 	return w.localSDP, nil
 }
@@ -130,8 +131,8 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	if w.released {
 		return "", media.ErrReleased
 	}
-	if w.neg != negIdle {
-		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	if err := w.neg.CheckOffer(); err != nil {
+		return "", err
 	}
 	var lines []localMedia
 	var opened []*stream
@@ -160,7 +161,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	w.offered = lines
 	w.opened = append(w.opened, opened...)
 	w.localSDP = writeSDP(w.sessID, 1, announce, w.cname, lines)
-	w.neg = negOfferGenerated
+	w.neg = sdpneg.OfferGenerated
 	return w.localSDP, nil
 }
 
@@ -178,20 +179,18 @@ func (w *Endpoint) ProcessAnswer(answer string) (string, error) {
 }
 
 func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
-	switch {
-	case w.released:
+	if w.released {
 		return "", media.ErrReleased
-	case w.neg == negIdle:
-		return "", failure(ErrNoOfferGenerated, "Offer not generated. It is not possible to process an answer.")
-	case w.neg == negDone:
-		return "", failure(ErrAnswerProcessed, "Sdp Answer already processed")
+	}
+	if err := w.neg.CheckAnswer(); err != nil {
+		return "", err
 	}
 	remote, err := parseRemote(answer, "answer")
 	if err != nil {
 		return "", err
 	}
 	if len(remote) != len(w.offered) {
-		return "", failure(ErrProcessAnswer, "Error processing answer: %d m-lines answer an offer of %d", len(remote), len(w.offered))
+		return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: %d m-lines answer an offer of %d", len(remote), len(w.offered))
 	}
 	type plan struct {
 		s     *stream
@@ -207,27 +206,27 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 			continue
 		}
 		if !m.kindOK || m.kind != s.kind {
-			return "", failure(ErrProcessAnswer, "Error processing answer: m-line %d is %s, the offer's is %s", i, m.media, w.offered[i].media)
+			return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: m-line %d is %s, the offer's is %s", i, m.media, w.offered[i].media)
 		}
 		if m.addr.IsValid() && !m.addr.IsUnspecified() && m.addr.Is6() != w.opts.IPv6 {
-			return "", failure(ErrProcessAnswer, "Error processing answer: m-line %d: address %s is not of the endpoint's family", i, m.addr)
+			return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: m-line %d: address %s is not of the endpoint's family", i, m.addr)
 		}
 		c, ok := answered(m.codecs, w.offered[i].codecs)
 		if !ok {
-			return "", failure(ErrProcessAnswer, "Error processing answer: m-line %d has none of the offered codecs", i)
+			return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: m-line %d has none of the offered codecs", i)
 		}
 		p := plan{s: s, m: m, codec: c}
 		if w.local != nil {
 			rk, _, err := remoteKeying(m.crypto, w.local.suite)
 			if err != nil {
-				return "", failure(ErrProcessAnswer, "Error processing answer, m-line %d: %v", i, err)
+				return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer, m-line %d: %v", i, err)
 			}
 			p.key = &rk
 		}
 		plans = append(plans, p)
 	}
 	if len(plans) == 0 {
-		return "", failure(ErrProcessAnswer, "Error processing answer: every m-line was rejected")
+		return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: every m-line was rejected")
 	}
 	var streams [2]*stream
 	for _, p := range plans {
@@ -237,7 +236,7 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 		s.codec, s.pt, s.dir, s.mux = p.codec.codec, p.codec.pt, direction{send: dir.send && offered.send, recv: dir.recv && offered.recv}, p.m.mux
 		if p.key != nil {
 			if err := s.setKeys(p.key); err != nil {
-				return "", failure(ErrProcessAnswer, "Error processing answer: SRTP: %v", err)
+				return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: SRTP: %v", err)
 			}
 		}
 		s.setDestination(p.m)
@@ -247,7 +246,7 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 	// Streams of rejected m-lines keep their sockets until release (the
 	// ports stay announced in the local offer).
 	w.remoteSDP = answer
-	w.neg = negDone
+	w.neg = sdpneg.Done
 	w.startLocked(streams)
 	return w.localSDP, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/sdp/v3"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // direction is an m-line's a=sendrecv/sendonly/recvonly/inactive, from
@@ -61,18 +62,18 @@ func (m *remoteMedia) isRTP() bool {
 // parseRemote parses an offer or answer (what names it in errors).
 func parseRemote(text, what string) ([]remoteMedia, error) {
 	if strings.TrimSpace(text) == "" {
-		return nil, failure(ErrInvalidSDP, "Empty %s not valid", what)
+		return nil, failure(sdpneg.ErrInvalidSDP, "Empty %s not valid", what)
 	}
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(text); err != nil {
-		return nil, failure(ErrInvalidSDP, "Error parsing SDP %s: %v", what, err)
+		return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP %s: %v", what, err)
 	}
 	if len(d.MediaDescriptions) == 0 {
-		return nil, failure(ErrInvalidSDP, "SDP %s has no media (m=) line", what)
+		return nil, failure(sdpneg.ErrInvalidSDP, "SDP %s has no media (m=) line", what)
 	}
 	sessionAddr, sessionHasAddr, err := connectionAddr(d.ConnectionInformation)
 	if err != nil {
-		return nil, failure(ErrInvalidSDP, "SDP %s: %v", what, err)
+		return nil, failure(sdpneg.ErrInvalidSDP, "SDP %s: %v", what, err)
 	}
 	sessionDir := direction{true, true}
 	for _, a := range d.Attributes {
@@ -84,7 +85,7 @@ func parseRemote(text, what string) ([]remoteMedia, error) {
 	for i, md := range d.MediaDescriptions {
 		m, err := parseMedia(md, sessionAddr, sessionHasAddr, sessionDir)
 		if err != nil {
-			return nil, failure(ErrInvalidSDP, "SDP %s, m-line %d: %v", what, i, err)
+			return nil, failure(sdpneg.ErrInvalidSDP, "SDP %s, m-line %d: %v", what, i, err)
 		}
 		out = append(out, m)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
@@ -33,14 +34,6 @@ type OfferOptions struct {
 	OfferToReceiveAudio bool
 	OfferToReceiveVideo bool
 }
-
-type negotiation int
-
-const (
-	negIdle negotiation = iota
-	negOfferGenerated
-	negDone
-)
 
 // Endpoint is a WebRTC peer inside a pipeline: media received from the
 // remote peer leaves through its source pads, media arriving on its sink
@@ -64,7 +57,7 @@ type Endpoint struct {
 	ice              ICESettings
 	pc               *webrtc.PeerConnection
 	pcRef            atomic.Pointer[webrtc.PeerConnection] // pc, for goroutines that must not take mu
-	neg              negotiation
+	neg              sdpneg.State
 	localSDP         string // as sent to the remote peer
 	remoteSDP        string
 	pending          *webrtc.SessionDescription // local description not applied yet

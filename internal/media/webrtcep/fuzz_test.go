@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 const chromeLikeOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=msid-semantic: WMS s\r\n" +
@@ -61,8 +62,8 @@ func FuzzProcessOffer(f *testing.F) {
 		}
 		answer, err := ep.ProcessOffer(offer)
 		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) || (!errors.Is(err, ErrInvalidSDP) && !errors.Is(err, ErrProcessOffer)) {
+			var e *sdpneg.Error
+			if !errors.As(err, &e) || (!errors.Is(err, sdpneg.ErrInvalidSDP) && !errors.Is(err, sdpneg.ErrProcessOffer)) {
 				t.Fatalf("error %v is not an offer error", err)
 			}
 			return

@@ -5,6 +5,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // ProcessOffer answers a remote offer. The answer is returned at once; ICE
@@ -25,8 +26,8 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	if w.released {
 		return "", media.ErrReleased
 	}
-	if w.neg != negIdle {
-		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	if err := w.neg.CheckOffer(); err != nil {
+		return "", err
 	}
 	parsed, err := parseSDP(offer, "offer")
 	if err != nil {
@@ -41,11 +42,11 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
-		return "", failure(ErrProcessOffer, "Cannot create peer connection: %v", err)
+		return "", failure(sdpneg.ErrProcessOffer, "Cannot create peer connection: %v", err)
 	}
 	fail := func(format string, args ...any) (string, error) {
 		w.closePeerConnectionLocked()
-		return "", failure(ErrProcessOffer, format, args...)
+		return "", failure(sdpneg.ErrProcessOffer, format, args...)
 	}
 	pairRTX(w.nack.Load(), parsed)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: pionOffer}); err != nil {
@@ -94,7 +95,7 @@ func (w *Endpoint) processOfferLocked(offer string) (string, error) {
 	}
 	w.remoteCandidates = nil
 	w.pending = &answer
-	w.neg = negDone
+	w.neg = sdpneg.Done
 	w.remoteSDP = offer
 	w.localSDP = w.bw.annotate(simulcastAnswer(answer.SDP, sim), w.engine.cfg.Video)
 	if w.gather.wasRequested() {
@@ -112,16 +113,16 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	if w.released {
 		return "", media.ErrReleased
 	}
-	if w.neg != negIdle {
-		return "", failure(ErrAlreadyNegotiated, "Endpoint already negotiated")
+	if err := w.neg.CheckOffer(); err != nil {
+		return "", err
 	}
 	pc, err := w.newPeerConnection()
 	if err != nil {
-		return "", failure(ErrGenerateOffer, "Cannot create peer connection: %v", err)
+		return "", failure(sdpneg.ErrGenerateOffer, "Cannot create peer connection: %v", err)
 	}
 	fail := func(format string, args ...any) (string, error) {
 		w.closePeerConnectionLocked()
-		return "", failure(ErrGenerateOffer, format, args...)
+		return "", failure(sdpneg.ErrGenerateOffer, format, args...)
 	}
 	recv := [2]bool{o.OfferToReceiveAudio, o.OfferToReceiveVideo}
 	for _, kind := range []media.MediaType{media.Audio, media.Video} {
@@ -153,7 +154,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 	}
 	w.startSenderReaders(pc)
 	w.pending = &offer
-	w.neg = negOfferGenerated
+	w.neg = sdpneg.OfferGenerated
 	w.localSDP = w.bw.annotate(offer.SDP, w.engine.cfg.Video)
 	if w.gather.wasRequested() {
 		if err := w.applyLocalLocked(); err != nil {
@@ -201,13 +202,11 @@ func (w *Endpoint) ProcessAnswer(answer string) (string, error) {
 }
 
 func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
-	switch {
-	case w.released:
+	if w.released {
 		return "", media.ErrReleased
-	case w.neg == negIdle:
-		return "", failure(ErrNoOfferGenerated, "Offer not generated. It is not possible to process an answer.")
-	case w.neg == negDone:
-		return "", failure(ErrAnswerProcessed, "Sdp Answer already processed")
+	}
+	if err := w.neg.CheckAnswer(); err != nil {
+		return "", err
 	}
 	parsed, err := parseSDP(answer, "answer")
 	if err != nil {
@@ -217,11 +216,11 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 		return "", err
 	}
 	if err := w.applyLocalLocked(); err != nil {
-		return "", failure(ErrProcessAnswer, "Error applying local offer: %v", err)
+		return "", failure(sdpneg.ErrProcessAnswer, "Error applying local offer: %v", err)
 	}
 	pairRTX(w.nack.Load(), parsed)
 	if err := w.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		return "", failure(ErrProcessAnswer, "Error processing answer: %v", err)
+		return "", failure(sdpneg.ErrProcessAnswer, "Error processing answer: %v", err)
 	}
 	recorded := [2]bool{}
 	for _, tr := range w.pc.GetTransceivers() {
@@ -245,7 +244,7 @@ func (w *Endpoint) processAnswerLocked(answer string) (string, error) {
 		}
 	}
 	w.remoteCandidates = nil
-	w.neg = negDone
+	w.neg = sdpneg.Done
 	w.remoteSDP = answer
 	return w.localSDP, nil
 }

@@ -7,20 +7,21 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // parseSDP checks that s is an SDP Gorento can negotiate: parsable, with
 // media and DTLS-SRTP.
 func parseSDP(s, what string) (*sdp.SessionDescription, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, failure(ErrInvalidSDP, "Empty %s not valid", what)
+		return nil, failure(sdpneg.ErrInvalidSDP, "Empty %s not valid", what)
 	}
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(s); err != nil {
-		return nil, failure(ErrInvalidSDP, "Error parsing SDP: %v", err)
+		return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP: %v", err)
 	}
 	if len(d.MediaDescriptions) == 0 {
-		return nil, failure(ErrInvalidSDP, "Error parsing SDP: the %s has no media", what)
+		return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP: the %s has no media", what)
 	}
 	_, fp := d.Attribute("fingerprint")
 	for _, m := range d.MediaDescriptions {
@@ -29,7 +30,7 @@ func parseSDP(s, what string) (*sdp.SessionDescription, error) {
 		}
 	}
 	if !fp {
-		return nil, failure(ErrInvalidSDP, "Error parsing SDP: no DTLS fingerprint; WebRtcEndpoint only does DTLS-SRTP")
+		return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP: no DTLS fingerprint; WebRtcEndpoint only does DTLS-SRTP")
 	}
 	return &d, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/sdpneg"
 )
 
 // Simulcast offers come in two forms. RID simulcast (RFC 8853; Chrome,
@@ -131,7 +132,7 @@ func ridSimulcast(m *sdp.MediaDescription, mid string) (*simulcastInfo, error) {
 		}
 	}
 	if len(order) > media.MaxLayers {
-		return nil, failure(ErrProcessOffer, "Error processing offer: %d simulcast layers (at most %d)", len(order), media.MaxLayers)
+		return nil, failure(sdpneg.ErrProcessOffer, "Error processing offer: %d simulcast layers (at most %d)", len(order), media.MaxLayers)
 	}
 	if len(order) < 2 {
 		return nil, nil
@@ -180,7 +181,7 @@ func simGroup(m *sdp.MediaDescription, mid string) (*simulcastInfo, error) {
 		for _, s := range f[1:] {
 			n, err := strconv.ParseUint(s, 10, 32)
 			if err != nil {
-				return nil, failure(ErrInvalidSDP, "Error parsing SDP: bad SSRC %q in a=ssrc-group", s)
+				return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP: bad SSRC %q in a=ssrc-group", s)
 			}
 			ssrcs = append(ssrcs, uint32(n))
 		}
@@ -195,14 +196,14 @@ func simGroup(m *sdp.MediaDescription, mid string) (*simulcastInfo, error) {
 		return nil, nil
 	}
 	if len(sim) > media.MaxLayers {
-		return nil, failure(ErrProcessOffer, "Error processing offer: %d simulcast layers (at most %d)", len(sim), media.MaxLayers)
+		return nil, failure(sdpneg.ErrProcessOffer, "Error processing offer: %d simulcast layers (at most %d)", len(sim), media.MaxLayers)
 	}
 	info := &simulcastInfo{mid: mid, rids: map[string]uint8{}, layers: len(sim), sim: true,
 		ssrcRID: map[uint32]string{}, rtxRID: map[uint32]string{}}
 	for i, s := range sim {
 		rid := "s" + strconv.Itoa(i)
 		if _, dup := info.ssrcRID[s]; dup {
-			return nil, failure(ErrInvalidSDP, "Error parsing SDP: SSRC %d twice in a=ssrc-group:SIM", s)
+			return nil, failure(sdpneg.ErrInvalidSDP, "Error parsing SDP: SSRC %d twice in a=ssrc-group:SIM", s)
 		}
 		info.rids[rid] = uint8(i)
 		info.ssrcRID[s] = rid
