@@ -257,7 +257,7 @@ func runRow(ctx context.Context, c Config, name string, row Row, rep int) (res R
 		return res, fmt.Errorf("no measurement (page errors: %v)", done.PageErrors)
 	}
 	if res.A.Candidate != "relay" {
-		return res, fmt.Errorf("A's connection uses a %q candidate, not its relay", res.A.Candidate)
+		return res, fmt.Errorf("publisher A's connection uses a %q candidate, not its relay", res.A.Candidate)
 	}
 	for page, r := range relays {
 		if st := r.Stats(); st.Up.Packets == 0 || st.Down.Packets == 0 {
