@@ -69,7 +69,13 @@ func TestRoomSimulcast(t *testing.T) {
 // keeps decoding, at the new layer's height, starting from a keyframe of
 // that layer. (Frame rates and freezes are logged, not checked: on this
 // shared 2-core machine Chromium's encoder starves its top layer whatever
-// the server does — issue 15's quality tests measure those.)
+// the server does — issue 15's quality tests measure those.) Last, the
+// viewer's send bandwidth drops below the lowest layer's rate: Chromium
+// sends its simulcast VP8 with three temporal layers (L1T3), so the viewer
+// gets the base one, about a quarter of the frames, and keeps decoding
+// the rewritten stream (PictureIDs and sequence numbers continuous); with
+// the bandwidth back, every temporal layer again (moved up at Chrome's
+// layer-sync frames: no keyframe needed).
 func TestSimulcastSwitchChromium(t *testing.T) {
 	requireBrowser(t)
 	cam := y4mCamera(t, "camera-720p.y4m", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=1", "-pix_fmt", "yuv420p")
@@ -84,20 +90,26 @@ func TestSimulcastSwitchChromium(t *testing.T) {
 		Phases []struct {
 			Name                                string
 			Layer, LayerAfter, Layers, Switches int
+			TemporalLayer, TemporalLayers       int
 			LayerBitrate                        int64
 			Before, After                       sample
+			Published                           map[string]struct {
+				FPS             float64
+				ScalabilityMode string
+			}
 		}
 		PageErrors []string
 	}
 	d.next(t, &res)
-	if !res.OK || len(res.Phases) != 4 {
+	if !res.OK || len(res.Phases) != 6 {
 		t.Fatalf("driver result %+v", res)
 	}
 	heights := map[int]int{}
 	for _, p := range res.Phases {
 		frames := p.After.FramesDecoded - p.Before.FramesDecoded
-		t.Logf("%-10s layer %d→%d of %d (%d kb/s), %dp, %d frames in 4 s, freezes %.2f s (%d switches)", p.Name, p.Layer, p.LayerAfter,
-			p.Layers, p.LayerBitrate/1000, p.After.FrameHeight, frames, p.After.FreezeSeconds, p.Switches)
+		t.Logf("%-10s layer %d→%d of %d (%d kb/s), temporal %d of %d, %dp, %d frames in 4 s, freezes %.2f s (%d switches); publisher %+v",
+			p.Name, p.Layer, p.LayerAfter, p.Layers, p.LayerBitrate/1000, p.TemporalLayer, p.TemporalLayers, p.After.FrameHeight, frames,
+			p.After.FreezeSeconds, p.Switches, p.Published)
 		if frames < 3 {
 			t.Errorf("%s: %d frames decoded in 4 s", p.Name, frames)
 		}
@@ -113,10 +125,30 @@ func TestSimulcastSwitchChromium(t *testing.T) {
 	if low.LayerAfter != 0 || high.LayerAfter < 1 || low.After.FrameHeight >= high.After.FrameHeight {
 		t.Errorf("lowest layer %d at %dp, upper layer %d at %dp", low.LayerAfter, low.After.FrameHeight, high.LayerAfter, high.After.FrameHeight)
 	}
-	for i, p := range res.Phases[1:] {
+	for i, p := range res.Phases[1:4] {
 		if p.After.KeyFrames <= res.Phases[i].After.KeyFrames {
 			t.Errorf("%s: no keyframe decoded since the switch", p.Name)
 		}
+	}
+	full, base, again := res.Phases[3], res.Phases[4], res.Phases[5]
+	if base.TemporalLayers < 2 {
+		t.Logf("Chromium sent its lowest layer without temporal layers (%+v): nothing to select", base.Published)
+	} else {
+		fullFrames := full.After.FramesDecoded - full.Before.FramesDecoded
+		baseFrames := base.After.FramesDecoded - base.Before.FramesDecoded
+		againFrames := again.After.FramesDecoded - again.Before.FramesDecoded
+		if base.TemporalLayer != 0 || baseFrames*10 > fullFrames*6 {
+			t.Errorf("under 40 kb/s: temporal layer %d of %d, %d frames in 4 s (all layers: %d), want the base layer at about a quarter",
+				base.TemporalLayer, base.TemporalLayers, baseFrames, fullFrames)
+		}
+		// Chromium's own frame rate varies with the machine's load: well
+		// above the base layer's is what moving up shows.
+		if again.TemporalLayer != again.TemporalLayers-1 || againFrames*2 < baseFrames*3 {
+			t.Errorf("back at 3 Mb/s: temporal layer %d of %d, %d frames in 4 s (base layer only: %d), want all of them",
+				again.TemporalLayer, again.TemporalLayers, againFrames, baseFrames)
+		}
+		t.Logf("keyframes decoded: %d before the temporal phases, %d after moving down, %d after moving up",
+			full.After.KeyFrames, base.After.KeyFrames, again.After.KeyFrames)
 	}
 	if len(res.PageErrors) > 0 {
 		t.Errorf("page errors: %v", res.PageErrors)

@@ -135,6 +135,7 @@ type WebRTCConfig struct {
 	IPv6              bool     `json:"ipv6"`
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
+	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (docs/performance.md)
 	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
 	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
 	// the REMB sent to a publisher when nothing limits it, the start bitrate
@@ -220,6 +221,11 @@ var envVars = map[string]func(c *Config, v string) error{
 	"GORENTO_UDP_PORT": func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		c.WebRTC.UDPPort = n
+		return err
+	},
+	"GORENTO_DIRECT_INBOUND": func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.WebRTC.DirectInbound = b
 		return err
 	},
 }

@@ -34,6 +34,10 @@ func webrtcStats(c *call, in statsQuery) (any, error) {
 				s.OutboundLayer = &wire.OutboundLayer{Layer: r.Layer, TargetLayer: r.TargetLayer, Layers: r.Layers,
 					LayerBitrate: int64(r.LayerBitrate), LayerSwitches: int64(r.LayerSwitches)}
 			}
+			if r.TemporalLayers > 0 {
+				s.OutboundTemporal = &wire.OutboundTemporal{TemporalLayer: r.TemporalLayer, TargetTemporalLayer: r.TargetTemporalLayer,
+					TemporalLayers: r.TemporalLayers}
+			}
 			out[r.ID] = s
 		}
 	}

@@ -26,7 +26,7 @@ func TestReceivedLayer(t *testing.T) {
 		n, _ := res["bytesSent"].(float64)
 		return n > 0
 	})
-	if res["simulcast"] != false || res["layer"] != float64(-1) || res["layers"] != float64(0) {
+	if res["simulcast"] != false || res["layer"] != float64(-1) || res["layers"] != float64(0) || res["temporalLayers"] != float64(0) {
 		t.Errorf("getReceivedLayer of a single-layer publisher = %v", res)
 	}
 }

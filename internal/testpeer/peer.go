@@ -67,6 +67,12 @@ type Options struct {
 	// packet whose sequence number it selects (loss on the way out; what
 	// the other side NACKs is still resent).
 	DropVideo func(seq uint16) bool
+	// InitialSeq is the first sequence number the marked media of
+	// StartMedia uses (0: 1), e.g. just below a wrap.
+	InitialSeq uint16
+	// TWCC stamps sent packets with the transport-cc header extension, as
+	// browsers do, so the other side sends transport-cc feedback.
+	TWCC bool
 }
 
 // Peer is one test peer. Close releases it.
@@ -90,6 +96,7 @@ type Peer struct {
 	dropped atomic.Int64 // video packets dropped by Options.DropVideo
 	plis    atomic.Int64 // PLI/FIR received on our senders
 	rembs   atomic.Int64 // last REMB received (bps)
+	fb      feedbackSeen // receiver reports and transport-cc feedback received
 	sent    [2]atomic.Uint32
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -165,6 +172,11 @@ func New(opts Options) (*Peer, error) {
 	ir.Add(&wireTapFactory{p})
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
+	}
+	if opts.TWCC {
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+			return nil, err
+		}
 	}
 	se := LoopbackSettings()
 	se.DisableSRTPReplayProtection(opts.AcceptReplays)
@@ -399,6 +411,9 @@ func (p *Peer) sendLoop(t *webrtc.TrackLocalStaticRTP, idx int, every time.Durat
 	binary.BigEndian.PutUint32(payload, Magic)
 	binary.BigEndian.PutUint32(payload[4:], p.opts.PeerID)
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 0, Timestamp: 1}}
+	if p.opts.InitialSeq != 0 {
+		pkt.SequenceNumber = p.opts.InitialSeq - 1
+	}
 	for {
 		select {
 		case <-p.stop:
@@ -518,6 +533,10 @@ func (p *Peer) readSenderRTCP(s *webrtc.RTPSender) {
 					p.plis.Add(1)
 				case *rtcp.ReceiverEstimatedMaximumBitrate:
 					p.rembs.Store(int64(v.Bitrate))
+				case *rtcp.ReceiverReport:
+					p.fb.report(v.Reports)
+				case *rtcp.TransportLayerCC:
+					p.fb.twcc(v)
 				}
 			}
 		}
@@ -584,4 +603,60 @@ func (p *Peer) Close() {
 		_ = p.PC.Close()
 		p.wg.Wait()
 	})
+}
+
+// Feedback is what the peer's senders got about the packets they sent.
+type Feedback struct {
+	ReceiverReports int               // report blocks received
+	HighestSeq      map[uint32]uint32 // per SSRC, the extended highest sequence number last reported
+	TWCC            int               // transport-cc feedback packets received
+	TWCCReceived    int               // packets those reported as received
+}
+
+type feedbackSeen struct {
+	mu sync.Mutex
+	f  Feedback
+}
+
+func (s *feedbackSeen) report(reps []rtcp.ReceptionReport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f.HighestSeq == nil {
+		s.f.HighestSeq = map[uint32]uint32{}
+	}
+	for _, r := range reps {
+		s.f.ReceiverReports++
+		s.f.HighestSeq[r.SSRC] = r.LastSequenceNumber
+	}
+}
+
+func (s *feedbackSeen) twcc(cc *rtcp.TransportLayerCC) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.f.TWCC++
+	s.f.TWCCReceived += len(cc.RecvDeltas)
+}
+
+// Feedback returns a copy of the feedback received so far.
+func (p *Peer) Feedback() Feedback {
+	p.fb.mu.Lock()
+	defer p.fb.mu.Unlock()
+	f := p.fb.f
+	f.HighestSeq = map[uint32]uint32{}
+	for k, v := range p.fb.f.HighestSeq {
+		f.HighestSeq[k] = v
+	}
+	return f
+}
+
+// SentSSRC is the SSRC of a kind's sent track (0: none).
+func (p *Peer) SentSSRC(kind webrtc.RTPCodecType) uint32 {
+	for _, tr := range p.PC.GetTransceivers() {
+		if s := tr.Sender(); s != nil && s.Track() != nil && s.Track().Kind() == kind {
+			if ps := s.GetParameters().Encodings; len(ps) > 0 {
+				return uint32(ps[0].SSRC)
+			}
+		}
+	}
+	return 0
 }

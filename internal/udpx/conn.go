@@ -48,6 +48,8 @@ type Conn struct {
 	// writeBatch sends one sendmmsg's worth; tests wrap it to inject errors.
 	writeBatch func(ms []ipv4.Message) (int, error)
 
+	inbound inboundRoutes // datagrams taken before the mux (inbound.go)
+
 	watching atomic.Int32 // len(watches), read on every single write
 	watchMu  sync.Mutex   // guards watches
 	watches  map[netip.AddrPort]*sendWatch
@@ -58,7 +60,7 @@ type Conn struct {
 // connStats counts system calls and datagrams (atomics: workers share a Conn).
 type connStats struct {
 	writeCalls, batchCalls, datagramsSent, gsoMessages, sendErrors atomic.Uint64
-	readCalls, datagramsRead                                       atomic.Uint64
+	readCalls, datagramsRead, datagramsTaken                       atomic.Uint64
 }
 
 // Stats are a Conn's counters since it was opened.
@@ -70,7 +72,10 @@ type Stats struct {
 	SendErrors    uint64 // messages that failed
 	ReadCalls     uint64 // receive system calls
 	DatagramsRead uint64
-	GSO           bool // segmentation offload currently in use
+	// DatagramsTaken are the datagrams read that an inbound handler took
+	// (SetInbound) instead of Pion's mux.
+	DatagramsTaken uint64
+	GSO            bool // segmentation offload currently in use
 }
 
 // Listen opens a UDP socket ("udp", "udp4" or "udp6") on addr.
@@ -137,7 +142,7 @@ func (c *Conn) Stats() Stats {
 		WriteCalls: s.writeCalls.Load(), BatchCalls: s.batchCalls.Load(),
 		DatagramsSent: s.datagramsSent.Load(), GSOMessages: s.gsoMessages.Load(),
 		SendErrors: s.sendErrors.Load(), ReadCalls: s.readCalls.Load(),
-		DatagramsRead: s.datagramsRead.Load(), GSO: c.gso.Load(),
+		DatagramsRead: s.datagramsRead.Load(), DatagramsTaken: s.datagramsTaken.Load(), GSO: c.gso.Load(),
 	}
 }
 
@@ -145,13 +150,22 @@ func (c *Conn) Stats() Stats {
 func (c *Conn) GSO() bool { return c.gso.Load() }
 
 // ReadFromAddrPort reads one datagram (Pion's allocation-free mux path).
+// Datagrams that an inbound handler takes (SetInbound) are not returned:
+// the call reads on until one is left for the caller.
 func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	n, ap, err := c.uc.ReadFromUDPAddrPort(b)
-	c.stats.readCalls.Add(1)
-	if err == nil {
+	for {
+		n, ap, err := c.uc.ReadFromUDPAddrPort(b)
+		c.stats.readCalls.Add(1)
+		if err != nil {
+			return n, ap, err
+		}
 		c.stats.datagramsRead.Add(1)
+		if c.inbound.handled(b[:n], ap) {
+			c.stats.datagramsTaken.Add(1)
+			continue
+		}
+		return n, ap, nil
 	}
-	return n, ap, err
 }
 
 // WriteToAddrPort sends one datagram at once, outside any batch.

@@ -20,13 +20,14 @@ try {
     return s.errors.length > 0 || (s.samples >= 2 && s.browser && s.browser.in && s.browser.in.framesDecoded > 0);
   }, null, { timeout: 45000, polling: 200 });
   const sample = () => page.evaluate(() => {
-    const s = window.loopbackStats, bi = s.browser.in || {}, so = s.server.outVideo || {};
+    const s = window.loopbackStats, bi = s.browser.in || {}, so = s.server.outVideo || {}, si = s.server.inVideo || {};
     return {
       state: s.state, errors: s.errors,
       browser: { framesDecoded: bi.framesDecoded, packetsReceived: bi.packetsReceived, packetsLost: bi.packetsLost,
         nackCount: bi.nackCount, freezeCount: bi.freezeCount, totalFreezesDuration: bi.totalFreezesDuration,
         frameWidth: bi.frameWidth, retransmittedPacketsReceived: bi.retransmittedPacketsReceived, jitterBufferDelay: bi.jitterBufferDelay },
       server: { packetsSent: so.packetsSent, nackCount: so.nackCount },
+      serverIn: { packetsReceived: si.packetsReceived, packetsLost: si.packetsLost, nackCount: si.nackCount },
     };
   });
   await page.waitForTimeout(3000);

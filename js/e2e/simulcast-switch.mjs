@@ -98,9 +98,20 @@ try {
     p.encodings.forEach((e, i) => { e.active = act[i]; });
     await sender.setParameters(p);
   }, active);
-  for (const [name, active, want] of [['start', [true, true, true], -2], ['down', [false, false, true], 0],
-    ['up', [true, true, true], -2], ['down again', [false, false, true], 0]]) {
+  // The last two phases also set the viewer's send bandwidth: 'temporal'
+  // below the lowest layer's full rate — with temporal layers (Chrome's
+  // simulcast VP8 is L1T3) the viewer gets that layer's base temporal layer
+  // (tl 0) —, 'temporal up' back to 3 Mb/s: every temporal layer again (tl
+  // 2), switched up at layer-sync frames.
+  for (const [name, active, want, kbps, tl] of [['start', [true, true, true], -2], ['down', [false, false, true], 0],
+    ['up', [true, true, true], -2], ['down again', [false, false, true], 0], ['temporal', [false, false, true], 0, 40, 0],
+    ['temporal up', [false, false, true], 0, 3000, 2]]) {
     await setActive(active);
+    if (kbps) {
+      const limits = [() => viewEp.setMinVideoSendBandwidth(kbps), () => viewEp.setMaxVideoSendBandwidth(kbps)];
+      if (kbps >= 1000) limits.reverse(); // never min > max
+      for (const set of limits) await set();
+    }
     const deadline = Date.now() + 25000;
     let s;
     for (;;) {
@@ -109,7 +120,8 @@ try {
       // -2: an upper layer (the top one, or the middle one while the
       // publisher starves its top layer: the server passes over a layer at
       // under a third of the frame rate of a lower one).
-      const ok = want === -2 ? s.simulcastLayer >= 1 : s.simulcastLayer === want;
+      const ok = (want === -2 ? s.simulcastLayer >= 1 : s.simulcastLayer === want) &&
+        (tl === undefined || !(s.temporalLayers > 1) || s.temporalLayer === tl);
       if (layers >= 1 && ok && s.simulcastLayer === s.simulcastTargetLayer) break;
       if (Date.now() > deadline) throw new Error(`phase ${name}: the viewer endpoint sends ${JSON.stringify(s)}`);
       await sleep(300);
@@ -122,13 +134,13 @@ try {
     const published = await page.evaluate(async () => {
       const out = {};
       (await window.sim.pub.getStats()).forEach((r) => {
-        if (r.type === 'outbound-rtp' && r.kind === 'video') out[r.rid] = { fps: r.framesPerSecond || 0, height: r.frameHeight || 0, limit: r.qualityLimitationReason, active: r.active };
+        if (r.type === 'outbound-rtp' && r.kind === 'video') out[r.rid] = { fps: r.framesPerSecond || 0, height: r.frameHeight || 0, limit: r.qualityLimitationReason, active: r.active, scalabilityMode: r.scalabilityMode };
       });
       return out;
     });
     phases.push({ name, published, layer: s.simulcastLayer, layerAfter: end.simulcastLayer, layers: s.simulcastLayers, layerBitrate: s.simulcastLayerBitrate,
-      switches: s.simulcastLayerSwitches, before, after, ms: Date.now() - at });
-    step(`${name}: layer ${s.simulcastLayer}/${s.simulcastLayers}, ${after.frameHeight}p, ` +
+      switches: s.simulcastLayerSwitches, temporalLayer: end.temporalLayer, temporalLayers: end.temporalLayers, before, after, ms: Date.now() - at });
+    step(`${name}: layer ${s.simulcastLayer}/${s.simulcastLayers}, temporal ${end.temporalLayer}/${end.temporalLayers}, ${after.frameHeight}p, ` +
       `${after.framesDecoded - before.framesDecoded} frames in 4 s, freezes ${after.freezeSeconds.toFixed(2)} s; publisher sends ${JSON.stringify(published)}`);
   }
   await pipeline.release();

@@ -62,6 +62,7 @@ type Downtrack struct {
 	kfCodec   *media.Codec
 	kfStart   func([]byte) bool
 	rw        rtpx.Rewriter
+	vp8       vp8Path
 	seq       Sequencer
 	hdr       rtp.Header // scratch header of process
 	rtxHdr    rtp.Header // scratch header of resends
@@ -86,7 +87,7 @@ type Downtrack struct {
 type selectorBox struct{ s Selector }
 
 type downtrackCounters struct {
-	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors atomic.Uint64
+	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors, temporal, unselected atomic.Uint64
 }
 
 // DowntrackStats are a downtrack's counters.
@@ -99,6 +100,13 @@ type DowntrackStats struct {
 	Stale    uint64 // packets of a replaced source, or waiting for a keyframe, dropped
 	NoCodec  uint64 // packets in a codec the receiver did not negotiate
 	Errors   uint64 // packets that could not be encrypted or queued to send
+	// TemporalDropped counts packets of VP8 temporal layers above the
+	// viewer's target, not sent (their numbers are not skipped: the
+	// receiver sees no loss).
+	TemporalDropped uint64
+	// Unselected counts packets its Selector did not forward (other
+	// simulcast layers).
+	Unselected uint64
 }
 
 func newDowntrack(t *Transport, p TrackParams) *Downtrack {
@@ -178,7 +186,8 @@ func (d *Downtrack) NACK(n *rtcp.TransportLayerNack) {
 func (d *Downtrack) Stats() DowntrackStats {
 	s := &d.stats
 	return DowntrackStats{SSRC: d.SSRC(), Packets: s.packets.Load(), Bytes: s.bytes.Load(), Resent: s.resent.Load(),
-		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load(), Errors: s.sendErrors.Load()}
+		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load(), Errors: s.sendErrors.Load(),
+		TemporalDropped: s.temporal.Load(), Unselected: s.unselected.Load()}
 }
 
 // process sends one queued packet (on the worker; the caller releases
@@ -196,6 +205,7 @@ func (d *Downtrack) process(it item, now int64) {
 	if it.gen != d.wgen {
 		d.wgen = it.gen
 		d.rw.Reanchor()
+		d.vp8.munger.Reanchor()
 	}
 	if d.gap.Load() && !d.keyframeStart(pkt) {
 		d.stats.stale.Add(1)
@@ -207,7 +217,12 @@ func (d *Downtrack) process(it item, now int64) {
 		d.stats.noCodec.Add(1)
 		return
 	}
+	d.vp8.parse(pkt)
 	if sb := d.sel.Load(); sb != nil && !sb.s.Select(d, pkt, now) {
+		d.stats.unselected.Add(1)
+		return
+	}
+	if !d.filterTemporal(pkt) {
 		return
 	}
 	hdr := &d.hdr
@@ -219,13 +234,14 @@ func (d *Downtrack) process(it item, now int64) {
 	hdr.SSRC, hdr.PayloadType = b.SSRC, c.PT
 	ring, ext := pkt.History()
 	d.seq.Record(hdr.SequenceNumber, ring, ext, hdr.Timestamp-pkt.Header.Timestamp)
+	patch := d.munge(pkt, hdr.SequenceNumber)
 	d.sr.media(hdr.Timestamp, pkt.Codec.ClockRate, now, len(pkt.Payload))
 	d.stats.packets.Add(1)
 	d.stats.bytes.Add(uint64(len(pkt.Payload)))
 	d.Latency.Observe(now, pkt.EnteredAt)
 	if d.t.pacer != nil {
 		p := &d.paced // not on the stack: it would escape through the interface
-		*p = Paced{Downtrack: d, Header: *hdr, Buf: it.buf}
+		*p = Paced{Downtrack: d, Header: *hdr, Buf: it.buf, VP8: patch}
 		it.buf.Retain()
 		if !d.t.pacer.Pace(p, now) {
 			return // the pacer holds it
@@ -233,12 +249,12 @@ func (d *Downtrack) process(it item, now int64) {
 		p.Buf = nil
 		it.buf.Release()
 	}
-	d.send(b, hdr, pkt.Payload, now)
+	d.send(b, hdr, pkt.Payload, &patch, now)
 }
 
 // send writes one media packet and tells the hooks.
-func (d *Downtrack) send(b *Binding, hdr *rtp.Header, payload []byte, now int64) {
-	d.write(b, hdr, payload, d.mediaIndex(hdr.SequenceNumber), now)
+func (d *Downtrack) send(b *Binding, hdr *rtp.Header, payload []byte, patch *rtpx.VP8Patch, now int64) {
+	d.write(b, hdr, payload, patch, d.mediaIndex(hdr.SequenceNumber), now)
 }
 
 // keyframeStart reports whether pkt starts a keyframe (true when its
@@ -268,13 +284,17 @@ func (d *Downtrack) codecPT(b *Binding, c *media.Codec) (CodecPT, bool) {
 	return d.lastPT, d.lastOK
 }
 
-// write writes one packet with SRTP packet index index: into the worker's
-// batch on the fast path, else through Pion's writer; then tells the hooks.
-func (d *Downtrack) write(b *Binding, hdr *rtp.Header, payload []byte, index uint64, now int64) {
+// write writes one packet with SRTP packet index index, its VP8
+// descriptor patched (nil: as it is): into the worker's batch on the fast
+// path, else through Pion's writer; then tells the hooks.
+func (d *Downtrack) write(b *Binding, hdr *rtp.Header, payload []byte, patch *rtpx.VP8Patch, index uint64, now int64) {
 	d.stampTWCC(b, hdr)
 	if fp := d.t.fast; fp != nil {
-		d.sendFast(fp, hdr, payload, index)
+		d.sendFast(fp, hdr, payload, patch, index)
 	} else {
+		if patch != nil {
+			payload = d.patched(payload, patch)
+		}
 		_, _ = b.Writer.WriteRTP(hdr, payload)
 	}
 	if h := d.t.p.Hooks; h != nil {
@@ -316,14 +336,18 @@ func (d *Downtrack) resend(b *Binding, seq uint16, r Resend, now int64) {
 	hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.SSRC, c.PT, seq
 	hdr.Timestamp += r.TSDelta
 	payload := src.Payload
+	patch := d.resendPatch(seq, src)
+	pp := &patch
 	index := nearestIndex(d.outTop, seq) // the index it was first sent with
 	if c.RTXPT != 0 && b.RTXSSRC != 0 {
 		binary.BigEndian.PutUint16(d.rtxBuf[:], seq)
-		payload = d.rtxBuf[:2+copy(d.rtxBuf[2:], src.Payload)]
+		n := copy(d.rtxBuf[2:], src.Payload)
+		patch.Apply(d.rtxBuf[2 : 2+n])
+		payload, pp = d.rtxBuf[:2+n], nil
 		index = d.rtxExt
 		d.rtxExt++
 		hdr.SSRC, hdr.PayloadType, hdr.SequenceNumber = b.RTXSSRC, c.RTXPT, uint16(index)
 	}
 	d.stats.resent.Add(1)
-	d.write(b, hdr, payload, index, now)
+	d.write(b, hdr, payload, pp, index, now)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/gorento/gorento/internal/media/rtpx"
 	"github.com/gorento/gorento/internal/media/srtpx"
 	"github.com/gorento/gorento/internal/udpx"
 )
@@ -102,7 +103,7 @@ func (d *Downtrack) streamFor(fp *FastPath, ssrc uint32) *srtpx.Stream {
 const gcmScratch = 16
 
 // sendFast encrypts one packet into the worker's batch.
-func (d *Downtrack) sendFast(fp *FastPath, hdr *rtp.Header, payload []byte, index uint64) {
+func (d *Downtrack) sendFast(fp *FastPath, hdr *rtp.Header, payload []byte, patch *rtpx.VP8Patch, index uint64) {
 	w := d.t.w
 	hl := hdr.MarshalSize()
 	pad := 0
@@ -121,6 +122,9 @@ func (d *Downtrack) sendFast(fp *FastPath, hdr *rtp.Header, payload []byte, inde
 		return
 	}
 	copy(buf[hl:], payload)
+	if patch != nil {
+		patch.Apply(buf[hl : hl+len(payload)])
+	}
 	if pad > 0 {
 		clear(buf[n-pad : n-1])
 		buf[n-1] = byte(pad)

@@ -5,6 +5,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
 // The hooks of bandwidth estimation, pacing, probing and layer selection
@@ -18,8 +19,14 @@ import (
 //	worker: Downtrack.process
 //	  1. stale generation / keyframe wait / codec not negotiated → dropped
 //	  2. Selector.Select(d, pkt, now)        false → dropped, nothing else runs
+//	     (it reads the VP8 descriptor, parsed once here, and sets the
+//	     temporal-layer target)
+//	  2b. VP8 temporal-layer filter (vp8.go) false → dropped, its sequence
+//	     number and PictureID skipped so the output stays continuous
 //	  3. rewrite: SSRC, payload type, continuous sequence numbers and
-//	     timestamps (rtpx.Rewriter), Sequencer.Record (for NACKs)
+//	     timestamps (rtpx.Rewriter), Sequencer.Record (for NACKs), VP8
+//	     PictureID/TL0PICIDX/KEYIDX (rtpx.VP8Munger, written into the
+//	     output copy)
 //	  4. Pacer.Pace(&Paced{…}, now)          false → the pacer took the packet;
 //	                                          it calls Downtrack.SendPaced later
 //	  5. stamp the transport-wide sequence number when the receiver
@@ -37,8 +44,9 @@ import (
 //
 // A Selector that drops packets of the stream it forwards must keep the
 // output sequence numbers continuous itself (the rewriter maps source
-// numbers one to one); switching layers changes the source SSRC, which the
-// rewriter turns into a continuation of the output stream.
+// numbers one to one, except those the temporal filter skips); switching
+// layers changes the source SSRC, which the rewriter turns into a
+// continuation of the output stream.
 
 // Selector chooses which packets of its source a downtrack forwards: the
 // simulcast layer and temporal layers a viewer's estimate allows. nil
@@ -86,6 +94,7 @@ type Paced struct {
 	Downtrack *Downtrack
 	Header    rtp.Header
 	Buf       *media.PacketBuf
+	VP8       rtpx.VP8Patch // the munged VP8 descriptor bytes (rtpx.VP8Munger)
 }
 
 // SendPaced sends a packet a Pacer held back and releases its buffer. On
@@ -93,7 +102,7 @@ type Paced struct {
 func (d *Downtrack) SendPaced(p *Paced, now int64) {
 	if !d.t.detached && !d.t.stopped {
 		if b := d.bind.Load(); b != nil {
-			d.send(b, &p.Header, p.Buf.Packet().Payload, now)
+			d.send(b, &p.Header, p.Buf.Packet().Payload, &p.VP8, now)
 		}
 	}
 	p.Buf.Release()

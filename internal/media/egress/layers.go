@@ -29,21 +29,27 @@ const fitInterval = int64(200 * time.Millisecond)
 // or down only where a keyframe of the new layer starts (a PLI to that
 // layer asks for one), so a frame is never made of two layers; the
 // downtrack's rewriter keeps sequence numbers and timestamps continuous
-// across the switch. Packets of sources without layers all pass: viewers
-// of a publisher without simulcast see no change.
+// across the switch. Within the layer, VP8 temporal layers are dropped
+// when even the lowest layer's full rate does not fit (temporal.go); a
+// publisher without simulcast whose VP8 carries temporal layers gets that
+// alone. Packets of other sources without layers all pass: their viewers
+// see no change.
 type LayerSelector struct {
 	est      atomic.Pointer[estimatorBox]
 	keyframe func(layer uint8)
 	reset    atomic.Bool
 
 	// Read by Stats from any goroutine.
-	cur, target, layers atomic.Int32
-	rate                atomic.Uint64
-	switches            atomic.Uint64
+	cur, target, layers    atomic.Int32
+	tcur, ttarget, tlayers atomic.Int32
+	rate                   atomic.Uint64
+	switches               atomic.Uint64
 
 	// Worker-owned.
 	sw      media.LayerSwitch
+	tids    tidRates
 	lastFit int64
+	upSince int64 // since when a higher temporal layer is wanted but not sent (0: not)
 }
 
 type estimatorBox struct{ e Estimator }
@@ -56,6 +62,8 @@ func NewLayerSelector(est Estimator, keyframe func(layer uint8)) *LayerSelector 
 	s.SetEstimator(est)
 	s.cur.Store(-1)
 	s.target.Store(-1)
+	s.tcur.Store(-1)
+	s.ttarget.Store(-1)
 	return s
 }
 
@@ -73,26 +81,47 @@ func (s *LayerSelector) SetEstimator(e Estimator) {
 // Reset forgets the layers of the old source (the sink's source changed).
 func (s *LayerSelector) Reset() { s.reset.Store(true) }
 
-// Select implements Selector.
-func (s *LayerSelector) Select(_ *Downtrack, p *media.Packet, now int64) bool {
-	if p.Flags&media.PacketSimulcast == 0 {
+// Select implements Selector: it chooses the spatial layer (forwarding
+// only the current one) and sets d's temporal-layer target.
+func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
+	desc := d.descriptor()
+	temporal := desc != nil && desc.HasTID
+	simulcast := p.Flags&media.PacketSimulcast != 0
+	if !simulcast && !temporal {
 		return true
 	}
 	if s.reset.Swap(false) {
-		s.sw, s.lastFit = media.LayerSwitch{}, 0
+		s.sw, s.tids, s.lastFit, s.upSince = media.LayerSwitch{}, tidRates{}, 0, 0
 	}
-	if s.lastFit == 0 || now-s.lastFit >= fitInterval || s.sw.Target() < 0 {
+	if temporal {
+		layer := uint8(0)
+		if simulcast {
+			layer = p.Layer
+		}
+		s.tids.observe(layer, desc.TID, len(p.Payload), now)
+	}
+	if s.lastFit == 0 || now-s.lastFit >= fitInterval || simulcast && s.sw.Target() < 0 {
 		s.lastFit = now
 		var budget uint64
 		if b := s.est.Load(); b != nil {
 			budget = b.e.Estimate(now)
 		}
-		s.sw.SetTarget(s.sw.Fit(budget, now))
-		s.publish(now)
+		spatial := 0
+		if simulcast {
+			s.sw.SetTarget(s.sw.Fit(budget, now))
+			spatial = s.sw.Target()
+		}
+		tt := s.tids.fitTemporal(spatial, budget, d.temporalLayer(), now)
+		d.setTemporalTarget(tt)
+		s.awaitSync(d, spatial, tt, simulcast && spatial != s.sw.Current(), now)
+		s.publish(d, now)
+	}
+	if !simulcast {
+		return true
 	}
 	fwd, kf := s.sw.Accept(p, now)
 	if fwd && int32(s.sw.Current()) != s.cur.Load() {
-		s.publish(now)
+		s.publish(d, now)
 	}
 	if kf >= 0 && s.keyframe != nil {
 		s.keyframe(uint8(kf))
@@ -100,12 +129,50 @@ func (s *LayerSelector) Select(_ *Downtrack, p *media.Packet, now int64) bool {
 	return fwd
 }
 
+// temporalUpWait is how long a viewer waits for a layer-sync frame of the
+// temporal layer it may move up to before a keyframe is asked for (a
+// publisher that sets no Y bits; Chrome sets them every four frames).
+const temporalUpWait = int64(2 * time.Second)
+
+// awaitSync asks for a keyframe of spatial layer when the temporal layer
+// the viewer may get (target tt) has been above the one sent for
+// temporalUpWait (not while a spatial switch waits for its own keyframe).
+func (s *LayerSelector) awaitSync(d *Downtrack, spatial, tt int, switching bool, now int64) {
+	cur := d.temporalLayer()
+	if n := s.tids.layers(max(spatial, 0), now); cur < 0 || min(tt, n-1) <= cur || switching {
+		s.upSince = 0
+		return
+	}
+	if s.upSince == 0 {
+		s.upSince = now
+		return
+	}
+	if now-s.upSince >= temporalUpWait && s.keyframe != nil {
+		s.upSince = now
+		s.keyframe(uint8(max(spatial, 0)))
+	}
+}
+
 // publish copies the worker's state for Layer.
-func (s *LayerSelector) publish(now int64) {
+func (s *LayerSelector) publish(d *Downtrack, now int64) {
 	cur := s.sw.Current()
 	s.cur.Store(int32(cur))
 	s.target.Store(int32(s.sw.Target()))
-	s.rate.Store(s.sw.Rate(cur))
+	rate := s.sw.Rate(cur)
+	tl := max(cur, 0) // the spatial layer whose TIDs are sent (0 without simulcast)
+	tcur, ttarget := int32(-1), int32(-1)
+	nt := s.tids.layers(tl, now)
+	if nt > 0 && d != nil {
+		tcur = int32(min(d.temporalLayer(), nt-1))
+		ttarget = int32(min(d.vp8.filter.Target(), nt-1))
+		if tcur >= 0 {
+			rate = s.tids.upTo(tl, int(tcur))
+		}
+	}
+	s.tcur.Store(tcur)
+	s.ttarget.Store(ttarget)
+	s.tlayers.Store(int32(nt))
+	s.rate.Store(rate)
 	s.switches.Store(s.sw.Switches())
 	n := int32(0)
 	for l := 0; l < media.MaxLayers; l++ {
@@ -121,12 +188,17 @@ type LayerState struct {
 	Current  int    // layer sent (-1: none, or the source has no layers)
 	Target   int    // layer being switched to (= Current when settled)
 	Layers   int    // layers the source sends (highest active + 1; 0: no simulcast)
-	Bitrate  uint64 // bitrate of the current layer (bps of payload)
+	Bitrate  uint64 // bitrate of what is sent of the current layer (bps of payload)
 	Switches uint64 // layer switches made
+	// VP8 temporal layers of the layer sent (TemporalLayers 0: none, and
+	// the other two -1): the highest sent, and the one being switched to
+	// (up at the next layer-sync frame, down at the next frame).
+	Temporal, TargetTemporal, TemporalLayers int
 }
 
 // Layer returns what the selector forwards now.
 func (s *LayerSelector) Layer() LayerState {
 	return LayerState{Current: int(s.cur.Load()), Target: int(s.target.Load()), Layers: int(s.layers.Load()),
-		Bitrate: s.rate.Load(), Switches: s.switches.Load()}
+		Bitrate: s.rate.Load(), Switches: s.switches.Load(),
+		Temporal: int(s.tcur.Load()), TargetTemporal: int(s.ttarget.Load()), TemporalLayers: int(s.tlayers.Load())}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
 // Resend limits (what the NACK responder this replaces enforced).
@@ -25,7 +26,7 @@ const sequencerSize = 512
 // Sequencer maps a track's output sequence numbers back to the source
 // packets they carried, so that a NACK is answered from the source's
 // shared history (media.SourceRing) instead of a copy per sink. It keeps
-// 16 bytes per packet sent; the payload stays in the source's buffers.
+// 20 bytes per packet sent; the payload stays in the source's buffers.
 // The idea is LiveKit's sequencer, with the payload shared.
 //
 // Not safe for concurrent use: its track's sender owns it.
@@ -48,7 +49,7 @@ type ringRef struct {
 	gen  uint8
 }
 
-// seqEntry is one packet sent (16 bytes).
+// seqEntry is one packet sent (20 bytes).
 type seqEntry struct {
 	srcExt   uint32 // low 32 bits of the source's extended sequence number
 	tsDelta  uint32 // output timestamp − source timestamp when it was sent
@@ -56,6 +57,7 @@ type seqEntry struct {
 	outSeq   uint16 // the output sequence number (checks the slot)
 	gen      uint8  // generation of the source history
 	valid    bool
+	vp8      rtpx.VP8Values // the munged VP8 descriptor values it was sent with
 }
 
 // Record notes that output sequence number outSeq carried the packet ext of
@@ -73,6 +75,19 @@ func (s *Sequencer) Record(outSeq uint16, ring *media.SourceRing, ext uint64, ts
 		s.rings[s.cur] = ringRef{ring, s.gen}
 	}
 	*e = seqEntry{srcExt: uint32(ext), tsDelta: tsDelta, outSeq: outSeq, gen: s.gen, valid: true}
+}
+
+// setVP8 notes the munged VP8 values outSeq was sent with (after Record).
+func (s *Sequencer) setVP8(outSeq uint16, v rtpx.VP8Values) {
+	if e := &s.entries[outSeq%sequencerSize]; e.valid && e.outSeq == outSeq {
+		e.vp8 = v
+	}
+}
+
+// vp8Of returns the munged VP8 values outSeq was sent with.
+func (s *Sequencer) vp8Of(outSeq uint16) (rtpx.VP8Values, bool) {
+	e := &s.entries[outSeq%sequencerSize]
+	return e.vp8, e.valid && e.outSeq == outSeq
 }
 
 // Resend is what a NACKed packet is resent from: the source packet, held

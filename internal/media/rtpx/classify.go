@@ -13,7 +13,7 @@ func Classify(mimeType string) func(payload []byte) (keyframe bool, tid uint8) {
 	if key == nil {
 		return nil
 	}
-	if _, name, _ := strings.Cut(mimeType, "/"); strings.EqualFold(name, "VP8") {
+	if IsVP8(mimeType) {
 		return func(p []byte) (bool, uint8) { return key(p), VP8TID(p) }
 	}
 	return func(p []byte) (bool, uint8) { return key(p), 0 }
@@ -22,28 +22,12 @@ func Classify(mimeType string) func(payload []byte) (keyframe bool, tid uint8) {
 // VP8TID is the temporal layer index of a VP8 payload descriptor (RFC 7741
 // §4.2: the T bit and the TID field), 0 when it carries none.
 func VP8TID(p []byte) uint8 {
-	if len(p) < 2 || p[0]&0x80 == 0 {
-		return 0
-	}
-	x := p[1]
-	if x&0x20 == 0 { // T: no TID
-		return 0
-	}
-	i := 2
-	if x&0x80 != 0 { // I: picture ID
-		if len(p) <= i {
-			return 0
-		}
-		if p[i]&0x80 != 0 {
-			i++
-		}
-		i++
-	}
-	if x&0x40 != 0 { // L: TL0PICIDX
-		i++
-	}
-	if len(p) <= i {
-		return 0
-	}
-	return p[i] >> 6
+	d, _ := ParseVP8(p)
+	return d.TID
+}
+
+// IsVP8 reports whether a MIME type (such as "video/VP8") is VP8.
+func IsVP8(mimeType string) bool {
+	_, name, _ := strings.Cut(mimeType, "/")
+	return strings.EqualFold(name, "VP8")
 }

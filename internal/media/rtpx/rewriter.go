@@ -18,6 +18,9 @@ type Rewriter struct {
 	seqOffset uint16
 	tsOffset  uint32
 
+	srcTop uint16  // newest source sequence number seen (forwarded or skipped)
+	skips  skipLog // where seqOffset moved down (Skip), for late packets
+
 	lastSeq uint16 // last output sequence number (highest, modulo wrap)
 	lastTS  uint32 // output timestamp of lastSeq
 	lastAt  int64  // monotonic ns when lastSeq was sent
@@ -52,10 +55,32 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 		}
 		r.started, r.reanchor, r.srcSSRC = true, false, h.SSRC
 		r.lastSeq = h.SequenceNumber + r.seqOffset - 1
+		r.srcTop, r.skips = h.SequenceNumber-1, skipLog{}
 	}
-	h.SequenceNumber += r.seqOffset
+	switch off := r.seqOffset; {
+	case SeqNewer(h.SequenceNumber, r.srcTop):
+		r.srcTop = h.SequenceNumber
+		h.SequenceNumber += off
+	default: // late: the offset before the skips after it
+		h.SequenceNumber += r.skips.offsetAt(h.SequenceNumber, off, 0xffff)
+	}
 	h.Timestamp += r.tsOffset
 	if SeqNewer(h.SequenceNumber, r.lastSeq) {
 		r.lastSeq, r.lastTS, r.lastAt = h.SequenceNumber, h.Timestamp, now
 	}
+}
+
+// Skip tells the rewriter that a packet of the source being forwarded is
+// dropped on purpose (a frame of a temporal layer above the viewer's): the
+// packets after it move down one sequence number, so the receiver sees no
+// gap. A late packet keeps its gap (the packets after it were numbered
+// already); a packet of a new source changes nothing (its first forwarded
+// packet re-anchors).
+func (r *Rewriter) Skip(h *rtp.Header) {
+	if !r.started || r.reanchor || h.SSRC != r.srcSSRC || !SeqNewer(h.SequenceNumber, r.srcTop) {
+		return
+	}
+	r.skips.add(h.SequenceNumber, r.seqOffset)
+	r.seqOffset--
+	r.srcTop = h.SequenceNumber
 }

@@ -254,3 +254,38 @@ func TestNoAllocations(t *testing.T) {
 		})
 	}
 }
+
+// A stream taken over from another context after a wrap keeps the ROC and
+// refuses what the other context may have accepted.
+func TestContinueRx(t *testing.T) {
+	for _, p := range allProfiles {
+		t.Run(p.String(), func(t *testing.T) {
+			tx, rx := newTestStreams(t, p, 42)
+			tx.SetROC(3)
+			var encs [][]byte
+			for seq := uint16(65530); seq != 6; seq++ { // 65530 … 65535 at ROC 3, 0 … 5 at ROC 4
+				enc, err := tx.Protect(rtpPacket(42, seq, 100))
+				if err != nil {
+					t.Fatal(err)
+				}
+				encs = append(encs, enc)
+			}
+			rx.ContinueRx(3<<16 | 65532) // the other context got up to 65532
+			if _, err := rx.Unprotect(encs[2]); !errors.Is(err, ErrReplay) {
+				t.Fatalf("index the other context had: got %v, want ErrReplay", err)
+			}
+			for _, i := range []int{4, 6, 3, 5, 11} { // 65534, 0 (ROC 4), then 65533 and 65535 reordered, 5
+				if _, err := rx.Unprotect(encs[i]); err != nil {
+					t.Fatalf("packet %d: %v", i, err)
+				}
+			}
+			if top, ok := rx.RxIndex(); !ok || top != 4<<16|5 {
+				t.Fatalf("RxIndex %#x %v, want %#x", top, ok, 4<<16|5)
+			}
+			rx.ContinueRx(0) // no effect once started
+			if top, _ := rx.RxIndex(); top != 4<<16|5 {
+				t.Fatalf("ContinueRx after start moved the index to %#x", top)
+			}
+		})
+	}
+}

@@ -87,3 +87,23 @@ func (st *Stream) gcmSetIndex(base *[12]byte, saltLo, index uint64) {
 	binary.BigEndian.PutUint16(st.iv[6:], uint16(v>>32))
 	binary.BigEndian.PutUint32(st.iv[8:], uint32(v))
 }
+
+// ContinueRx hands the receiving side of the stream over from another SRTP
+// context that already unprotected the SSRC's packets up to index top
+// (Pion's, when webrtcep's direct inbound path takes a stream over):
+// Unprotect then estimates indexes from top, so the rollover counter
+// carries over, and refuses every index up to top, which the other context
+// may have accepted. It does nothing once this stream has unprotected.
+func (st *Stream) ContinueRx(top uint64) {
+	if st.rx.started {
+		return
+	}
+	st.rx.started, st.rx.top = true, top
+	for i := range st.rx.bits {
+		st.rx.bits[i] = ^uint64(0)
+	}
+}
+
+// RxIndex is the highest packet index Unprotect accepted (or ContinueRx
+// set); false before either.
+func (st *Stream) RxIndex() (uint64, bool) { return st.rx.top, st.rx.started }

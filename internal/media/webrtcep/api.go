@@ -17,17 +17,22 @@ import (
 
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
+	"github.com/gorento/gorento/internal/media/interceptor/twccrx"
 )
 
 // newAPI builds the Pion API of one endpoint: its own media engine (so the
 // answer can be restricted per endpoint), interceptors whose statistics
 // belong to this endpoint, and the ICE settings in force.
-func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), tap *keyTap, sim *atomic.Pointer[simulcastInfo]) (*webrtc.API, webrtc.Configuration, error) {
+func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), onTWCC func(*twccrx.Recorder), tap *keyTap, sim *atomic.Pointer[simulcastInfo]) (*webrtc.API, webrtc.Configuration, error) {
 	m := &webrtc.MediaEngine{}
 	if err := registerCodecs(m); err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
-	ir, err := interceptors(m, onStats, onNACK)
+	var own func(*twccrx.Recorder)
+	if e.cfg.DirectInbound {
+		own = onTWCC
+	}
+	ir, err := interceptors(m, onStats, onNACK, own)
 	if err != nil {
 		return nil, webrtc.Configuration{}, err
 	}
@@ -58,7 +63,11 @@ func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNAC
 
 // interceptors builds the per-packet RTP/RTCP processing of one endpoint
 // and registers the RTCP feedback it implies on m.
-func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor)) (*interceptor.Registry, error) {
+// With ownFeedback set the endpoint sends NACKs, receiver reports and
+// transport-cc feedback itself (feedback_rx.go): Pion's generator, report
+// and transport-cc interceptors are left out, and twccrx records for
+// ownFeedback.
+func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNACK func(*rtxnack.Interceptor), ownFeedback func(*twccrx.Recorder)) (*interceptor.Registry, error) {
 	ir := &interceptor.Registry{}
 	// The recorder goes first (innermost) so it sees the RTCP the other
 	// interceptors generate (NACKs and PLIs we send) and parses received
@@ -71,22 +80,30 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNAC
 	// NACK: Pion's generator asks for what we miss (and learns of RTX
 	// repairs through rtxnack); what receivers miss is resent from the
 	// source's history by the egress, no interceptor.
-	gen, err := pionnack.NewGeneratorInterceptor()
-	if err != nil {
-		return nil, err
-	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	ir.Add(rtxnack.Wrap(gen, onNACK))
+	if ownFeedback == nil {
+		gen, err := pionnack.NewGeneratorInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(rtxnack.Wrap(gen, onNACK))
+	}
 	// Receiver reports for what we receive. Sender reports are the egress
 	// worker's (egress/sr.go): Pion's sender interceptor would report
 	// only the packets that pass through its writer.
-	rr, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return nil, err
+	if ownFeedback == nil {
+		rr, err := report.NewReceiverInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(rr)
 	}
-	ir.Add(rr)
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+	if ownFeedback != nil {
+		if err := twccrx.Configure(m, ir, ownFeedback); err != nil {
+			return nil, err
+		}
+	} else if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
 		return nil, err
 	}
 	return ir, nil

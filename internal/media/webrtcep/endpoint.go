@@ -12,6 +12,7 @@ import (
 	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
+	"github.com/gorento/gorento/internal/media/interceptor/twccrx"
 	"github.com/gorento/gorento/internal/media/sdpneg"
 	"github.com/gorento/gorento/internal/media/srtpx"
 )
@@ -75,15 +76,20 @@ type Endpoint struct {
 
 	fastMu   sync.Mutex     // guards fastSess and fastDone
 	fastSess *srtpx.Session // keys the egress sends with (nil: Pion's writer)
-	fastDone bool           // released: no fast path any more
-	in       [2]atomic.Pointer[inboundStream]
-	simul    simulcastIngest // simulcast_ingress.go
-	stats    atomic.Pointer[rtpstats.Recorder]
-	nack     atomic.Pointer[rtxnack.Interceptor] // the NACK generator (learns RTX repairs)
-	dc       dataChannels
-	statIDs  statsIDs
-	quality  qualitySeen // monitor goroutine only
-	codecs   codecState  // negotiated codecs, for the transcoding plan (codecs.go)
+	// fastRemote holds the keys of what the peer sends, for the direct
+	// inbound path (nil: Pion unprotects).
+	fastRemote *srtpx.Session
+	fastDone   bool // released: no fast path any more
+	in         [2]atomic.Pointer[inboundStream]
+	direct     directIn        // the direct inbound path (direct.go; Config.DirectInbound)
+	simul      simulcastIngest // simulcast_ingress.go
+	stats      atomic.Pointer[rtpstats.Recorder]
+	nack       atomic.Pointer[rtxnack.Interceptor] // the NACK generator (learns RTX repairs)
+	twcc       atomic.Pointer[twccrx.Recorder]     // transport-cc feedback with DirectInbound
+	dc         dataChannels
+	statIDs    statsIDs
+	quality    qualitySeen // monitor goroutine only
+	codecs     codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
 	life *media.Goroutines // the endpoint's goroutines, joined by Release
 }
@@ -171,6 +177,7 @@ func (w *Endpoint) Release() {
 	}
 	w.fastDone = true
 	w.fastMu.Unlock()
+	w.direct.close()
 	w.life.Stop()
 	if pc != nil {
 		if err := pc.Close(); err != nil {

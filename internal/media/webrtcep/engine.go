@@ -64,6 +64,11 @@ type Config struct {
 	Egress egress.Config
 	// Video holds the video bandwidth defaults (bandwidth.go).
 	Video VideoDefaults
+	// DirectInbound reads the received media of endpoints on the egress
+	// fast path straight from the single UDP port, without Pion's
+	// goroutine hand-offs (direct.go); NACKs and receiver reports are then
+	// the endpoint's own for every endpoint.
+	DirectInbound bool
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -79,6 +84,7 @@ type Engine struct {
 	tcp    net.Listener
 	tcpMux ice.TCPMux
 	egress *egress.Scheduler
+	rx     *rxTicker // receive feedback of endpoints (DirectInbound; feedback_rx.go)
 	// fastPaths counts the endpoints whose egress took the fast path.
 	fastPaths atomic.Int64
 
@@ -125,6 +131,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 		e.udp = p
 		e.log.Info("webrtc UDP port", "addresses", e.UDPAddrs())
 	}
+	if cfg.DirectInbound {
+		e.rx = newRxTicker()
+	}
 	if cfg.TCPPort != 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.TCPPort)))
 		if err != nil {
@@ -159,6 +168,9 @@ func (e *Engine) bindAddress(addr string) string {
 func (e *Engine) Close() {
 	e.warm.Wait()
 	e.egress.Close()
+	if e.rx != nil {
+		e.rx.close()
+	}
 	e.udp.close()
 	if e.tcpMux != nil {
 		_ = e.tcpMux.Close()

@@ -68,10 +68,20 @@ func (w *Endpoint) startFastPath() {
 		return
 	}
 	w.fastSess = sess
+	if w.engine.cfg.DirectInbound {
+		w.fastRemote, err = srtpx.NewSession(keys.Profile, keys.RemoteKey, keys.RemoteSalt)
+		if err != nil {
+			w.log.Warn("direct inbound: SRTP session", "err", err)
+		}
+	}
+	remote := w.fastRemote
 	w.fastMu.Unlock()
 	w.engine.fastPaths.Add(1)
 	w.tx.SetFastPath(egress.FastPath{Dest: dest, Session: sess})
-	w.log.Debug("fast path on", "profile", keys.Profile, "remote", dest.AddrPort())
+	if remote != nil {
+		w.direct.route(dest, remote)
+	}
+	w.log.Debug("fast path on", "profile", keys.Profile, "remote", dest.AddrPort(), "directInbound", remote != nil)
 }
 
 // FastPath reports whether the egress writes the endpoint's packets
@@ -145,16 +155,20 @@ func isRTCP(b []byte) bool {
 // whether it still may).
 func (w *Endpoint) pairChanged(p *webrtc.ICECandidatePair) {
 	w.fastMu.Lock()
-	sess := w.fastSess
+	sess, remote := w.fastSess, w.fastRemote
 	w.fastMu.Unlock()
 	if sess == nil || p == nil {
 		return
 	}
 	if dest := w.engine.fastDest(p, w.ICESettings()); dest != nil {
 		w.tx.SetFastPath(egress.FastPath{Dest: dest, Session: sess})
+		if remote != nil {
+			w.direct.route(dest, remote)
+		}
 		return
 	}
 	w.tx.ClearFastPath()
+	w.direct.unroute()
 }
 
 // fastDest is the destination of a selected pair on the single UDP port, or

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/sdpneg"
+	"github.com/gorento/gorento/internal/media/srtpx"
 )
 
 const chromeLikeOffer = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=msid-semantic: WMS s\r\n" +
@@ -108,5 +109,41 @@ func FuzzReceiverRTCP(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ep.handleReceiverRTCP(b, ep.tracks[media.Video])
+	})
+}
+
+// FuzzDirectInbound feeds the direct inbound path arbitrary datagrams:
+// as they come (forgeries, other protocols) and as authentic SRTP of the
+// stream and of its RTX SSRC with arbitrary header and payload bytes
+// (the RTX unwrap). It must never panic nor write out of its buffer.
+func FuzzDirectInbound(f *testing.F) {
+	r := newDirectRig(f, srtpx.AEADAES128GCM)
+	r.warm(f)
+	f.Add([]byte{0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 42, 1, 2, 3}, false)
+	f.Add([]byte{0x80, 97, 0, 1, 0, 0, 0, 1, 0, 0, 0, 43, 0, 7, 9, 9}, true)
+	f.Add([]byte{0xa0, 97, 0, 2, 0, 0, 0, 1, 0, 0, 0, 43, 0, 7, 9, 2}, true)
+	f.Add([]byte{0x90, 97, 0, 3, 0, 0, 0, 1, 0, 0, 0, 43, 0xbe, 0xde, 0, 1, 0x50, 1, 0, 0, 0, 8}, true)
+	f.Add([]byte{0x81, 0xc9, 0, 7, 0, 0, 0, 1}, false)
+	f.Fuzz(func(t *testing.T, b []byte, rtx bool) {
+		if len(b) > 1400 {
+			return
+		}
+		r.d.HandleInbound(append([]byte(nil), b...))
+		if len(b) < 12 {
+			return
+		}
+		pkt := make([]byte, len(b), len(b)+32)
+		copy(pkt, b)
+		pkt[0] = 0x80 | pkt[0]&0x3f // version 2
+		tx, ssrc := r.tx, uint32(42)
+		if rtx {
+			tx, ssrc = r.txRTX, 43
+		}
+		pkt[8], pkt[9], pkt[10], pkt[11] = byte(ssrc>>24), byte(ssrc>>16), byte(ssrc>>8), byte(ssrc)
+		enc, err := tx.Protect(pkt)
+		if err != nil {
+			return
+		}
+		r.d.HandleInbound(enc)
 	})
 }

@@ -45,14 +45,22 @@ func (w *Endpoint) onTrack(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 	case kind == media.Video:
 		w.sendKeyframeRequest() // start the stream with a keyframe
 	}
-	w.readRTP(tr, kind, tag)
+	var rx *rxStream
+	if w.engine.cfg.DirectInbound {
+		rx = w.newRxStream(tr, rc, kind, tag)
+		w.direct.add(rx)
+	}
+	w.readRTP(tr, kind, tag, rx)
 }
 
 // readRTP is the ingress hot path: each packet is read into a pooled
 // buffer (media.PacketBuf) that the pipeline shares by reference — the
 // source's retransmission history and every sink that keeps it — with no
-// allocation per packet in Gorento's code.
-func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *layerTag) {
+// allocation per packet in Gorento's code. With rx (DirectInbound), packets
+// go through the stream state the direct path shares (direct.go); the
+// reader keeps reading when the direct path takes the stream over, for
+// what Pion still delivers: packets it held at the switch, RTX repairs.
+func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *layerTag, rx *rxStream) {
 	src := w.core.Source(kind)
 	pipe := w.core.Pipeline()
 	var pt uint8
@@ -61,7 +69,7 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *la
 	b := media.GetPacketBuf()
 	defer func() { b.Free() }()
 	for {
-		n, _, err := tr.Read(b.Data())
+		n, attrs, err := tr.Read(b.Data())
 		if err != nil {
 			if errs.fatal(err) {
 				return
@@ -69,7 +77,7 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *la
 			continue
 		}
 		errs = 0
-		if w.opts.SendOnly {
+		if w.opts.SendOnly && rx == nil {
 			continue // read anyway so Pion's interceptors keep working
 		}
 		if !b.ParseRTP(n) {
@@ -78,6 +86,11 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *la
 		pkt := b.Packet()
 		if codec == nil || pkt.Header.PayloadType != pt {
 			pt, codec = pkt.Header.PayloadType, codecOf(tr.Codec())
+		}
+		if rx != nil {
+			rx.fromPion(b, codec, attrs)
+			b = media.GetPacketBuf()
+			continue
 		}
 		pkt.Codec = codec
 		pkt.EnteredAt = pipe.EntryTime()

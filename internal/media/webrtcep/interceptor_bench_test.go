@@ -20,7 +20,7 @@ func videoChain(tb testing.TB) (interceptor.Interceptor, *interceptor.StreamInfo
 	if err := registerCodecs(m); err != nil {
 		tb.Fatal(err)
 	}
-	ir, err := interceptors(m, func(*rtpstats.Recorder) {}, nil)
+	ir, err := interceptors(m, func(*rtpstats.Recorder) {}, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

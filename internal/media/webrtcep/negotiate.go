@@ -300,7 +300,7 @@ func (w *Endpoint) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if w.engine.udp != nil {
 		w.tap = &keyTap{}
 	}
-	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.nack.Store, w.tap, &w.simul.info)
+	api, cfg, err := w.engine.newAPI(w.ice, w.stats.Store, w.nack.Store, w.twcc.Store, w.tap, &w.simul.info)
 	if err != nil {
 		return nil, err
 	}

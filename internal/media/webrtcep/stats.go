@@ -32,6 +32,9 @@ type RTPStats struct {
 	Rid                        string
 	LayerBitrate               uint64
 	LayerSwitches              uint64
+	// VP8 temporal layers of a sent stream (TemporalLayers 0: none): the
+	// highest sent and the one it moves to (temporal.go).
+	TemporalLayers, TemporalLayer, TargetTemporalLayer int
 }
 
 // EndpointStats are the statistics of an endpoint.
@@ -104,6 +107,7 @@ func (w *Endpoint) Stats(only *media.MediaType) EndpointStats {
 						FIR: o.FIR, PLI: o.PLI, NACK: o.NACK, REMB: t.remb.Load(),
 						TargetBitrate: float64(t.videoOrAudioEstimate()), RoundTripTime: o.RoundTripTime.Seconds()}
 					t.layerStats(&s)
+					t.temporalStats(&s)
 					out.RTP = append(out.RTP, s)
 				}
 			}

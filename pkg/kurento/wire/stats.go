@@ -75,6 +75,19 @@ type OutboundRTPStats struct {
 	RoundTripTime float64 `json:"roundTripTime"`
 	// Gorento extension: the simulcast layer sent (absent without simulcast).
 	*OutboundLayer
+	// Gorento extension: the VP8 temporal layers sent (absent when the
+	// stream has none).
+	*OutboundTemporal
+}
+
+// OutboundTemporal is what a sink sends of a VP8 stream's temporal layers
+// (Gorento extension): the highest sent (0 = the base layer, a quarter of
+// the frame rate with Chrome's three layers), the one it moves to, and how
+// many the stream has.
+type OutboundTemporal struct {
+	TemporalLayer       int `json:"temporalLayer"`
+	TargetTemporalLayer int `json:"targetTemporalLayer"`
+	TemporalLayers      int `json:"temporalLayers"`
 }
 
 // EndpointStats carries the latency figures of an endpoint.

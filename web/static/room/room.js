@@ -144,11 +144,16 @@
         last = rx;
         s.stream.getReceivedLayer(function (error, l) {
           const info = { kbps, height: rx.frameHeight || 0, fps: Math.round(rx.framesPerSecond || 0) };
-          if (!error && l) Object.assign(info, { simulcast: l.simulcast, layer: l.layer, targetLayer: l.targetLayer, layers: l.layers });
+          if (!error && l) {
+            Object.assign(info, { simulcast: l.simulcast, layer: l.layer, targetLayer: l.targetLayer, layers: l.layers,
+              temporalLayer: l.temporalLayer, temporalLayers: l.temporalLayers });
+          }
           s.layer = info;
-          const which = info.simulcast
+          // T<n>/<m>: the VP8 temporal layers sent (frame rate), when the stream has them.
+          const temporal = info.temporalLayers > 0 ? ' T' + (info.temporalLayer + 1) + '/' + info.temporalLayers : '';
+          const which = (info.simulcast
             ? 'layer ' + (info.layer + 1) + '/' + info.layers + (info.targetLayer !== info.layer ? ' → ' + (info.targetLayer + 1) : '')
-            : 'single layer';
+            : 'single layer') + temporal;
           overlay.textContent = which + ' · ' + info.height + 'p ' + info.fps + 'fps · ' + info.kbps + ' kb/s';
           overlay.title = overlay.textContent;
         });

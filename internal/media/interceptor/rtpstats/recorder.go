@@ -104,8 +104,9 @@ type inboundCounters struct {
 	started   bool
 	baseSeq   uint64 // extended sequence numbers
 	maxSeq    uint64
-	transit   float64 // previous transit time in clock units, for jitter
-	jitter    float64 // RFC 3550 jitter in clock units
+	transit   float64     // previous transit time in clock units, for jitter
+	jitter    float64     // RFC 3550 jitter in clock units
+	report    reportState // receiver reports (report.go)
 
 	// Read by one goroutine, the stream's reader: the parsed header shared
 	// with the interceptors above through attrs.
@@ -305,6 +306,7 @@ func (r *Recorder) BindRTCPReader(reader interceptor.RTCPReader) interceptor.RTC
 			case *rtcp.ReceiverReport:
 				r.applyReports(p.Reports, now)
 			case *rtcp.SenderReport:
+				r.senderReport(p, now)
 				r.applyReports(p.Reports, now)
 			}
 		}

@@ -1,0 +1,92 @@
+// Package nackgen asks a sender for the packets of a received stream that
+// did not arrive (RFC 4585 generic NACK). It replaces Pion's NACK
+// generator interceptor where the endpoint reads packets outside Pion's
+// interceptor chain (webrtcep's direct inbound path): the endpoint marks
+// each packet it consumes, from whichever path, and a tick asks for the
+// gaps. No goroutine, channel or allocation per packet.
+package nackgen
+
+import (
+	"sync"
+
+	"github.com/pion/rtcp"
+)
+
+// Window is how many of the newest sequence numbers are tracked (as Pion's
+// generator: 512, about 2 s of 2 Mb/s video).
+const Window = 512
+
+// MaxTries is how many times one packet is asked for.
+const MaxTries = 5
+
+// Log records which of a stream's recent packets arrived. Safe for
+// concurrent use (the reader marks, the endpoint's tick asks).
+type Log struct {
+	mu      sync.Mutex
+	started bool
+	top     uint64              // highest extended sequence number received
+	base    uint64              // first of the run (nothing before it is missing)
+	got     [Window / 64]uint64 // bit per sequence number (mod Window) received
+	tries   [Window]uint8       // NACKs sent per sequence number (mod Window)
+}
+
+// Received marks the packet with extended sequence number ext (16-bit
+// sequence number unwrapped by the caller) as arrived.
+func (l *Log) Received(ext uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !l.started:
+		l.started, l.top, l.base = true, ext, ext
+		clear(l.got[:])
+	case ext > l.top:
+		if ext-l.top >= Window { // a jump (a new run): what it skipped is not asked for
+			clear(l.got[:])
+			l.base = ext
+		} else {
+			for i := l.top + 1; i < ext; i++ { // the gap: not received, not asked yet
+				l.got[i%Window/64] &^= 1 << (i % 64)
+				l.tries[i%Window] = 0
+			}
+		}
+		l.top = ext
+	case l.top-ext >= Window:
+		return // older than the window
+	case ext < l.base:
+		return // before the run started: not tracked
+	}
+	l.got[ext%Window/64] |= 1 << (ext % 64)
+	l.tries[ext%Window] = 0
+}
+
+// Missing appends to dst the sequence numbers missing from the window that
+// were asked for fewer than MaxTries times, counting this ask, and returns
+// it. The newest packet is never missing.
+func (l *Log) Missing(dst []uint16) []uint16 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return dst
+	}
+	lo := l.base
+	if l.top >= Window-1 {
+		lo = max(lo, l.top-(Window-1))
+	}
+	for i := lo; i < l.top; i++ {
+		if l.got[i%Window/64]&(1<<(i%64)) != 0 || l.tries[i%Window] >= MaxTries {
+			continue
+		}
+		l.tries[i%Window]++
+		dst = append(dst, uint16(i))
+	}
+	return dst
+}
+
+// NACK builds the feedback asking mediaSSRC's sender for seqs (nil when
+// there are none).
+func NACK(senderSSRC, mediaSSRC uint32, seqs []uint16) *rtcp.TransportLayerNack {
+	if len(seqs) == 0 {
+		return nil
+	}
+	return &rtcp.TransportLayerNack{SenderSSRC: senderSSRC, MediaSSRC: mediaSSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
+}
