@@ -34,6 +34,7 @@ commands:
   compare   the full side-by-side comparison (gorento, gorento-room, pion-floor, janus, livekit)
   smoke     gorento only, N=5, 5 s, synthetic media (part of ./dev test)
   run       like compare, but nothing is selected unless given by flags
+  quality   issue 15's impaired-link rows in Chromium: gorento's room demo against LiveKit (livekit-client)
   report    rewrite results.md and the plots of an output directory from its results.json
   floor     serve the bare Pion floor (used by the tool itself)
 
@@ -50,6 +51,8 @@ func Main(args []string) int {
 		return floorMain(args[1:])
 	case "report":
 		return reportMain(args[1:])
+	case "quality":
+		return qualityMain(args[1:])
 	case "smoke", "compare", "run":
 	default:
 		fmt.Fprintln(os.Stderr, usage)
