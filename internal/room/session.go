@@ -193,14 +193,15 @@ type Session struct {
 	id  string
 	srv *Server
 
-	mu          sync.Mutex // guards the fields below
-	sock        *wsConn
-	claims      *auth.Claims // the token it joined with (nil: tokenless, development mode)
-	participant *Participant
-	grace       *time.Timer
-	ended       bool
-	holding     bool  // notifications wait until the join answer is out
-	held        []any // notifications waiting
+	mu             sync.Mutex // guards the fields below
+	sock           *wsConn
+	claims         *auth.Claims // the token it joined with (nil: tokenless, development mode)
+	participant    *Participant
+	grace          *time.Timer
+	ended          bool
+	holding        bool  // notifications wait until the join answer is out
+	closeOnRelease bool  // ended while holding: release closes the socket
+	held           []any // notifications waiting
 }
 
 // ID returns the session id.
@@ -237,14 +238,17 @@ func (s *Session) hold() {
 // release sends the held notifications, in order.
 func (s *Session) release() {
 	s.mu.Lock()
-	held, w := s.held, s.sock
-	s.held, s.holding = nil, false
+	held, w, closing := s.held, s.sock, s.closeOnRelease
+	s.held, s.holding, s.closeOnRelease = nil, false, false
 	s.mu.Unlock()
 	if w == nil {
 		return
 	}
 	for _, n := range held {
 		w.send(n)
+	}
+	if closing { // the session ended while notifications were held
+		w.conn.CloseAfterFlush(websocket.CloseNormalClosure, "session ended")
 	}
 }
 
@@ -340,8 +344,13 @@ func (s *Session) end() {
 		s.grace.Stop()
 	}
 	w := s.sock
+	// While a join answer is being sent, notifications are held: the socket
+	// closes after release has sent them (participantEvicted among them), or
+	// they would be queued behind the close and lost.
+	s.closeOnRelease = s.holding
+	closeNow := !s.holding
 	s.mu.Unlock()
-	if w != nil { // after what was queued (participantEvicted)
+	if w != nil && closeNow { // after what was queued (participantEvicted)
 		w.conn.CloseAfterFlush(websocket.CloseNormalClosure, "session ended")
 	}
 	s.srv.mu.Lock()
