@@ -212,10 +212,9 @@ func (p *simPublisher) close() {
 
 // simViewer is a Pion peer receiving video and recording every packet.
 type simViewer struct {
-	pc   *webrtc.PeerConnection
-	mu   sync.Mutex
-	got  []viewerPacket
-	done sync.WaitGroup
+	pc  *webrtc.PeerConnection
+	mu  sync.Mutex
+	got []viewerPacket
 }
 
 type viewerPacket struct {
@@ -226,7 +225,9 @@ type viewerPacket struct {
 	keyHead bool // starts a keyframe
 }
 
-func newSimViewer(t *testing.T) *simViewer {
+// newVP8Viewer is a Pion peer that receives one VP8 video stream and hands
+// every packet to onPacket; its reader is joined when the test ends.
+func newVP8Viewer(t *testing.T, onPacket func(*rtp.Packet)) *webrtc.PeerConnection {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -238,27 +239,36 @@ func newSimViewer(t *testing.T) *simViewer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &simViewer{pc: pc}
-	t.Cleanup(func() { _ = pc.Close(); v.done.Wait() })
+	var readers sync.WaitGroup
+	t.Cleanup(func() { _ = pc.Close(); readers.Wait() })
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		v.done.Add(1)
-		defer v.done.Done()
+		readers.Add(1)
+		defer readers.Done()
 		for {
 			pkt, _, err := tr.ReadRTP()
 			if err != nil {
 				return
 			}
-			if len(pkt.Payload) < 3 {
-				continue
-			}
-			v.mu.Lock()
-			v.got = append(v.got, viewerPacket{ssrc: pkt.SSRC, seq: pkt.SequenceNumber, ts: pkt.Timestamp, layer: pkt.Payload[2] - '0',
-				keyHead: pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0})
-			v.mu.Unlock()
+			onPacket(pkt)
 		}
+	})
+	return pc
+}
+
+func newSimViewer(t *testing.T) *simViewer {
+	t.Helper()
+	v := &simViewer{}
+	v.pc = newVP8Viewer(t, func(pkt *rtp.Packet) {
+		if len(pkt.Payload) < 3 {
+			return
+		}
+		v.mu.Lock()
+		v.got = append(v.got, viewerPacket{ssrc: pkt.SSRC, seq: pkt.SequenceNumber, ts: pkt.Timestamp, layer: pkt.Payload[2] - '0',
+			keyHead: pkt.Payload[0]&0x10 != 0 && pkt.Payload[1]&0x01 == 0})
+		v.mu.Unlock()
 	})
 	return v
 }

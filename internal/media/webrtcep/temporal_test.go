@@ -147,44 +147,22 @@ type tlPacket struct {
 }
 
 type tlViewer struct {
-	pc   *webrtc.PeerConnection
-	mu   sync.Mutex
-	got  []tlPacket
-	done sync.WaitGroup
+	pc  *webrtc.PeerConnection
+	mu  sync.Mutex
+	got []tlPacket
 }
 
 func newTLViewer(t *testing.T) *tlViewer {
 	t.Helper()
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}}, webrtc.RTPCodecTypeVideo); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(testpeer.LoopbackSettings())).NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := &tlViewer{pc: pc}
-	t.Cleanup(func() { _ = pc.Close(); v.done.Wait() })
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		v.done.Add(1)
-		defer v.done.Done()
-		for {
-			pkt, _, err := tr.ReadRTP()
-			if err != nil {
-				return
-			}
-			d, err := rtpx.ParseVP8(pkt.Payload)
-			if err != nil || len(pkt.Payload) < 8 {
-				continue
-			}
-			v.mu.Lock()
-			v.got = append(v.got, tlPacket{seq: pkt.SequenceNumber, ts: pkt.Timestamp, desc: d, srcTID: pkt.Payload[7], at: time.Now()})
-			v.mu.Unlock()
+	v := &tlViewer{}
+	v.pc = newVP8Viewer(t, func(pkt *rtp.Packet) {
+		d, err := rtpx.ParseVP8(pkt.Payload)
+		if err != nil || len(pkt.Payload) < 8 {
+			return
 		}
+		v.mu.Lock()
+		v.got = append(v.got, tlPacket{seq: pkt.SequenceNumber, ts: pkt.Timestamp, desc: d, srcTID: pkt.Payload[7], at: time.Now()})
+		v.mu.Unlock()
 	})
 	return v
 }
