@@ -253,3 +253,25 @@ func TestTranscodeRTPOut(t *testing.T) {
 	for range got {
 	}
 }
+
+// TestForcedFormatNegotiation: setVideoFormat/setAudioFormat before
+// negotiating put the forced codec first in our offer and make an answer
+// take it when offered.
+func TestForcedFormatNegotiation(t *testing.T) {
+	r := newTranscodeRig(t)
+	r.ep.Core().SetFormat(media.Video, &media.Format{Codec: vp8})
+	r.ep.Core().SetFormat(media.Audio, &media.Format{Codec: pcma})
+	r.offer(t, "m=video %d RTP/AVP 103 96\r\na=rtpmap:103 H264/90000\r\na=rtpmap:96 VP8/90000\r\n")
+	if c := r.ep.Stats(media.Video).Codec; !c.Matches(vp8) {
+		t.Fatalf("answered %s, want the forced VP8", c.MimeType)
+	}
+	o := newTranscodeRig(t)
+	o.ep.Core().SetFormat(media.Audio, &media.Format{Codec: pcma})
+	offer, err := o.ep.GenerateOffer(OfferOptions{OfferToReceiveAudio: true, OfferToReceiveVideo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(offer, "m=audio ") || !strings.Contains(offer, " RTP/AVP 8 ") {
+		t.Fatalf("offer does not put the forced PCMA first:\n%s", offer)
+	}
+}
