@@ -69,7 +69,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
 		Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"), Streams: reg.Streams(),
 		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log), Player: playerConfig(cfg, log),
-		RTP: rtpConfig(cfg.RTP, log),
+		RTP: rtpConfig(cfg.RTP, log), HTTPPost: httpEndpointConfig(cfg.HTTPEndpoint, log),
 	}, log)
 	if err != nil {
 		_ = procs.Close()

@@ -65,6 +65,8 @@ type Config struct {
 	Processing ProcessingConfig `json:"processing"`
 	// RTP configures RtpEndpoints (rtp.go).
 	RTP RTPConfig `json:"rtp"`
+	// HTTPEndpoint configures HttpPostEndpoints (httpendpoint.go).
+	HTTPEndpoint HTTPEndpointConfig `json:"httpEndpoint"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -319,6 +321,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateMediaFiles()...)
 	errs = append(errs, c.validateProcessing()...)
 	errs = append(errs, c.validateRTP()...)
+	errs = append(errs, c.validateHTTPEndpoint()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
