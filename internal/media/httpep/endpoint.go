@@ -141,11 +141,10 @@ func (ep *Endpoint) upload(w http.ResponseWriter, r *http.Request) {
 	if !ep.Play() {
 		_ = u.Close()
 	}
-	select {
-	case <-u.done:
-	case <-r.Context().Done():
-		_ = u.Close()
-	}
+	// A client that goes away fails the body's reads, which ends the
+	// upload: the request's context is not watched (net/http may cancel
+	// it early on a reused connection).
+	<-u.done
 	ep.mu.Lock()
 	ep.current = nil
 	if ep.pending == u { // never opened (a release came first)
@@ -155,6 +154,9 @@ func (ep *Endpoint) upload(w http.ResponseWriter, r *http.Request) {
 		ep.timer = time.AfterFunc(ep.opts.DisconnectionTimeout, ep.expire)
 	}
 	ep.mu.Unlock()
+	if u.aborted() { // the rest of the body was not read
+		w.Header().Set("Connection", "close")
+	}
 	switch err := u.failure(); {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)

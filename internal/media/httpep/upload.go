@@ -18,8 +18,10 @@ type upload struct {
 	timeout time.Duration
 
 	readMu sync.Mutex // held by Read; Close waits for it
-	mu     sync.Mutex // guards closed, err
+	mu     sync.Mutex // guards the fields below
 	closed bool
+	eof    bool  // the body was read to its end
+	abort  bool  // closed before the end: the connection cannot serve another request
 	err    error // what ended the upload other than its end (too large, a read error)
 
 	done chan struct{} // closed by Close
@@ -44,6 +46,15 @@ func (u *upload) Read(p []byte) (int, error) {
 	}
 	_ = u.rc.SetReadDeadline(time.Now().Add(u.timeout))
 	n, err := u.body.Read(p)
+	if errors.Is(err, io.EOF) {
+		// No deadline left behind: net/http now reads the connection in
+		// the background, and a read error there would cancel the
+		// context of the connection's next request.
+		_ = u.rc.SetReadDeadline(time.Time{})
+		u.mu.Lock()
+		u.eof = true
+		u.mu.Unlock()
+	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		u.fail(err)
 		var tooLarge *http.MaxBytesError
@@ -77,6 +88,13 @@ func (u *upload) fail(err error) {
 		u.err = err
 	}
 	u.mu.Unlock()
+}
+
+// aborted reports an upload closed before its end.
+func (u *upload) aborted() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.abort
 }
 
 // failure is what ended the upload early (nil: its end, or a stop).
