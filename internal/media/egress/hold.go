@@ -71,6 +71,15 @@ func (w *worker) holding() bool {
 	return h.open > 0 && w.s.cfg.FrameHold > 0 && h.n < len(w.local) && w.s.cfg.Now() < h.until
 }
 
+// wakes reports whether a packet just queued must wake the sleeping
+// worker: not while it holds an incomplete frame, unless the packet ends a
+// frame (the hold's timer bounds the rest). Waking it for every packet of
+// a frame would cost a goroutine switch and a timer reset per packet, much
+// of what the hold saves.
+func (w *worker) wakes(it item) bool {
+	return !w.holdSleep.Load() || it.buf.Packet().Header.Marker && it.dt.kind == media.Video
+}
+
 // sleepFor is how long the worker may sleep: until its next tick, or the
 // end of the hold.
 func (w *worker) sleepFor(now int64) time.Duration {

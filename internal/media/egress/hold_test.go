@@ -262,3 +262,36 @@ func BenchmarkEgressFrames(b *testing.B) {
 		}
 	}
 }
+
+// TestFrameHoldWakes: a worker parked on an incomplete frame is woken only
+// by a frame's end; otherwise by every packet.
+func TestFrameHoldWakes(t *testing.T) {
+	r := newHoldRig(t, time.Second)
+	r.video1(t, 1, false)
+	r.w.drain()
+	var its []item
+	for _, marker := range []bool{false, true} {
+		r.video1(t, 2, marker)
+		it, _ := r.w.in.pop()
+		its = append(its, it)
+	}
+	r.push(t, r.audio, 3, true, mediatest.Opus)
+	it, _ := r.w.in.pop()
+	its = append(its, it)
+	defer func() {
+		for _, it := range its {
+			it.buf.Release()
+		}
+	}()
+	r.w.holdSleep.Store(false)
+	for i, it := range its {
+		if !r.w.wakes(it) {
+			t.Errorf("packet %d does not wake a worker that holds nothing", i)
+		}
+	}
+	r.w.holdSleep.Store(true)
+	if r.w.wakes(its[0]) || !r.w.wakes(its[1]) || r.w.wakes(its[2]) {
+		t.Errorf("holding: wakes for mid-frame %v, frame end %v, audio %v (want false, true, false)",
+			r.w.wakes(its[0]), r.w.wakes(its[1]), r.w.wakes(its[2]))
+	}
+}

@@ -32,6 +32,9 @@ type worker struct {
 	done  chan struct{}
 
 	sleeping atomic.Bool // parked: producers must wake it
+	// holdSleep: parked holding an incomplete frame; only a frame's end
+	// wakes it before the hold's timer (hold.go).
+	holdSleep atomic.Bool
 
 	ctlMu   sync.Mutex // guards ctl and stopped
 	ctl     []op
@@ -123,7 +126,9 @@ func (w *worker) enqueue(it item) bool {
 		w.overflows.Add(1)
 		return false
 	}
-	w.signal()
+	if w.sleeping.Load() && w.wakes(it) {
+		w.signal()
+	}
 	return true
 }
 
@@ -152,6 +157,7 @@ func (w *worker) run() {
 			continue
 		}
 		spins = 0
+		w.holdSleep.Store(w.hold.open > 0 && w.s.cfg.FrameHold > 0)
 		w.sleeping.Store(true)
 		if !w.in.empty() || w.ctlSize.Load() > 0 {
 			w.sleeping.Store(false)
