@@ -24,7 +24,6 @@ type holdRig struct {
 	out   *recWriter
 	video *source
 	audio *source
-	seq   uint16
 }
 
 func newHoldRig(t *testing.T, hold time.Duration) *holdRig {
