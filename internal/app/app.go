@@ -323,7 +323,8 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
 		DirectInbound: c.DirectInbound,
-		SRTPProfiles:  c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
+		SRTPProfiles:  c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, FrameHold: c.EgressFrameHold.Duration,
+			TestInitialSeq: c.TestInitialSeq},
 		Video: webrtcep.VideoDefaults{MaxSendKbps: c.MaxVideoSendKbps, MinSendKbps: c.MinVideoSendKbps, CeilingKbps: c.VideoCeilingKbps,
 			StartKbps: c.StartVideoKbps, PublisherFeedback: c.PublisherFeedback},
 	}

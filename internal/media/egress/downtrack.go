@@ -71,6 +71,7 @@ type Downtrack struct {
 	cc        twccStamp
 	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
+	frameOpen bool // its last held packet is video without the marker (hold.go)
 
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
