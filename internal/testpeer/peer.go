@@ -75,6 +75,10 @@ type Options struct {
 	// TWCC stamps sent packets with the transport-cc header extension, as
 	// browsers do, so the other side sends transport-cc feedback.
 	TWCC bool
+	// ResendGap, when set, resends one packet at most once per gap as RTX
+	// (NACKs for it within the gap are ignored), as libwebrtc's sender
+	// does within one round trip.
+	ResendGap time.Duration
 	// Link, when set, puts the peer behind an impaired link: its ICE runs
 	// on one UDP socket whose packets go through the profiles (loss, delay,
 	// jitter; internal/testnet/impair). SetLink changes them later.
@@ -103,6 +107,7 @@ type Peer struct {
 	connOnce  sync.Once
 
 	rtxSent atomic.Int64 // RTX packets sent (retransmissions on the RTX SSRC)
+	rtxHeld atomic.Int64 // RTX resends not sent (Options.ResendGap)
 	dropped atomic.Int64 // video packets dropped by Options.DropVideo
 	plis    atomic.Int64 // PLI/FIR received on our senders
 	rembs   atomic.Int64 // last REMB received (bps)
