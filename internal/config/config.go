@@ -135,7 +135,7 @@ type WebRTCConfig struct {
 	IPv6              bool     `json:"ipv6"`
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
-	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (docs/performance.md)
+	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (default on; false: Pion's path; docs/performance.md)
 	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
 	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
 	// the REMB sent to a publisher when nothing limits it, the start bitrate
@@ -171,7 +171,8 @@ func Default() Config {
 		Auth:         AuthConfig{TokenTTL: Duration{6 * time.Hour}},
 		DrainTimeout: Duration{20 * time.Second},
 		WebRTC: WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true,
-			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best"},
+			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best",
+			DirectInbound: true},
 		DataDir:    defaultDataDir(),
 		Log:        LogConfig{Level: "info", Format: "text"},
 		MediaFiles: defaultMediaFiles(),
