@@ -209,7 +209,6 @@ func (d *Downtrack) process(it item, now int64) {
 	}
 	if d.gap.Load() && !d.keyframeStart(pkt) {
 		d.stats.stale.Add(1)
-		d.skip(pkt)
 		return
 	}
 	d.gap.Store(false)
@@ -251,23 +250,6 @@ func (d *Downtrack) process(it item, now int64) {
 		it.buf.Release()
 	}
 	d.send(b, hdr, pkt.Payload, &patch, now)
-}
-
-// skip drops a packet while the track waits for a keyframe (after an
-// overflow or a pacer drop) without a gap in the output's sequence numbers
-// and VP8 PictureIDs, as a temporal-layer drop does (vp8.go): the receiver
-// would otherwise count every packet of the wait as lost and ask for each,
-// in vain (none was sent). Under load this was most of what Chromium counted
-// lost behind a loaded server: a pacer drop of ~30 packets, then up to 120
-// skipped until the keyframe.
-func (d *Downtrack) skip(pkt *media.Packet) {
-	if pkt.Codec == nil {
-		return
-	}
-	d.rw.Skip(&pkt.Header)
-	if d.vp8.parse(pkt); d.vp8.ok {
-		d.vp8.munger.Drop(&d.vp8.desc, pkt.Header.SSRC)
-	}
 }
 
 // send writes one media packet and tells the hooks.
