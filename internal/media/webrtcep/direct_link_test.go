@@ -41,12 +41,14 @@ func TestDirectInboundLossyLink(t *testing.T) {
 
 // lossyEcho connects a peer in a loop (DirectInbound or not), impairs its
 // link with l once connected, sends video and checks that every packet of
-// a range came back.
+// a range came back. Without transport-cc: the egress's bandwidth
+// estimation (tested elsewhere) would pace and drop on a loaded machine,
+// and the synthetic video has no keyframe to resume at.
 func lossyEcho(t *testing.T, direct bool, l testpeer.Link, resendGap time.Duration) {
 	t.Helper()
 	eng := directEngine(t, Config{})
 	eng.cfg.DirectInbound = direct
-	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true, RTX: true, TWCC: true,
+	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true, RTX: true,
 		Link: &testpeer.Link{}, ResendGap: resendGap})
 	if direct {
 		testutil.Eventually(t, 10*time.Second, "the fast path", lp.ep.FastPath)
