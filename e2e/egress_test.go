@@ -65,7 +65,8 @@ func TestChromiumFastPath(t *testing.T) {
 					FramesDecoded, PacketsReceived, PacketsLost, NackCount, FreezeCount, FrameWidth, RetransmittedPacketsReceived int
 					TotalFreezesDuration                                                                                          float64
 				}
-				Server struct{ PacketsSent, NackCount int }
+				Server   struct{ PacketsSent, NackCount int }
+				ServerIn struct{ PacketsReceived, PacketsLost, NackCount int }
 			}
 			var run struct {
 				Phase         string
@@ -78,7 +79,7 @@ func TestChromiumFastPath(t *testing.T) {
 				t.Fatalf("driver: %s %s", run.Phase, run.Error)
 			}
 			a1, b := run.First.Browser, run.Second.Browser
-			t.Logf("%s: browser %+v → %+v; server %+v", profile, a1, b, run.Second.Server)
+			t.Logf("%s: browser %+v → %+v; server %+v; server in %+v → %+v", profile, a1, b, run.Second.Server, run.First.ServerIn, run.Second.ServerIn)
 			if b.FramesDecoded <= a1.FramesDecoded+100 || b.FrameWidth == 0 {
 				t.Errorf("Chromium stopped decoding: %d → %d frames in up to 60 s", a1.FramesDecoded, b.FramesDecoded)
 			}

@@ -66,6 +66,16 @@ func startGorento(t *testing.T, edit func(*config.Config)) (*app.App, string) {
 	cfg.Web.Listen, cfg.Web.Plain = "127.0.0.1:0", true
 	cfg.WebRTC.LoopbackOnly = true
 	cfg.DataDir = t.TempDir()
+	// The browser tests run with the server's defaults; this switch runs
+	// them with the direct inbound path forced on or off.
+	if err := cfg.ApplyEnv(func(k string) (string, bool) {
+		if k != "GORENTO_DIRECT_INBOUND" {
+			return "", false
+		}
+		return os.LookupEnv(k)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -137,7 +137,7 @@ type WebRTCConfig struct {
 	IPv6              bool     `json:"ipv6"`
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
-	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (docs/performance.md)
+	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (default on; false: Pion's path; docs/performance.md)
 	// EgressFrameHold is how long an egress worker may hold a video frame's
 	// first packets for the rest of it, so it leaves as one GSO message per
 	// viewer (default 1ms; 0s sends each packet at once).
@@ -178,7 +178,7 @@ func Default() Config {
 		DrainTimeout: Duration{20 * time.Second},
 		WebRTC: WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true,
 			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best",
-			EgressFrameHold: Duration{time.Millisecond}},
+			EgressFrameHold: Duration{time.Millisecond}, DirectInbound: true},
 		DataDir:    defaultDataDir(),
 		Log:        LogConfig{Level: "info", Format: "text"},
 		MediaFiles: defaultMediaFiles(),

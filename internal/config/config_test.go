@@ -66,17 +66,20 @@ func TestFileAndEnvLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := Default()
+	if !c.WebRTC.DirectInbound {
+		t.Fatal("the direct inbound path is not on by default")
+	}
 	if err := c.LoadFile(path); err != nil {
 		t.Fatal(err)
 	}
 	if c.Kurento.GCPeriod.Duration != 30*time.Second || c.WebRTC.UDPPort != 40000 || c.Kurento.Listen != ":8888" {
 		t.Fatalf("file not merged over defaults: %+v", c)
 	}
-	env := map[string]string{"GORENTO_UDP_PORT": "41000", "GORENTO_DIRECT_INBOUND": "true", "GORENTO_MEDIA_SERVERS": "ws://b/kurento, ws://c/kurento"}
+	env := map[string]string{"GORENTO_UDP_PORT": "41000", "GORENTO_DIRECT_INBOUND": "false", "GORENTO_MEDIA_SERVERS": "ws://b/kurento, ws://c/kurento"}
 	if err := c.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
-	if c.WebRTC.UDPPort != 41000 || !c.WebRTC.DirectInbound || len(c.Room.MediaServers) != 2 || c.Room.MediaServers[1] != "ws://c/kurento" {
+	if c.WebRTC.UDPPort != 41000 || c.WebRTC.DirectInbound || len(c.Room.MediaServers) != 2 || c.Room.MediaServers[1] != "ws://c/kurento" {
 		t.Fatalf("env not applied: %+v %v", c.WebRTC, c.Room.MediaServers)
 	}
 	if err := c.ApplyEnv(func(k string) (string, bool) { return "x", k == "GORENTO_UDP_PORT" }); err == nil {

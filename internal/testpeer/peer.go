@@ -18,6 +18,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/gorento/gorento/internal/testnet/impair"
 )
 
 // Magic starts the payload of every packet a test peer sends, followed by
@@ -73,7 +75,19 @@ type Options struct {
 	// TWCC stamps sent packets with the transport-cc header extension, as
 	// browsers do, so the other side sends transport-cc feedback.
 	TWCC bool
+	// ResendGap, when set, resends one packet at most once per gap as RTX
+	// (NACKs for it within the gap are ignored), as libwebrtc's sender
+	// does within one round trip.
+	ResendGap time.Duration
+	// Link, when set, puts the peer behind an impaired link: its ICE runs
+	// on one UDP socket whose packets go through the profiles (loss, delay,
+	// jitter; internal/testnet/impair). SetLink changes them later.
+	Link *Link
 }
+
+// Link is the impairment of a peer's link, each direction seen from the
+// peer: Send is what it sends, Recv what it receives.
+type Link struct{ Send, Recv impair.Profile }
 
 // Peer is one test peer. Close releases it.
 type Peer struct {
@@ -93,6 +107,7 @@ type Peer struct {
 	connOnce  sync.Once
 
 	rtxSent atomic.Int64 // RTX packets sent (retransmissions on the RTX SSRC)
+	rtxHeld atomic.Int64 // RTX resends not sent (Options.ResendGap)
 	dropped atomic.Int64 // video packets dropped by Options.DropVideo
 	plis    atomic.Int64 // PLI/FIR received on our senders
 	rembs   atomic.Int64 // last REMB received (bps)
@@ -101,6 +116,7 @@ type Peer struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	closeMu sync.Once
+	link    *impair.Conn // Options.Link's socket (nil: none)
 
 	DataIn chan string // messages received on data channels
 	dc     *webrtc.DataChannel
@@ -183,9 +199,24 @@ func New(opts Options) (*Peer, error) {
 	if len(opts.SRTPProfiles) > 0 {
 		se.SetSRTPProtectionProfiles(opts.SRTPProfiles...)
 	}
+	if opts.Link != nil {
+		uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return nil, fmt.Errorf("testpeer: link socket: %w", err)
+		}
+		// The impaired socket's Up is what it reads: what the peer receives.
+		if p.link, err = impair.NewConn(uc, opts.Link.Recv, opts.Link.Send); err != nil {
+			_ = uc.Close()
+			return nil, fmt.Errorf("testpeer: link: %w", err)
+		}
+		se.SetICEUDPMux(ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: p.link}))
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
+		if p.link != nil {
+			_ = p.link.Close()
+		}
 		return nil, err
 	}
 	p.PC = pc
@@ -602,7 +633,31 @@ func (p *Peer) Close() {
 		close(p.stop)
 		_ = p.PC.Close()
 		p.wg.Wait()
+		if p.link != nil {
+			_ = p.link.Close()
+		}
 	})
+}
+
+// SetLink changes the impairment of the peer's link (Options.Link must
+// have been set).
+func (p *Peer) SetLink(l Link) error {
+	if p.link == nil {
+		return errors.New("testpeer: no impaired link (Options.Link)")
+	}
+	if err := p.link.SetProfile(impair.Down, l.Send); err != nil {
+		return err
+	}
+	return p.link.SetProfile(impair.Up, l.Recv)
+}
+
+// LinkStats counts what the impaired link did per direction (zero
+// without Options.Link).
+func (p *Peer) LinkStats() (send, recv impair.DirStats) {
+	if p.link == nil {
+		return
+	}
+	return p.link.Stats(impair.Down), p.link.Stats(impair.Up)
 }
 
 // Feedback is what the peer's senders got about the packets they sent.

@@ -1,8 +1,10 @@
 package testpeer
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -20,8 +22,9 @@ type wireTap struct {
 	interceptor.NoOp
 	p *Peer
 
-	mu      sync.Mutex // guards dropped
+	mu      sync.Mutex // guards dropped and resent
 	dropped map[uint16]bool
+	resent  map[uint16]time.Time // original sequence number → last RTX resend (Options.ResendGap)
 }
 
 func (w *wireTap) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
@@ -32,6 +35,10 @@ func (w *wireTap) BindLocalStream(info *interceptor.StreamInfo, writer intercept
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		switch {
 		case rtx != 0 && h.SSRC == rtx:
+			if len(payload) >= 2 && !w.mayResend(binary.BigEndian.Uint16(payload)) {
+				w.p.rtxHeld.Add(1)
+				return len(payload), nil
+			}
 			w.p.rtxSent.Add(1)
 		case h.SSRC == media && w.p.opts.DropVideo != nil && w.p.opts.DropVideo(h.SequenceNumber) && w.firstDrop(h.SequenceNumber):
 			w.p.dropped.Add(1)
@@ -55,6 +62,28 @@ func (w *wireTap) firstDrop(seq uint16) bool {
 	w.dropped[seq] = true
 	return true
 }
+
+// mayResend applies Options.ResendGap to a resend of the packet osn.
+func (w *wireTap) mayResend(osn uint16) bool {
+	gap := w.p.opts.ResendGap
+	if gap <= 0 {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.resent == nil {
+		w.resent = map[uint16]time.Time{}
+	}
+	now := time.Now()
+	if last, ok := w.resent[osn]; ok && now.Sub(last) < gap {
+		return false
+	}
+	w.resent[osn] = now
+	return true
+}
+
+// RTXHeld is the number of RTX resends Options.ResendGap held back.
+func (p *Peer) RTXHeld() int64 { return p.rtxHeld.Load() }
 
 // RTXSent is the number of retransmissions sent on the RTX SSRC.
 func (p *Peer) RTXSent() int64 { return p.rtxSent.Load() }

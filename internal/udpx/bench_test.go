@@ -97,3 +97,54 @@ func BenchmarkBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecv reads 1200-byte datagrams that arrived in bursts of 32
+// (a keyframe, or many publishers at once), one op per datagram: with
+// recvmmsg (batch) against one recvfrom per datagram (single); the
+// reader's cost, system calls included. syscalls/datagram counts the
+// receive calls.
+//
+//	scripts/netns-run.sh go test -run '^$' -bench Recv -benchmem -count 5 ./internal/udpx
+func BenchmarkRecv(b *testing.B) {
+	const size, burst = 1200, 32
+	for _, tc := range []struct {
+		name string
+		o    Options
+	}{{"batch", Options{ReceiveBuffer: 8 << 20}}, {"single", Options{ReceiveBuffer: 8 << 20, NoRecvBatch: true}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			rx, err := Listen("udp4", "127.0.0.1:0", tc.o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rx.Close()
+			tx, err := Listen("udp4", "127.0.0.1:0", Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tx.Close()
+			pkt, buf := make([]byte, size), make([]byte, 2048)
+			dst := rx.LocalAddrPort()
+			b.SetBytes(size)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += burst {
+				b.StopTimer()
+				n := min(burst, b.N-i)
+				for range n {
+					if _, err := tx.WriteToAddrPort(pkt, dst); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				for range n {
+					if _, _, err := rx.ReadFromAddrPort(buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			st := rx.Stats()
+			b.ReportMetric(float64(st.ReadCalls)/float64(max(st.DatagramsRead, 1)), "syscalls/datagram")
+		})
+	}
+}

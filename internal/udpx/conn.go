@@ -33,6 +33,9 @@ type Options struct {
 	SendBuffer, ReceiveBuffer int
 	// NoGSO turns UDP segmentation offload off even where the kernel has it.
 	NoGSO bool
+	// NoRecvBatch reads one datagram per system call instead of a batch
+	// per recvmmsg (Linux).
+	NoRecvBatch bool
 }
 
 // Conn is a UDP socket shared by Pion's ICE UDP mux and by Batch senders.
@@ -50,6 +53,9 @@ type Conn struct {
 
 	inbound inboundRoutes // datagrams taken before the mux (inbound.go)
 
+	readMu sync.Mutex   // serializes reads: guards recv's batch
+	recv   *recvBatcher // recvmmsg batch (recv_linux.go; nil: one datagram per read)
+
 	watching atomic.Int32 // len(watches), read on every single write
 	watchMu  sync.Mutex   // guards watches
 	watches  map[netip.AddrPort]*sendWatch
@@ -60,7 +66,7 @@ type Conn struct {
 // connStats counts system calls and datagrams (atomics: workers share a Conn).
 type connStats struct {
 	writeCalls, batchCalls, datagramsSent, gsoMessages, sendErrors atomic.Uint64
-	readCalls, datagramsRead, datagramsTaken                       atomic.Uint64
+	readCalls, datagramsRead, datagramsTaken, truncated            atomic.Uint64
 }
 
 // Stats are a Conn's counters since it was opened.
@@ -70,8 +76,11 @@ type Stats struct {
 	DatagramsSent uint64 // datagrams handed to the kernel, GSO segments counted one by one
 	GSOMessages   uint64 // messages sent with UDP_SEGMENT (each carries 2 or more datagrams)
 	SendErrors    uint64 // messages that failed
-	ReadCalls     uint64 // receive system calls
+	ReadCalls     uint64 // receive system calls (recvmmsg reads many datagrams per call)
 	DatagramsRead uint64
+	// Truncated are datagrams longer than the receive buffer (8 KiB),
+	// dropped.
+	Truncated uint64
 	// DatagramsTaken are the datagrams read that an inbound handler took
 	// (SetInbound) instead of Pion's mux.
 	DatagramsTaken uint64
@@ -114,6 +123,9 @@ func New(uc *net.UDPConn, o Options) (*Conn, error) {
 	if !o.NoGSO {
 		c.gso.Store(probeGSO(uc))
 	}
+	if !o.NoRecvBatch {
+		c.recv = newRecvBatcher(uc)
+	}
 	return c, nil
 }
 
@@ -142,7 +154,8 @@ func (c *Conn) Stats() Stats {
 		WriteCalls: s.writeCalls.Load(), BatchCalls: s.batchCalls.Load(),
 		DatagramsSent: s.datagramsSent.Load(), GSOMessages: s.gsoMessages.Load(),
 		SendErrors: s.sendErrors.Load(), ReadCalls: s.readCalls.Load(),
-		DatagramsRead: s.datagramsRead.Load(), DatagramsTaken: s.datagramsTaken.Load(), GSO: c.gso.Load(),
+		DatagramsRead: s.datagramsRead.Load(), DatagramsTaken: s.datagramsTaken.Load(), Truncated: s.truncated.Load(),
+		GSO: c.gso.Load(),
 	}
 }
 
@@ -151,8 +164,13 @@ func (c *Conn) GSO() bool { return c.gso.Load() }
 
 // ReadFromAddrPort reads one datagram (Pion's allocation-free mux path).
 // Datagrams that an inbound handler takes (SetInbound) are not returned:
-// the call reads on until one is left for the caller.
+// the call reads on until one is left for the caller. On Linux a system
+// call reads a batch (recvmmsg) that the next calls hand out; concurrent
+// calls are serialized.
 func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	if n, from, ok, err := c.readBatched(b); ok {
+		return n, from, err
+	}
 	for {
 		n, ap, err := c.uc.ReadFromUDPAddrPort(b)
 		c.stats.readCalls.Add(1)

@@ -379,11 +379,11 @@ func (d *directIn) close() {
 	}
 }
 
-// received returns the streams for the feedback tick.
-func (d *directIn) received() []*rxStream {
+// received appends the streams to dst for the feedback tick.
+func (d *directIn) received(dst []*rxStream) []*rxStream {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]*rxStream(nil), d.all...)
+	return append(dst, d.all...)
 }
 
 // DirectInbound reports how many of the endpoint's received streams the

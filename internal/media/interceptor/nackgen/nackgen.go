@@ -4,10 +4,18 @@
 // interceptor chain (webrtcep's direct inbound path): the endpoint marks
 // each packet it consumes, from whichever path, and a tick asks for the
 // gaps. No goroutine, channel or allocation per packet.
+//
+// A packet is asked for again only after a round trip (the caller's
+// retry interval), up to MaxTries times, as libwebrtc's NACK module does.
+// A sender like libwebrtc ignores asks for a packet it resent less than a
+// round trip ago, so asks on every tick would spend the tries inside one
+// round trip: with a lost repair and a round trip of a few ticks, the
+// packet was given up after a single real chance.
 package nackgen
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 )
@@ -16,8 +24,9 @@ import (
 // generator: 512, about 2 s of 2 Mb/s video).
 const Window = 512
 
-// MaxTries is how many times one packet is asked for.
-const MaxTries = 5
+// MaxTries is how many times one packet is asked for (libwebrtc's
+// kMaxNackRetries).
+const MaxTries = 10
 
 // Log records which of a stream's recent packets arrived. Safe for
 // concurrent use (the reader marks, the endpoint's tick asks).
@@ -28,6 +37,7 @@ type Log struct {
 	base    uint64              // first of the run (nothing before it is missing)
 	got     [Window / 64]uint64 // bit per sequence number (mod Window) received
 	tries   [Window]uint8       // NACKs sent per sequence number (mod Window)
+	askedAt [Window]int64       // when the last NACK for it was sent (ns)
 }
 
 // Received marks the packet with extended sequence number ext (16-bit
@@ -60,9 +70,10 @@ func (l *Log) Received(ext uint64) {
 }
 
 // Missing appends to dst the sequence numbers missing from the window that
-// were asked for fewer than MaxTries times, counting this ask, and returns
-// it. The newest packet is never missing.
-func (l *Log) Missing(dst []uint16) []uint16 {
+// are due at now (ns): never asked for, or last asked for at least retry
+// ago, fewer than MaxTries times. It counts this ask and returns dst. The
+// newest packet is never missing.
+func (l *Log) Missing(dst []uint16, now int64, retry time.Duration) []uint16 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.started {
@@ -73,10 +84,17 @@ func (l *Log) Missing(dst []uint16) []uint16 {
 		lo = max(lo, l.top-(Window-1))
 	}
 	for i := lo; i < l.top; i++ {
-		if l.got[i%Window/64]&(1<<(i%64)) != 0 || l.tries[i%Window] >= MaxTries {
+		w := i % Window / 64
+		if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
+			i += 63 // a whole word received
 			continue
 		}
-		l.tries[i%Window]++
+		s := i % Window
+		if l.got[w]&(1<<(i%64)) != 0 || l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < int64(retry) {
+			continue
+		}
+		l.tries[s]++
+		l.askedAt[s] = now
 		dst = append(dst, uint16(i))
 	}
 	return dst

@@ -3,7 +3,14 @@ package nackgen
 import (
 	"slices"
 	"testing"
+	"time"
 )
+
+// retry is the tests' interval between two asks for one packet; ask is
+// every ask of a table at a time after it.
+const retry = 100 * time.Millisecond
+
+func ask(l *Log, n int) []uint16 { return l.Missing(nil, int64(n)*int64(retry), retry) }
 
 func TestLog(t *testing.T) {
 	tests := []struct {
@@ -16,7 +23,7 @@ func TestLog(t *testing.T) {
 		{"one gap", []uint64{100, 101, 103}, [][]uint16{{102}, {102}}},
 		{"repaired after one ask", []uint64{100, 103}, [][]uint16{{101, 102}}},
 		{"across the 16-bit wrap", []uint64{65534, 65537}, [][]uint16{{65535, 0}}},
-		{"gives up after MaxTries", []uint64{1, 3}, [][]uint16{{2}, {2}, {2}, {2}, {2}, nil}},
+		{"gives up after MaxTries", []uint64{1, 3}, [][]uint16{{2}, {2}, {2}, {2}, {2}, {2}, {2}, {2}, {2}, {2}, nil}},
 		{"a jump starts a new run", []uint64{1, 2000, 2002}, [][]uint16{{2001}}},
 		{"late packets before the run are not asked for", []uint64{10, 5, 12}, [][]uint16{{11}}},
 	}
@@ -27,16 +34,16 @@ func TestLog(t *testing.T) {
 				l.Received(e)
 			}
 			if tc.name == "repaired after one ask" {
-				_ = l.Missing(nil)
+				_ = ask(&l, 1)
 				l.Received(101)
 				l.Received(102)
-				if got := l.Missing(nil); got != nil {
+				if got := ask(&l, 2); got != nil {
 					t.Fatalf("after the repair: %v", got)
 				}
 				return
 			}
 			for i, want := range tc.asks {
-				if got := l.Missing(nil); !slices.Equal(got, want) {
+				if got := ask(&l, i+1); !slices.Equal(got, want) {
 					t.Fatalf("ask %d: %v, want %v", i, got, want)
 				}
 			}
@@ -53,7 +60,7 @@ func TestLogSlides(t *testing.T) {
 		}
 		l.Received(e)
 	}
-	got := l.Missing(nil)
+	got := ask(&l, 1)
 	want := []uint16{1507, 1607, 1707, 1807, 1907}
 	if !slices.Equal(got, want) {
 		t.Fatalf("missing %v, want %v", got, want)
@@ -64,6 +71,39 @@ func TestLogSlides(t *testing.T) {
 	}
 	if NACK(1, 2, nil) != nil {
 		t.Fatal("an empty NACK")
+	}
+}
+
+// A packet is asked for again only a retry interval after the last ask
+// (a sender ignores asks within a round trip of its resend); a new gap is
+// asked for at once.
+func TestLogRetryInterval(t *testing.T) {
+	var l Log
+	l.Received(1)
+	l.Received(3)
+	ms := func(n int) int64 { return int64(n) * int64(time.Millisecond) }
+	steps := []struct {
+		at   int64
+		recv uint64
+		want []uint16
+	}{
+		{ms(0), 0, []uint16{2}},
+		{ms(20), 0, nil},             // within the round trip
+		{ms(250), 6, []uint16{4, 5}}, // a new gap at once; 2 not due yet (250 < 300)
+		{ms(300), 0, []uint16{2}},    // a round trip after its first ask
+		{ms(400), 0, nil},            // 4 and 5 wait for theirs
+		{ms(550), 0, []uint16{4, 5}},
+		{ms(600), 2, nil},            // 2 repaired
+		{ms(900), 0, []uint16{4, 5}}, // 2 never again; 4 and 5 due since 850
+	}
+	for i, s := range steps {
+		if s.recv != 0 {
+			l.Received(s.recv)
+		}
+		got := l.Missing(nil, s.at, 300*time.Millisecond)
+		if !slices.Equal(got, s.want) {
+			t.Fatalf("step %d at %d ms: %v, want %v", i, s.at/1e6, got, s.want)
+		}
 	}
 }
 
