@@ -122,6 +122,15 @@ function qualityPage(cfg) {
         if (local) s.candidateType = local.candidateType;
       }
     }
+    // What the server sends this viewer (the room demo's tile overlay:
+    // getReceivedLayer, refreshed once a second).
+    const demo = window.roomDemo;
+    if (demo && demo.streams) {
+      for (const k of Object.keys(demo.streams)) {
+        const st = demo.streams[k];
+        if (!st.local && st.layer) s.layer = st.layer;
+      }
+    }
     q.samples.push(s);
     q.latest = s;
   }
