@@ -42,6 +42,7 @@ type layerStats struct {
 	RID                                              string
 	Height, FPS, Bytes, Retransmitted, TargetBitrate float64
 	FramesSent                                       float64
+	KeyFrames, PLI, NACK, Packets                    float64 // keyFramesEncoded, pliCount, nackCount, packetsSent
 }
 
 type inStats struct {
