@@ -92,6 +92,27 @@ type LayerSwitch struct {
 	winStart    int64
 	lastReq     int64
 	switches    uint64
+	replay      Replay
+}
+
+// Replay is a range of a layer's history a sink should forward right
+// after the packet that switched it: the keyframe that starts the layer
+// arrived late (repaired by a retransmission), after packets that follow
+// it were already passed over.
+type Replay struct {
+	Ring     *SourceRing // nil: nothing to replay
+	From, To uint64      // extended sequence numbers, inclusive
+}
+
+// maxReplay bounds a replay (packets): a keyframe and a few frames.
+const maxReplay = 256
+
+// TakeReplay returns, once, what to forward after the packet Accept
+// switched on (Ring nil: nothing).
+func (s *LayerSwitch) TakeReplay() Replay {
+	r := s.replay
+	s.replay = Replay{}
+	return r
 }
 
 // Current is the layer forwarded now (-1: none yet).
@@ -211,11 +232,14 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 		return false, -1
 	}
 	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
-	if ring, ext := pkt.History(); ring != nil {
+	ring, ext := pkt.History()
+	var newest uint64 // the newest packet of the layer seen before this one (0: unknown)
+	if ring != nil {
 		if ring != s.ring[pkt.Layer] {
-			s.ring[pkt.Layer], s.marked[pkt.Layer] = ring, 0
+			s.ring[pkt.Layer], s.marked[pkt.Layer], s.ext[pkt.Layer] = ring, 0, 0
 		}
-		s.ext[pkt.Layer] = ext
+		newest = s.ext[pkt.Layer]
+		s.ext[pkt.Layer] = max(ext, newest)
 	}
 	if s.cur == s.target {
 		return l == s.cur, -1
@@ -223,6 +247,12 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	if l == s.target && pkt.Flags&PacketKeyframe != 0 {
 		s.cur = s.target
 		s.switches++
+		if ring != nil && ext < newest && newest-ext <= maxReplay {
+			// A late keyframe start (its first transmission was lost):
+			// the rest of the keyframe and what followed it was passed
+			// over; the sink forwards it from the history after this one.
+			s.replay = Replay{Ring: ring, From: ext + 1, To: newest}
+		}
 		return true, -1
 	}
 	keyframe = -1
