@@ -44,9 +44,14 @@ const (
 	// layerPeakDecay: a layer's peak rate decays to 9/10 per window (halved
 	// in ~3 s).
 	layerPeakDecay = 9
-	// layerKeyframeRetry is how often a keyframe of the target layer is
-	// asked for while waiting for one.
-	layerKeyframeRetry = int64(500 * time.Millisecond)
+	// layerKeyframeRetry is how long after asking for a keyframe of the
+	// target layer it is asked for again while none came; each retry waits
+	// twice as long, up to layerKeyframeRetryMax. A keyframe crossing a
+	// full uplink (Chrome's VP8 simulcast makes one on every layer for a
+	// PLI on any) can take longer than the first wait, and asking again
+	// then only sent another burst into the same queue.
+	layerKeyframeRetry    = int64(500 * time.Millisecond)
+	layerKeyframeRetryMax = int64(2 * time.Second)
 	// layerSmoothHold: a layer must have kept up with the frame rate of the
 	// layers below it this long before a viewer moves up to it (under 10 %
 	// loss Chrome's top layer went 24 → 4 fps within 2 s of looking smooth).
@@ -91,6 +96,7 @@ type LayerSwitch struct {
 	marked      [MaxLayers]uint64
 	winStart    int64
 	lastReq     int64
+	retry       int64 // the wait before the next keyframe request (0: layerKeyframeRetry)
 	switches    uint64
 	replay      Replay
 }
@@ -127,6 +133,9 @@ func (s *LayerSwitch) Switches() uint64 { return s.switches }
 // SetTarget sets the layer to switch to at its next keyframe (-1: none).
 func (s *LayerSwitch) SetTarget(layer int) {
 	if layer >= -1 && layer < MaxLayers {
+		if int8(layer+1) != s.target {
+			s.retry = 0 // a new target: its first request goes out at once
+		}
 		s.target = int8(layer + 1)
 	}
 }
@@ -247,6 +256,7 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	if l == s.target && pkt.Flags&PacketKeyframe != 0 {
 		s.cur = s.target
 		s.switches++
+		s.retry = 0
 		if ring != nil && ext < newest && newest-ext <= maxReplay {
 			// A late keyframe start (its first transmission was lost):
 			// the rest of the keyframe and what followed it was passed
@@ -256,8 +266,13 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 		return true, -1
 	}
 	keyframe = -1
-	if s.target != 0 && now-s.lastReq >= layerKeyframeRetry {
-		s.lastReq = now
+	switch {
+	case s.target == 0:
+	case s.retry == 0: // the first request for this target
+		s.lastReq, s.retry = now, layerKeyframeRetry
+		keyframe = int(s.target) - 1
+	case now-s.lastReq >= s.retry:
+		s.lastReq, s.retry = now, min(2*s.retry, layerKeyframeRetryMax)
 		keyframe = int(s.target) - 1
 	}
 	return l == s.cur, keyframe

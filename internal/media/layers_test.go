@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -345,5 +346,37 @@ func TestFitUpByPeakRate(t *testing.T) {
 	send(400, 200) // 8 s at 80 kb/s: the peak has decayed
 	if got := s.Fit(300_000, now); got != 2 {
 		t.Errorf("Fit(300 kb/s) = %d after layer 2 stayed at 80 kb/s for 8 s, want 2", got)
+	}
+}
+
+// TestLayerSwitchKeyframeRetries: the first keyframe request for a target
+// goes out at once; while none comes, it is repeated after 0.5 s, then
+// after waits that double up to 2 s (a keyframe crossing a full uplink
+// must not be answered by asking for another); a new target asks at once.
+func TestLayerSwitchKeyframeRetries(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	s.SetTarget(0)
+	if fwd, _ := s.Accept(simPkt(0, true, 1), now); !fwd {
+		t.Fatal("layer 0's keyframe not forwarded")
+	}
+	s.SetTarget(1)
+	var asked []int64 // ms after the target was set
+	start := now
+	for i := uint16(2); now-start < int64(6*time.Second); i++ {
+		if _, kf := s.Accept(simPkt(0, false, i), now); kf >= 0 {
+			if kf != 1 {
+				t.Fatalf("keyframe of layer %d asked for, want 1", kf)
+			}
+			asked = append(asked, (now-start)/int64(time.Millisecond))
+		}
+		now += int64(10 * time.Millisecond)
+	}
+	if want := []int64{0, 500, 1500, 3500, 5500}; !slices.Equal(asked, want) {
+		t.Errorf("keyframe requests at %v ms, want %v", asked, want)
+	}
+	s.SetTarget(2)
+	if _, kf := s.Accept(simPkt(0, false, 1000), now); kf != 2 {
+		t.Errorf("a new target: request %d, want layer 2 at once", kf)
 	}
 }
