@@ -99,7 +99,20 @@ type LayerSwitch struct {
 	retry       int64 // the wait before the next keyframe request (0: layerKeyframeRetry)
 	switches    uint64
 	replay      Replay
+	lossFrom    [MaxLayers]uint64 // the first extended sequence number of the layer in the window (0: none yet)
+	lossTop     [MaxLayers]uint64 // the highest in the window
+	lossGot     [MaxLayers]int    // packets of the layer in the window
+	lossy       [MaxLayers]bool   // the last window lost more than layerLossy of the layer
 }
+
+// layerLossy: a layer that lost more than this share of its packets over
+// the last rate window (none of which came back repaired) is passed over
+// for a lower one, as a stuttering one is: a publisher's uplink that just
+// shrank (a full drop-tail queue drops ~80 % of everything) lets a small
+// layer's frames and keyframes through long before a large one's, and its
+// encoder pauses the large one only a second or two later. Random loss
+// (10 %, 3 %) never comes near it over a window of a video layer.
+const layerLossy = 0.4
 
 // Replay is a range of a layer's history a sink should forward right
 // after the packet that switched it: the keyframe that starts the layer
@@ -188,7 +201,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		starved := !smoothEnough(iv, smoothest, false) || up && held
+		starved := !smoothEnough(iv, smoothest, false) || up && held || s.lossy[l] && l > lowest
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}
@@ -242,6 +255,9 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	}
 	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
 	ring, ext := pkt.History()
+	if ring != nil {
+		s.countLoss(pkt.Layer, ext)
+	}
 	var newest uint64 // the newest packet of the layer seen before this one (0: unknown)
 	if ring != nil {
 		if ring != s.ring[pkt.Layer] {
@@ -299,12 +315,38 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 		return
 	}
 	if d := now - s.winStart; d >= layerRateWindow {
+		s.closeLoss()
 		for i := range s.bytes {
 			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
 			s.peak[i] = max(s.rate[i], s.peak[i]*layerPeakDecay/10)
 			s.bytes[i] = 0
 		}
 		s.winStart = now
+	}
+}
+
+// countLoss counts one packet of layer with extended sequence number ext
+// in the loss window.
+func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
+	if s.lossFrom[layer] == 0 || ext+uint64(maxReplay) < s.lossFrom[layer] || ext > s.lossTop[layer]+4096 {
+		s.lossFrom[layer], s.lossTop[layer], s.lossGot[layer] = ext, ext, 0
+	}
+	s.lossTop[layer] = max(s.lossTop[layer], ext)
+	s.lossGot[layer]++
+}
+
+// closeLoss ends the loss window of every layer: lossy when at least 20
+// packets were expected and more than layerLossy of them are missing.
+func (s *LayerSwitch) closeLoss() {
+	for l := range s.lossFrom {
+		if s.lossFrom[l] == 0 {
+			s.lossy[l] = false
+			continue
+		}
+		expected := int(s.lossTop[l]-s.lossFrom[l]) + 1
+		s.lossy[l] = expected >= 20 && float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
+		s.lossFrom[l], s.lossGot[l] = s.lossTop[l]+1, 0
+		s.lossTop[l] = s.lossFrom[l] - 1
 	}
 }
 

@@ -380,3 +380,58 @@ func TestLayerSwitchKeyframeRetries(t *testing.T) {
 		t.Errorf("a new target: request %d, want layer 2 at once", kf)
 	}
 }
+
+// TestFitPassesOverLossyLayer: when the publisher's uplink suddenly drops
+// most packets (a full queue after its rate fell), a viewer moves to the
+// lowest layer (whose frames and keyframes get through first) within one
+// rate window, not when the encoder pauses the large layers; random loss
+// of 10 % moves nothing; once the loss is gone the top layer fits again.
+func TestFitPassesOverLossyLayer(t *testing.T) {
+	var s media.LayerSwitch
+	rings := [3]*media.SourceRing{}
+	for l := range rings {
+		rings[l] = media.NewSourceRing(1024, time.Hour)
+	}
+	now := int64(time.Second)
+	seq := [3]uint16{}
+	i := 0
+	run := func(frames int, lose func(l, n int) bool) {
+		for end := i + frames; i < end; i++ {
+			for l := uint8(0); l < 3; l++ {
+				for k := 0; k < int(l)+1; k++ { // 1, 2, 3 packets a frame
+					seq[l]++
+					if lose(int(l), int(seq[l])) {
+						continue
+					}
+					p := simPkt(l, false, seq[l])
+					p.Header.Timestamp = uint32(i * 3000)
+					b := media.GetPacketBuf()
+					b.SetHistoryForTest(rings[l], p)
+					s.Accept(b.Packet(), now)
+					b.Release()
+				}
+			}
+			if i%6 == 0 {
+				s.SetTarget(s.Fit(0, now))
+			}
+			now += int64(33 * time.Millisecond)
+		}
+	}
+	none := func(int, int) bool { return false }
+	run(90, none)
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d, want 2", got)
+	}
+	run(150, func(_, n int) bool { return n%10 == 3 }) // 10 % random loss on every layer
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d under 10 %% loss, want 2", got)
+	}
+	run(20, func(l, n int) bool { return l > 0 && n%5 != 0 }) // 80 % on the two upper layers for 0.66 s
+	if got := s.Fit(0, now); got != 0 {
+		t.Fatalf("Fit = %d with layers 1-2 losing 80 %%, want 0", got)
+	}
+	run(60, none)
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit = %d 2 s after the loss ended, want 2", got)
+	}
+}
