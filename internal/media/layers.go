@@ -184,6 +184,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
 	var smoothest int64 // shortest frame interval of the layers below
+	lossyBelow := false // a lower layer is lossy: the uplink is, for the larger ones too
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
 			s.smoothSince[l] = 0
@@ -201,7 +202,9 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		starved := !smoothEnough(iv, smoothest, false) || up && held || s.lossy[l] && l > lowest
+		lossy := (s.lossy[l] || lossyBelow) && l > lowest
+		lossyBelow = lossyBelow || s.lossy[l]
+		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}
@@ -335,16 +338,19 @@ func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
 	s.lossGot[layer]++
 }
 
-// closeLoss ends the loss window of every layer: lossy when at least 20
-// packets were expected and more than layerLossy of them are missing.
+// closeLoss ends the loss window of every layer: lossy when more than
+// layerLossy of the packets expected are missing, unchanged when fewer
+// than 20 were expected.
 func (s *LayerSwitch) closeLoss() {
 	for l := range s.lossFrom {
 		if s.lossFrom[l] == 0 {
 			s.lossy[l] = false
 			continue
 		}
-		expected := int(s.lossTop[l]-s.lossFrom[l]) + 1
-		s.lossy[l] = expected >= 20 && float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
+		// Too few packets to tell (a layer all but stopped): as before.
+		if expected := int(s.lossTop[l]-s.lossFrom[l]) + 1; expected >= 20 {
+			s.lossy[l] = float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
+		}
 		s.lossFrom[l], s.lossGot[l] = s.lossTop[l]+1, 0
 		s.lossTop[l] = s.lossFrom[l] - 1
 	}

@@ -430,6 +430,12 @@ func TestFitPassesOverLossyLayer(t *testing.T) {
 	if got := s.Fit(0, now); got != 0 {
 		t.Fatalf("Fit = %d with layers 1-2 losing 80 %%, want 0", got)
 	}
+	// The top layer all but stops (too few packets to measure its loss)
+	// while the middle one keeps losing: it is not taken for healthy.
+	run(30, func(l, n int) bool { return l == 2 && n%30 != 0 || l == 1 && n%5 != 0 })
+	if got := s.Fit(0, now); got != 0 {
+		t.Fatalf("Fit = %d with layer 1 losing 80 %% and layer 2 nearly silent, want 0", got)
+	}
 	run(60, none)
 	if got := s.Fit(0, now); got != 2 {
 		t.Errorf("Fit = %d 2 s after the loss ended, want 2", got)
