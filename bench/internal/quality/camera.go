@@ -15,6 +15,9 @@ func Camera(dir string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("camera: %w", err)
+	}
 	out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2",
 		"-filter_complex", "[0]noise=alls=6:allf=t,split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1", "-pix_fmt", "yuv420p",
 		"-f", "yuv4mpegpipe", path).CombinedOutput()
