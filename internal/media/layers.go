@@ -334,7 +334,10 @@ func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
 	if s.lossFrom[layer] == 0 || ext+uint64(maxReplay) < s.lossFrom[layer] || ext > s.lossTop[layer]+4096 {
 		s.lossFrom[layer], s.lossTop[layer], s.lossGot[layer] = ext, ext, 0
 	}
-	s.lossTop[layer] = max(s.lossTop[layer], ext)
+	if ext <= s.lossTop[layer] && s.lossGot[layer] > 0 || ext < s.lossFrom[layer] {
+		return // late: a repair (a layer that gets through only by repairs is lossy)
+	}
+	s.lossTop[layer] = ext
 	s.lossGot[layer]++
 }
 

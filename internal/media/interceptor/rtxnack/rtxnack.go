@@ -347,10 +347,16 @@ func extIDs(info *interceptor.StreamInfo, uris ...string) []uint8 {
 // packets: a longer one is a jump or a burst the tick handles.
 const maxImmediateGap = 32
 
+// immediateLossMax: above this loss (a moving average over ~100 packets)
+// gaps wait for the tick: a congested uplink (a full queue drops most of
+// everything) must not be asked for more retransmissions at once.
+const immediateLossMax = 0.2
+
 // gapNACK is the immediate NACK state of one media stream (its reader only).
 type gapNACK struct {
 	ssrc    uint32
 	started bool
+	loss    float64 // moving average of the share of packets missing
 	top     uint16
 	seqs    []uint16
 	nack    rtcp.TransportLayerNack
@@ -369,7 +375,9 @@ func (i *Interceptor) onMedia(g *gapNACK, seq uint16) {
 		return
 	}
 	g.top = seq
-	if d == 1 || d > maxImmediateGap+1 {
+	missing := float64(d - 1)
+	g.loss += (missing/float64(d) - g.loss) * min(float64(d)/100, 1)
+	if d == 1 || d > maxImmediateGap+1 || g.loss > immediateLossMax {
 		return
 	}
 	w := i.rtcpW.Load()

@@ -353,4 +353,13 @@ func TestImmediateNACK(t *testing.T) {
 	if n := log.count(11); n != 0 {
 		t.Errorf("the unwanted stream's loss was asked for %d times", n)
 	}
+	// A congested stream (two packets in three lost): its gaps wait for the tick.
+	var seqs []uint16
+	for s := uint16(1000); s < 1600; s += 3 {
+		seqs = append(seqs, s)
+	}
+	read(300, seqs...)
+	if n := log.count(1598); n != 0 {
+		t.Errorf("a gap of a stream losing 2/3 of its packets was asked for at once (%d)", n)
+	}
 }
