@@ -69,7 +69,7 @@ func Start(cfg config.Config, log *slog.Logger) (*App, error) {
 		WebRTC: webrtcDefaults(cfg.WebRTC), Processing: procs,
 		Limits: cfg.Kurento.KurentoLimits, Requests: reg.Requests("kurento"), Streams: reg.Streams(),
 		URIDefaultPath: cfg.MediaDefaultPath(), Recorder: recorderConfig(cfg, log), Player: playerConfig(cfg, log),
-		RTP: rtpConfig(cfg.RTP, log),
+		RTP: rtpConfig(cfg.RTP, log), HTTPPost: httpEndpointConfig(cfg.HTTPEndpoint, log),
 	}, log)
 	if err != nil {
 		_ = procs.Close()
@@ -323,7 +323,8 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
 		DirectInbound: c.DirectInbound,
-		SRTPProfiles:  c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, TestInitialSeq: c.TestInitialSeq},
+		SRTPProfiles:  c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, FrameHold: c.EgressFrameHold.Duration,
+			TestInitialSeq: c.TestInitialSeq},
 		Video: webrtcep.VideoDefaults{MaxSendKbps: c.MaxVideoSendKbps, MinSendKbps: c.MinVideoSendKbps, CeilingKbps: c.VideoCeilingKbps,
 			StartKbps: c.StartVideoKbps, PublisherFeedback: c.PublisherFeedback},
 	}

@@ -65,6 +65,8 @@ type Config struct {
 	Processing ProcessingConfig `json:"processing"`
 	// RTP configures RtpEndpoints (rtp.go).
 	RTP RTPConfig `json:"rtp"`
+	// HTTPEndpoint configures HttpPostEndpoints (httpendpoint.go).
+	HTTPEndpoint HTTPEndpointConfig `json:"httpEndpoint"`
 }
 
 // KurentoConfig configures the Kurento Protocol listeners.
@@ -136,6 +138,10 @@ type WebRTCConfig struct {
 	SRTPProfiles      []string `json:"srtpProfiles"`  // e.g. ["AEAD_AES_128_GCM","AES_CM_128_HMAC_SHA1_80"]
 	EgressWorkers     int      `json:"egressWorkers"` // goroutines sending for the endpoints (0 = one per core)
 	DirectInbound     bool     `json:"directInbound"` // endpoints on the egress fast path read their media from the UDP port without Pion's hand-offs (docs/performance.md)
+	// EgressFrameHold is how long an egress worker may hold a video frame's
+	// first packets for the rest of it, so it leaves as one GSO message per
+	// viewer (default 1ms; 0s sends each packet at once).
+	EgressFrameHold Duration `json:"egressFrameHold"`
 	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
 	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
 	// the REMB sent to a publisher when nothing limits it, the start bitrate
@@ -171,7 +177,8 @@ func Default() Config {
 		Auth:         AuthConfig{TokenTTL: Duration{6 * time.Hour}},
 		DrainTimeout: Duration{20 * time.Second},
 		WebRTC: WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true,
-			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best"},
+			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best",
+			EgressFrameHold: Duration{time.Millisecond}},
 		DataDir:    defaultDataDir(),
 		Log:        LogConfig{Level: "info", Format: "text"},
 		MediaFiles: defaultMediaFiles(),
@@ -290,6 +297,9 @@ func (c *Config) Validate() error {
 	if w.EgressWorkers < 0 {
 		errs = append(errs, fmt.Errorf("webrtc.egressWorkers %d is invalid", w.EgressWorkers))
 	}
+	if h := w.EgressFrameHold.Duration; h < 0 || h > 50*time.Millisecond {
+		errs = append(errs, fmt.Errorf("webrtc.egressFrameHold %v must be within 0s-50ms", h))
+	}
 	if w.MaxVideoSendKbps < 0 || w.MinVideoSendKbps < 0 || w.VideoCeilingKbps < 0 {
 		errs = append(errs, fmt.Errorf("webrtc video bandwidth defaults must not be negative"))
 	}
@@ -319,6 +329,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateMediaFiles()...)
 	errs = append(errs, c.validateProcessing()...)
 	errs = append(errs, c.validateRTP()...)
+	errs = append(errs, c.validateHTTPEndpoint()...)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

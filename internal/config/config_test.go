@@ -41,6 +41,9 @@ func TestValidate(t *testing.T) {
 		{"kms feedback", func(c *Config) { c.WebRTC.PublisherFeedback = "lowest" }, ""},
 		{"video send range", func(c *Config) { c.WebRTC.MinVideoSendKbps, c.WebRTC.MaxVideoSendKbps = 900, 500 }, "minVideoSendKbps"},
 		{"negative ceiling", func(c *Config) { c.WebRTC.VideoCeilingKbps = -1 }, "negative"},
+		{"frame hold off", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = 0 }, ""},
+		{"frame hold negative", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = -time.Millisecond }, "egressFrameHold"},
+		{"frame hold too long", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = time.Second }, "egressFrameHold"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

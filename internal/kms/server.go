@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gorento/gorento/internal/jsonrpc"
+	"github.com/gorento/gorento/internal/media/httpep"
 	"github.com/gorento/gorento/internal/media/player"
 	"github.com/gorento/gorento/internal/media/procelem"
 	recording "github.com/gorento/gorento/internal/media/recorder"
@@ -62,6 +63,8 @@ type Config struct {
 	Player player.Config
 	// RTP holds the server-wide RtpEndpoint settings.
 	RTP rtpep.Config
+	// HTTPPost holds the server-wide HttpPostEndpoint settings.
+	HTTPPost httpep.Config
 }
 
 func (c *Config) applyDefaults() {
@@ -104,6 +107,7 @@ type Server struct {
 	media    *mediaTotals
 	webrtc   *webrtcEngine
 	rtp      *rtpep.Engine
+	httpPost *httpep.Engine
 	trim     memTrim
 
 	mu       sync.Mutex             // guards objects, sessions, subscriptions, conns, events and Object registry fields
@@ -151,6 +155,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if s.rtp, err = rtpep.NewEngine(cfg.RTP); err != nil {
 		engine.close()
 		return nil, fmt.Errorf("rtp endpoints: %w", err)
+	}
+	if cfg.HTTPPost.Logger == nil {
+		cfg.HTTPPost.Logger = s.log
+	}
+	if s.httpPost, err = httpep.NewEngine(cfg.HTTPPost); err != nil {
+		engine.close()
+		return nil, fmt.Errorf("http endpoints: %w", err)
 	}
 	s.manager = &Object{id: "manager_ServerManager", class: classServerManager, created: time.Now()}
 	s.manager.name = s.manager.id
@@ -221,6 +232,7 @@ func (s *Server) Close() error {
 	for _, p := range s.pipelines() {
 		s.release(p)
 	}
+	_ = s.httpPost.Close()
 	s.webrtc.close()
 	return nil
 }

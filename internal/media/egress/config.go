@@ -17,6 +17,11 @@ type Config struct {
 	// Tick is the period of the workers' timers: sender reports, and the
 	// pacing and probing of bandwidth estimation (default 20 ms).
 	Tick time.Duration
+	// FrameHold is how long a worker may hold packets for the rest of a
+	// video frame, so that the frame leaves as one GSO message per
+	// destination (hold.go); 0 sends every packet as soon as the worker
+	// has it.
+	FrameHold time.Duration
 	// SenderReportInterval is the period of RTCP sender reports per track
 	// (default 1 s, jittered ±25 %).
 	SenderReportInterval time.Duration
@@ -58,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResendBudget <= 0 {
 		c.ResendBudget = DefaultResendBudget
+	}
+	if c.FrameHold < 0 {
+		c.FrameHold = 0
 	}
 	if c.Now == nil {
 		c.Now = monotime

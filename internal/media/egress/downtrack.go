@@ -72,6 +72,7 @@ type Downtrack struct {
 	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
 	replay    media.Replay // set by the selector: forward after the packet being processed (replay.go)
+	frameOpen bool         // its last held packet is video without the marker (hold.go)
 
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)

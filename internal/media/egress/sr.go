@@ -29,24 +29,57 @@ func (s *senderReport) media(ts, clockRate uint32, now int64, payload int) {
 	s.octets += uint32(payload)
 }
 
-// tickSR sends the track's sender report when due (on the worker).
-func (d *Downtrack) tickSR(now int64) {
+// srDue reports whether the track's sender report is due (on the worker).
+func (d *Downtrack) srDue(now int64) bool {
+	return d.sr.started && now >= d.sr.next && d.bind.Load() != nil
+}
+
+// appendSR appends the track's sender report to pkts (nothing before its
+// first packet) and schedules the next one at next.
+func (d *Downtrack) appendSR(now, next int64, pkts []rtcp.Packet) []rtcp.Packet {
 	s := &d.sr
 	b := d.bind.Load()
-	w := d.t.p.RTCP
-	if !s.started || b == nil || w == nil || now < s.next {
-		return
+	if !s.started || b == nil {
+		return pkts
 	}
-	// The interval is jittered (±25 %) so the reports of many tracks do
-	// not fall due in the same tick.
-	iv := int64(d.t.w.s.cfg.SenderReportInterval)
-	s.next = now + iv*3/4 + rand.Int64N(iv/2+1)
+	s.next = next
 	rtpTime := s.lastTS
 	if s.clockRate > 0 && now > s.lastAt {
 		rtpTime += uint32(uint64(now-s.lastAt) * uint64(s.clockRate) / 1e9)
 	}
-	_ = w.WriteRTCP([]rtcp.Packet{&rtcp.SenderReport{SSRC: b.SSRC, NTPTime: ntpTime(time.Now()),
-		RTPTime: rtpTime, PacketCount: s.packets, OctetCount: s.octets}})
+	return append(pkts, &rtcp.SenderReport{SSRC: b.SSRC, NTPTime: ntpTime(time.Now()),
+		RTPTime: rtpTime, PacketCount: s.packets, OctetCount: s.octets})
+}
+
+// sendReports sends the sender reports of a transport's tracks when one is
+// due, all in one compound RTCP packet: one SRTCP encryption and one
+// datagram per transport instead of one per track (an RTCP write through
+// Pion costs as much as several forwarded packets). The interval is
+// jittered (±25 %) so that the reports of many transports do not fall due
+// in the same tick.
+func (t *Transport) sendReports(now int64) {
+	if t.p.RTCP == nil {
+		return
+	}
+	t.mu.Lock()
+	due := false
+	for _, d := range t.tracks {
+		due = due || d.srDue(now)
+	}
+	pkts := t.srs[:0]
+	if due {
+		iv := int64(t.w.s.cfg.SenderReportInterval)
+		next := now + iv*3/4 + rand.Int64N(iv/2+1)
+		for _, d := range t.tracks {
+			pkts = d.appendSR(now, next, pkts)
+		}
+	}
+	t.mu.Unlock()
+	if len(pkts) > 0 {
+		_ = t.p.RTCP.WriteRTCP(pkts)
+	}
+	clear(pkts)
+	t.srs = pkts[:0]
 }
 
 // ntpTime is t in NTP's 64-bit format (seconds since 1900, 32.32 fixed point).

@@ -48,6 +48,7 @@ type Transport struct {
 	round    uint64    // worker round the run fields belong to
 	runHead  int32     // first and last of this round's packets in worker.local
 	runTail  int32
+	srs      []rtcp.Packet // scratch of sendReports
 }
 
 func newTransport(w *worker, p TransportParams) *Transport {
@@ -110,11 +111,7 @@ func (t *Transport) onRTCP(pkts []rtcp.Packet, now int64) {
 
 // tick runs the transport's timers on its worker.
 func (t *Transport) tick(now int64) {
-	t.mu.Lock()
-	for _, d := range t.tracks {
-		d.tickSR(now)
-	}
-	t.mu.Unlock()
+	t.sendReports(now)
 	if t.p.Hooks != nil {
 		t.p.Hooks.OnTick(now)
 	}

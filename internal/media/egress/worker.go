@@ -13,9 +13,12 @@ import (
 	"github.com/gorento/gorento/internal/udpx"
 )
 
-// drainBatch is how many queued packets a worker takes per round before
-// it looks at its control operations and timers again.
-const drainBatch = 256
+// drainBatch is how many queued packets a worker holds at most: a round
+// sends them all (fewer when its input runs dry before). It is room for a
+// whole video frame (~8 packets) and an audio packet or two per transport
+// at a fan-out of 100, so a held frame leaves as one GSO message per
+// destination (hold.go).
+const drainBatch = 2048
 
 // worker is one egress goroutine and what it owns: its input ring, its
 // transports and their downtracks' sending state.
@@ -29,6 +32,9 @@ type worker struct {
 	done  chan struct{}
 
 	sleeping atomic.Bool // parked: producers must wake it
+	// holdSleep: parked holding an incomplete frame; only a frame's end
+	// wakes it before the hold's timer (hold.go).
+	holdSleep atomic.Bool
 
 	ctlMu   sync.Mutex // guards ctl and stopped
 	ctl     []op
@@ -38,6 +44,7 @@ type worker struct {
 	// Worker-owned.
 	local    [drainBatch]item  // one round's packets
 	next     [drainBatch]int32 // next packet of the same transport in local (-1: none)
+	hold     frameHold         // local[:hold.n] are held for the rest of their frames (hold.go)
 	runs     []*Transport      // transports of this round, in first-packet order
 	round    uint64
 	owned    []*Transport
@@ -119,7 +126,9 @@ func (w *worker) enqueue(it item) bool {
 		w.overflows.Add(1)
 		return false
 	}
-	w.signal()
+	if w.sleeping.Load() && w.wakes(it) {
+		w.signal()
+	}
 	return true
 }
 
@@ -148,14 +157,15 @@ func (w *worker) run() {
 			continue
 		}
 		spins = 0
+		w.holdSleep.Store(w.hold.open > 0 && w.s.cfg.FrameHold > 0)
 		w.sleeping.Store(true)
 		if !w.in.empty() || w.ctlSize.Load() > 0 {
 			w.sleeping.Store(false)
 			continue
 		}
 		var tc <-chan time.Time
-		if len(w.owned) > 0 {
-			timer.Reset(time.Duration(max(w.nextTick-now, int64(time.Millisecond))))
+		if len(w.owned) > 0 || w.hold.n > 0 {
+			timer.Reset(w.sleepFor(now))
 			tc = timer.C
 		}
 		select {
@@ -176,23 +186,25 @@ func (w *worker) run() {
 	}
 }
 
-// drain sends what is queued, up to drainBatch packets. The packets of
-// one transport are sent together (in their order): consecutive datagrams
-// to one destination become one GSO message. Order only matters within a
-// transport (a sink's stream, the transport-wide sequence numbers).
+// drain takes what is queued and sends it, unless a video frame is still
+// arriving: then the packets stay held (hold.go) until the frame is
+// complete, the hold's deadline passes or drainBatch packets are held. It
+// returns how many packets it took. The packets of one transport are sent
+// together (in their order): consecutive datagrams to one destination
+// become one GSO message. Order only matters within a transport (a sink's
+// stream, the transport-wide sequence numbers).
 func (w *worker) drain() int {
-	n := 0
-	for n < drainBatch {
-		it, ok := w.in.pop()
-		if !ok {
-			break
-		}
-		w.local[n] = it
-		n++
+	n := w.collect()
+	if w.hold.n == 0 || w.holding() {
+		return n
 	}
-	if n == 0 {
-		return 0
-	}
+	w.sendHeld()
+	return n
+}
+
+// sendHeld sends the held packets, grouped by transport.
+func (w *worker) sendHeld() {
+	n := w.hold.n
 	w.round++
 	runs := w.runs[:0]
 	for i := 0; i < n; i++ {
@@ -210,6 +222,7 @@ func (w *worker) drain() int {
 	for _, t := range runs {
 		for i := t.runHead; i >= 0; i = w.next[i] {
 			it := &w.local[i]
+			it.dt.frameOpen = false
 			it.dt.process(*it, now)
 			it.buf.Release()
 			*it = item{}
@@ -217,10 +230,10 @@ func (w *worker) drain() int {
 	}
 	clear(runs)
 	w.runs = runs[:0]
+	w.hold.n, w.hold.open = 0, 0
 	w.packets.Add(uint64(n))
 	w.rateN += uint64(n)
 	w.flush()
-	return n
 }
 
 // flush sends the batch: as soon as the worker's input is drained (or the
@@ -305,6 +318,11 @@ func (w *worker) shutdown() {
 			h.OnDetach()
 		}
 	}
+	for i := range w.local[:w.hold.n] {
+		w.local[i].buf.Release()
+		w.local[i] = item{}
+	}
+	w.hold.n = 0
 	for {
 		it, ok := w.in.pop()
 		if !ok {

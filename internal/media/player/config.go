@@ -1,11 +1,13 @@
 package player
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gorento/gorento/internal/media/container"
+	"github.com/gorento/gorento/internal/media/player/source"
 	"github.com/gorento/gorento/internal/media/workerleg"
 )
 
@@ -22,6 +24,9 @@ type Options struct {
 	// NetworkCache is how long an RTSP source waits for late packets
 	// (Kurento's networkCache; default 2 s).
 	NetworkCache time.Duration
+	// Open, when set, opens the media instead of URI, when play() starts
+	// (an HttpPostEndpoint's upload); the player does not probe it in New.
+	Open func(ctx context.Context) (source.Source, error)
 	// Transcoders converts tracks no browser decodes (AAC) and tracks
 	// whose codec is not the pipeline's (nil: they are not played, with
 	// an Error event).

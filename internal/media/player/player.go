@@ -76,7 +76,9 @@ func New(p *media.Pipeline, opts Options, cfg Config, events media.EventHandler)
 	if err := pl.core.Init(p, pl, pl, events); err != nil {
 		return nil, err
 	}
-	pl.probe()
+	if opts.Open == nil {
+		pl.probe()
+	}
 	return pl, nil
 }
 
@@ -109,6 +111,9 @@ func (pl *Player) probe() {
 
 // open opens the source.
 func (pl *Player) open(ctx context.Context) (source.Source, error) {
+	if pl.opts.Open != nil {
+		return pl.opts.Open(ctx)
+	}
 	if err := uriep.CheckPath(pl.opts.URI, pl.cfg.AllowedPaths); err != nil {
 		return nil, fmt.Errorf("%w: %v", source.ErrInvalidURI, err)
 	}

@@ -25,8 +25,9 @@ func (c codecEntry) fmtpLine() string {
 }
 
 // supported are the codecs offered, per kind, in preference order. They
-// are the WebRtcEndpoint's, so media crosses between the two without
-// transcoding; H.264 offered with another profile is accepted as offered.
+// are the WebRtcEndpoint's, so media crosses between the two untouched
+// when both sides agree; H.264 offered with another profile is accepted as
+// offered.
 var supported = map[media.MediaType][]codecEntry{
 	media.Video: {
 		{pt: 96, codec: &media.Codec{MimeType: "video/VP8", ClockRate: 90000}},
@@ -57,13 +58,16 @@ func isSupported(kind media.MediaType, c *media.Codec) bool {
 	return false
 }
 
-// choose picks the one codec to answer among offered formats: the
-// pipeline's codec (inUse) when offered, else the first supported one in
-// the offerer's order.
-func choose(kind media.MediaType, offered []codecEntry, inUse *media.Codec) (codecEntry, bool) {
-	if inUse != nil {
+// choose picks the one codec to answer among offered formats, ranked as a
+// WebRtcEndpoint ranks them (docs/transcoding.md): the codec of a forced
+// format (setVideoFormat/setAudioFormat before negotiating) when offered,
+// else the first supported one in the offerer's order — the remote side
+// sends what it prefers, and the graph transcodes where the pipeline uses
+// another codec (KMS's agnostic bin does the same).
+func choose(kind media.MediaType, offered []codecEntry, forced *media.Format) (codecEntry, bool) {
+	if forced != nil && forced.Codec != nil {
 		for _, f := range offered {
-			if inUse.Matches(f.codec) {
+			if forced.Codec.Matches(f.codec) && isSupported(kind, f.codec) {
 				return f, true
 			}
 		}
@@ -76,17 +80,22 @@ func choose(kind media.MediaType, offered []codecEntry, inUse *media.Codec) (cod
 	return codecEntry{}, false
 }
 
-// offerCodecs lists the codecs to offer for kind, the pipeline's first.
-func offerCodecs(kind media.MediaType, inUse *media.Codec) []codecEntry {
-	var first, rest []codecEntry
+// offerCodecs lists the codecs to offer for kind: a forced format's codec
+// first, then the pipeline's (an answerer that takes it spares a
+// transcoder), then the rest in Gorento's order.
+func offerCodecs(kind media.MediaType, forced *media.Format, inUse *media.Codec) []codecEntry {
+	var ranked [3][]codecEntry
 	for _, s := range supported[kind] {
-		if inUse != nil && inUse.Matches(s.codec) {
-			first = append(first, s)
-		} else {
-			rest = append(rest, s)
+		switch {
+		case forced != nil && forced.Codec != nil && forced.Codec.Matches(s.codec):
+			ranked[0] = append(ranked[0], s)
+		case inUse != nil && inUse.Matches(s.codec):
+			ranked[1] = append(ranked[1], s)
+		default:
+			ranked[2] = append(ranked[2], s)
 		}
 	}
-	return append(first, rest...)
+	return append(append(ranked[0], ranked[1]...), ranked[2]...)
 }
 
 // rtpmapName is the encoding name of c in an a=rtpmap line.

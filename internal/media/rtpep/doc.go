@@ -14,7 +14,9 @@
 // tutorial sends), the endpoint sends back to where the first packets
 // come from (symmetric RTP).
 //
-// Nothing is transcoded: an m-line is answered with one codec, the
-// pipeline's when the remote side offers it; packets of another codec
-// reaching a sink pad are dropped and counted.
+// An m-line is answered with one codec: a forced format's when offered,
+// else the remote side's first supported one. The endpoint tells the graph
+// what it emits and takes (graph.go), so the graph transcodes between it
+// and elements of another codec, both ways; packets of another codec that
+// still reach a sink pad (no transcoder) are dropped and counted.
 package rtpep

@@ -47,6 +47,7 @@ type Endpoint struct {
 	released  bool
 
 	streams [2]*stream // audio, video: set once when negotiated (under mu), read by Consume after
+	codecs  codecState // what each kind sends and receives, for the graph (graph.go)
 
 	stateMu   sync.Mutex // guards mediaUp, connUp
 	mediaUp   bool

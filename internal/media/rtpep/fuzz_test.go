@@ -3,6 +3,8 @@ package rtpep
 import (
 	"strings"
 	"testing"
+
+	"github.com/gorento/gorento/internal/media"
 )
 
 // FuzzParseSDP feeds remote descriptions to the SDP and a=crypto parsers:
@@ -23,6 +25,7 @@ func FuzzParseSDP(f *testing.F) {
 				_, _, _ = remoteKeying(m.crypto, s)
 			}
 			_, _ = choose(m.kind, m.codecs, nil)
+			_, _ = choose(m.kind, m.codecs, &media.Format{Codec: supported[media.Video][1].codec})
 			if len(m.codecs) > 0 && m.codecs[0].codec == nil {
 				t.Fatal("codec without identity")
 			}

@@ -114,7 +114,7 @@ func (w *Endpoint) accept(m *remoteMedia, taken [2]*stream) (codecEntry, string)
 	case m.addr.IsValid() && !m.addr.IsUnspecified() && m.addr.Is6() != w.opts.IPv6:
 		return codecEntry{}, fmt.Sprintf("address %s is not of the endpoint's family (useIpv6=%v)", m.addr, w.opts.IPv6)
 	}
-	chosen, ok := choose(m.kind, m.codecs, w.core.Pipeline().PreferredCodec(m.kind))
+	chosen, ok := choose(m.kind, m.codecs, w.core.Format(m.kind))
 	if !ok {
 		return codecEntry{}, "no supported codec (supported: VP8, H264, VP9, AV1, opus, PCMU, PCMA)"
 	}
@@ -151,7 +151,7 @@ func (w *Endpoint) GenerateOffer(o OfferOptions) (string, error) {
 		}
 		opened = append(opened, s)
 		line := localMedia{media: strings.ToLower(kind.String()), port: s.port, rtcp: s.port + 1, proto: proto,
-			codecs: offerCodecs(kind, w.core.Pipeline().PreferredCodec(kind)), dir: direction{send: true, recv: recv}, ssrc: s.ssrc}
+			codecs: offerCodecs(kind, w.core.Format(kind), w.core.Pipeline().PreferredCodec(kind)), dir: direction{send: true, recv: recv}, ssrc: s.ssrc}
 		if w.local != nil {
 			line.crypto = w.local.cryptoLine(1)
 		}
@@ -274,6 +274,7 @@ func (w *Endpoint) startLocked(streams [2]*stream) {
 	w.streamsMu.Lock()
 	w.streams = streams
 	w.streamsMu.Unlock()
+	w.recordCodecsLocked(streams)
 	for _, s := range streams {
 		if s == nil {
 			continue
@@ -297,11 +298,14 @@ func indexOf(list []*stream, s *stream) int {
 	return -1
 }
 
-// negotiated reports the session and the transport up (no lock held).
+// negotiated reports the session and the transport up, and has the graph
+// plan the endpoint's connections with the negotiated codecs (no lock
+// held).
 func (w *Endpoint) negotiated() {
 	w.stateMu.Lock()
 	w.connUp = true
 	w.core.Post(media.MediaSessionStarted{}, media.ConnectionStateChanged{Connected: true})
 	w.stateMu.Unlock()
 	w.core.Deliver()
+	w.core.CodecsChanged()
 }

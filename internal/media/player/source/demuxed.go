@@ -77,3 +77,21 @@ func readHead(r io.Reader, n int) ([]byte, error) {
 	}
 	return head[:m], nil
 }
+
+// OpenReader reads WebM/Matroska or MP4 (fragmented, or with its moov box
+// before the media) streamed from r as it arrives, e.g. an HTTP upload: the
+// source is not seekable. Closing the source closes r.
+func OpenReader(r io.ReadCloser, opts Options) (Source, error) {
+	opts = opts.withDefaults()
+	head, err := readHead(r, 16)
+	if err != nil {
+		_ = r.Close()
+		return nil, uriError("read: %v", err)
+	}
+	format, err := sniff(head)
+	if err != nil {
+		_ = r.Close()
+		return nil, mediaError(err)
+	}
+	return demux(format, io.MultiReader(bytes.NewReader(head), r), r, opts, false)
+}
