@@ -15,6 +15,14 @@ type sample struct {
 	In       *inStats
 	OutBytes float64 // every outbound RTP stream, payload + headers
 	InBytes  float64
+	Layer    *sentLayer // a viewer's: what the server sends it (the room demo's getReceivedLayer)
+}
+
+// sentLayer is what the server says it sends a viewer: the simulcast layer,
+// the VP8 temporal layer and its estimate of the viewer's link.
+type sentLayer struct {
+	Layer, TargetLayer, Layers, TemporalLayer, TemporalLayers int
+	TargetBitrate                                             float64
 }
 
 type outStats struct {
@@ -34,6 +42,7 @@ type layerStats struct {
 	RID                                              string
 	Height, FPS, Bytes, Retransmitted, TargetBitrate float64
 	FramesSent                                       float64
+	KeyFrames, PLI, NACK, Packets                    float64 // keyFramesEncoded, pliCount, nackCount, packetsSent
 }
 
 type inStats struct {

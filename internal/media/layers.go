@@ -44,9 +44,14 @@ const (
 	// layerPeakDecay: a layer's peak rate decays to 9/10 per window (halved
 	// in ~3 s).
 	layerPeakDecay = 9
-	// layerKeyframeRetry is how often a keyframe of the target layer is
-	// asked for while waiting for one.
-	layerKeyframeRetry = int64(500 * time.Millisecond)
+	// layerKeyframeRetry is how long after asking for a keyframe of the
+	// target layer it is asked for again while none came; each retry waits
+	// twice as long, up to layerKeyframeRetryMax. A keyframe crossing a
+	// full uplink (Chrome's VP8 simulcast makes one on every layer for a
+	// PLI on any) can take longer than the first wait, and asking again
+	// then only sent another burst into the same queue.
+	layerKeyframeRetry    = int64(500 * time.Millisecond)
+	layerKeyframeRetryMax = int64(2 * time.Second)
 	// layerSmoothHold: a layer must have kept up with the frame rate of the
 	// layers below it this long before a viewer moves up to it (under 10 %
 	// loss Chrome's top layer went 24 → 4 fps within 2 s of looking smooth).
@@ -91,7 +96,42 @@ type LayerSwitch struct {
 	marked      [MaxLayers]uint64
 	winStart    int64
 	lastReq     int64
+	retry       int64 // the wait before the next keyframe request (0: layerKeyframeRetry)
 	switches    uint64
+	replay      Replay
+	lossFrom    [MaxLayers]uint64 // the first extended sequence number of the layer in the window (0: none yet)
+	lossTop     [MaxLayers]uint64 // the highest in the window
+	lossGot     [MaxLayers]int    // packets of the layer in the window
+	lossy       [MaxLayers]bool   // the last window lost more than layerLossy of the layer
+}
+
+// layerLossy: a layer that lost more than this share of its packets over
+// the last rate window (none of which came back repaired) is passed over
+// for a lower one, as a stuttering one is: a publisher's uplink that just
+// shrank (a full drop-tail queue drops ~80 % of everything) lets a small
+// layer's frames and keyframes through long before a large one's, and its
+// encoder pauses the large one only a second or two later. Random loss
+// (10 %, 3 %) never comes near it over a window of a video layer.
+const layerLossy = 0.4
+
+// Replay is a range of a layer's history a sink should forward right
+// after the packet that switched it: the keyframe that starts the layer
+// arrived late (repaired by a retransmission), after packets that follow
+// it were already passed over.
+type Replay struct {
+	Ring     *SourceRing // nil: nothing to replay
+	From, To uint64      // extended sequence numbers, inclusive
+}
+
+// maxReplay bounds a replay (packets): a keyframe and a few frames.
+const maxReplay = 256
+
+// TakeReplay returns, once, what to forward after the packet Accept
+// switched on (Ring nil: nothing).
+func (s *LayerSwitch) TakeReplay() Replay {
+	r := s.replay
+	s.replay = Replay{}
+	return r
 }
 
 // Current is the layer forwarded now (-1: none yet).
@@ -106,6 +146,9 @@ func (s *LayerSwitch) Switches() uint64 { return s.switches }
 // SetTarget sets the layer to switch to at its next keyframe (-1: none).
 func (s *LayerSwitch) SetTarget(layer int) {
 	if layer >= -1 && layer < MaxLayers {
+		if int8(layer+1) != s.target {
+			s.retry = 0 // a new target: its first request goes out at once
+		}
 		s.target = int8(layer + 1)
 	}
 }
@@ -141,6 +184,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
 	var smoothest int64 // shortest frame interval of the layers below
+	lossyBelow := false // a lower layer is lossy: the uplink is, for the larger ones too
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
 			s.smoothSince[l] = 0
@@ -158,7 +202,9 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		starved := !smoothEnough(iv, smoothest, false) || up && held
+		lossy := (s.lossy[l] || lossyBelow) && l > lowest
+		lossyBelow = lossyBelow || s.lossy[l]
+		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}
@@ -211,11 +257,17 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 		return false, -1
 	}
 	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
-	if ring, ext := pkt.History(); ring != nil {
+	ring, ext := pkt.History()
+	if ring != nil {
+		s.countLoss(pkt.Layer, ext)
+	}
+	var newest uint64 // the newest packet of the layer seen before this one (0: unknown)
+	if ring != nil {
 		if ring != s.ring[pkt.Layer] {
-			s.ring[pkt.Layer], s.marked[pkt.Layer] = ring, 0
+			s.ring[pkt.Layer], s.marked[pkt.Layer], s.ext[pkt.Layer] = ring, 0, 0
 		}
-		s.ext[pkt.Layer] = ext
+		newest = s.ext[pkt.Layer]
+		s.ext[pkt.Layer] = max(ext, newest)
 	}
 	if s.cur == s.target {
 		return l == s.cur, -1
@@ -223,11 +275,23 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	if l == s.target && pkt.Flags&PacketKeyframe != 0 {
 		s.cur = s.target
 		s.switches++
+		s.retry = 0
+		if ring != nil && ext < newest && newest-ext <= maxReplay {
+			// A late keyframe start (its first transmission was lost):
+			// the rest of the keyframe and what followed it was passed
+			// over; the sink forwards it from the history after this one.
+			s.replay = Replay{Ring: ring, From: ext + 1, To: newest}
+		}
 		return true, -1
 	}
 	keyframe = -1
-	if s.target != 0 && now-s.lastReq >= layerKeyframeRetry {
-		s.lastReq = now
+	switch {
+	case s.target == 0:
+	case s.retry == 0: // the first request for this target
+		s.lastReq, s.retry = now, layerKeyframeRetry
+		keyframe = int(s.target) - 1
+	case now-s.lastReq >= s.retry:
+		s.lastReq, s.retry = now, min(2*s.retry, layerKeyframeRetryMax)
 		keyframe = int(s.target) - 1
 	}
 	return l == s.cur, keyframe
@@ -254,12 +318,44 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 		return
 	}
 	if d := now - s.winStart; d >= layerRateWindow {
+		s.closeLoss()
 		for i := range s.bytes {
 			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
 			s.peak[i] = max(s.rate[i], s.peak[i]*layerPeakDecay/10)
 			s.bytes[i] = 0
 		}
 		s.winStart = now
+	}
+}
+
+// countLoss counts one packet of layer with extended sequence number ext
+// in the loss window.
+func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
+	if s.lossFrom[layer] == 0 || ext+uint64(maxReplay) < s.lossFrom[layer] || ext > s.lossTop[layer]+4096 {
+		s.lossFrom[layer], s.lossTop[layer], s.lossGot[layer] = ext, ext, 0
+	}
+	if ext <= s.lossTop[layer] && s.lossGot[layer] > 0 || ext < s.lossFrom[layer] {
+		return // late: a repair (a layer that gets through only by repairs is lossy)
+	}
+	s.lossTop[layer] = ext
+	s.lossGot[layer]++
+}
+
+// closeLoss ends the loss window of every layer: lossy when more than
+// layerLossy of the packets expected are missing, unchanged when fewer
+// than 20 were expected.
+func (s *LayerSwitch) closeLoss() {
+	for l := range s.lossFrom {
+		if s.lossFrom[l] == 0 {
+			s.lossy[l] = false
+			continue
+		}
+		// Too few packets to tell (a layer all but stopped): as before.
+		if expected := int(s.lossTop[l]-s.lossFrom[l]) + 1; expected >= 20 {
+			s.lossy[l] = float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
+		}
+		s.lossFrom[l], s.lossGot[l] = s.lossTop[l]+1, 0
+		s.lossTop[l] = s.lossFrom[l] - 1
 	}
 }
 

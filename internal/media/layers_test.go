@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -345,5 +346,98 @@ func TestFitUpByPeakRate(t *testing.T) {
 	send(400, 200) // 8 s at 80 kb/s: the peak has decayed
 	if got := s.Fit(300_000, now); got != 2 {
 		t.Errorf("Fit(300 kb/s) = %d after layer 2 stayed at 80 kb/s for 8 s, want 2", got)
+	}
+}
+
+// TestLayerSwitchKeyframeRetries: the first keyframe request for a target
+// goes out at once; while none comes, it is repeated after 0.5 s, then
+// after waits that double up to 2 s (a keyframe crossing a full uplink
+// must not be answered by asking for another); a new target asks at once.
+func TestLayerSwitchKeyframeRetries(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	s.SetTarget(0)
+	if fwd, _ := s.Accept(simPkt(0, true, 1), now); !fwd {
+		t.Fatal("layer 0's keyframe not forwarded")
+	}
+	s.SetTarget(1)
+	var asked []int64 // ms after the target was set
+	start := now
+	for i := uint16(2); now-start < int64(6*time.Second); i++ {
+		if _, kf := s.Accept(simPkt(0, false, i), now); kf >= 0 {
+			if kf != 1 {
+				t.Fatalf("keyframe of layer %d asked for, want 1", kf)
+			}
+			asked = append(asked, (now-start)/int64(time.Millisecond))
+		}
+		now += int64(10 * time.Millisecond)
+	}
+	if want := []int64{0, 500, 1500, 3500, 5500}; !slices.Equal(asked, want) {
+		t.Errorf("keyframe requests at %v ms, want %v", asked, want)
+	}
+	s.SetTarget(2)
+	if _, kf := s.Accept(simPkt(0, false, 1000), now); kf != 2 {
+		t.Errorf("a new target: request %d, want layer 2 at once", kf)
+	}
+}
+
+// TestFitPassesOverLossyLayer: when the publisher's uplink suddenly drops
+// most packets (a full queue after its rate fell), a viewer moves to the
+// lowest layer (whose frames and keyframes get through first) within one
+// rate window, not when the encoder pauses the large layers; random loss
+// of 10 % moves nothing; once the loss is gone the top layer fits again.
+func TestFitPassesOverLossyLayer(t *testing.T) {
+	var s media.LayerSwitch
+	rings := [3]*media.SourceRing{}
+	for l := range rings {
+		rings[l] = media.NewSourceRing(1024, time.Hour)
+	}
+	now := int64(time.Second)
+	seq := [3]uint16{}
+	i := 0
+	run := func(frames int, lose func(l, n int) bool) {
+		for end := i + frames; i < end; i++ {
+			for l := uint8(0); l < 3; l++ {
+				for k := 0; k < int(l)+1; k++ { // 1, 2, 3 packets a frame
+					seq[l]++
+					if lose(int(l), int(seq[l])) {
+						continue
+					}
+					p := simPkt(l, false, seq[l])
+					p.Header.Timestamp = uint32(i * 3000)
+					b := media.GetPacketBuf()
+					b.SetHistoryForTest(rings[l], p)
+					s.Accept(b.Packet(), now)
+					b.Release()
+				}
+			}
+			if i%6 == 0 {
+				s.SetTarget(s.Fit(0, now))
+			}
+			now += int64(33 * time.Millisecond)
+		}
+	}
+	none := func(int, int) bool { return false }
+	run(90, none)
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d, want 2", got)
+	}
+	run(150, func(_, n int) bool { return n%10 == 3 }) // 10 % random loss on every layer
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d under 10 %% loss, want 2", got)
+	}
+	run(20, func(l, n int) bool { return l > 0 && n%5 != 0 }) // 80 % on the two upper layers for 0.66 s
+	if got := s.Fit(0, now); got != 0 {
+		t.Fatalf("Fit = %d with layers 1-2 losing 80 %%, want 0", got)
+	}
+	// The top layer all but stops (too few packets to measure its loss)
+	// while the middle one keeps losing: it is not taken for healthy.
+	run(30, func(l, n int) bool { return l == 2 && n%30 != 0 || l == 1 && n%5 != 0 })
+	if got := s.Fit(0, now); got != 0 {
+		t.Fatalf("Fit = %d with layer 1 losing 80 %% and layer 2 nearly silent, want 0", got)
+	}
+	run(60, none)
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit = %d 2 s after the loss ended, want 2", got)
 	}
 }

@@ -11,7 +11,8 @@ import (
 // server sends this participant, read from the subscription endpoint's
 // getStats (its simulcast* and temporal* extension fields). simulcast is
 // false when the stream has no layers, or the media server does not report
-// them; temporalLayers 0 when it has no VP8 temporal layers.
+// them; temporalLayers 0 when it has no VP8 temporal layers. targetBitrate
+// is the media server's estimate of what it may send this participant (bps).
 func (s *Session) receivedLayer(ctx context.Context, params map[string]any) (any, error) {
 	p, err := s.member()
 	if err != nil {
@@ -36,9 +37,9 @@ func (s *Session) receivedLayer(ctx context.Context, params map[string]any) (any
 		return nil, roomError(CodeMediaEndpoint, "Cannot read the stats of the subscription to '%s': %v", sender, err)
 	}
 	out := map[string]any{"simulcast": false, "layer": -1, "targetLayer": -1, "layers": 0, "layerBitrate": 0, "bytesSent": 0,
-		"temporalLayer": -1, "temporalLayers": 0}
+		"temporalLayer": -1, "temporalLayers": 0, "targetBitrate": 0}
 	for _, o := range st.Outbound() {
-		out["bytesSent"] = o.BytesSent
+		out["bytesSent"], out["targetBitrate"] = o.BytesSent, o.TargetBitrate
 		if l := o.OutboundLayer; l != nil {
 			out["simulcast"], out["layer"], out["targetLayer"] = true, l.Layer, l.TargetLayer
 			out["layers"], out["layerBitrate"] = l.Layers, l.LayerBitrate

@@ -73,7 +73,8 @@ function qualityPage(cfg) {
             // A simulcast publisher has one outbound stream per layer: bytes
             // are summed over them, the rest is the highest layer's.
             const layer = { rid: r.rid || '', height: num(r.frameHeight), fps: num(r.framesPerSecond), bytes: num(r.bytesSent) + num(r.headerBytesSent),
-              retransmitted: num(r.retransmittedBytesSent), targetBitrate: num(r.targetBitrate), framesSent: num(r.framesSent) };
+              retransmitted: num(r.retransmittedBytesSent), targetBitrate: num(r.targetBitrate), framesSent: num(r.framesSent),
+              keyFrames: num(r.keyFramesEncoded), pli: num(r.pliCount), nack: num(r.nackCount), packets: num(r.packetsSent) };
             const prev = out;
             if (prev && (prev.frameHeight > layer.height || (prev.frameHeight === layer.height && prev.bytesSent >= num(r.bytesSent)))) {
               prev.videoBytesSent += layer.bytes;
@@ -120,6 +121,15 @@ function qualityPage(cfg) {
         const pair = stats.get(pairId);
         const local = pair && stats.get(pair.localCandidateId);
         if (local) s.candidateType = local.candidateType;
+      }
+    }
+    // What the server sends this viewer (the room demo's tile overlay:
+    // getReceivedLayer, refreshed once a second).
+    const demo = window.roomDemo;
+    if (demo && demo.streams) {
+      for (const k of Object.keys(demo.streams)) {
+        const st = demo.streams[k];
+        if (!st.local && st.layer) s.layer = st.layer;
       }
     }
     q.samples.push(s);

@@ -1,6 +1,7 @@
 package bwe
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -108,4 +109,52 @@ func TestProbesStopOnCongestion(t *testing.T) {
 	if t.Failed() || testing.Verbose() {
 		t.Logf("probes %v%s", s.probeLog, s.summary())
 	}
+}
+
+// TestEstimatorRandomLossNotCongestion: a viewer on a fast link with
+// random loss (issue 15's loss rows on B's link: a radio link, not a full
+// queue) receiving a 2.5 Mbit/s layer. GCC's loss rule holds the rate
+// between 2 and 10 % loss; neither the loss controller nor the
+// standing-queue rule may take random loss for congestion: the estimate
+// stays above the media rate, no cut, no standing-queue episode.
+func TestEstimatorRandomLossNotCongestion(t *testing.T) {
+	// 40 ms ± 15 ms of jitter, as the relay of docs/impaired-links.md can add.
+	jitter := func(t int64) int64 { return 40*ms + int64(uint64(t/ms)*2654435761%31)*ms - 15*ms }
+	for _, loss := range []float64{0.03, 0.10, 0.15} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			t.Run(fmt.Sprintf("%.0f %% seed %d", 100*loss, seed), func(t *testing.T) {
+				l := simLink{capacity: constant(20e6), loss: loss}
+				if seed > 2 {
+					l.delay = jitter
+				}
+				s := newSim(Config{Initial: 1_500_000}, l, seed)
+				s.send.sourceMax = func(int64) float64 { return 2.5e6 }
+				s.run(0, 40*sec)
+				if lo := s.minTarget(8*sec, 40*sec); lo < 2.5e6 {
+					t.Errorf("target fell to %.0f kbit/s under %.0f %% random loss (media 2500)", lo/1e3, 100*loss)
+				}
+				for _, p := range s.trace {
+					if p.bound > 0 && p.bound < 2.5e6 || p.delayedByQueue >= standingQueueMin {
+						t.Errorf("at %v: loss bound %.0f kbit/s, standing queue %v: random loss taken for congestion",
+							time.Duration(p.t), p.bound/1e3, time.Duration(p.delayedByQueue))
+						break
+					}
+				}
+				if t.Failed() || testing.Verbose() {
+					t.Log(s.summary())
+				}
+			})
+		}
+	}
+}
+
+// minTarget is the lowest target over [from, to).
+func (s *sim) minTarget(from, to int64) float64 {
+	m := -1.0
+	for _, p := range s.trace {
+		if p.t >= from && p.t < to && (m < 0 || p.target < m) {
+			m = p.target
+		}
+	}
+	return m
 }

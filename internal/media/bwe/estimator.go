@@ -257,7 +257,10 @@ func (e *Estimator) endFeedback(now int64) {
 	default:
 		e.rc.update(usage, ack, now, &e.cfg)
 	}
-	e.loss.congested = e.loss.congested || standing || usage == Overusing
+	// Loss during a standing queue is congestion loss; a moment of delay
+	// overuse without one (jitter, reordering) does not make a random
+	// loss sample congestion.
+	e.loss.congested = e.loss.congested || standing || usage == Overusing && queued
 	if e.loss.sample(now) {
 		e.loss.update(now, e.target, e.rc.rate, e.rc.rtt, &e.cfg)
 	}

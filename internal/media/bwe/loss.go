@@ -27,7 +27,8 @@ type lossController struct {
 	next     int
 	inherent float64
 
-	// congested: the current sample saw a standing queue or delay overuse:
+	// congested: the current sample saw a standing queue (delay overuse
+	// counts only with one: jitter alone makes the trendline overuse):
 	// its loss is congestion, not the link's, and does not count as inherent.
 	congested       bool
 	sampleCongested bool // the last closed sample's

@@ -27,6 +27,7 @@ type BWE struct {
 	probe prober
 
 	target atomic.Uint64 // bit/s; 0 until the first feedback
+	start  uint64        // the estimator's initial estimate (bit/s)
 	counts atomic.Pointer[BWECounts]
 	state  atomic.Pointer[bwe.State]
 	wantLo atomic.Uint64 // bounds asked for by SetBounds (0: unchanged)
@@ -68,7 +69,7 @@ func NewBWE(cfg bwe.Config) (*BWE, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &BWE{est: est, lo: cfg.Min, hi: cfg.Max}
+	b := &BWE{est: est, lo: cfg.Min, hi: cfg.Max, start: est.Target()}
 	b.pace.init()
 	return b, nil
 }
@@ -97,6 +98,11 @@ func (b *BWE) RequestProbe(bps uint64, now int64) { b.est.RequestProbe(bps, now)
 
 // TargetBitrate implements EstimateReader.
 func (b *BWE) TargetBitrate() uint64 { return b.target.Load() }
+
+// StartBitrate is the estimate the estimator starts from (bit/s): what a
+// receiver that negotiated transport-cc may be sent before its first
+// feedback; probes then find out how far above it the path goes.
+func (b *BWE) StartBitrate() uint64 { return b.start }
 
 // State is the estimator's last published state (nil before feedback).
 func (b *BWE) State() *bwe.State { return b.state.Load() }

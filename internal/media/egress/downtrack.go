@@ -71,7 +71,8 @@ type Downtrack struct {
 	cc        twccStamp
 	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
-	frameOpen bool // its last held packet is video without the marker (hold.go)
+	replay    media.Replay // set by the selector: forward after the packet being processed (replay.go)
+	frameOpen bool         // its last held packet is video without the marker (hold.go)
 
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
@@ -89,6 +90,7 @@ type selectorBox struct{ s Selector }
 
 type downtrackCounters struct {
 	packets, bytes, resent, overflow, stale, noCodec, tooLarge, sendErrors, temporal, unselected atomic.Uint64
+	replayed                                                                                     atomic.Uint64
 }
 
 // DowntrackStats are a downtrack's counters.
@@ -108,6 +110,9 @@ type DowntrackStats struct {
 	// Unselected counts packets its Selector did not forward (other
 	// simulcast layers).
 	Unselected uint64
+	// Replayed counts packets forwarded from a layer's history after a
+	// late keyframe start switched the track to it (replay.go).
+	Replayed uint64
 }
 
 func newDowntrack(t *Transport, p TrackParams) *Downtrack {
@@ -188,7 +193,7 @@ func (d *Downtrack) Stats() DowntrackStats {
 	s := &d.stats
 	return DowntrackStats{SSRC: d.SSRC(), Packets: s.packets.Load(), Bytes: s.bytes.Load(), Resent: s.resent.Load(),
 		Overflow: s.overflow.Load(), Stale: s.stale.Load() + s.tooLarge.Load(), NoCodec: s.noCodec.Load(), Errors: s.sendErrors.Load(),
-		TemporalDropped: s.temporal.Load(), Unselected: s.unselected.Load()}
+		TemporalDropped: s.temporal.Load(), Unselected: s.unselected.Load(), Replayed: s.replayed.Load()}
 }
 
 // process sends one queued packet (on the worker; the caller releases
@@ -223,6 +228,15 @@ func (d *Downtrack) process(it item, now int64) {
 		d.stats.unselected.Add(1)
 		return
 	}
+	d.forward(b, c, it.buf, now)
+	if d.replay.Ring != nil {
+		d.forwardReplay(b, now)
+	}
+}
+
+// forward sends a selected packet: temporal filter, rewrite, record, pace.
+func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int64) {
+	pkt := buf.Packet()
 	if !d.filterTemporal(pkt) {
 		return
 	}
@@ -242,13 +256,13 @@ func (d *Downtrack) process(it item, now int64) {
 	d.Latency.Observe(now, pkt.EnteredAt)
 	if d.t.pacer != nil {
 		p := &d.paced // not on the stack: it would escape through the interface
-		*p = Paced{Downtrack: d, Header: *hdr, Buf: it.buf, VP8: patch}
-		it.buf.Retain()
+		*p = Paced{Downtrack: d, Header: *hdr, Buf: buf, VP8: patch}
+		buf.Retain()
 		if !d.t.pacer.Pace(p, now) {
 			return // the pacer holds it
 		}
 		p.Buf = nil
-		it.buf.Release()
+		buf.Release()
 	}
 	d.send(b, hdr, pkt.Payload, &patch, now)
 }

@@ -122,6 +122,9 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 	fwd, kf := s.sw.Accept(p, now)
 	if fwd && int32(s.sw.Current()) != s.cur.Load() {
 		s.publish(d, now)
+		if r := s.sw.TakeReplay(); d != nil {
+			d.replay = r
+		}
 	}
 	if kf >= 0 && s.keyframe != nil {
 		s.keyframe(uint8(kf))

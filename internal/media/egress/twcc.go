@@ -47,3 +47,10 @@ func (d *Downtrack) stampTWCC(b *Binding, hdr *rtp.Header) {
 // SentTWCC reports the transport-wide sequence number of the packet being
 // sent (for TransportHooks.OnSent): false when it carries none.
 func (t *Transport) SentTWCC() (uint16, bool) { return t.cc.last, t.cc.stamped }
+
+// TransportCC reports whether the track's receiver negotiated transport-cc
+// (its packets are stamped and its feedback will feed the estimator).
+func (d *Downtrack) TransportCC() bool {
+	b := d.bind.Load()
+	return b != nil && b.TWCCExtID != 0
+}

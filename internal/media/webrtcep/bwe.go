@@ -91,6 +91,18 @@ func (t *sinkTrack) videoEstimate() uint64 {
 	return remb
 }
 
+// videoStartEstimate is the layer budget of a receiver that negotiated
+// transport-cc before its first feedback: the estimator's start rate,
+// within min/maxVideoSendBandwidth and below the receiver's REMB if any.
+func (t *sinkTrack) videoStartEstimate() uint64 {
+	w := t.w
+	est := clampKbps(w.bwe.StartBitrate(), w.bw.minVideoSend.Load(), w.bw.maxVideoSend.Load())
+	if remb := t.estimate.Load(); remb > 0 && remb < est {
+		est = remb
+	}
+	return est
+}
+
 // clampKbps bounds bps to [lo, hi] kbps (hi 0: no maximum).
 func clampKbps(bps uint64, lo, hi int32) uint64 {
 	if l := uint64(lo) * 1000; bps < l {

@@ -59,3 +59,36 @@ func TestSendSideBWE(t *testing.T) {
 		t.Errorf("video: %d of %d packets intact", r.Marked, r.Packets)
 	}
 }
+
+// TestViewerStartBudget: before a viewer that negotiated transport-cc has
+// sent any feedback, its layer budget is the estimator's start rate (not
+// the ceiling, which sent the top layer's keyframe into a 600 kbit/s link),
+// within maxVideoSendBandwidth; once feedback arrives, the estimate.
+func TestViewerStartBudget(t *testing.T) {
+	eng := newEngine(t)
+	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true})
+	tr := lp.ep.tracks[media.Video]
+	testutil.Eventually(t, 10*time.Second, "the video track bound with transport-cc", tr.dt.TransportCC)
+	if got := lp.ep.bwe.TargetBitrate(); got != 0 {
+		t.Fatalf("an estimate (%d) before any media was sent", got)
+	}
+	budget := tr.layerBudget()
+	start := lp.ep.bwe.StartBitrate()
+	ceiling := uint64(lp.ep.Bandwidths().MaxVideoSend) * 1000
+	if start == 0 || ceiling != 0 && start >= ceiling {
+		t.Fatalf("start %d, ceiling %d: the test needs a start below the ceiling", start, ceiling)
+	}
+	if got := budget.Estimate(time.Now().UnixNano()); got != start {
+		t.Errorf("budget before feedback %d, want the start rate %d (ceiling %d)", got, start, ceiling)
+	}
+	b := lp.ep.Bandwidths()
+	b.MaxVideoSend = int(start / 2000)
+	lp.ep.SetBandwidths(b)
+	if got := budget.Estimate(time.Now().UnixNano()); got != start/2000*1000 {
+		t.Errorf("budget before feedback %d, want maxVideoSendBandwidth %d", got, start/2000*1000)
+	}
+	lp.peer.StartMedia()
+	testutil.Eventually(t, 10*time.Second, "the budget from the estimate once feedback arrived", func() bool {
+		return lp.ep.bwe.TargetBitrate() > 0 && budget.Estimate(time.Now().UnixNano()) == tr.videoEstimate()
+	})
+}

@@ -22,12 +22,21 @@ func (t *sinkTrack) selectLayers() {
 // layerBudget is what the viewer's layer is chosen from: the send-side
 // estimate (transport-cc feedback, bwe.go; capped by the viewer's REMB and
 // the send bandwidth limits) once there is one — a browser that negotiated
-// transport-cc sends no REMB — else the REMB budget.
+// transport-cc sends no REMB —; before its first feedback the estimator's
+// start rate (as LiveKit, a viewer starts on a layer that rate allows and
+// moves up as probes raise the estimate, instead of starting at the
+// ceiling: the top layer's keyframe sent into a 600 kbit/s link); else
+// (no transport-cc) the REMB budget.
 func (t *sinkTrack) layerBudget() egress.Estimator {
 	remb := t.rembBudget()
 	return egress.EstimatorFunc(func(now int64) uint64 {
-		if b := t.w.bwe; b != nil && b.TargetBitrate() > 0 {
-			return t.videoEstimate()
+		if b := t.w.bwe; b != nil {
+			if b.TargetBitrate() > 0 {
+				return t.videoEstimate()
+			}
+			if t.dt.TransportCC() {
+				return t.videoStartEstimate()
+			}
 		}
 		return remb.Estimate(now)
 	})

@@ -146,7 +146,7 @@
           const info = { kbps, height: rx.frameHeight || 0, fps: Math.round(rx.framesPerSecond || 0) };
           if (!error && l) {
             Object.assign(info, { simulcast: l.simulcast, layer: l.layer, targetLayer: l.targetLayer, layers: l.layers,
-              temporalLayer: l.temporalLayer, temporalLayers: l.temporalLayers });
+              temporalLayer: l.temporalLayer, temporalLayers: l.temporalLayers, targetBitrate: l.targetBitrate || 0 });
           }
           s.layer = info;
           // T<n>/<m>: the VP8 temporal layers sent (frame rate), when the stream has them.

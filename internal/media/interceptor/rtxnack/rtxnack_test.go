@@ -302,3 +302,64 @@ func FuzzOriginalSeq(f *testing.F) {
 		}
 	})
 }
+
+// TestImmediateNACK: a gap is asked for as soon as the packet after it is
+// read, not at the generator's next tick (here an hour away); a late
+// (reordered) packet, a jump beyond maxImmediateGap and a stream nobody
+// wants ask for nothing.
+func TestImmediateNACK(t *testing.T) {
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ii, err := Wrap(gen, nil).NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ii.Close()
+	i := ii.(*Interceptor)
+	i.SetWanted(func(ssrc uint32) bool { return ssrc != 200 })
+	log := &nackLog{asked: map[uint16]int{}}
+	i.BindRTCPWriter(log)
+	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
+	buf := make([]byte, 1500)
+	read := func(ssrc uint32, seqs ...uint16) {
+		t.Helper()
+		var pkts [][]byte
+		for _, seq := range seqs {
+			pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq}, Payload: []byte{1}}))
+		}
+		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb}, &interceptortest.Feed{Datagrams: pkts})
+		for range pkts {
+			if _, _, err := r.Read(buf, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// 100: 65534, 65535, (0, 1 lost across the wrap), 2, 4 (3 lost), 3 late,
+	// then a jump of 100 (not asked at once).
+	read(100, 65534, 65535, 2, 4, 3, 104)
+	for _, seq := range []uint16{0, 1, 3} {
+		if n := log.count(seq); n != 1 {
+			t.Errorf("seq %d asked %d times, want once at once", seq, n)
+		}
+	}
+	for _, seq := range []uint16{5, 50, 103} {
+		if n := log.count(seq); n != 0 {
+			t.Errorf("seq %d of a jump asked %d times", seq, n)
+		}
+	}
+	read(200, 10, 12)
+	if n := log.count(11); n != 0 {
+		t.Errorf("the unwanted stream's loss was asked for %d times", n)
+	}
+	// A congested stream (two packets in three lost): its gaps wait for the tick.
+	var seqs []uint16
+	for s := uint16(1000); s < 1600; s += 3 {
+		seqs = append(seqs, s)
+	}
+	read(300, seqs...)
+	if n := log.count(1598); n != 0 {
+		t.Errorf("a gap of a stream losing 2/3 of its packets was asked for at once (%d)", n)
+	}
+}
