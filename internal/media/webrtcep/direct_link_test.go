@@ -35,6 +35,13 @@ func TestDirectInboundLossyLink(t *testing.T) {
 	// uplink loses here: what is checked is the endpoint's asking. (Pion's
 	// path, 10 asks in a second, has two chances: not checked.)
 	t.Run("long round trip", func(t *testing.T) {
+		if testutil.Race {
+			// Under the detector and a loaded CI machine the egress fell
+			// behind, dropped and waited for a keyframe the synthetic video
+			// never sends (a stalled tail, not a NACK miss). ./dev test runs
+			// this case alone without -race.
+			t.Skip("timing-bound: run without -race (./dev test does)")
+		}
 		lossyEcho(t, true, testpeer.Link{Send: lossy(0.2, 250*time.Millisecond, 5), Recv: lossy(0, 250*time.Millisecond, 9)}, 500*time.Millisecond)
 	})
 }
