@@ -126,8 +126,8 @@ func (s *rxStream) push(b *media.PacketBuf, codec *media.Codec) {
 	w := s.w
 	pkt := b.Packet()
 	ext := s.index(pkt.Header.SequenceNumber)
-	if s.nack != nil {
-		s.nack.Received(ext)
+	if s.nack != nil && s.nack.Received(ext) {
+		w.engine.rx.gap() // ask for it now, not at the next tick (feedback_rx.go)
 	}
 	if w.opts.SendOnly {
 		b.Free()

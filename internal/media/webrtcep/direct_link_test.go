@@ -24,9 +24,14 @@ func TestDirectInboundLossyLink(t *testing.T) {
 	}
 	for _, direct := range []bool{true, false} {
 		t.Run(fmt.Sprintf("lossy both ways/direct=%v", direct), func(t *testing.T) {
-			lossyEcho(t, direct, testpeer.Link{Send: lossy(0.05, 40*time.Millisecond, 3), Recv: lossy(0.05, 40*time.Millisecond, 7)}, 0)
+			lossyEcho(t, Config{}, direct, testpeer.Link{Send: lossy(0.05, 40*time.Millisecond, 3), Recv: lossy(0.05, 40*time.Millisecond, 7)}, 0)
 		})
 	}
+	// With the tick an hour long, only the pass a gap starts asks for what
+	// the uplink lost: every loss is repaired without waiting for a tick.
+	t.Run("gap asked at once", func(t *testing.T) {
+		lossyEcho(t, Config{rxTick: time.Hour}, true, testpeer.Link{Send: lossy(0.05, 0, 11)}, 0)
+	})
 	// A 500 ms round trip and a sender that resends a packet at most once
 	// per round trip, as libwebrtc does: asks repeated within it are
 	// ignored. The endpoint must ask again a round trip later, not on
@@ -42,7 +47,7 @@ func TestDirectInboundLossyLink(t *testing.T) {
 			// this case alone without -race.
 			t.Skip("timing-bound: run without -race (./dev test does)")
 		}
-		lossyEcho(t, true, testpeer.Link{Send: lossy(0.2, 250*time.Millisecond, 5), Recv: lossy(0, 250*time.Millisecond, 9)}, 500*time.Millisecond)
+		lossyEcho(t, Config{}, true, testpeer.Link{Send: lossy(0.2, 250*time.Millisecond, 5), Recv: lossy(0, 250*time.Millisecond, 9)}, 500*time.Millisecond)
 	})
 }
 
@@ -51,9 +56,9 @@ func TestDirectInboundLossyLink(t *testing.T) {
 // a range came back. Without transport-cc: the egress's bandwidth
 // estimation (tested elsewhere) would pace and drop on a loaded machine,
 // and the synthetic video has no keyframe to resume at.
-func lossyEcho(t *testing.T, direct bool, l testpeer.Link, resendGap time.Duration) {
+func lossyEcho(t *testing.T, cfg Config, direct bool, l testpeer.Link, resendGap time.Duration) {
 	t.Helper()
-	eng := directEngine(t, Config{})
+	eng := directEngine(t, cfg)
 	eng.cfg.DirectInbound = direct
 	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true, RTX: true,
 		Link: &testpeer.Link{}, ResendGap: resendGap})

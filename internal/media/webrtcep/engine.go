@@ -1,6 +1,7 @@
 package webrtcep
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -69,6 +70,9 @@ type Config struct {
 	// goroutine hand-offs (direct.go); NACKs and receiver reports are then
 	// the endpoint's own for every endpoint.
 	DirectInbound bool
+	// rxTick replaces the receive feedback tick (nackInterval) in tests
+	// that must see what happens between ticks.
+	rxTick time.Duration
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
 	Logger                             *slog.Logger
@@ -132,7 +136,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		e.log.Info("webrtc UDP port", "addresses", e.UDPAddrs())
 	}
 	if cfg.DirectInbound {
-		e.rx = newRxTicker()
+		e.rx = newRxTicker(cmp.Or(cfg.rxTick, nackInterval))
 	}
 	if cfg.TCPPort != 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(e.bindAddress(cfg.UDPAddress), strconv.Itoa(cfg.TCPPort)))

@@ -39,11 +39,13 @@ const (
 // whole server instead of one per endpoint (Pion's interceptors had three).
 // While no endpoint receives, it sleeps.
 type rxTicker struct {
-	mu   sync.Mutex // guards eps; held while ticking, so unregister waits for a tick in progress
-	eps  map[*Endpoint]*rxFeedbackState
-	wake chan struct{} // an endpoint registered
-	stop chan struct{}
-	done chan struct{}
+	mu       sync.Mutex // guards eps; held while ticking, so unregister waits for a tick in progress
+	eps      map[*Endpoint]*rxFeedbackState
+	interval time.Duration // of the tick: nackInterval but in tests
+	wake     chan struct{} // an endpoint registered
+	gaps     chan struct{} // a received stream lost packets: NACK now (gap)
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // rxFeedbackState is one endpoint's feedback scratch and tick counter
@@ -57,8 +59,9 @@ type rxFeedbackState struct {
 	pkts    []rtcp.Packet
 }
 
-func newRxTicker() *rxTicker {
-	t := &rxTicker{eps: map[*Endpoint]*rxFeedbackState{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newRxTicker(interval time.Duration) *rxTicker {
+	t := &rxTicker{interval: interval, eps: map[*Endpoint]*rxFeedbackState{}, wake: make(chan struct{}, 1), gaps: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t
 }
@@ -72,6 +75,19 @@ func (t *rxTicker) register(w *Endpoint) {
 	}
 	select {
 	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// gap asks for a NACK pass now: a received stream has just lost packets.
+// A viewer's jitter buffer is sized to its own short path: a repair asked
+// for on the next 20 ms tick can come after it has skipped the frame (VP8
+// temporal layers 1–2 are not waited for), as LiveKit and libwebrtc ask at
+// once. Passes coalesce (one pending at most); the per-packet retry rule
+// keeps a packet from being asked for twice within a round trip.
+func (t *rxTicker) gap() {
+	select {
+	case t.gaps <- struct{}{}:
 	default:
 	}
 }
@@ -91,12 +107,20 @@ func (t *rxTicker) close() {
 
 func (t *rxTicker) run() {
 	defer close(t.done)
-	tk := time.NewTicker(nackInterval)
+	tk := time.NewTicker(t.interval)
 	defer tk.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
+		case <-t.gaps:
+			t.mu.Lock()
+			now := time.Now()
+			for w, st := range t.eps {
+				w.rxNACKs(st, now)
+			}
+			t.mu.Unlock()
+			continue
 		case <-tk.C:
 		}
 		t.mu.Lock()
@@ -113,7 +137,7 @@ func (t *rxTicker) run() {
 				return
 			case <-t.wake:
 			}
-			tk.Reset(nackInterval)
+			tk.Reset(t.interval)
 		}
 	}
 }
@@ -130,20 +154,7 @@ func (w *Endpoint) rxFeedback(st *rxFeedbackState, now time.Time) {
 	if report {
 		st.retry = w.nackRetry()
 	}
-	st.streams = w.direct.received(st.streams[:0])
-	st.pkts = st.pkts[:0]
-	for _, s := range st.streams {
-		if s.nack == nil {
-			continue
-		}
-		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
-		if len(st.seqs) > 0 && !w.repairWanted(s.ssrc) {
-			continue // a simulcast layer nobody gets (simulcast_repair.go)
-		}
-		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
-			st.pkts = append(st.pkts, p)
-		}
-	}
+	w.collectNACKs(st, now)
 	if r := w.twcc.Load(); r != nil && st.n%int(twccInterval/nackInterval) == 0 {
 		st.pkts = append(st.pkts, r.Feedback()...)
 	}
@@ -196,4 +207,39 @@ func (w *Endpoint) receiverReport(sender uint32, streams []*rxStream, now time.T
 		return nil
 	}
 	return rr
+}
+
+// rxNACKs sends, outside the tick, the NACKs due now (a gap just opened).
+func (w *Endpoint) rxNACKs(st *rxFeedbackState, now time.Time) {
+	pc := w.pcRef.Load()
+	if pc == nil {
+		return
+	}
+	w.collectNACKs(st, now)
+	if len(st.pkts) > 0 {
+		if err := pc.WriteRTCP(st.pkts); err != nil {
+			w.log.Debug("receive feedback", "err", err)
+		}
+	}
+	clear(st.pkts)
+	clear(st.streams)
+}
+
+// collectNACKs puts into st.pkts the NACKs of every received stream due at
+// now (st.streams: those streams).
+func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
+	st.streams = w.direct.received(st.streams[:0])
+	st.pkts = st.pkts[:0]
+	for _, s := range st.streams {
+		if s.nack == nil {
+			continue
+		}
+		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
+		if len(st.seqs) > 0 && !w.repairWanted(s.ssrc) {
+			continue // a simulcast layer nobody gets (simulcast_repair.go)
+		}
+		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
+			st.pkts = append(st.pkts, p)
+		}
+	}
 }

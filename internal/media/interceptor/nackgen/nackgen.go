@@ -41,8 +41,10 @@ type Log struct {
 }
 
 // Received marks the packet with extended sequence number ext (16-bit
-// sequence number unwrapped by the caller) as arrived.
-func (l *Log) Received(ext uint64) {
+// sequence number unwrapped by the caller) as arrived, and reports whether
+// it opened a gap (packets before it missing), which the caller may ask
+// for at once instead of at its next tick.
+func (l *Log) Received(ext uint64) (gap bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -58,15 +60,17 @@ func (l *Log) Received(ext uint64) {
 				l.got[i%Window/64] &^= 1 << (i % 64)
 				l.tries[i%Window] = 0
 			}
+			gap = ext > l.top+1
 		}
 		l.top = ext
 	case l.top-ext >= Window:
-		return // older than the window
+		return false // older than the window
 	case ext < l.base:
-		return // before the run started: not tracked
+		return false // before the run started: not tracked
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
 	l.tries[ext%Window] = 0
+	return gap
 }
 
 // Missing appends to dst the sequence numbers missing from the window that

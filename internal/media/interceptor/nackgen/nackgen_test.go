@@ -114,3 +114,26 @@ func TestReceivedAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per packet", n)
 	}
 }
+
+func TestReceivedReportsGap(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		seqs []uint64
+		want []bool
+	}{
+		{"in order", []uint64{100, 101, 102}, []bool{false, false, false}},
+		{"one lost", []uint64{100, 101, 103}, []bool{false, false, true}},
+		{"late repair closes, no new gap", []uint64{100, 102, 101, 103}, []bool{false, true, false, false}},
+		{"duplicate", []uint64{100, 101, 101}, []bool{false, false, false}},
+		{"jump past the window is a new run", []uint64{100, 100 + Window + 5}, []bool{false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l Log
+			for i, s := range tc.seqs {
+				if got := l.Received(s); got != tc.want[i] {
+					t.Errorf("Received(%d) = %v, want %v", s, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
