@@ -76,8 +76,13 @@ func (w *worker) holding() bool {
 // frame (the hold's timer bounds the rest). Waking it for every packet of
 // a frame would cost a goroutine switch and a timer reset per packet, much
 // of what the hold saves.
-func (w *worker) wakes(it item) bool {
-	return !w.holdSleep.Load() || it.buf.Packet().Header.Marker && it.dt.kind == media.Video
+func (w *worker) wakes(endsFrame bool) bool {
+	return !w.holdSleep.Load() || endsFrame
+}
+
+// endsVideoFrame reports whether it is the last packet of a video frame.
+func endsVideoFrame(it item) bool {
+	return it.buf.Packet().Header.Marker && it.dt.kind == media.Video
 }
 
 // sleepFor is how long the worker may sleep: until its next tick, or the

@@ -284,13 +284,13 @@ func TestFrameHoldWakes(t *testing.T) {
 	}()
 	r.w.holdSleep.Store(false)
 	for i, it := range its {
-		if !r.w.wakes(it) {
+		if !r.w.wakes(endsVideoFrame(it)) {
 			t.Errorf("packet %d does not wake a worker that holds nothing", i)
 		}
 	}
 	r.w.holdSleep.Store(true)
-	if r.w.wakes(its[0]) || !r.w.wakes(its[1]) || r.w.wakes(its[2]) {
+	if r.w.wakes(endsVideoFrame(its[0])) || !r.w.wakes(endsVideoFrame(its[1])) || r.w.wakes(endsVideoFrame(its[2])) {
 		t.Errorf("holding: wakes for mid-frame %v, frame end %v, audio %v (want false, true, false)",
-			r.w.wakes(its[0]), r.w.wakes(its[1]), r.w.wakes(its[2]))
+			r.w.wakes(endsVideoFrame(its[0])), r.w.wakes(endsVideoFrame(its[1])), r.w.wakes(endsVideoFrame(its[2])))
 	}
 }

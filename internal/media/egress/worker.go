@@ -122,11 +122,14 @@ func (w *worker) post(o op) bool {
 
 // enqueue hands a packet to the worker; false when its queue is full.
 func (w *worker) enqueue(it item) bool {
+	// Read the packet before handing it over: once pushed, the worker may
+	// send and release it at any moment.
+	endsFrame := endsVideoFrame(it)
 	if !w.in.push(it) {
 		w.overflows.Add(1)
 		return false
 	}
-	if w.sleeping.Load() && w.wakes(it) {
+	if w.sleeping.Load() && w.wakes(endsFrame) {
 		w.signal()
 	}
 	return true
