@@ -3,6 +3,7 @@ package egress
 import (
 	"encoding/binary"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -73,6 +74,8 @@ type Downtrack struct {
 	sr        senderReport
 	replay    media.Replay // set by the selector: forward after the packet being processed (replay.go)
 	frameOpen bool         // its last held packet is video without the marker (hold.go)
+	gapAsked  int64        // when the keyframe the track waits for was last asked for again (0: not yet)
+	gapRetry  int64        // the wait before asking again
 
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
@@ -213,20 +216,29 @@ func (d *Downtrack) process(it item, now int64) {
 		d.rw.Reanchor()
 		d.vp8.munger.Reanchor()
 	}
-	if d.gap.Load() && !d.keyframeStart(pkt) {
-		d.stats.stale.Add(1)
-		return
-	}
-	d.gap.Store(false)
 	c, ok := d.codecPT(b, pkt.Codec)
 	if !ok {
 		d.stats.noCodec.Add(1)
 		return
 	}
 	d.vp8.parse(pkt)
+	// The selector sees every packet, also while the track waits for a
+	// keyframe: its layers' activity and rates stay current, and only a
+	// keyframe of the layer it forwards ends the wait (not one of a layer
+	// it passes over).
 	if sb := d.sel.Load(); sb != nil && !sb.s.Select(d, pkt, now) {
 		d.stats.unselected.Add(1)
 		return
+	}
+	if d.gap.Load() {
+		if !d.keyframeStart(pkt) {
+			d.stats.stale.Add(1)
+			d.replay = media.Replay{}
+			d.askKeyframeAgain(now)
+			return
+		}
+		d.gap.Store(false)
+		d.gapAsked = 0
 	}
 	d.forward(b, c, it.buf, now)
 	if d.replay.Ring != nil {
@@ -270,6 +282,29 @@ func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int
 // send writes one media packet and tells the hooks.
 func (d *Downtrack) send(b *Binding, hdr *rtp.Header, payload []byte, patch *rtpx.VP8Patch, now int64) {
 	d.write(b, hdr, payload, patch, d.mediaIndex(hdr.SequenceNumber), now)
+}
+
+// Asking again for the keyframe a track waits for (after a drop): 500 ms,
+// doubling to 2 s, as a layer switch does (media.LayerSwitch).
+const (
+	gapRetryStart = int64(500 * time.Millisecond)
+	gapRetryMax   = int64(2 * time.Second)
+)
+
+// askKeyframeAgain asks again for the keyframe the track waits for: the
+// request made when the wait began (OnGap) is made once, and a publisher's
+// endpoint passes on one keyframe request per 300 ms from all its viewers;
+// one swallowed there left the track waiting until its viewer's own PLI.
+func (d *Downtrack) askKeyframeAgain(now int64) {
+	switch {
+	case d.gapAsked == 0:
+		d.gapAsked, d.gapRetry = now, gapRetryStart
+	case now-d.gapAsked >= d.gapRetry:
+		d.gapAsked, d.gapRetry = now, min(2*d.gapRetry, gapRetryMax)
+		if d.onGap != nil {
+			d.onGap()
+		}
+	}
 }
 
 // keyframeStart reports whether pkt starts a keyframe (true when its

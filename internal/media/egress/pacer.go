@@ -32,6 +32,14 @@ const (
 	paceBurst = 25 * time.Millisecond
 	// paceMinBurst is the least budget: two full packets.
 	paceMinBurst = 2 * 1200
+	// paceMaxDebt bounds the debt that what is sent without asking
+	// (resends, probes) leaves, in time at the pacing rate (libwebrtc's
+	// pacer caps its media debt the same way). Unbounded, a burst of
+	// resends answered at the old rate just before the estimate fell was
+	// repaid at the new one: after a collapse to ~60 kbit/s, 30 resends
+	// held every media packet for seconds, each batch dropped after
+	// MaxPaceDelay, and the viewer decoded nothing.
+	paceMaxDebt = 100 * time.Millisecond
 )
 
 type pacer struct {
@@ -60,15 +68,14 @@ func (p *pacer) refill(now int64) {
 	}
 	p.budget += p.rate * float64(now-p.last)
 	p.last = now
-	if p.budget > lim {
-		p.budget = lim
-	}
+	p.budget = min(max(p.budget, -p.rate*float64(paceMaxDebt)), lim)
 }
 
-// sent charges a packet sent without asking (resends, probes, audio).
+// sent charges a packet sent (paced, or without asking: resends, probes,
+// audio), its debt bounded by paceMaxDebt.
 func (p *pacer) sent(size int, _ int64) {
 	if p.rate > 0 {
-		p.budget -= float64(size)
+		p.budget = max(p.budget-float64(size), -p.rate*float64(paceMaxDebt))
 	}
 }
 

@@ -56,7 +56,7 @@ func (p *prober) onSent(size int) {
 }
 
 // tick sends what is due of the current cluster, or starts the next one.
-func (p *prober) tick(b *BWE, tickLen time.Duration, now int64) {
+func (p *prober) tick(b *BWE, _ time.Duration, now int64) {
 	if now-p.windowStart >= int64(probeWindow) {
 		p.windowStart, p.windowBytes = now, 0
 	}
@@ -80,8 +80,12 @@ func (p *prober) tick(b *BWE, tickLen time.Duration, now int64) {
 		}
 		p.c, p.active, p.start, p.packets, p.bytes = c, true, now, 0, 0
 	}
-	// Up to where the cluster should be at the next tick, at least a packet.
-	due := max(p.c.BytesDue(time.Duration(now-p.start)+tickLen), 1)
+	// Up to where the cluster should be now, at least a packet: the first
+	// tick sends one, the rest follows over the next ones. The estimator
+	// measures the cluster from its send times, all of one tick the same:
+	// a cluster sent within one tick (15 ms of data in a 20 ms tick, as
+	// before) never gave a result, and probes never raised the estimate.
+	due := max(p.c.BytesDue(time.Duration(now-p.start)), 1)
 	for tries := 0; p.bytes < due && tries < 2*probeLookBack; tries++ {
 		p.copyRecent(d, bind, now)
 	}
