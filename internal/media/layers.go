@@ -256,8 +256,15 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 	if pkt.Layer >= MaxLayers {
 		return false, -1
 	}
-	s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
 	ring, ext := pkt.History()
+	// A repair (older than the newest packet of the layer) is no sign that
+	// the layer runs: after a publisher's uplink shrank, Chrome paused its
+	// top layer but spent what was left of the uplink for 2–3 s on its
+	// retransmissions (asked for because this sink still forwarded the
+	// layer), whose old timestamps looked like frames of a running layer.
+	if ring == nil || ring != s.ring[pkt.Layer] || ext > s.ext[pkt.Layer] {
+		s.observe(pkt.Layer, pkt.Header.Timestamp, len(pkt.Payload), now)
+	}
 	if ring != nil {
 		s.countLoss(pkt.Layer, ext)
 	}

@@ -441,3 +441,60 @@ func TestFitPassesOverLossyLayer(t *testing.T) {
 		t.Errorf("Fit = %d 2 s after the loss ended, want 2", got)
 	}
 }
+
+// TestFitLeavesLayerKeptAliveByRepairs: issue 15's drop to 600 kbit/s.
+// Chrome pauses its top layer, but what it still sends of it are
+// retransmissions of packets lost before (720p RTX at 0.4–0.6 Mbit/s for
+// 2–3 s after the drop, all of a 600 kbit/s uplink): those are no sign of
+// a running layer. The viewer leaves the layer as when it pauses (within
+// three frame intervals, at least 300 ms), instead of staying on it while
+// the repairs it asks for keep it looking alive.
+func TestFitLeavesLayerKeptAliveByRepairs(t *testing.T) {
+	var s media.LayerSwitch
+	rings := [3]*media.SourceRing{}
+	for l := range rings {
+		rings[l] = media.NewSourceRing(1024, time.Hour)
+	}
+	now := int64(time.Second)
+	seq := [3]uint16{}
+	accept := func(l uint8, sq uint16, ts uint32) {
+		p := simPkt(l, false, sq)
+		p.Header.Timestamp = ts
+		b := media.GetPacketBuf()
+		b.SetHistoryForTest(rings[l], p)
+		s.Accept(b.Packet(), now)
+		b.Release()
+	}
+	for i := 0; i < 90; i++ {
+		for l := uint8(0); l < 3; l++ {
+			seq[l]++
+			accept(l, seq[l], uint32(i*3000))
+		}
+		if i%6 == 0 {
+			s.SetTarget(s.Fit(0, now))
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d, want 2", got)
+	}
+	// Layer 2 sends no new packet, only repairs of its last 60, one every
+	// 11 ms (three per frame interval), each of an older frame.
+	top := seq[2]
+	for i := 0; i < 30; i++ {
+		for l := uint8(0); l < 2; l++ {
+			seq[l]++
+			accept(l, seq[l], uint32((90+i)*3000))
+		}
+		for k := 0; k < 3; k++ {
+			back := uint16(60 - 3*i - k)
+			accept(2, top-back, uint32(int(90-back)*3000))
+		}
+		now += int64(33 * time.Millisecond)
+		if i == 15 { // 0.5 s after the layer paused
+			if got := s.Fit(0, now); got == 2 {
+				t.Fatalf("Fit = 2 half a second after layer 2 paused (only repairs of it arrive), want a lower layer")
+			}
+		}
+	}
+}
