@@ -204,6 +204,9 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
 		lossy := (s.lossy[l] || lossyBelow) && l > lowest
 		lossyBelow = lossyBelow || s.lossy[l]
+		if r := s.ring[l]; r != nil {
+			r.SetCongested(lossy)
+		}
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv

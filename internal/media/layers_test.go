@@ -498,3 +498,55 @@ func TestFitLeavesLayerKeptAliveByRepairs(t *testing.T) {
 		}
 	}
 }
+
+// TestLossyLayerNotRepaired: a layer the sinks pass over because it loses
+// most of its packets (above the lowest) is not worth repairing while it
+// does, even for the sink still forwarding it until the lower layer's
+// keyframe: its retransmissions would come first on the publisher's full
+// uplink. The lowest layer is repaired whatever it loses.
+func TestLossyLayerNotRepaired(t *testing.T) {
+	var s media.LayerSwitch
+	rings := [3]*media.SourceRing{}
+	for l := range rings {
+		rings[l] = media.NewSourceRing(1024, time.Hour)
+	}
+	now := int64(time.Second)
+	seq := [3]uint16{}
+	run := func(frames int, keys bool, lose func(l, n int) bool) {
+		for i := 0; i < frames; i++ {
+			for l := uint8(0); l < 3; l++ {
+				for k := 0; k < 3; k++ {
+					seq[l]++
+					if lose(int(l), int(seq[l])) {
+						continue
+					}
+					p := simPkt(l, keys && k == 0 && i%10 == 9, seq[l])
+					p.Header.Timestamp = uint32(int(seq[l]) / 3 * 3000)
+					b := media.GetPacketBuf()
+					b.SetHistoryForTest(rings[l], p)
+					s.Accept(b.Packet(), now)
+					b.Release()
+				}
+			}
+			if i%6 == 0 {
+				s.SetTarget(s.Fit(0, now))
+			}
+			now += int64(33 * time.Millisecond)
+		}
+	}
+	run(60, true, func(int, int) bool { return false })
+	if s.Current() != 2 || !rings[2].Wanted() {
+		t.Fatal("the layer forwarded is not wanted")
+	}
+	run(30, false, func(_, n int) bool { return n%5 != 0 }) // 80 % on every layer
+	if s.Current() != 2 {
+		t.Fatalf("current layer %d: the switch down waits for a keyframe of the lower layer", s.Current())
+	}
+	if rings[2].Wanted() || rings[1].Wanted() {
+		t.Error("layers losing 80 % above the lowest are still repaired")
+	}
+	run(60, false, func(int, int) bool { return false })
+	if !rings[2].Wanted() {
+		t.Error("the layer forwarded is not repaired once the loss ended")
+	}
+}

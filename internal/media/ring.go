@@ -37,7 +37,8 @@ type SourceRing struct {
 	tail  uint64     // oldest slot that may still hold a packet
 	last  uint64     // highest extended sequence number Extend returned (0: none yet)
 
-	wanted atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
+	wanted    atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
+	congested atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -165,10 +166,25 @@ func (r *SourceRing) MarkWanted(ext uint64) {
 	}
 }
 
+// SetCongested marks a simulcast layer whose losses are not worth
+// repairing: a layer above the lowest that lost most of its packets (a
+// publisher's full uplink), which every sink passes over.
+func (r *SourceRing) SetCongested(c bool) {
+	if r.congested.Load() != c {
+		r.congested.Store(c)
+	}
+}
+
 // Wanted reports whether a sink wanted a packet still kept (MarkWanted
-// within about DefaultHistoryRetention): a simulcast layer no viewer gets
-// is not worth repairing.
+// within about DefaultHistoryRetention) of a layer not congested: a
+// simulcast layer no viewer gets is not worth repairing, nor one whose
+// retransmissions would take what is left of a full uplink (Chrome sends
+// them before its media: after a drop to 600 kbit/s, 720p repairs held
+// back every packet of 180p, keyframe included, for 2–3 s).
 func (r *SourceRing) Wanted() bool {
+	if r.congested.Load() {
+		return false
+	}
 	w := r.wanted.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()
