@@ -102,6 +102,7 @@ type LayerSwitch struct {
 	lossFrom    [MaxLayers]uint64 // the first extended sequence number of the layer in the window (0: none yet)
 	lossTop     [MaxLayers]uint64 // the highest in the window
 	lossGot     [MaxLayers]int    // packets of the layer in the window
+	lossRep     [MaxLayers]int    // repairs (late packets) of the layer in the window
 	lossy       [MaxLayers]bool   // the last window lost more than layerLossy of the layer
 }
 
@@ -345,6 +346,7 @@ func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
 		s.lossFrom[layer], s.lossTop[layer], s.lossGot[layer] = ext, ext, 0
 	}
 	if ext <= s.lossTop[layer] && s.lossGot[layer] > 0 || ext < s.lossFrom[layer] {
+		s.lossRep[layer]++
 		return // late: a repair (a layer that gets through only by repairs is lossy)
 	}
 	s.lossTop[layer] = ext
@@ -357,14 +359,22 @@ func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
 func (s *LayerSwitch) closeLoss() {
 	for l := range s.lossFrom {
 		if s.lossFrom[l] == 0 {
-			s.lossy[l] = false
+			s.lossy[l], s.lossRep[l] = false, 0
 			continue
 		}
-		// Too few packets to tell (a layer all but stopped): as before.
-		if expected := int(s.lossTop[l]-s.lossFrom[l]) + 1; expected >= 20 {
+		// Too few packets to tell (a layer all but stopped): as before —
+		// unless it gets more repairs than new packets: Chrome, its uplink
+		// full, sends the retransmissions asked for before its media, and
+		// its top layer's new packets fell to a handful per window while
+		// 0.5–1 Mbit/s of its repairs went on.
+		expected := int(s.lossTop[l]-s.lossFrom[l]) + 1
+		switch {
+		case s.lossRep[l] >= 10 && s.lossRep[l] > s.lossGot[l]:
+			s.lossy[l] = true
+		case expected >= 20:
 			s.lossy[l] = float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
 		}
-		s.lossFrom[l], s.lossGot[l] = s.lossTop[l]+1, 0
+		s.lossFrom[l], s.lossGot[l], s.lossRep[l] = s.lossTop[l]+1, 0, 0
 		s.lossTop[l] = s.lossFrom[l] - 1
 	}
 }

@@ -549,4 +549,40 @@ func TestLossyLayerNotRepaired(t *testing.T) {
 	if !rings[2].Wanted() {
 		t.Error("the layer forwarded is not repaired once the loss ended")
 	}
+	// The top layer's new packets fall to one every third frame (too few
+	// to measure its loss) while repairs of it arrive, three a frame.
+	top := seq[2]
+	for i := 0; i < 20; i++ {
+		for l := uint8(0); l < 2; l++ {
+			for k := 0; k < 3; k++ {
+				seq[l]++
+				p := simPkt(l, false, seq[l])
+				p.Header.Timestamp = uint32(int(seq[l]) / 3 * 3000)
+				b := media.GetPacketBuf()
+				b.SetHistoryForTest(rings[l], p)
+				s.Accept(b.Packet(), now)
+				b.Release()
+			}
+		}
+		sq := []uint16{top - uint16(100-3*i), top - uint16(99-3*i), top - uint16(98-3*i)}
+		if i%3 == 0 {
+			seq[2]++
+			sq = append(sq, seq[2])
+		}
+		for _, n := range sq {
+			p := simPkt(2, false, n)
+			p.Header.Timestamp = uint32(int(n) / 3 * 3000)
+			b := media.GetPacketBuf()
+			b.SetHistoryForTest(rings[2], p)
+			s.Accept(b.Packet(), now)
+			b.Release()
+		}
+		if i%6 == 0 {
+			s.SetTarget(s.Fit(0, now))
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	if got := s.Fit(0, now); got == 2 || rings[2].Wanted() {
+		t.Errorf("Fit = %d, repaired %v: a layer that gets more repairs than new packets is lossy", got, rings[2].Wanted())
+	}
 }
