@@ -189,6 +189,9 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
 			s.smoothSince[l] = 0
+			if r := s.ring[l]; r != nil {
+				r.SetCongested(s.lossy[l]) // paused, or only repairs of it arrive
+			}
 			continue
 		}
 		if lowest < 0 {

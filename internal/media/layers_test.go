@@ -468,7 +468,12 @@ func TestFitLeavesLayerKeptAliveByRepairs(t *testing.T) {
 	for i := 0; i < 90; i++ {
 		for l := uint8(0); l < 3; l++ {
 			seq[l]++
-			accept(l, seq[l], uint32(i*3000))
+			p := simPkt(l, i == 10, seq[l]) // keyframes: the switch to the target is made
+			p.Header.Timestamp = uint32(i * 3000)
+			b := media.GetPacketBuf()
+			b.SetHistoryForTest(rings[l], p)
+			s.Accept(b.Packet(), now)
+			b.Release()
 		}
 		if i%6 == 0 {
 			s.SetTarget(s.Fit(0, now))
@@ -492,8 +497,9 @@ func TestFitLeavesLayerKeptAliveByRepairs(t *testing.T) {
 		}
 		now += int64(33 * time.Millisecond)
 		if i == 15 { // 0.5 s after the layer paused
-			if got := s.Fit(0, now); got == 2 {
-				t.Fatalf("Fit = 2 half a second after layer 2 paused (only repairs of it arrive), want a lower layer")
+			if got := s.Fit(0, now); got == 2 || rings[2].Wanted() {
+				t.Fatalf("Fit = %d, repaired %v half a second after layer 2 paused (only repairs of it arrive), want a lower layer, no repairs",
+					got, rings[2].Wanted())
 			}
 		}
 	}
