@@ -189,9 +189,6 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
 			s.smoothSince[l] = 0
-			if r := s.ring[l]; r != nil {
-				r.SetCongested(s.lossy[l]) // paused, or only repairs of it arrive
-			}
 			continue
 		}
 		if lowest < 0 {
@@ -208,9 +205,6 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
 		lossy := (s.lossy[l] || lossyBelow) && l > lowest
 		lossyBelow = lossyBelow || s.lossy[l]
-		if r := s.ring[l]; r != nil {
-			r.SetCongested(lossy)
-		}
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
@@ -236,9 +230,32 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	if best < 0 {
 		best = lowest
 	}
+	s.markCongested()
 	s.markWanted(cur)
 	s.markWanted(s.Target())
 	return best
+}
+
+// markCongested tells the histories of the layers above the lowest the
+// source sends whether they are lossy (or above a lossy one): their repairs
+// are then not asked for. Whether the lower layers are active does not
+// matter: with Chrome's uplink full of a top layer's retransmissions, its
+// lower layers sent nothing for seconds, and the top layer looked like the
+// only one.
+func (s *LayerSwitch) markCongested() {
+	lowest, below := -1, false
+	for l := 0; l < MaxLayers; l++ {
+		if s.seen[l] == 0 {
+			continue
+		}
+		if lowest < 0 {
+			lowest = l
+		}
+		if r := s.ring[l]; r != nil {
+			r.SetCongested(l > lowest && (s.lossy[l] || below))
+		}
+		below = below || s.lossy[l]
+	}
 }
 
 // markWanted tells a layer's history that this sink uses it (its losses

@@ -591,4 +591,29 @@ func TestLossyLayerNotRepaired(t *testing.T) {
 	if got := s.Fit(0, now); got == 2 || rings[2].Wanted() {
 		t.Errorf("Fit = %d, repaired %v: a layer that gets more repairs than new packets is lossy", got, rings[2].Wanted())
 	}
+	// The same while the lower layers send nothing at all (held back in
+	// the publisher's pacer behind the top layer's retransmissions): the top
+	// layer is the only active one, and still not repaired.
+	for i := 0; i < 20; i++ {
+		sq := []uint16{top - uint16(40-3*i), top - uint16(39-3*i), top - uint16(38-3*i)}
+		if i%3 == 0 {
+			seq[2]++
+			sq = append(sq, seq[2])
+		}
+		for _, n := range sq {
+			p := simPkt(2, false, n)
+			p.Header.Timestamp = uint32(int(n) / 3 * 3000)
+			b := media.GetPacketBuf()
+			b.SetHistoryForTest(rings[2], p)
+			s.Accept(b.Packet(), now)
+			b.Release()
+		}
+		if i%6 == 0 {
+			s.SetTarget(s.Fit(0, now))
+		}
+		now += int64(33 * time.Millisecond)
+	}
+	if s.Fit(0, now); rings[2].Wanted() || !rings[0].Wanted() && s.Current() == 0 {
+		t.Errorf("with the lower layers silent: top layer repaired %v", rings[2].Wanted())
+	}
 }
