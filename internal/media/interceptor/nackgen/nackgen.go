@@ -11,6 +11,16 @@
 // round trip ago, so asks on every tick would spend the tries inside one
 // round trip: with a lost repair and a round trip of a few ticks, the
 // packet was given up after a single real chance.
+//
+// The round trip that matters is the repairs': a NACK, the sender's queue
+// and the retransmission's way back. On an uplink whose queue fills (a
+// publisher's link falling to 600 kbit/s) it grows far beyond the caller's
+// estimate from reports (100 ms by default, with no report at all for an
+// endpoint that only receives): asked again every 100 ms while repairs took
+// 300 ms and more, Chrome sent each lost packet three or four times, and
+// those copies, sent before its media, took all of its uplink for seconds.
+// So the Log measures how long repairs take (from the first ask), and asks
+// again no sooner than that.
 package nackgen
 
 import (
@@ -38,7 +48,13 @@ type Log struct {
 	got     [Window / 64]uint64 // bit per sequence number (mod Window) received
 	tries   [Window]uint8       // NACKs sent per sequence number (mod Window)
 	askedAt [Window]int64       // when the last NACK for it was sent (ns)
+	firstAt [Window]int64       // when the first one was
+	repair  int64               // how long repairs take (ns, moving average; 0: none seen)
+	clock   func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
 }
+
+// maxRepairWait bounds the measured repair delay used as retry interval.
+const maxRepairWait = int64(time.Second)
 
 // Received marks the packet with extended sequence number ext (16-bit
 // sequence number unwrapped by the caller) as arrived, and reports whether
@@ -69,20 +85,47 @@ func (l *Log) Received(ext uint64) (gap bool) {
 		return false // before the run started: not tracked
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
+	if l.tries[ext%Window] > 0 { // a repair (or a late packet) of one asked for
+		l.measureRepair(ext % Window)
+	}
 	l.tries[ext%Window] = 0
 	return gap
 }
 
+// measureRepair folds the time since slot s was first asked for into the
+// repair delay.
+func (l *Log) measureRepair(s uint64) {
+	now := l.clock
+	if now == nil {
+		now = func() int64 { return time.Now().UnixNano() }
+	}
+	d := min(max(now()-l.firstAt[s], 0), maxRepairWait)
+	if l.repair == 0 {
+		l.repair = d
+		return
+	}
+	l.repair += (d - l.repair) / 4
+}
+
+// RepairDelay is how long repairs take (0: none seen yet).
+func (l *Log) RepairDelay() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Duration(l.repair)
+}
+
 // Missing appends to dst the sequence numbers missing from the window that
-// are due at now (ns): never asked for, or last asked for at least retry
-// ago, fewer than MaxTries times. It counts this ask and returns dst. The
-// newest packet is never missing.
+// are due at now (ns, wall clock): never asked for, or last asked for at
+// least retry (or the repair delay, if longer) ago, fewer than MaxTries
+// times. It counts this ask and returns dst. The newest packet is never
+// missing.
 func (l *Log) Missing(dst []uint16, now int64, retry time.Duration) []uint16 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.started {
 		return dst
 	}
+	retry = max(retry, time.Duration(l.repair))
 	lo := l.base
 	if l.top >= Window-1 {
 		lo = max(lo, l.top-(Window-1))
@@ -96,6 +139,9 @@ func (l *Log) Missing(dst []uint16, now int64, retry time.Duration) []uint16 {
 		s := i % Window
 		if l.got[w]&(1<<(i%64)) != 0 || l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < int64(retry) {
 			continue
+		}
+		if l.tries[s] == 0 {
+			l.firstAt[s] = now
 		}
 		l.tries[s]++
 		l.askedAt[s] = now

@@ -79,6 +79,8 @@ func TestLogSlides(t *testing.T) {
 // asked for at once.
 func TestLogRetryInterval(t *testing.T) {
 	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
 	l.Received(1)
 	l.Received(3)
 	ms := func(n int) int64 { return int64(n) * int64(time.Millisecond) }
@@ -93,10 +95,12 @@ func TestLogRetryInterval(t *testing.T) {
 		{ms(300), 0, []uint16{2}},    // a round trip after its first ask
 		{ms(400), 0, nil},            // 4 and 5 wait for theirs
 		{ms(550), 0, []uint16{4, 5}},
-		{ms(600), 2, nil},            // 2 repaired
-		{ms(900), 0, []uint16{4, 5}}, // 2 never again; 4 and 5 due since 850
+		{ms(600), 2, nil},             // 2 repaired, 600 ms after its first ask
+		{ms(900), 0, nil},             // 2 never again; 4 and 5 wait for the repair delay (600 ms)
+		{ms(1150), 0, []uint16{4, 5}}, // due since 1150
 	}
 	for i, s := range steps {
+		clock = s.at
 		if s.recv != 0 {
 			l.Received(s.recv)
 		}
@@ -135,5 +139,34 @@ func TestReceivedReportsGap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogWaitsForSlowRepairs: repairs that take 300 ms (an uplink whose
+// queue is full) are not asked for again every 100 ms: each ask made the
+// sender resend once more, and the copies filled the uplink.
+func TestLogWaitsForSlowRepairs(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	l.Received(1)
+	l.Received(3) // 2 missing
+	if got := l.Missing(nil, 0, retry); !slices.Equal(got, []uint16{2}) {
+		t.Fatalf("first ask %v", got)
+	}
+	clock = int64(300 * time.Millisecond)
+	l.Received(2) // repaired 300 ms after the ask
+	if d := l.RepairDelay(); d != 300*time.Millisecond {
+		t.Fatalf("repair delay %v, want 300 ms", d)
+	}
+	l.Received(5) // 4 missing
+	asks := 0
+	for ms := int64(300); ms < 900; ms += 20 {
+		if got := l.Missing(nil, ms*int64(time.Millisecond), retry); len(got) > 0 {
+			asks++
+		}
+	}
+	if asks != 2 { // at 300 ms (first) and 600 ms (a repair delay later), not every 100 ms
+		t.Errorf("packet 4 asked for %d times in 600 ms with repairs taking 300 ms, want 2", asks)
 	}
 }
