@@ -185,7 +185,14 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
 	var smoothest int64 // shortest frame interval of the layers below
-	lossyBelow := false // a lower layer is lossy: the uplink is, for the larger ones too
+	// A lossy layer means a congested uplink: every layer loses as much, the
+	// smaller ones just show it later (too few packets per window to tell).
+	// Moving to the lowest at once saves a stop at the middle one, which in
+	// the drop row cost its keyframe request and 0.4 s.
+	uplinkLossy := false
+	for l := 0; l < MaxLayers; l++ {
+		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
+	}
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
 			s.smoothSince[l] = 0
@@ -203,8 +210,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		lossy := (s.lossy[l] || lossyBelow) && l > lowest
-		lossyBelow = lossyBelow || s.lossy[l]
+		lossy := uplinkLossy && l > lowest
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
