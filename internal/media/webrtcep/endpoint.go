@@ -89,6 +89,7 @@ type Endpoint struct {
 	dc         dataChannels
 	statIDs    statsIDs
 	quality    qualitySeen // monitor goroutine only
+	uplink     uplinkWatch // the publisher's uplink congestion (publisher_feedback.go)
 	codecs     codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
 	life *media.Goroutines // the endpoint's goroutines, joined by Release

@@ -25,6 +25,9 @@ func (s *connectionTracker) monitor() {
 		case <-t.C:
 		}
 		s.checkMediaState()
+		if s.w.watchUplink(s.w.now()) {
+			s.sendREMB() // the cap just fell: at once (publisher_feedback.go)
+		}
 		if n%4 == 0 {
 			s.sendREMB()
 			s.updateLoss()

@@ -1,6 +1,11 @@
 package webrtcep
 
-import "github.com/gorento/gorento/internal/media"
+import (
+	"sync"
+	"time"
+
+	"github.com/gorento/gorento/internal/media"
+)
 
 // The REMB a publisher gets from us (issue 15.3). Its transport-cc
 // feedback (Pion's TWCC sender, stamped where ingress reads the packet)
@@ -39,10 +44,97 @@ func (w *Endpoint) publisherREMB() uint64 {
 			want = ceiling
 		}
 	}
+	if c := w.uplinkCap(w.now()); c > 0 && c < want {
+		want = c
+	}
 	if lo := uint64(w.bw.minVideoRecv.Load()) * 1000; want < lo {
 		want = lo
 	}
 	return max(want, minREMB)
+}
+
+// The publisher's uplink filling up (issue 15, a link falling from clean to
+// 600 kbit/s mid-call): a browser's own congestion control took ~1 s to cut
+// its rate (Chrome's estimate fell from 4 Mbit/s to ~0.5 in 1–1.5 s), and
+// meanwhile its queue dropped most of every layer, its lowest included, so
+// viewers froze until it paused its large layers and their keyframes of a
+// small one crossed. Losing most of what it sends is a clear signal we see
+// at once: the REMB then caps it at 85 % of what got through (as GCC backs
+// off to the acknowledged rate), sent at once, held while the loss goes on
+// and uplinkHold after; its own estimator takes over from there.
+const (
+	uplinkLossy      = 0.3 // share of the packets of a tick lost
+	uplinkMinPackets = 50  // expected in the tick, to tell (random loss of 10 % never comes near)
+	uplinkBackoff    = 0.85
+	uplinkHold       = 2 * time.Second
+	uplinkHeader     = 12 + 28 // RTP + UDP/IPv4 header bytes per packet, on top of the payload counted
+)
+
+// uplinkWatch is the state of the uplink's congestion watch.
+type uplinkWatch struct {
+	mu    sync.Mutex
+	prev  map[uint32][3]int64 // ssrc → packets, lost, payload bytes at the last tick
+	at    int64               // the last tick (monotonic ns)
+	cap   uint64              // REMB cap in bps (0: none)
+	until int64               // it holds until then
+}
+
+// watchUplink measures the loss of the received video since the last call
+// (the monitor's 250 ms tick); it reports whether the REMB cap was set or
+// lowered, so that a REMB goes out now.
+func (w *Endpoint) watchUplink(now int64) bool {
+	in, g := w.in[media.Video].Load(), w.stats.Load()
+	if in == nil || g == nil {
+		return false
+	}
+	u := &w.uplink
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.prev == nil {
+		u.prev = map[uint32][3]int64{}
+	}
+	var recv, lost, bytes int64
+	for _, ssrc := range w.videoSSRCs(in) {
+		st, ok := g.Inbound(ssrc)
+		if !ok {
+			continue
+		}
+		cur := [3]int64{int64(st.Packets), st.PacketsLost, int64(st.Bytes)}
+		prev, seen := u.prev[ssrc]
+		u.prev[ssrc] = cur
+		if seen {
+			recv += cur[0] - prev[0]
+			lost += max(cur[1]-prev[1], 0) // repairs make it go down
+			bytes += cur[2] - prev[2]
+		}
+	}
+	elapsed := now - u.at
+	u.at = now
+	if u.cap != 0 && now > u.until {
+		u.cap = 0
+	}
+	if elapsed <= 0 || recv+lost < uplinkMinPackets || float64(lost) <= uplinkLossy*float64(recv+lost) {
+		return false
+	}
+	rate := uint64(float64((bytes+recv*uplinkHeader)*8) / (float64(elapsed) / 1e9) * uplinkBackoff)
+	rate = max(rate, minREMB)
+	u.until = now + int64(uplinkHold)
+	if u.cap != 0 && rate >= u.cap {
+		return false
+	}
+	u.cap = rate
+	return true
+}
+
+// uplinkCap is the REMB cap the uplink's congestion set (0: none).
+func (w *Endpoint) uplinkCap(now int64) uint64 {
+	u := &w.uplink
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.cap != 0 && now > u.until {
+		u.cap = 0
+	}
+	return u.cap
 }
 
 // BitrateDemand implements media.DemandReporter: the most the remote
