@@ -617,3 +617,30 @@ func TestLossyLayerNotRepaired(t *testing.T) {
 		t.Errorf("with the lower layers silent: top layer repaired %v", rings[2].Wanted())
 	}
 }
+
+// TestHoldRepairs: a layer whose publisher's uplink is congested is not
+// repaired until the hold ends, whatever its sinks want.
+func TestHoldRepairs(t *testing.T) {
+	r := media.NewSourceRing(64, time.Hour)
+	p := simPkt(1, false, 10)
+	b := media.GetPacketBuf()
+	b.SetHistoryForTest(r, p)
+	b.Release()
+	r.MarkWanted(1<<16 + 10)
+	if !r.Wanted() {
+		t.Fatal("not wanted")
+	}
+	r.HoldRepairs(media.Monotime() + int64(time.Hour))
+	if r.Wanted() {
+		t.Fatal("repaired during the hold")
+	}
+	r2 := media.NewSourceRing(64, time.Hour)
+	b = media.GetPacketBuf()
+	b.SetHistoryForTest(r2, p)
+	b.Release()
+	r2.MarkWanted(1<<16 + 10)
+	r2.HoldRepairs(media.Monotime() - 1)
+	if !r2.Wanted() {
+		t.Error("a hold in the past stops repairs")
+	}
+}

@@ -39,6 +39,7 @@ type SourceRing struct {
 
 	wanted    atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
 	congested atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
+	heldUntil atomic.Int64  // no repairs before then (HoldRepairs; Monotime ns)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -175,6 +176,15 @@ func (r *SourceRing) SetCongested(c bool) {
 	}
 }
 
+// HoldRepairs makes the layer not worth repairing until then (Monotime ns):
+// its publisher's uplink is congested (webrtcep's uplink watch sees it
+// within a 250 ms tick, before any sink's loss window closes).
+func (r *SourceRing) HoldRepairs(until int64) {
+	if until > r.heldUntil.Load() {
+		r.heldUntil.Store(until)
+	}
+}
+
 // Wanted reports whether a sink wanted a packet still kept (MarkWanted
 // within about DefaultHistoryRetention) of a layer not congested: a
 // simulcast layer no viewer gets is not worth repairing, nor one whose
@@ -182,7 +192,7 @@ func (r *SourceRing) SetCongested(c bool) {
 // them before its media: after a drop to 600 kbit/s, 720p repairs held
 // back every packet of 180p, keyframe included, for 2–3 s).
 func (r *SourceRing) Wanted() bool {
-	if r.congested.Load() {
+	if r.congested.Load() || r.heldUntil.Load() > Monotime() {
 		return false
 	}
 	w := r.wanted.Load()

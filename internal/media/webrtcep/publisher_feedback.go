@@ -67,7 +67,8 @@ const (
 	uplinkMinPackets = 50  // expected in the tick, to tell (random loss of 10 % never comes near)
 	uplinkBackoff    = 0.85
 	uplinkHold       = 2 * time.Second
-	uplinkHeader     = 12 + 28 // RTP + UDP/IPv4 header bytes per packet, on top of the payload counted
+	uplinkRepairHold = 500 * time.Millisecond // the layers above the lowest are not repaired (renewed each lossy tick)
+	uplinkHeader     = 12 + 28                // RTP + UDP/IPv4 header bytes per packet, on top of the payload counted
 )
 
 // uplinkWatch is the state of the uplink's congestion watch.
@@ -115,6 +116,14 @@ func (w *Endpoint) watchUplink(now int64) bool {
 	}
 	if elapsed <= 0 || recv+lost < uplinkMinPackets || float64(lost) <= uplinkLossy*float64(recv+lost) {
 		return false
+	}
+	// Its retransmissions would come first (Chrome's pacer sends them before
+	// media): only the lowest layer is worth repairing while it lasts.
+	if layers := w.inboundLayers(); len(layers) > 1 {
+		src := w.core.Source(media.Video)
+		for _, in := range layers[1:] {
+			src.HistoryOf(uint8(in.layer)).HoldRepairs(now + int64(uplinkRepairHold))
+		}
 	}
 	rate := uint64(float64((bytes+recv*uplinkHeader)*8) / (float64(elapsed) / 1e9) * uplinkBackoff)
 	rate = max(rate, minREMB)
