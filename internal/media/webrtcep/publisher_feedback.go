@@ -63,8 +63,8 @@ func (w *Endpoint) publisherREMB() uint64 {
 // off to the acknowledged rate), sent at once, held while the loss goes on
 // and uplinkHold after; its own estimator takes over from there.
 const (
-	uplinkLossy      = 0.3 // share of the packets of a tick lost
-	uplinkMinPackets = 50  // expected in the tick, to tell (random loss of 10 % never comes near)
+	uplinkLossy      = 0.35 // share of the packets of a tick lost
+	uplinkMinPackets = 40   // expected in the tick, to tell (P(≥ 35 % of 40 lost) at 10 % random loss: ~1e-5)
 	uplinkBackoff    = 0.85
 	uplinkHold       = 2 * time.Second
 	uplinkRepairHold = 500 * time.Millisecond // the layers above the lowest are not repaired (renewed each lossy tick)
