@@ -321,7 +321,7 @@ func runStartSim(t *testing.T, rate float64, keySizes [3]int, load simLoad, seed
 		}
 		return false
 	}
-	var clock int64 = int64(time.Hour)
+	clock := int64(time.Hour)
 	now := func() int64 { return clock }
 	s := newScheduler(Config{Workers: 1, Now: now}, quiet(), false)
 	b, err := NewBWE(bwe.Config{Initial: 1_500_000, Min: 30_000, Max: 50_000_000})
