@@ -18,11 +18,10 @@ import (
 type timing struct {
 	inRate, outRate int64
 
-	mu      sync.Mutex
-	in      frames.TimestampUnwrapper
-	out     frames.TimestampUnwrapper
-	clock   *frames.Clock
-	started bool // in and out are seeded at RTP time 0
+	mu    sync.Mutex
+	in    frames.TimestampUnwrapper // seeded at RTP time 0
+	out   frames.TimestampUnwrapper // seeded at RTP time 0
+	clock *frames.Clock
 }
 
 func newTiming(inRate, outRate uint32) *timing {
