@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // Tests send on 127.0.0.1 and ::1 only (run them inside scripts/netns-run.sh).
@@ -245,12 +243,12 @@ func TestGSOFallbackOnEIO(t *testing.T) {
 	}
 	real := c.writeBatch
 	eios := 0
-	c.writeBatch = func(ms []ipv4.Message) (int, error) {
-		if len(ms[0].OOB) > 0 {
+	c.writeBatch = func(b *Batch, lo, hi int) (int, error) {
+		if len(b.msgs[lo].OOB) > 0 {
 			eios++
 			return -1, &net.OpError{Op: "write", Net: "udp", Err: syscall.EIO}
 		}
-		return real(ms)
+		return real(b, lo, hi)
 	}
 	rcv := newReceiver(t, "udp4", "127.0.0.1:0")
 	b := NewBatch(BatchOptions{OnError: func(d *Dest, n int, err error) { t.Errorf("%v: %v", d.AddrPort(), err) }})
