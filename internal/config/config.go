@@ -145,11 +145,6 @@ type WebRTCConfig struct {
 	// ICEKeepalive is the interval of the consent checks (STUN binding
 	// requests) each endpoint sends on its selected pair (default 4s).
 	ICEKeepalive Duration `json:"iceKeepalive"`
-	// UDPReadCoalesce lets the single UDP port's datagrams gather for up
-	// to this long between reads under steady traffic: one wake-up of the
-	// reader per interval instead of one per packet, for up to that much
-	// more delay (default 0s: off; docs/performance.md).
-	UDPReadCoalesce Duration `json:"udpReadCoalesce"`
 	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
 	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
 	// the REMB sent to a publisher when nothing limits it, the start bitrate

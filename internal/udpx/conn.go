@@ -38,13 +38,6 @@ type Options struct {
 	// NoRecvBatch reads one datagram per system call instead of a batch
 	// per recvmmsg (Linux).
 	NoRecvBatch bool
-	// ReadCoalesce, when positive, lets datagrams gather for up to this
-	// long after a batched read found some, before the next read
-	// (recv_linux.go): one wake-up of the reading goroutine per interval
-	// under steady traffic instead of one per datagram, for at most this
-	// much more delay. A full batch is read on at once; an idle socket
-	// waits in the poller as without it.
-	ReadCoalesce time.Duration
 }
 
 // Conn is a UDP socket shared by Pion's ICE UDP mux and by Batch senders.
@@ -143,9 +136,6 @@ func New(uc *net.UDPConn, o Options) (*Conn, error) {
 	}
 	if !o.NoRecvBatch {
 		c.recv = newRecvBatcher(uc)
-		if c.recv != nil {
-			c.recv.coalesce = o.ReadCoalesce
-		}
 	}
 	return c, nil
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -42,10 +41,6 @@ type recvBatcher struct {
 	n     int // datagrams in the batch
 	next  int // the next one to hand out
 	off   bool
-
-	coalesce time.Duration // Options.ReadCoalesce
-	lastRead time.Time     // when the last read returned datagrams
-	waits    uint64        // reads delayed by coalescing (tests)
 
 	read  func(fd uintptr) bool // made once: a closure per call would allocate
 	got   int
@@ -83,17 +78,6 @@ func newRecvBatcher(uc *net.UDPConn) *recvBatcher {
 
 // fill reads the next batch (blocking, with the socket's deadline).
 func (r *recvBatcher) fill() error {
-	if r.coalesce > 0 && r.n > 0 && r.n < recvBatch {
-		// The last read found a few datagrams: more are coming. Let them
-		// gather (Options.ReadCoalesce) rather than wake for each one —
-		// the wake-up of the reading goroutine, when nothing else runs,
-		// is a sleep and a wake of its thread in the kernel, which at an
-		// echo's rates cost more than the read itself (docs/performance.md).
-		if d := r.coalesce - time.Since(r.lastRead); d > 0 {
-			r.waits++
-			time.Sleep(d)
-		}
-	}
 	for i := range r.n {
 		r.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		r.hdrs[i].hdr.Flags = 0
@@ -111,9 +95,6 @@ func (r *recvBatcher) fill() error {
 		return os.NewSyscallError("recvmmsg", r.errno)
 	}
 	r.n = r.got
-	if r.coalesce > 0 {
-		r.lastRead = time.Now()
-	}
 	return nil
 }
 

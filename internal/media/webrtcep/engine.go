@@ -79,11 +79,7 @@ type Config struct {
 	// selected pair once connected (consent freshness, RFC 7675; 0 =
 	// DefaultICEKeepalive; api.go).
 	ICEKeepalive time.Duration
-	// ReadCoalesce lets the single UDP port's datagrams gather for up to
-	// this long between batched reads under steady traffic
-	// (udpx.Options.ReadCoalesce; 0 = each read as soon as data arrives).
-	ReadCoalesce time.Duration
-	Logger                             *slog.Logger
+	Logger       *slog.Logger
 }
 
 // Engine holds what endpoints share: the configuration, the certificates
