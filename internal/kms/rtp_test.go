@@ -96,6 +96,58 @@ var ssrcLine = regexp.MustCompile(`a=ssrc:(\d+) `)
 
 func redFrame(r, g, b uint8) bool { return r > 180 && g < 80 && b < 80 }
 
+// ffmpegSendsRed runs ffmpeg sending 5 s of a red 320x240 picture as H.264
+// (payload type 103, a keyframe every 15 frames) to videoPort and of a
+// 440 Hz tone to audioPort: sine is the tone's lavfi source, codec the
+// audio encoder's options.
+func ffmpegSendsRed(t *testing.T, videoPort, audioPort int, sine, codec string) (wait func(timeout time.Duration) error) {
+	t.Helper()
+	return run(t, "ffmpeg", processtest.SplitArgs(fmt.Sprintf("-nostdin -loglevel error -re -f lavfi -i color=c=red:size=320x240:rate=30:duration=5 "+
+		"-f lavfi -i %s -map 0:v -c:v libx264 -profile:v baseline -pix_fmt yuv420p "+
+		"-tune zerolatency -g 15 -payload_type 103 -f rtp rtp://127.0.0.1:%d?pkt_size=1200 -map 1:a %s "+
+		"-f rtp rtp://127.0.0.1:%d", sine, videoPort, codec, audioPort))...)
+}
+
+// rgbReceiver is a plain-RTP receiver process (gst-launch-1.0 or ffmpeg)
+// that decodes video into a file of 320x240 RGB frames.
+type rgbReceiver struct {
+	tool, out string
+	wait      func(timeout time.Duration) error
+}
+
+// gstReceivesRGB starts gst-launch-1.0 receiving RTP on port (caps may end
+// in " ! srtpdec"), decoding it with decode and writing 30 frames to a
+// file. It sleeps a moment for gst-launch to bind: a keyframe lost before
+// then is asked for or repeated anyway.
+func gstReceivesRGB(t *testing.T, port int, caps, decode string) rgbReceiver {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out.rgb")
+	wait := gst(t, fmt.Sprintf("udpsrc address=127.0.0.1 port=%d caps=%s ! rtpjitterbuffer latency=100 ! %s ! "+
+		"videoconvert ! videoscale ! video/x-raw,format=RGB,width=320,height=240 ! identity eos-after=30 ! filesink location=%s", port, caps, decode, out))
+	time.Sleep(200 * time.Millisecond)
+	return rgbReceiver{tool: "gst-launch-1.0", out: out, wait: wait}
+}
+
+// check waits for the receiver to end, then checks it decoded at least min
+// frames and that the last is at least 90 % of the colour.
+func (r rgbReceiver) check(t *testing.T, min int, colour func(r, g, b uint8) bool) {
+	t.Helper()
+	if err := r.wait(40 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(r.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 320 * 240 * 3
+	if len(data) < min*size {
+		t.Fatalf("%s decoded %d frames, want %d", r.tool, len(data)/size, min)
+	}
+	if got := processtest.Fraction(data[len(data)-size:], 320, image.Rect(0, 0, 320, 240), colour); got < 0.9 {
+		t.Fatalf("only %.0f%% of the last frame %s decoded has the colour", 100*got, r.tool)
+	}
+}
+
 // rtpCall is a pipeline with an RtpEndpoint and a WebRtcEndpoint.
 type rtpCall struct {
 	ctx  context.Context
@@ -194,10 +246,7 @@ func TestRtpEndpointFromGstToBrowser(t *testing.T) {
 			}
 			var wait func(time.Duration) error
 			if tc.ffmpeg {
-				wait = run(t, "ffmpeg", processtest.SplitArgs(fmt.Sprintf("-nostdin -loglevel error -re -f lavfi -i color=c=red:size=320x240:rate=30:duration=5 "+
-					"-f lavfi -i sine=frequency=440:sample_rate=48000:duration=5 -map 0:v -c:v libx264 -profile:v baseline -pix_fmt yuv420p "+
-					"-tune zerolatency -g 15 -payload_type 103 -f rtp rtp://127.0.0.1:%d?pkt_size=1200 -map 1:a -c:a libopus -ac 2 -payload_type 111 "+
-					"-f rtp rtp://127.0.0.1:%d", vp, ap))...)
+				wait = ffmpegSendsRed(t, vp, ap, "sine=frequency=440:sample_rate=48000:duration=5", "-c:a libopus -ac 2 -payload_type 111")
 			} else {
 				wait = gst(t, fmt.Sprintf("%s ! udpsink host=127.0.0.1 port=%d  %s ! udpsink host=127.0.0.1 port=%d", video, vp, audio, ap))
 			}
@@ -291,7 +340,6 @@ func TestRtpEndpointFromBrowserToGst(t *testing.T) {
 			}
 			defer audio.Close()
 			videoPort := freeUDPPort(t)
-			out := filepath.Join(t.TempDir(), "out.rgb")
 			caps := "application/x-rtp,media=video,clock-rate=90000,encoding-name=VP8,payload=96"
 			src := ""
 			proto, crypto := "RTP/AVP", ""
@@ -303,29 +351,14 @@ func TestRtpEndpointFromBrowserToGst(t *testing.T) {
 				proto = "RTP/SAVP"
 				crypto = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + base64.StdEncoding.EncodeToString(randomKey(t)) + "\r\n"
 			}
-			wait := gst(t, fmt.Sprintf("udpsrc address=127.0.0.1 port=%d caps=%s%s ! rtpjitterbuffer latency=100 ! rtpvp8depay wait-for-keyframe=true ! vp8dec ! "+
-				"videoconvert ! videoscale ! video/x-raw,format=RGB,width=320,height=240 ! identity eos-after=30 ! filesink location=%s", videoPort, caps, src, out))
-			time.Sleep(200 * time.Millisecond) // let gst-launch bind its port (a lost first keyframe is repeated anyway)
+			receiver := gstReceivesRGB(t, videoPort, caps+src, "rtpvp8depay wait-for-keyframe=true ! vp8dec")
 			answer := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=gst\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 				fmt.Sprintf("m=audio %d %s 111\r\na=rtpmap:111 opus/48000/2\r\na=recvonly\r\n%s", audio.LocalAddr().(*net.UDPAddr).Port, proto, crypto) +
 				fmt.Sprintf("m=video %d %s 96\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n%s", videoPort, proto, crypto)
 			if _, err := call.rtp.ProcessAnswer(call.ctx, answer); err != nil {
 				t.Fatal(err)
 			}
-			if err := wait(40 * time.Second); err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const size = 320 * 240 * 3
-			if len(data) < 25*size {
-				t.Fatalf("gst-launch-1.0 decoded %d frames", len(data)/size)
-			}
-			if got := processtest.Fraction(data[len(data)-size:], 320, image.Rect(0, 0, 320, 240), redFrame); got < 0.9 {
-				t.Fatalf("only %.0f%% red pixels", 100*got)
-			}
+			receiver.check(t, 25, redFrame)
 			_ = audio.SetReadDeadline(time.Now().Add(10 * time.Second))
 			buf := make([]byte, 1500)
 			for i := 0; i < 20; i++ {
@@ -479,30 +512,18 @@ func TestRtpEndpointToFfmpeg(t *testing.T) {
 	dir := t.TempDir()
 	port := freeUDPPort(t) &^ 1 // ffmpeg takes port+1 for RTCP
 	sdp := fmt.Sprintf("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=ffmpeg\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video %d RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n", port)
-	in, out := filepath.Join(dir, "in.sdp"), filepath.Join(dir, "out.rgb")
+	in := filepath.Join(dir, "in.sdp")
 	if err := os.WriteFile(in, []byte(sdp), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wait := run(t, "ffmpeg", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", in,
-		"-frames:v", "20", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240", out)
+	receiver := rgbReceiver{tool: "ffmpeg", out: filepath.Join(dir, "out.rgb")}
+	receiver.wait = run(t, "ffmpeg", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", in,
+		"-frames:v", "20", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240", receiver.out)
 	time.Sleep(300 * time.Millisecond) // let ffmpeg bind its ports (a lost first keyframe is repeated anyway)
 	if _, err := call.rtp.ProcessOffer(call.ctx, sdp); err != nil {
 		t.Fatal(err)
 	}
-	if err := wait(40 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const size = 320 * 240 * 3
-	if len(data) < 20*size {
-		t.Fatalf("ffmpeg decoded %d frames", len(data)/size)
-	}
-	if got := processtest.Fraction(data[len(data)-size:], 320, image.Rect(0, 0, 320, 240), redFrame); got < 0.9 {
-		t.Fatalf("only %.0f%% red pixels", 100*got)
-	}
+	receiver.check(t, 20, redFrame)
 }
 
 // TestRtpEndpointKeySoftLimit: browser → RtpEndpoint A → SRTP → RtpEndpoint

@@ -8,15 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CI, missing, cbResult, cbOk, cbObj, collect, withEnv, rawClient } from './helpers.mjs';
+import { prerequisites, cbResult, cbOk, cbObj, collect, withEnv, rawClient } from './helpers.mjs';
 
-test('prerequisites: GORENTO_BIN and js/node_modules', (t) => {
-  if (!missing) return;
-  if (CI) assert.fail(`${missing} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missing);
-});
-
-const skip = missing ? missing : false;
+const skip = prerequisites();
 const hat = 'file:///nonexistent-dir/hat.png';
 
 test('magic mirror sequence: WebRtcEndpoint → FaceOverlayFilter → WebRtcEndpoint, setOverlayedImage errors carry the reason', { skip }, async (t) => {

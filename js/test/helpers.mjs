@@ -29,13 +29,14 @@
 
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import util from 'node:util';
+import { test } from 'node:test';
 
 const require = createRequire(import.meta.url);
 
@@ -78,11 +79,14 @@ for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls cond() every 10 ms until it is truthy; throws with msg after timeout. */
+/**
+ * Polls cond() every 10 ms until it is truthy; throws with msg after timeout.
+ * cond may be async (its promise is awaited, not taken as a truthy value).
+ */
 export async function waitUntil(cond, msg, timeout = 5000) {
   const end = Date.now() + timeout;
   for (;;) {
-    const v = cond();
+    const v = await cond();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for: ${msg}`);
     await sleep(10);
@@ -397,6 +401,71 @@ export const missingPeer = !PEER_BIN
   : !fs.existsSync(PEER_BIN)
     ? `TESTPEER_BIN=${PEER_BIN} does not exist (go build -o .build/testpeer ./internal/testpeer/cmd/testpeer)`
     : null;
+
+// ---------------------------------------------------------------------------
+// What every test file shares: its prerequisites, the server's config, the
+// browser's negotiation, test media
+
+/**
+ * Registers the file's prerequisites test (gorento, js/node_modules, with
+ * peer the test peer, and the media tools named) and returns the `skip`
+ * option of its other tests: false when all are there, else the reason.
+ * Under CI=true a missing prerequisite fails instead of skipping.
+ */
+export function prerequisites({ peer = false, tools = [] } = {}) {
+  let why = missing || (peer && missingPeer) || null;
+  for (const tool of tools) {
+    if (why) break;
+    try {
+      execFileSync(tool, [tool.startsWith('gst-') ? '--version' : '-version'], { stdio: 'ignore' });
+    } catch {
+      why = `${tool} not found (scripts/ensure-deps.sh installs it)`;
+    }
+  }
+  const names = ['GORENTO_BIN', ...(peer ? ['TESTPEER_BIN'] : []), ...tools];
+  test(`prerequisites: ${names.join(', ')} and js/node_modules`, (t) => {
+    if (!why) return;
+    if (CI) assert.fail(`${why} (CI=true: a missing prerequisite is a failure)`);
+    t.skip(why);
+  });
+  return why || false;
+}
+
+/**
+ * gorento for the kurento-client tests: WebRTC on loopback only, no wss and
+ * no web listener (so that it runs next to the other test files' servers).
+ */
+export const LOOPBACK_CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+
+/**
+ * The tutorials' WebRtcPeer ↔ WebRtcEndpoint sequence with the test peer as
+ * the browser: ICE candidates both ways, processOffer, gatherCandidates,
+ * processAnswer; resolves once ICE and DTLS are up.
+ */
+export async function negotiate(peer, webRtc, onError = () => {}) {
+  const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
+  peer.each((m) => {
+    if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError);
+  });
+  webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
+  const answer = await cbOk((done) => webRtc.processOffer(offer, done));
+  await cbOk((done) => webRtc.gatherCandidates(done));
+  peer.processAnswer(answer);
+  await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+}
+
+/**
+ * Writes a WebM file made with ffmpeg: `seconds` of a lavfi video source
+ * (320x240, 30 fps, VP8, a keyframe every `gop` frames) and of a 440 Hz tone
+ * (Opus, stereo).
+ */
+export function makeWebM(file, { video = 'testsrc', seconds = 3, gop = 30 } = {}) {
+  const source = video.includes('=') ? `${video}:size=320x240:rate=30` : `${video}=size=320x240:rate=30`;
+  execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `${source}:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`, '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
+    '-cpu-used', '8', '-g', String(gop), '-c:a', 'libopus', '-ac', '2', file]);
+  return file;
+}
 
 export class TestPeer {
   constructor() {

@@ -5,35 +5,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CI, missing, missingPeer, waitUntil, cbOk, cbObj, collect, withEnv, kurentoClient,
+  prerequisites, LOOPBACK_CONFIG, negotiate, makeWebM, waitUntil, cbOk, cbObj, collect, withEnv,
 } from './helpers.mjs';
 
-let missingTools = null;
-try { execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' }); } catch { missingTools = 'ffmpeg not found (scripts/ensure-deps.sh installs it)'; }
-const missingAny = missing || missingPeer || missingTools;
-
-test('prerequisites: GORENTO_BIN, TESTPEER_BIN, ffmpeg and js/node_modules', (t) => {
-  if (!missingAny) return;
-  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missingAny);
-});
-
-const skip = missingAny ? missingAny : false;
-const CONFIG = {
-  webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' },
-  httpEndpoint: { listen: '127.0.0.1:0' },
-};
+const skip = prerequisites({ peer: true, tools: ['ffmpeg'] });
+const CONFIG = { ...LOOPBACK_CONFIG, httpEndpoint: { listen: '127.0.0.1:0' } };
 
 test('HttpPostEndpoint: a WebM upload to getUrl() plays to a WebRTC viewer until EndOfStream', { skip }, async (t) => {
   await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ server, connect, startPeer }) => {
-    const media = path.join(server.dir, 'upload.webm');
-    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30:duration=3',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=3', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
-      '-cpu-used', '8', '-g', '30', '-c:a', 'libopus', '-ac', '2', media]);
+    const media = makeWebM(path.join(server.dir, 'upload.webm'));
     const client = await connect();
     const viewer = startPeer();
     const [pipeline] = await cbObj((done) => client.create('MediaPipeline', done));
@@ -43,15 +26,7 @@ test('HttpPostEndpoint: a WebM upload to getUrl() plays to a WebRTC viewer until
     const ends = collect(post, 'EndOfStream');
     const sessions = collect(post, 'MediaSessionStarted');
     const errors = collect(post, 'Error');
-    const { offer } = await viewer.waitFor((m) => m.offer, 'SDP offer');
-    viewer.each((m) => {
-      if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), () => {});
-    });
-    webRtc.on('IceCandidateFound', (event) => viewer.addIceCandidate(event.candidate));
-    const answer = await cbOk((done) => webRtc.processOffer(offer, done));
-    await cbOk((done) => webRtc.gatherCandidates(done));
-    viewer.processAnswer(answer);
-    await viewer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+    await negotiate(viewer, webRtc);
     await cbOk((done) => post.connect(webRtc, done));
     const url = await cbOk((done) => post.getUrl(done));
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/gorento\/http-post\/[0-9a-f]{32}$/);

@@ -16,33 +16,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CI, missing, missingPeer, kurentoClient, waitUntil, cbResult, cbObj, cbOk, withEnv, assertKurentoError,
+  prerequisites, LOOPBACK_CONFIG as CONFIG, kurentoClient, waitUntil, cbResult, cbObj, cbOk, withEnv, assertKurentoError,
 } from './helpers.mjs';
 
 // Media objects are thenables: calls that yield one go through cbObj
 // (helpers.mjs), as the tutorials' callbacks do.
 const obj = async (fn) => (await cbObj(fn))[0];
 
-/** Polls an async condition every 100 ms. */
-async function eventually(cond, msg, timeout) {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for: ${msg}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-const missingAny = missing || missingPeer;
-
-test('prerequisites: GORENTO_BIN, TESTPEER_BIN and js/node_modules', (t) => {
-  if (!missingAny) return;
-  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missingAny);
-});
-
-const skip = missingAny ? missingAny : false;
-
-const CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+const skip = prerequisites({ peer: true });
 
 /** One participant of the group call: its browser (test peer), endpoint and port. */
 async function join(pipeline, composite, peer) {
@@ -86,11 +68,11 @@ test('group call on a Composite: every participant sends into the mix and receiv
     // Media flows into each port and the composite sends each one its mix.
     for (const [name, p] of Object.entries({ a, b })) {
       const flowing = async (op, type) => cbOk((done) => p.port[op](type, done));
-      await eventually(async () => (await flowing('isMediaFlowingIn', 'AUDIO')) && (await flowing('isMediaFlowingIn', 'VIDEO')),
+      await waitUntil(async () => (await flowing('isMediaFlowingIn', 'AUDIO')) && (await flowing('isMediaFlowingIn', 'VIDEO')),
         `${name}'s media reaching its port`, 10000);
-      await eventually(async () => (await flowing('isMediaFlowingOut', 'VIDEO')) && (await flowing('isMediaFlowingOut', 'AUDIO')),
+      await waitUntil(async () => (await flowing('isMediaFlowingOut', 'VIDEO')) && (await flowing('isMediaFlowingOut', 'AUDIO')),
         `the composite's picture and mix leaving ${name}'s port`, 15000);
-      await eventually(async () => {
+      await waitUntil(async () => {
         const r = (await p.peer.report()).received;
         return r.video.packets > 10 && r.audio.packets > 10;
       }, `${name} receiving the picture and the mix`, 10000);
@@ -101,7 +83,7 @@ test('group call on a Composite: every participant sends into the mix and receiv
     await cbOk((done) => a.port.release(done));
     assert.deepEqual((await cbOk((done) => composite.getChildren(done))).map((c) => c.id), [b.port.id]);
     const before = (await b.peer.report()).received.video.packets;
-    await eventually(async () => (await b.peer.report()).received.video.packets > before + 10, 'b still receiving', 5000);
+    await waitUntil(async () => (await b.peer.report()).received.video.packets > before + 10, 'b still receiving', 5000);
 
     // Releasing the hub releases its ports.
     await cbOk((done) => composite.release(done));

@@ -14,17 +14,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CI, missing, kurentoClient, sleep, waitUntil, withTimeout, cbResult, cbOk, cbObj, collect, UUID, sortBy,
+  prerequisites, kurentoClient, sleep, waitUntil, withTimeout, cbResult, cbOk, cbObj, collect, UUID, sortBy,
   assertKurentoError, rawClient, clientsCreated, sessionOf, withEnv,
 } from './helpers.mjs';
 
-test('prerequisites: GORENTO_BIN and js/node_modules', (t) => {
-  if (!missing) return;
-  if (CI) assert.fail(`${missing} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missing);
-});
-
-const skip = missing ? missing : false;
+const skip = prerequisites();
 
 // ---------------------------------------------------------------------------
 // 1. Start-up handshake

@@ -921,9 +921,11 @@ test('socket loss in a room: lost-connection, reconnect after 3 s, session resum
   const lostAt = Date.now();
   // A request made while disconnected waits for the new socket and the resumption.
   kurento.sendMessage('r1', 'alice', 'queued');
-  await waitUntil(() => server.conns.length === 2, 'a new socket', 5000);
+  await waitUntil(() => server.conns.length === 2, 'a new socket', 6000);
   const elapsed = Date.now() - lostAt;
-  assert.ok(elapsed >= 2900 && elapsed < 4000, `reconnected after ${elapsed} ms`);
+  // 3 s, not at once; the upper bound tolerates a loaded machine's timer
+  // delays (CI) and still tells 3 s from a doubled delay.
+  assert.ok(elapsed >= 2900 && elapsed < 5500, `reconnected after ${elapsed} ms`);
   const c = await server.take('connect');
   assert.deepEqual(c.params, { sessionId: 'SID-42' });
   const ping = server.log.find((e) => e.conn === server.conns[1] && e.msg.method === 'ping');

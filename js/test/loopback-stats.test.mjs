@@ -28,23 +28,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CI, missing, missingPeer, kurentoClient, sleep, waitUntil, cbResult, cbOk, cbObj, UUID, clientsCreated, sessionOf,
+  prerequisites, LOOPBACK_CONFIG as CONFIG, kurentoClient, sleep, waitUntil, cbResult, cbOk, cbObj, UUID, clientsCreated, sessionOf,
   withEnv,
 } from './helpers.mjs';
 
-const missingAny = missing || missingPeer;
-
-test('prerequisites: GORENTO_BIN, TESTPEER_BIN and js/node_modules', (t) => {
-  if (!missingAny) return;
-  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missingAny);
-});
-
-const skip = missingAny ? missingAny : false;
-
-// gorento for these tests: WebRTC on loopback only, no wss and no web listener
-// (so that it can run next to the other test files' servers).
-const CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+const skip = prerequisites({ peer: true });
 
 // The tutorial polls every second (three getStats('VIDEO') per tick).
 const STATS_PERIOD = 1000;

@@ -11,53 +11,19 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CI, missing, missingPeer, kurentoClient, sleep, waitUntil, cbResult, cbOk, cbObj, collect, withEnv,
+  prerequisites, LOOPBACK_CONFIG as CONFIG, negotiate, makeWebM, sleep, waitUntil, cbResult, cbOk, cbObj, collect, withEnv,
 } from './helpers.mjs';
 
-let missingTools = null;
-for (const tool of ['ffmpeg', 'ffprobe']) {
-  try { execFileSync(tool, ['-version'], { stdio: 'ignore' }); } catch { missingTools = `${tool} not found (scripts/ensure-deps.sh installs it)`; }
-}
-const missingAny = missing || missingPeer || missingTools;
-
-test('prerequisites: GORENTO_BIN, TESTPEER_BIN, ffmpeg and js/node_modules', (t) => {
-  if (!missingAny) return;
-  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missingAny);
-});
-
-const skip = missingAny ? missingAny : false;
-const CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+const skip = prerequisites({ peer: true, tools: ['ffmpeg', 'ffprobe'] });
 
 function probe(file) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-of', 'json', '-show_streams', '-show_format', file]);
   return JSON.parse(out);
 }
 
-/** The tutorial's setIceCandidateCallbacks with the test peer as the browser. */
-function iceCallbacks(peer, webRtc, onError) {
-  peer.each((m) => {
-    if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError);
-  });
-  webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
-}
-
-/** processOffer → processAnswer, gatherCandidates, as the tutorial does. */
-async function negotiate(peer, webRtc, onError) {
-  const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
-  iceCallbacks(peer, webRtc, onError);
-  const answer = await cbOk((done) => webRtc.processOffer(offer, done));
-  await cbOk((done) => webRtc.gatherCandidates(done));
-  peer.processAnswer(answer);
-  await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
-}
-
 test('recorder tutorial: record a peer\'s camera to WebM, stop, play it back until EndOfStream', { skip }, async (t) => {
   await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ server, connect, startPeer }) => {
-    const media = path.join(server.dir, 'camera.webm');
-    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30:duration=4',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=4', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
-      '-cpu-used', '8', '-g', '30', '-c:a', 'libopus', '-ac', '2', media]);
+    const media = makeWebM(path.join(server.dir, 'camera.webm'), { seconds: 4 });
     const file = path.join(server.dir, 'recordings', 'recorder_demo.webm');
     const fileUri = 'file://' + file;
     const errors = [];

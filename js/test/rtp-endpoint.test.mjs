@@ -8,28 +8,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CI, missing, missingPeer, kurentoClient, waitUntil, cbOk, cbObj, collect, withEnv,
+  prerequisites, LOOPBACK_CONFIG as CONFIG, negotiate, makeWebM, kurentoClient, waitUntil, cbOk, cbObj, collect, withEnv,
 } from './helpers.mjs';
 
-let missingTools = null;
-try { execFileSync('gst-launch-1.0', ['--version'], { stdio: 'ignore' }); } catch { missingTools = 'gst-launch-1.0 not found (scripts/ensure-deps.sh installs it)'; }
-try { execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' }); } catch { missingTools = missingTools || 'ffmpeg not found (scripts/ensure-deps.sh installs it)'; }
-const missingAny = missing || missingPeer || missingTools;
-
-test('prerequisites: GORENTO_BIN, TESTPEER_BIN, gst-launch-1.0 and js/node_modules', (t) => {
-  if (!missingAny) return;
-  if (CI) assert.fail(`${missingAny} (CI=true: a missing prerequisite is a failure)`);
-  t.skip(missingAny);
-});
-
-const skip = missingAny ? missingAny : false;
-const CONFIG = { webrtc: { loopbackOnly: true }, kurento: { listen: '127.0.0.1:0', secureListen: '' }, web: { listen: '' } };
+const skip = prerequisites({ peer: true, tools: ['gst-launch-1.0', 'ffmpeg'] });
 
 test('rtp-receiver tutorial: SRTP from gst-launch-1.0 through an RtpEndpoint to a browser', { skip }, async (t) => {
   await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ connect, startPeer }) => {
@@ -51,14 +39,8 @@ test('rtp-receiver tutorial: SRTP from gst-launch-1.0 through an RtpEndpoint to 
     const flowsOut = collect(rtpEp, 'MediaFlowOutStateChanged');
 
     // The browser side, as the tutorial's WebRtcPeer.
-    const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
-    peer.each((m) => { if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError); });
-    webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
     await cbOk((done) => rtpEp.connect(webRtc, done));
-    const answer = await cbOk((done) => webRtc.processOffer(offer, done));
-    await cbOk((done) => webRtc.gatherCandidates(done));
-    peer.processAnswer(answer);
-    await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+    await negotiate(peer, webRtc, onError);
 
     // The sender's SDP, as the tutorial builds it: comedia (0.0.0.0), SRTP.
     const cryptoLine = `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${senderKey.toString('base64')}\r\n`;
@@ -105,10 +87,7 @@ async function freePort() {
 
 test('the reverse: a browser through an RtpEndpoint (generateOffer, processAnswer) to gst-launch-1.0, decoded', { skip }, async (t) => {
   await withEnv(t, { config: CONFIG, timeout: 60000 }, async ({ server, connect, startPeer }) => {
-    const media = path.join(server.dir, 'camera.webm');
-    execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=320x240:rate=30:duration=3',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=3', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime',
-      '-cpu-used', '8', '-g', '15', '-c:a', 'libopus', '-ac', '2', media]);
+    const media = makeWebM(path.join(server.dir, 'camera.webm'), { video: 'color=c=red', gop: 15 });
     const client = await connect();
     const peer = startPeer();
     const errors = [];
@@ -116,14 +95,8 @@ test('the reverse: a browser through an RtpEndpoint (generateOffer, processAnswe
     const [pipeline] = await cbObj((done) => client.create('MediaPipeline', done));
     const [webRtc] = await cbObj((done) => pipeline.create('WebRtcEndpoint', done));
     const [rtpEp] = await cbObj((done) => pipeline.create('RtpEndpoint', done));
-    const { offer } = await peer.waitFor((m) => m.offer, 'SDP offer');
-    peer.each((m) => { if (m.candidate) webRtc.addIceCandidate(kurentoClient.getComplexType('IceCandidate')(m.candidate), onError); });
-    webRtc.on('IceCandidateFound', (event) => peer.addIceCandidate(event.candidate));
     await cbOk((done) => webRtc.connect(rtpEp, done));
-    const answer = await cbOk((done) => webRtc.processOffer(offer, done));
-    await cbOk((done) => webRtc.gatherCandidates(done));
-    peer.processAnswer(answer);
-    await peer.waitFor((m) => m.connected, 'ICE and DTLS', 15000);
+    await negotiate(peer, webRtc, onError);
     peer.send({ startFile: media });
 
     const rtpOffer = await cbOk((done) => rtpEp.generateOffer(done));

@@ -361,10 +361,10 @@ func (d *directIn) unroute() {
 }
 
 // close removes the handler and stops every stream's direct path; after
-// it returns no push of the direct path runs.
+// it returns no push of the direct path runs, and no feedback tick reads
+// the streams.
 func (d *directIn) close() {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.closed = true
 	if d.cancel != nil {
 		d.cancel()
@@ -374,8 +374,15 @@ func (d *directIn) close() {
 	for _, s := range d.all {
 		s.close()
 	}
+	var ticked *Endpoint
 	if d.ticking {
-		d.all[0].w.engine.rx.unregister(d.all[0].w)
+		ticked = d.all[0].w
+	}
+	d.mu.Unlock()
+	// Outside d.mu: a tick holds the ticker's lock while it reads the
+	// streams (received), so waiting for that lock under d.mu deadlocked.
+	if ticked != nil {
+		ticked.engine.rx.unregister(ticked)
 	}
 }
 

@@ -216,3 +216,47 @@ func TestDirectRouteMoves(t *testing.T) {
 		t.Fatalf("%d handlers after unroute", n)
 	}
 }
+
+// TestDirectCloseDuringTick: a release while the feedback tick runs. The
+// tick holds the ticker's lock while it reads an endpoint's streams
+// (received); close once held the endpoint's lock while it waited for the
+// ticker's, and both waited forever (seen under load: e2e
+// TestChromiumFastPath's Release stuck in unregister, the tick in
+// received, until the 10-minute test timeout).
+func TestDirectCloseDuringTick(t *testing.T) {
+	eng := directEngine(t, Config{})
+	lp := connectLoop(t, eng, testpeer.Options{SendVideo: true, RecvVideo: true})
+	lp.peer.StartMedia()
+	testutil.Eventually(t, 10*time.Second, "the direct path", func() bool { return lp.ep.DirectInbound() == 1 })
+	eng.rx.mu.Lock() // a tick in progress
+	closed := make(chan struct{})
+	go func() {
+		lp.ep.direct.close()
+		close(closed)
+	}()
+	// close has begun (it empties the direct list under its lock) …
+	testutil.Eventually(t, 10*time.Second, "close to start", func() bool { return lp.ep.DirectInbound() == 0 })
+	// … and the tick reads the streams next.
+	read := make(chan int, 1)
+	go func() { read <- len(lp.ep.direct.received(nil)) }()
+	select {
+	case n := <-read:
+		if n != 1 {
+			t.Errorf("the tick read %d streams, want the 1 received", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the tick's read of the streams waits for a close that waits for the tick")
+	}
+	eng.rx.mu.Unlock()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close did not return once the tick ended")
+	}
+	eng.rx.mu.Lock()
+	_, still := eng.rx.eps[lp.ep]
+	eng.rx.mu.Unlock()
+	if still {
+		t.Error("the closed endpoint is still in the feedback tick")
+	}
+}

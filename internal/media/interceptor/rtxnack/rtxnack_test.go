@@ -52,43 +52,82 @@ func marshal(t *testing.T, p *rtp.Packet) []byte {
 	return b
 }
 
+// newNACKer is the interceptor under test around Pion's NACK generator
+// ticking every interval, with a log of what it asks for; closed when the
+// test ends.
+func newNACKer(t *testing.T, interval time.Duration) (*Interceptor, *nackLog) {
+	t.Helper()
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(interval))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ii, err := Wrap(gen, nil).NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ii.Close() })
+	i := ii.(*Interceptor)
+	log := &nackLog{asked: map[uint16]int{}}
+	i.BindRTCPWriter(log)
+	return i, log
+}
+
+// nackFeedback is what a video stream that accepts NACKs declares.
+var nackFeedback = []interceptor.RTCPFeedback{{Type: "nack"}}
+
+// videoStream is a VP8 stream with NACK feedback.
+func videoStream(ssrc uint32) *interceptor.StreamInfo {
+	return &interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: nackFeedback}
+}
+
+// packets marshals one small packet per sequence number on ssrc.
+func packets(t *testing.T, ssrc uint32, seqs ...uint16) [][]byte {
+	t.Helper()
+	var pkts [][]byte
+	for _, seq := range seqs {
+		pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq}, Payload: []byte{1}}))
+	}
+	return pkts
+}
+
+// readAll binds a remote stream that delivers datagrams and reads every one
+// of them through the interceptor.
+func readAll(t *testing.T, i *Interceptor, info *interceptor.StreamInfo, datagrams [][]byte) {
+	t.Helper()
+	r := i.BindRemoteStream(info, &interceptortest.Feed{Datagrams: datagrams})
+	buf := make([]byte, 1500)
+	for range datagrams {
+		if _, _, err := r.Read(buf, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// settle returns once every NACK round that may have started before the
+// call has been written: it waits for two more asks of seq, a loss that
+// stays unrepaired (rounds run one after another, so the second ask comes
+// from a round begun after this call). A fixed sleep here failed when the
+// machine was loaded and a round was descheduled mid-write.
+func settle(t *testing.T, log *nackLog, seq uint16) {
+	t.Helper()
+	n := log.count(seq)
+	waitFor(t, func() bool { return log.count(seq) >= n+2 })
+}
+
 // TestRTXRepairStopsNACKs: a packet lost on the media SSRC is NACKed until
 // its RTX repair is read on the RTX SSRC, then never again; a loss that
 // is not repaired keeps being asked for.
 func TestRTXRepairStopsNACKs(t *testing.T) {
 	const media, rtx = 1111, 2222
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(5 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	i, err := Wrap(gen, nil).NewInterceptor("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer i.Close()
-	log := &nackLog{asked: map[uint16]int{}}
-	i.BindRTCPWriter(log)
-	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
-	var pkts [][]byte
-	for _, seq := range []uint16{10, 11, 13, 15, 16} { // 12 and 14 lost
-		pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: media, SequenceNumber: seq}, Payload: []byte{1}}))
-	}
-	mr := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: media, SSRCRetransmission: rtx, MimeType: "video/VP8", RTCPFeedback: fb},
-		&interceptortest.Feed{Datagrams: pkts})
-	buf := make([]byte, 1500)
-	for range pkts {
-		if _, _, err := mr.Read(buf, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	i, log := newNACKer(t, 5*time.Millisecond)
+	info := videoStream(media)
+	info.SSRCRetransmission = rtx
+	readAll(t, i, info, packets(t, media, 10, 11, 13, 15, 16)) // 12 and 14 lost
 	waitFor(t, func() bool { return log.count(12) > 0 && log.count(14) > 0 })
 	// The repair of 12 arrives as RTX: OSN 12 before the original payload.
 	repair := marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: rtx, SequenceNumber: 500, PayloadType: 97}, Payload: []byte{0, 12, 1}})
-	rr := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: rtx, MimeType: "video/rtx"}, &interceptortest.Feed{Datagrams: [][]byte{repair}})
-	if _, _, err := rr.Read(buf, nil); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(10 * time.Millisecond) // a round that may have started before the repair
+	readAll(t, i, &interceptor.StreamInfo{SSRC: rtx, MimeType: "video/rtx"}, [][]byte{repair})
+	settle(t, log, 14)
 	after12, after14 := log.count(12), log.count(14)
 	waitFor(t, func() bool { return log.count(14) >= after14+5 })
 	if got := log.count(12); got != after12 {
@@ -115,14 +154,13 @@ func TestPairs(t *testing.T) {
 	if made != i {
 		t.Fatal("onNew not given the interceptor")
 	}
-	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
 	feed := &interceptortest.Feed{Datagrams: [][]byte{{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}}}
 	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 1, MimeType: "audio/opus"}, feed) // no NACKs: not a candidate
-	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 10, MimeType: "video/VP8", RTCPFeedback: fb}, feed)
+	i.BindRemoteStream(videoStream(10), feed)
 	if s := i.repaired(99); s == nil || s.ssrc != 10 {
 		t.Errorf("lone video stream not assumed: %+v", s)
 	}
-	i.BindRemoteStream(&interceptor.StreamInfo{SSRC: 20, MimeType: "video/VP8", RTCPFeedback: fb}, feed)
+	i.BindRemoteStream(videoStream(20), feed)
 	if s := i.repaired(99); s != nil {
 		t.Errorf("an unpaired RTX stream among two media streams repairs %d", s.ssrc)
 	}
@@ -143,19 +181,7 @@ func TestPairs(t *testing.T) {
 func TestSimulcastRepairs(t *testing.T) {
 	const ridID, rridID = 10, 11
 	exts := []interceptor.RTPHeaderExtension{{URI: sdp.SDESRTPStreamIDURI, ID: ridID}, {URI: sdp.SDESRepairRTPStreamIDURI, ID: rridID}}
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(5 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ii, err := Wrap(gen, nil).NewInterceptor("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ii.Close()
-	i := ii.(*Interceptor)
-	log := &nackLog{asked: map[uint16]int{}}
-	i.BindRTCPWriter(log)
-	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
+	i, log := newNACKer(t, 5*time.Millisecond)
 	withExt := func(h rtp.Header, id uint8, v string, payload ...byte) []byte {
 		h.Version = 2
 		if id != 0 {
@@ -163,7 +189,6 @@ func TestSimulcastRepairs(t *testing.T) {
 		}
 		return marshal(t, &rtp.Packet{Header: h, Payload: payload})
 	}
-	buf := make([]byte, 1500)
 	// Three layers, SSRCs 100, 200, 300; the first packet of each carries
 	// its rid (later ones none, as Chrome stops once acknowledged); each
 	// layer loses its packet 12 (layer q: also 14).
@@ -178,13 +203,9 @@ func TestSimulcastRepairs(t *testing.T) {
 			}
 			pkts = append(pkts, withExt(rtp.Header{SSRC: ssrc, SequenceNumber: seq + uint16(1000*l)}, id, rid, 1))
 		}
-		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb, RTPHeaderExtensions: exts},
-			&interceptortest.Feed{Datagrams: pkts})
-		for range pkts {
-			if _, _, err := r.Read(buf, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		info := videoStream(ssrc)
+		info.RTPHeaderExtensions = exts
+		readAll(t, i, info, pkts)
 	}
 	waitFor(t, func() bool { return log.count(12) > 0 && log.count(1012) > 0 && log.count(2012) > 0 })
 	// Layer h's repair of 1012 with a repaired-rid (Chrome), layer q's of 12
@@ -196,13 +217,10 @@ func TestSimulcastRepairs(t *testing.T) {
 		osn  uint16
 	}{{201, rridID, "h", 1012}, {101, ridID, "q", 12}}
 	for _, rp := range repairs {
-		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: rp.ssrc, MimeType: "video/rtx", RTPHeaderExtensions: exts},
-			&interceptortest.Feed{Datagrams: [][]byte{withExt(rtp.Header{SSRC: rp.ssrc, SequenceNumber: 7, PayloadType: 97}, rp.id, rp.rid, byte(rp.osn>>8), byte(rp.osn), 1)}})
-		if _, _, err := r.Read(buf, nil); err != nil {
-			t.Fatal(err)
-		}
+		readAll(t, i, &interceptor.StreamInfo{SSRC: rp.ssrc, MimeType: "video/rtx", RTPHeaderExtensions: exts},
+			[][]byte{withExt(rtp.Header{SSRC: rp.ssrc, SequenceNumber: 7, PayloadType: 97}, rp.id, rp.rid, byte(rp.osn>>8), byte(rp.osn), 1)})
 	}
-	time.Sleep(10 * time.Millisecond) // a round that may have started before the repairs
+	settle(t, log, 14)
 	before := map[uint16]int{}
 	for _, s := range []uint16{12, 14, 1012, 1014, 2012} {
 		before[s] = log.count(s)
@@ -225,32 +243,10 @@ func TestSimulcastRepairs(t *testing.T) {
 // TestWanted: NACKs for a stream the owner does not want repaired (a
 // simulcast layer no viewer gets) are not sent; the others are.
 func TestWanted(t *testing.T) {
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(5 * time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ii, err := Wrap(gen, nil).NewInterceptor("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ii.Close()
-	i := ii.(*Interceptor)
+	i, log := newNACKer(t, 5*time.Millisecond)
 	i.SetWanted(func(ssrc uint32) bool { return ssrc != 200 })
-	log := &nackLog{asked: map[uint16]int{}}
-	i.BindRTCPWriter(log)
-	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
-	buf := make([]byte, 1500)
 	for _, ssrc := range []uint32{100, 200} {
-		var pkts [][]byte
-		for _, seq := range []uint16{10, 12} { // 11 lost
-			pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq + uint16(ssrc)}, Payload: []byte{1}}))
-		}
-		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb}, &interceptortest.Feed{Datagrams: pkts})
-		for range pkts {
-			if _, _, err := r.Read(buf, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		readAll(t, i, videoStream(ssrc), packets(t, ssrc, 10+uint16(ssrc), 12+uint16(ssrc))) // 11 lost
 	}
 	waitFor(t, func() bool { return log.count(111) >= 3 })
 	if n := log.count(211); n != 0 {
@@ -308,33 +304,11 @@ func FuzzOriginalSeq(f *testing.F) {
 // (reordered) packet, a jump beyond maxImmediateGap and a stream nobody
 // wants ask for nothing.
 func TestImmediateNACK(t *testing.T) {
-	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorInterval(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ii, err := Wrap(gen, nil).NewInterceptor("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ii.Close()
-	i := ii.(*Interceptor)
+	i, log := newNACKer(t, time.Hour)
 	i.SetWanted(func(ssrc uint32) bool { return ssrc != 200 })
-	log := &nackLog{asked: map[uint16]int{}}
-	i.BindRTCPWriter(log)
-	fb := []interceptor.RTCPFeedback{{Type: "nack"}}
-	buf := make([]byte, 1500)
 	read := func(ssrc uint32, seqs ...uint16) {
 		t.Helper()
-		var pkts [][]byte
-		for _, seq := range seqs {
-			pkts = append(pkts, marshal(t, &rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc, SequenceNumber: seq}, Payload: []byte{1}}))
-		}
-		r := i.BindRemoteStream(&interceptor.StreamInfo{SSRC: ssrc, MimeType: "video/VP8", RTCPFeedback: fb}, &interceptortest.Feed{Datagrams: pkts})
-		for range pkts {
-			if _, _, err := r.Read(buf, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		readAll(t, i, videoStream(ssrc), packets(t, ssrc, seqs...))
 	}
 	// 100: 65534, 65535, (0, 1 lost across the wrap), 2, 4 (3 lost), 3 late,
 	// then a jump of 100 (not asked at once).

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,8 @@ const maxForwardSkip = 512 << 10
 // httpFile reads an HTTP resource as a file: streamed with one GET, and
 // with a new ranged GET when a seek moves away (servers answering
 // Accept-Ranges: bytes). Seek only records the position; the request
-// happens on the next Read.
+// happens on the next Read. Read and Seek come from one goroutine (the
+// demuxer's); Close may come from another while a Read blocks.
 type httpFile struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -32,6 +34,10 @@ type httpFile struct {
 	ranges bool
 	owned  bool // the client is ours: its idle connections close with us
 
+	// mu guards body's changes and closed against Close; the reading
+	// goroutine, the only one that changes body, reads it without.
+	mu      sync.Mutex
+	closed  bool
 	body    io.ReadCloser
 	bodyPos int64 // offset of the next byte body yields
 	pos     int64
@@ -156,13 +162,22 @@ func (f *httpFile) reposition() error {
 	if !f.ranges {
 		return errors.New("source: HTTP server does not support range requests")
 	}
-	if f.body != nil {
-		_ = f.body.Close()
-		f.body = nil
+	f.mu.Lock()
+	old := f.body
+	f.body = nil
+	f.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
 	}
 	resp, err := f.get(f.pos) //nolint:bodyclose // the body is the file's stream, closed by Close or the next seek
 	if err != nil {
 		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		_ = resp.Body.Close()
+		return errors.New("source: closed")
 	}
 	f.body, f.bodyPos = resp.Body, f.pos
 	return nil
@@ -190,11 +205,16 @@ func (f *httpFile) Seek(off int64, whence int) (int64, error) {
 	return abs, nil
 }
 
+// Close ends the file; a Read blocked on the body returns (a player's
+// stop closes its source from another goroutine than the one reading).
 func (f *httpFile) Close() error {
 	f.cancel()
-	if f.body != nil {
-		_ = f.body.Close()
-		f.body = nil
+	f.mu.Lock()
+	f.closed = true
+	body := f.body
+	f.mu.Unlock()
+	if body != nil {
+		_ = body.Close()
 	}
 	if f.owned {
 		f.client.CloseIdleConnections()

@@ -201,6 +201,36 @@ func TestHTTP(t *testing.T) {
 			t.Fatalf("404: %v", err)
 		}
 	})
+	// A player's stop closes its source while its session goroutine reads
+	// (seeks make new range requests): -race saw Close and the reader's
+	// reposition both touch the body.
+	t.Run("close during reads", func(t *testing.T) {
+		s, err := source.Open(context.Background(), srv.URL+"/files/"+webm, source.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			for {
+				if _, err := s.Seek(2500 * time.Millisecond); err != nil {
+					done <- err
+					return
+				}
+				if _, err := s.ReadSample(); err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond) // any moment does: the reader loops until Close stops it
+		_ = s.Close()
+		select {
+		case err := <-done:
+			t.Logf("the reader ended: %v", err)
+		case <-time.After(20 * time.Second):
+			t.Fatal("a read still running 20 s after Close")
+		}
+	})
 	t.Run("close unblocks a stalled read", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
