@@ -129,9 +129,13 @@ func TestBatchDelivers(t *testing.T) {
 		{"ipv4", "udp4", "127.0.0.1:0"},
 		{"ipv6", "udp6", "[::1]:0"},
 	} {
-		for _, gso := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/gso=%v", fam.name, gso), func(t *testing.T) {
-				c := listen(t, fam.network, fam.addr, Options{NoGSO: !gso})
+		for _, mode := range []struct{ gso, ordinary bool }{{true, false}, {false, false}, {true, true}} {
+			gso := mode.gso
+			t.Run(fmt.Sprintf("%s/gso=%v/ordinary=%v", fam.name, gso, mode.ordinary), func(t *testing.T) {
+				c := listen(t, fam.network, fam.addr, Options{NoGSO: !gso, OrdinarySend: mode.ordinary})
+				if (c.rc == nil) != mode.ordinary {
+					t.Fatalf("raw system calls: %v, want %v", c.rc != nil, !mode.ordinary)
+				}
 				if gso && !c.GSO() {
 					t.Fatal("the kernel has no UDP_SEGMENT on this socket (Linux 4.18+ expected)")
 				}

@@ -38,6 +38,13 @@ type Options struct {
 	// NoRecvBatch reads one datagram per system call instead of a batch
 	// per recvmmsg (Linux).
 	NoRecvBatch bool
+	// OrdinarySend makes sends ordinary system calls, as the standard
+	// library's, instead of raw ones (send_linux.go): the runtime may hand
+	// the P to another thread during a long send. A raw call keeps its P,
+	// which costs less CPU but, when the operating system deschedules the
+	// thread mid-call on cores shared with other busy processes, leaves the
+	// P idle meanwhile.
+	OrdinarySend bool
 }
 
 // Conn is a UDP socket shared by Pion's ICE UDP mux and by Batch senders.
@@ -122,7 +129,7 @@ func New(uc *net.UDPConn, o Options) (*Conn, error) {
 		c.pc6 = ipv6.NewPacketConn(uc)
 		c.writeBatch = func(b *Batch, lo, hi int) (int, error) { return c.pc6.WriteBatch(b.msgs[lo:hi], 0) }
 	}
-	if rc, err := uc.SyscallConn(); err == nil {
+	if rc, err := uc.SyscallConn(); err == nil && !o.OrdinarySend {
 		c.rc = rc
 	}
 	if w := rawBatchWriter(c); w != nil {

@@ -79,7 +79,11 @@ type Config struct {
 	// selected pair once connected (consent freshness, RFC 7675; 0 =
 	// DefaultICEKeepalive; api.go).
 	ICEKeepalive time.Duration
-	Logger       *slog.Logger
+	// OrdinarySendCalls sends on the single UDP port with ordinary system
+	// calls instead of raw ones (udpx.Options.OrdinarySend): for hosts whose
+	// cores are shared with other busy processes.
+	OrdinarySendCalls bool
+	Logger            *slog.Logger
 }
 
 // Engine holds what endpoints share: the configuration, the certificates
