@@ -88,7 +88,7 @@ type Endpoint struct {
 	twcc       atomic.Pointer[twccrx.Recorder]     // transport-cc feedback with DirectInbound
 	dc         dataChannels
 	statIDs    statsIDs
-	quality    qualitySeen // monitor goroutine only
+	quality    qualitySeen // the engine monitor's goroutine only
 	uplink     uplinkWatch // the publisher's uplink congestion (publisher_feedback.go)
 	codecs     codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
@@ -186,4 +186,5 @@ func (w *Endpoint) Release() {
 		}
 	}
 	w.life.Wait()
+	w.engine.mon.unregister(w) // after Wait: no callback registers it again
 }
