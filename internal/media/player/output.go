@@ -149,7 +149,7 @@ func (o *output) send(s container.Sample, pts time.Duration) {
 	o.frames.Add(1)
 	for _, rp := range o.rtp {
 		if o.leg != nil {
-			_ = o.leg.WriteRTP(rp) // a starting or busy back end drops
+			_ = o.leg.WriteRTP(rp, 0) // a starting or busy back end drops
 			continue
 		}
 		o.pkt.Header, o.pkt.Payload, o.pkt.Codec = rp.Header, rp.Payload, o.codec
@@ -159,7 +159,7 @@ func (o *output) send(s container.Sample, pts time.Duration) {
 }
 
 // fromLeg pushes one packet of the leg's output (on the leg's goroutine).
-func (o *output) fromLeg(rp *rtp.Packet) {
+func (o *output) fromLeg(rp *rtp.Packet, _ time.Duration) {
 	o.lpkt.Header, o.lpkt.Payload, o.lpkt.Codec = rp.Header, rp.Payload, o.codec
 	o.lpkt.EnteredAt = o.p.core.Pipeline().EntryTime()
 	o.pad.Push(&o.lpkt)

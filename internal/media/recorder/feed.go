@@ -26,11 +26,7 @@ type feed struct {
 	unwrap frames.TimestampUnwrapper
 	ssrc   uint32
 	begun  bool
-	// firstAt, when set, anchors the first packet there instead of at its
-	// arrival (the output of a transcoder: its first packet was made from
-	// input that arrived then).
-	firstAt time.Duration
-	frames  uint64
+	frames uint64
 }
 
 func newFeed(dp *frames.Depacketizer) *feed {
@@ -49,11 +45,7 @@ func (f *feed) push(pkt *rtp.Packet, now time.Duration, emit func(frames.Frame, 
 	if !f.begun {
 		f.begun, f.ssrc = true, pkt.SSRC
 		f.unwrap.Reset()
-		at := now
-		if f.firstAt != 0 {
-			at, f.firstAt = f.firstAt, 0
-		}
-		f.clock.Anchor(f.unwrap.Unwrap(pkt.Timestamp), at)
+		f.clock.Anchor(f.unwrap.Unwrap(pkt.Timestamp), now)
 	} else if ext := f.unwrap.Unwrap(pkt.Timestamp); now < f.clock.Time(ext) {
 		f.clock.Anchor(ext, now)
 	}

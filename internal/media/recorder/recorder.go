@@ -38,7 +38,6 @@ import (
 	"github.com/gorento/gorento/internal/media/container/mp4"
 	"github.com/gorento/gorento/internal/media/container/webm"
 	"github.com/gorento/gorento/internal/media/frames"
-	"github.com/gorento/gorento/internal/media/rtpx"
 	"github.com/gorento/gorento/internal/media/uriep"
 	"github.com/gorento/gorento/internal/media/workerleg"
 )
@@ -482,11 +481,14 @@ func (r *Recorder) afterLocked() {
 
 // onTranscoded returns the handler of the output packets of the leg-th
 // transcoder of a track.
-func (r *Recorder) onTranscoded(kind media.MediaType, leg uint64) func(*rtp.Packet) {
-	return func(pkt *rtp.Packet) {
+func (r *Recorder) onTranscoded(kind media.MediaType, leg uint64) func(*rtp.Packet, time.Duration) {
+	return func(pkt *rtp.Packet, at time.Duration) {
 		r.mu.Lock()
 		if t := r.tracks[kind]; t != nil && t.leg == leg && t.tc != nil && !r.stopping && !r.finished && r.failed == nil {
-			t.transcoded(pkt, r.now())
+			if at == 0 {
+				at = r.now()
+			}
+			t.transcoded(pkt, at)
 		}
 		r.afterLocked()
 	}
@@ -689,12 +691,6 @@ func frameKind(mt media.MediaType) frames.Kind {
 		return frames.Audio
 	}
 	return frames.Video
-}
-
-// startsKeyframe reports whether pkt starts a video keyframe.
-func startsKeyframe(pkt *media.Packet) bool {
-	f := rtpx.KeyframeStart(pkt.Codec.MimeType)
-	return f != nil && f(pkt.Payload)
 }
 
 // redact hides the password of a URI in logs.

@@ -32,11 +32,10 @@ type track struct {
 	direct   *feed
 	tc       workerleg.Transcoder
 	tcFeed   *feed
-	tcStart  time.Duration // arrival of the first input the transcoder took and can start from
-	leg      uint64        // counts transcoders: callbacks of an old one are ignored
-	waiting  bool          // Recording waits for this track's transcoder
-	refused  *media.Codec  // input that could not be converted (reported once)
-	pkt      rtp.Packet    // scratch packet handed to depacketizers
+	leg      uint64       // counts transcoders: callbacks of an old one are ignored
+	waiting  bool         // Recording waits for this track's transcoder
+	refused  *media.Codec // input that could not be converted (reported once)
+	pkt      rtp.Packet   // scratch packet handed to depacketizers
 	emitFunc func(frames.Frame, time.Duration)
 }
 
@@ -57,9 +56,7 @@ func (t *track) consume(pkt *media.Packet, now time.Duration) {
 		t.direct.push(&t.pkt, now, t.emitFunc)
 	case t.tc != nil:
 		// A full or starting back end drops: its decoder asks for a keyframe.
-		if err := t.tc.WriteRTP(&t.pkt); err == nil && t.tcStart == 0 && (t.kind == media.Audio || startsKeyframe(pkt)) {
-			t.tcStart = now
-		}
+		_ = t.tc.WriteRTP(&t.pkt, now)
 	}
 }
 
@@ -117,22 +114,20 @@ func (t *track) startTranscoder(c *media.Codec) error {
 		tc.Close()
 		return fmt.Errorf("%w: %v", ErrTranscode, err)
 	}
-	t.tc, t.tcFeed, t.tcStart = tc, newFeed(dp), 0
+	t.tc, t.tcFeed = tc, newFeed(dp)
 	if t.kind == media.Video {
 		tc.RequestKeyframe()
 	}
 	return nil
 }
 
-// transcoded takes one packet of the transcoder's output.
-func (t *track) transcoded(pkt *rtp.Packet, now time.Duration) {
-	if t.tcFeed == nil {
-		return
+// transcoded takes one packet of the transcoder's output made from input
+// that arrived at at: the feed places it by its input's arrival, not by
+// when the worker returned it.
+func (t *track) transcoded(pkt *rtp.Packet, at time.Duration) {
+	if t.tcFeed != nil {
+		t.tcFeed.push(pkt, at, t.emitFunc)
 	}
-	if !t.tcFeed.begun && t.tcStart != 0 {
-		t.tcFeed.firstAt = t.tcStart
-	}
-	t.tcFeed.push(pkt, now, t.emitFunc)
 }
 
 // closeLeg ends the current leg; a transcoder is handed back to be closed

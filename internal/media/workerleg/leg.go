@@ -7,6 +7,8 @@
 package workerleg
 
 import (
+	"time"
+
 	"github.com/pion/rtp"
 
 	"github.com/gorento/gorento/internal/media"
@@ -16,9 +18,10 @@ import (
 // Transcoder converts one RTP stream into another codec. Its methods must
 // not block.
 type Transcoder interface {
-	// WriteRTP sends one input packet; it may drop it when the back end
-	// is behind.
-	WriteRTP(pkt *rtp.Packet) error
+	// WriteRTP sends one input packet that arrived at at (the pipeline
+	// clock's time, as media.Packet.EnteredAt; 0: unknown); it may drop it
+	// when the back end is behind.
+	WriteRTP(pkt *rtp.Packet, at time.Duration) error
 	// RequestKeyframe makes the encoder produce a keyframe.
 	RequestKeyframe()
 	// Output describes the packets the transcoder produces.
@@ -38,10 +41,13 @@ type Stream struct {
 
 // Handler receives a transcoder's output and events, on its goroutines.
 type Handler struct {
-	OnRTP        func(pkt *rtp.Packet) // valid during the call only
-	OnError      func(err error)       // the transcoder stopped
-	Ready        func()                // the transcoder takes media from now on
-	NeedKeyframe func()                // its decoder needs a keyframe from upstream
+	// OnRTP receives an output packet (valid during the call only) and
+	// when the input it was made from arrived (0 until an input with a
+	// known arrival was written): the worker's delay is not in it.
+	OnRTP        func(pkt *rtp.Packet, at time.Duration)
+	OnError      func(err error) // the transcoder stopped
+	Ready        func()          // the transcoder takes media from now on
+	NeedKeyframe func()          // its decoder needs a keyframe from upstream
 }
 
 // Factory makes a transcoder from the codec of incoming packets to out

@@ -42,7 +42,7 @@ func Worker(b procelem.Backend, key string) Factory {
 		if err != nil {
 			return nil, err
 		}
-		w := &workerLeg{h: h, out: ts, inPT: inStream.PayloadType, inRate: in.ClockRate}
+		w := &workerLeg{h: h, out: ts, inPT: inStream.PayloadType, inRate: in.ClockRate, times: newTiming(in.ClockRate, ts.ClockRate)}
 		w.ctx, w.cancel = context.WithCancel(context.Background())
 		spec := process.Spec{Inputs: []process.Stream{inStream}, Outputs: []process.Stream{outStream},
 			Processing: process.Processing{Kind: process.ProcNone}}
@@ -69,9 +69,13 @@ type workerLeg struct {
 	closed atomic.Bool
 	kfBusy atomic.Bool
 
+	times *timing
+
 	// Used by WriteRTP only (the recorder's lock serialises it).
-	rw  rtpx.Rewriter
-	buf []byte
+	rw     rtpx.Rewriter
+	tsBase uint32 // the first packet's rewritten timestamp: the leg's RTP time 0
+	begun  bool
+	buf    []byte
 }
 
 func (w *workerLeg) start(b procelem.Backend, key string, spec process.Spec) {
@@ -104,7 +108,7 @@ func (w *workerLeg) onRTP(_ int, b []byte) {
 	}
 	var pkt rtp.Packet
 	if pkt.Unmarshal(b) == nil {
-		w.h.OnRTP(&pkt)
+		w.h.OnRTP(&pkt, w.times.output(pkt.Timestamp))
 	}
 }
 
@@ -123,8 +127,9 @@ func (w *workerLeg) onEvent(ev process.Event) {
 }
 
 // WriteRTP implements Transcoder: the input becomes one continuous stream
-// for the worker's depayloader, whatever source feeds it.
-func (w *workerLeg) WriteRTP(pkt *rtp.Packet) error {
+// for the worker's depayloader, whatever source feeds it, starting at RTP
+// time 0 (timing.go).
+func (w *workerLeg) WriteRTP(pkt *rtp.Packet, at time.Duration) error {
 	el := w.el.Load()
 	if el == nil || w.closed.Load() {
 		return ErrNotReady
@@ -133,6 +138,11 @@ func (w *workerLeg) WriteRTP(pkt *rtp.Packet) error {
 	h.Extension, h.Extensions, h.ExtensionProfile, h.CSRC, h.Padding, h.PaddingSize = false, nil, 0, nil, false, 0
 	w.rw.Rewrite(&h, w.inRate, media.Monotime())
 	h.SSRC, h.PayloadType = 0x67726e74, w.inPT
+	if !w.begun {
+		w.begun, w.tsBase = true, h.Timestamp
+	}
+	h.Timestamp -= w.tsBase
+	w.times.input(h.Timestamp, at)
 	need := h.MarshalSize() + len(pkt.Payload)
 	if cap(w.buf) < need {
 		w.buf = make([]byte, (need+511)&^511)

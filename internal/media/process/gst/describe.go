@@ -90,12 +90,15 @@ func clampBitrate(s ipc.Stream, target int) int {
 
 // encodeChain is convert → encode → payload → appsink for output i. The
 // encoder is named enc<i>, the sink sink<i>.
-func encodeChain(s ipc.Stream, i int) (string, error) {
+func encodeChain(s ipc.Stream, i int, rtpTime bool) (string, error) {
 	mtu := s.MTU
 	if mtu <= 0 {
 		mtu = defaultMTU
 	}
 	pay := fmt.Sprintf("pt=%d mtu=%d", s.PayloadType, mtu)
+	if rtpTime {
+		pay += " timestamp-offset=0" // output RTP time = input RTP time (rtptime.go)
+	}
 	if s.SSRC != 0 {
 		pay += fmt.Sprintf(" ssrc=%d", s.SSRC)
 	}
@@ -199,11 +202,14 @@ func Describe(spec *ipc.Spec) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A ProcNone leg is stamped from its input's RTP time (rtptime.go);
+	// filters from arrival.
+	rtpTime := spec.Processing.Kind == ipc.ProcNone
 	var b strings.Builder
-	fmt.Fprintf(&b, "appsrc name=src0 is-live=true do-timestamp=true format=time min-latency=0 "+
-		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", inputCaps(in), dec, proc)
+	fmt.Fprintf(&b, "appsrc name=src0 is-live=true do-timestamp=%t format=time min-latency=0 "+
+		"max-bytes=4000000 block=false leaky-type=downstream caps=\"%s\" ! %s ! %s", !rtpTime, inputCaps(in), dec, proc)
 	if len(spec.Outputs) == 1 {
-		enc, err := encodeChain(spec.Outputs[0], 0)
+		enc, err := encodeChain(spec.Outputs[0], 0, rtpTime)
 		if err != nil {
 			return "", err
 		}
@@ -213,7 +219,7 @@ func Describe(spec *ipc.Spec) (string, error) {
 	// Decode once, encode per output (issue 11's transcoder).
 	b.WriteString(" ! tee name=outtee")
 	for i, o := range spec.Outputs {
-		enc, err := encodeChain(o, i)
+		enc, err := encodeChain(o, i, rtpTime)
 		if err != nil {
 			return "", err
 		}

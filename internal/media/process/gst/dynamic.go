@@ -411,7 +411,7 @@ func (d *dynamic) addOutput(i int, st ipc.Stream) error {
 	if err := spec.CheckStream(st, false); err != nil {
 		return fmt.Errorf("output %d: %w", i, err)
 	}
-	enc, err := encodeChain(st, i)
+	enc, err := encodeChain(st, i, false)
 	if err != nil {
 		return err
 	}

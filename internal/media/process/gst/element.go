@@ -40,7 +40,8 @@ type element struct {
 	userElems  []userElement            // the elements of a GStreamerFilter command
 	userByName map[string]*C.GstElement // … in the pipeline, by their names in the command
 	proc       processor
-	dyn        *dynamic // the dynamic kinds: hubs and the transcoder (dynamic.go)
+	times      []*rtpTimeline // per input of a ProcNone leg (rtptime.go); nil: arrival stamps
+	dyn        *dynamic       // the dynamic kinds: hubs and the transcoder (dynamic.go)
 
 	// pushMu makes teardown wait for a push in progress before the appsrcs
 	// go away: push holds it shared, teardown takes it to clear ready.
@@ -150,6 +151,9 @@ func (el *element) build(spec *ipc.Spec) error {
 			return fmt.Errorf("pipeline lacks src%d", i)
 		}
 		el.srcs = append(el.srcs, src)
+		if spec.Processing.Kind == ipc.ProcNone {
+			el.times = append(el.times, newRTPTimeline(clockRate(spec.Inputs[i])))
+		}
 		el.watchKeyframeRequests(src, i)
 	}
 	for i, o := range spec.Outputs {
@@ -257,7 +261,13 @@ func (el *element) push(i int, pkt []byte) {
 		el.inputDropped.Add(1)
 		return
 	}
-	if !pushRTP(el.srcs[i], pkt) {
+	var ok bool
+	if el.times != nil {
+		ok = len(pkt) >= 12 && pushRTPAt(el.srcs[i], pkt, el.times[i].pts(pkt))
+	} else {
+		ok = pushRTP(el.srcs[i], pkt)
+	}
+	if !ok {
 		el.inputDropped.Add(1)
 		return
 	}
@@ -378,5 +388,5 @@ func (el *element) teardown() {
 	el.bus.unref()
 	unref(el.pipe)
 	el.pipe, el.bus = nil, bus{}
-	el.srcs, el.sinks, el.encs, el.userByName, el.proc, el.dyn = nil, nil, nil, nil, noProc{}, nil
+	el.srcs, el.sinks, el.encs, el.userByName, el.proc, el.dyn, el.times = nil, nil, nil, nil, noProc{}, nil, nil
 }
