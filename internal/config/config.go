@@ -142,6 +142,13 @@ type WebRTCConfig struct {
 	// first packets for the rest of it, so it leaves as one GSO message per
 	// viewer (default 1ms; 0s sends each packet at once).
 	EgressFrameHold Duration `json:"egressFrameHold"`
+	// ICEKeepalive is the interval of the consent checks (STUN binding
+	// requests) each endpoint sends on its selected pair (default 4s).
+	ICEKeepalive Duration `json:"iceKeepalive"`
+	// OrdinarySendCalls sends on the single UDP port with ordinary system
+	// calls instead of raw ones (less CPU; docs/performance.md): for hosts
+	// whose cores are shared with other busy processes (default false).
+	OrdinarySendCalls bool `json:"ordinarySendCalls"`
 	// Video bandwidth defaults (docs/kurento-protocol.md, issue 15.1): every
 	// endpoint's initial maxVideoSendBandwidth/minVideoSendBandwidth (KMS: 500/100),
 	// the REMB sent to a publisher when nothing limits it, the start bitrate

@@ -30,12 +30,13 @@ type Dest struct {
 	conn *Conn
 	ap   netip.AddrPort
 	addr *net.UDPAddr
+	sa   sockaddr // the address as the kernel takes it (send_linux.go)
 }
 
 // Dest returns the destination ap reached through c.
 func (c *Conn) Dest(ap netip.AddrPort) *Dest {
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	return &Dest{conn: c, ap: ap, addr: net.UDPAddrFromAddrPort(ap)}
+	return &Dest{conn: c, ap: ap, addr: net.UDPAddrFromAddrPort(ap), sa: makeSockaddr(c.local, ap)}
 }
 
 // AddrPort is the remote address.
@@ -72,6 +73,7 @@ type Batch struct {
 
 	meta []message      // queued messages, in order
 	msgs []ipv4.Message // what is handed to WriteBatch (parallel to meta)
+	raw  *rawSender     // the same packed for a raw sendmmsg (Linux; send_linux.go)
 	iov  [][]byte       // msgs[i].Buffers = iov[i : i+1]
 	oob  []byte         // GSO control messages, gsoCmsgLen each
 
@@ -110,6 +112,7 @@ func NewBatch(o BatchOptions) *Batch {
 		iov:       make([][]byte, m),
 		oob:       make([]byte, m*gsoCmsgLen),
 		groupMeta: make([]message, 0, m),
+		raw:       newRawSender(m),
 	}
 	for i := range b.msgs {
 		b.msgs[i].Buffers = b.iov[i : i+1 : i+1]
@@ -232,6 +235,7 @@ func (b *Batch) send(c *Conn, meta []message, ms []ipv4.Message) {
 			putGSOCmsg(oob, uint16(m.seg))
 			ms[i].OOB = oob
 		}
+		b.raw.pack(i, b.arena, m, ms[i].OOB)
 	}
 	for i := 0; i < len(ms); {
 		end := len(ms)
@@ -246,7 +250,7 @@ func (b *Batch) send(c *Conn, meta []message, ms []ipv4.Message) {
 			for end = i + 1; end < len(ms) && meta[end].segs == 1; end++ {
 			}
 		}
-		n, err := c.writeBatch(ms[i:end])
+		n, err := c.writeBatch(b, i, end)
 		c.stats.batchCalls.Add(1)
 		if n > 0 {
 			b.sent(c, meta[i:i+n])
@@ -279,6 +283,7 @@ func (b *Batch) send(c *Conn, meta []message, ms []ipv4.Message) {
 	for i := range ms {
 		ms[i].Addr, ms[i].Buffers[0], ms[i].OOB = nil, nil, nil
 	}
+	b.raw.clear(len(ms))
 }
 
 // sent counts messages the kernel took.

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // Tests send on 127.0.0.1 and ::1 only (run them inside scripts/netns-run.sh).
@@ -131,9 +129,13 @@ func TestBatchDelivers(t *testing.T) {
 		{"ipv4", "udp4", "127.0.0.1:0"},
 		{"ipv6", "udp6", "[::1]:0"},
 	} {
-		for _, gso := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/gso=%v", fam.name, gso), func(t *testing.T) {
-				c := listen(t, fam.network, fam.addr, Options{NoGSO: !gso})
+		for _, mode := range []struct{ gso, ordinary bool }{{true, false}, {false, false}, {true, true}} {
+			gso := mode.gso
+			t.Run(fmt.Sprintf("%s/gso=%v/ordinary=%v", fam.name, gso, mode.ordinary), func(t *testing.T) {
+				c := listen(t, fam.network, fam.addr, Options{NoGSO: !gso, OrdinarySend: mode.ordinary})
+				if (c.rc == nil) != mode.ordinary {
+					t.Fatalf("raw system calls: %v, want %v", c.rc != nil, !mode.ordinary)
+				}
 				if gso && !c.GSO() {
 					t.Fatal("the kernel has no UDP_SEGMENT on this socket (Linux 4.18+ expected)")
 				}
@@ -245,12 +247,12 @@ func TestGSOFallbackOnEIO(t *testing.T) {
 	}
 	real := c.writeBatch
 	eios := 0
-	c.writeBatch = func(ms []ipv4.Message) (int, error) {
-		if len(ms[0].OOB) > 0 {
+	c.writeBatch = func(b *Batch, lo, hi int) (int, error) {
+		if len(b.msgs[lo].OOB) > 0 {
 			eios++
 			return -1, &net.OpError{Op: "write", Net: "udp", Err: syscall.EIO}
 		}
-		return real(ms)
+		return real(b, lo, hi)
 	}
 	rcv := newReceiver(t, "udp4", "127.0.0.1:0")
 	b := NewBatch(BatchOptions{OnError: func(d *Dest, n int, err error) { t.Errorf("%v: %v", d.AddrPort(), err) }})

@@ -1,7 +1,8 @@
 // Package udpx is the UDP socket of the ICE UDP mux port: a net.PacketConn
 // that Pion's ICE UDP mux runs on unchanged (STUN, DTLS, SRTCP and fallback
 // RTP, one datagram per call), plus [Batch], which sends many datagrams per
-// system call: sendmmsg through golang.org/x/net's WriteBatch, and UDP
+// system call: sendmmsg (raw on Linux, send_linux.go; elsewhere
+// golang.org/x/net's WriteBatch), and UDP
 // generic segmentation offload (GSO, Linux UDP_SEGMENT) for runs of
 // equal-size datagrams to one destination. Sending one datagram per
 // syscall is most of a forwarded packet's cost on Linux (see
@@ -15,6 +16,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -36,6 +38,13 @@ type Options struct {
 	// NoRecvBatch reads one datagram per system call instead of a batch
 	// per recvmmsg (Linux).
 	NoRecvBatch bool
+	// OrdinarySend makes sends ordinary system calls, as the standard
+	// library's, instead of raw ones (send_linux.go): the runtime may hand
+	// the P to another thread during a long send. A raw call keeps its P,
+	// which costs less CPU but, when the operating system deschedules the
+	// thread mid-call on cores shared with other busy processes, leaves the
+	// P idle meanwhile.
+	OrdinarySend bool
 }
 
 // Conn is a UDP socket shared by Pion's ICE UDP mux and by Batch senders.
@@ -48,8 +57,11 @@ type Conn struct {
 
 	gso atomic.Bool // UDP_SEGMENT usable: probed once, off after EIO
 
-	// writeBatch sends one sendmmsg's worth; tests wrap it to inject errors.
-	writeBatch func(ms []ipv4.Message) (int, error)
+	rc syscall.RawConn // the socket for raw system calls (send_linux.go; nil: none)
+
+	// writeBatch sends messages lo..hi-1 of a Batch (b.msgs, and b.raw
+	// packed alike) with one sendmmsg; tests wrap it to inject errors.
+	writeBatch func(b *Batch, lo, hi int) (int, error)
 
 	inbound inboundRoutes // datagrams taken before the mux (inbound.go)
 
@@ -112,10 +124,16 @@ func New(uc *net.UDPConn, o Options) (*Conn, error) {
 	// picks the wrapper.
 	if c.local.Addr().Is4() {
 		c.pc4 = ipv4.NewPacketConn(uc)
-		c.writeBatch = func(ms []ipv4.Message) (int, error) { return c.pc4.WriteBatch(ms, 0) }
+		c.writeBatch = func(b *Batch, lo, hi int) (int, error) { return c.pc4.WriteBatch(b.msgs[lo:hi], 0) }
 	} else {
 		c.pc6 = ipv6.NewPacketConn(uc)
-		c.writeBatch = func(ms []ipv4.Message) (int, error) { return c.pc6.WriteBatch(ms, 0) }
+		c.writeBatch = func(b *Batch, lo, hi int) (int, error) { return c.pc6.WriteBatch(b.msgs[lo:hi], 0) }
+	}
+	if rc, err := uc.SyscallConn(); err == nil && !o.OrdinarySend {
+		c.rc = rc
+	}
+	if w := rawBatchWriter(c); w != nil {
+		c.writeBatch = w
 	}
 	if err := c.setBuffers(o); err != nil {
 		return nil, err
@@ -191,7 +209,10 @@ func (c *Conn) WriteToAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	if c.watching.Load() > 0 {
 		c.watch(b, to)
 	}
-	n, err := c.uc.WriteToUDPAddrPort(b, to)
+	n, raw, err := c.rawWriteTo(b, to)
+	if !raw {
+		n, err = c.uc.WriteToUDPAddrPort(b, to)
+	}
 	c.stats.writeCalls.Add(1)
 	if err != nil {
 		c.stats.sendErrors.Add(1)

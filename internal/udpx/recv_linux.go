@@ -62,7 +62,11 @@ func newRecvBatcher(uc *net.UDPConn) *recvBatcher {
 		h.SetIovlen(1)
 	}
 	r.read = func(fd uintptr) bool {
-		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
+		// A raw system call, as the batched send (send_linux.go): with
+		// MSG_DONTWAIT it never sleeps (the poller waits for data), and
+		// a blocking-call hand-off would wake the runtime's monitor
+		// thread on every batch.
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), recvBatch, unix.MSG_DONTWAIT, 0, 0)
 		if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
 			return false // wait until readable
 		}

@@ -250,6 +250,9 @@ func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int
 	ring, ext := pkt.History()
 	d.seq.Record(hdr.SequenceNumber, ring, ext, hdr.Timestamp-pkt.Header.Timestamp)
 	patch := d.munge(pkt, hdr.SequenceNumber)
+	if !d.sr.started {
+		d.t.srCheck = 0 // its first report is due now
+	}
 	d.sr.media(hdr.Timestamp, pkt.Codec.ClockRate, now, len(pkt.Payload))
 	d.stats.packets.Add(1)
 	d.stats.bytes.Add(uint64(len(pkt.Payload)))

@@ -51,25 +51,36 @@ func (d *Downtrack) appendSR(now, next int64, pkts []rtcp.Packet) []rtcp.Packet 
 		RTPTime: rtpTime, PacketCount: s.packets, OctetCount: s.octets})
 }
 
+// srRecheck bounds how long sendReports leaves a transport's tracks
+// unlooked-at between reports (a track bound or added in between).
+const srRecheck = 100 * time.Millisecond
+
 // sendReports sends the sender reports of a transport's tracks when one is
 // due, all in one compound RTCP packet: one SRTCP encryption and one
 // datagram per transport instead of one per track (an RTCP write through
 // Pion costs as much as several forwarded packets). The interval is
 // jittered (±25 %) so that the reports of many transports do not fall due
-// in the same tick.
+// in the same tick. Between reports the tracks are looked at every
+// srRecheck, not on every worker tick (a track's first packet asks for a
+// look at once: Downtrack.forward).
 func (t *Transport) sendReports(now int64) {
-	if t.p.RTCP == nil {
+	if t.p.RTCP == nil || now < t.srCheck {
 		return
 	}
+	t.srCheck = now + int64(srRecheck)
 	t.mu.Lock()
 	due := false
 	for _, d := range t.tracks {
 		due = due || d.srDue(now)
+		if d.sr.started && d.sr.next > now && d.sr.next < t.srCheck {
+			t.srCheck = d.sr.next
+		}
 	}
 	pkts := t.srs[:0]
 	if due {
 		iv := int64(t.w.s.cfg.SenderReportInterval)
 		next := now + iv*3/4 + rand.Int64N(iv/2+1)
+		t.srCheck = min(t.srCheck, next)
 		for _, d := range t.tracks {
 			pkts = d.appendSR(now, next, pkts)
 		}

@@ -49,6 +49,7 @@ type Transport struct {
 	runHead  int32     // first and last of this round's packets in worker.local
 	runTail  int32
 	srs      []rtcp.Packet // scratch of sendReports
+	srCheck  int64         // sendReports looks at the tracks again at this time (sr.go)
 }
 
 func newTransport(w *worker, p TransportParams) *Transport {

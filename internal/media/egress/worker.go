@@ -120,14 +120,26 @@ func (w *worker) post(o op) bool {
 	return true
 }
 
-// enqueue hands a packet to the worker; false when its queue is full.
+// fullRetries is how many times enqueue yields to the worker before it
+// drops a packet for a full queue.
+const fullRetries = 3
+
+// enqueue hands a packet to the worker; false when its queue stays full.
 func (w *worker) enqueue(it item) bool {
 	// Read the packet before handing it over: once pushed, the worker may
 	// send and release it at any moment.
 	endsFrame := endsVideoFrame(it)
-	if !w.in.push(it) {
-		w.overflows.Add(1)
-		return false
+	for try := 0; !w.in.push(it); try++ {
+		if try == fullRetries {
+			w.overflows.Add(1)
+			return false
+		}
+		// Full: a producer that got far ahead of the worker (a burst read
+		// after the process was not scheduled for a while, on a shared
+		// core). Let the worker run before dropping: a dropped video
+		// packet costs its sinks a wait for the next keyframe.
+		w.signal()
+		runtime.Gosched()
 	}
 	if w.sleeping.Load() && w.wakes(endsFrame) {
 		w.signal()

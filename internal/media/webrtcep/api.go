@@ -1,6 +1,7 @@
 package webrtcep
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -115,14 +116,27 @@ func interceptors(m *webrtc.MediaEngine, onStats func(*rtpstats.Recorder), onNAC
 // maxNACKsPerPacket bounds how often one lost packet is asked for.
 const maxNACKsPerPacket = 10
 
+// ICE timers once connected. Pion's agent sends a binding request on the
+// selected pair every 2 s by default, each one a STUN transaction (HMAC,
+// CRC, a system call each way) per endpoint: at 100 endpoints a visible
+// share of the server's fixed costs (docs/performance.md, issue 13).
+// RFC 7675 asks for a consent check every 5 s (randomized 4–6 s), which
+// libnice (Kurento) does; the peer's own checks (Chromium: every 2.5 s on
+// a stable pair; Pion: 2 s) and its RTCP keep the pair alive between ours.
+// 4 s stays under the 5 s after which a silent pair turns disconnected.
+const (
+	DefaultICEKeepalive        = 4 * time.Second
+	defaultDisconnectedTimeout = 5 * time.Second  // Pion's default
+	defaultFailedTimeout       = 25 * time.Second // Pion's default
+)
+
 func (e *Engine) settingEngine(s ICESettings) (webrtc.SettingEngine, error) {
 	se := webrtc.SettingEngine{}
 	se.LoggerFactory = pionLogger{e.log}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(e.cfg.IncludeLoopback || e.cfg.LoopbackOnly)
-	if e.cfg.DisconnectedTimeout > 0 || e.cfg.FailedTimeout > 0 {
-		se.SetICETimeouts(e.cfg.DisconnectedTimeout, e.cfg.FailedTimeout, 2*time.Second)
-	}
+	se.SetICETimeouts(cmp.Or(e.cfg.DisconnectedTimeout, defaultDisconnectedTimeout), cmp.Or(e.cfg.FailedTimeout, defaultFailedTimeout),
+		cmp.Or(e.cfg.ICEKeepalive, DefaultICEKeepalive))
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	if e.cfg.IPv6 {
 		types = append(types, webrtc.NetworkTypeUDP6)

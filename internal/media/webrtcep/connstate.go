@@ -21,14 +21,17 @@ type connectionTracker struct {
 	mu        sync.Mutex // guards the fields below
 	connected bool       // ConnectionState
 	media     bool       // MediaState
-	started   bool       // monitor running
-	iceState  ICEState   // last state reported
-	pionICE   webrtc.ICEConnectionState
-	dtlsState DTLSState
-	pair      *NewCandidatePairSelected
-	rembSent  uint64
-	lossPrev  map[uint32][2]int64 // ssrc → packets received, lost at the previous tick
-	fraction  map[uint32]float64  // ssrc → fraction lost (0–255) over the last tick
+	started   bool       // registered with the engine's monitor (monitor.go)
+	// delivering: a MediaState event posted by the monitor is being
+	// delivered; the next change waits (is coalesced) until it was.
+	delivering bool
+	iceState   ICEState // last state reported
+	pionICE    webrtc.ICEConnectionState
+	dtlsState  DTLSState
+	pair       *NewCandidatePairSelected
+	rembSent   uint64
+	lossPrev   map[uint32][2]int64 // ssrc → packets received, lost at the previous tick
+	fraction   map[uint32]float64  // ssrc → fraction lost (0–255) over the last tick
 }
 
 func (s *connectionTracker) init(w *Endpoint) {
@@ -104,8 +107,9 @@ func (s *connectionTracker) watch(pc *webrtc.PeerConnection) {
 		}
 		s.mu.Unlock()
 		w.core.Deliver()
-		if startMonitor {
-			w.spawn(s.monitor)
+		if startMonitor && w.life.Enter() { // not once Release began (it unregisters after its Wait)
+			w.engine.mon.register(w)
+			w.life.Leave()
 		}
 	})
 }

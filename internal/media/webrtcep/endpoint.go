@@ -88,7 +88,7 @@ type Endpoint struct {
 	twcc       atomic.Pointer[twccrx.Recorder]     // transport-cc feedback with DirectInbound
 	dc         dataChannels
 	statIDs    statsIDs
-	quality    qualitySeen // monitor goroutine only
+	quality    qualitySeen // the engine monitor's goroutine only
 	codecs     codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
 	life *media.Goroutines // the endpoint's goroutines, joined by Release
@@ -185,4 +185,5 @@ func (w *Endpoint) Release() {
 		}
 	}
 	w.life.Wait()
+	w.engine.mon.unregister(w) // after Wait: no callback registers it again
 }

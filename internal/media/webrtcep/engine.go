@@ -75,7 +75,15 @@ type Config struct {
 	rxTick time.Duration
 	// DisconnectedTimeout and FailedTimeout tune ICE consent (0 = Pion defaults 5 s/25 s).
 	DisconnectedTimeout, FailedTimeout time.Duration
-	Logger                             *slog.Logger
+	// ICEKeepalive is the interval of the binding requests sent on the
+	// selected pair once connected (consent freshness, RFC 7675; 0 =
+	// DefaultICEKeepalive; api.go).
+	ICEKeepalive time.Duration
+	// OrdinarySendCalls sends on the single UDP port with ordinary system
+	// calls instead of raw ones (udpx.Options.OrdinarySend): for hosts whose
+	// cores are shared with other busy processes.
+	OrdinarySendCalls bool
+	Logger            *slog.Logger
 }
 
 // Engine holds what endpoints share: the configuration, the certificates
@@ -88,7 +96,8 @@ type Engine struct {
 	tcp    net.Listener
 	tcpMux ice.TCPMux
 	egress *egress.Scheduler
-	rx     *rxTicker // receive feedback of endpoints (DirectInbound; feedback_rx.go)
+	rx     *rxTicker   // receive feedback of endpoints (DirectInbound; feedback_rx.go)
+	mon    *monitorHub // media state, REMB and loss of connected endpoints (monitor.go)
 	// fastPaths counts the endpoints whose egress took the fast path.
 	fastPaths atomic.Int64
 
@@ -113,6 +122,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.MinPort < 0 || cfg.MaxPort > 65535 || (cfg.MaxPort != 0 && cfg.MinPort > cfg.MaxPort) {
 		return nil, fmt.Errorf("webrtc: invalid port range %d-%d", cfg.MinPort, cfg.MaxPort)
 	}
+	if cfg.ICEKeepalive < 0 || cfg.DisconnectedTimeout < 0 || cfg.FailedTimeout < 0 {
+		return nil, fmt.Errorf("webrtc: negative ICE interval (keepalive %v, disconnected %v, failed %v)",
+			cfg.ICEKeepalive, cfg.DisconnectedTimeout, cfg.FailedTimeout)
+	}
 	video, err := cfg.Video.withDefaults()
 	if err != nil {
 		return nil, err
@@ -126,10 +139,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger.With("component", "webrtc")}
 	e.egress = egress.NewScheduler(cfg.Egress, e.log)
+	e.mon = newMonitorHub(monitorInterval)
 	if !cfg.PerEndpointPorts {
 		p, err := e.openUDPPort()
 		if err != nil {
 			e.egress.Close()
+			e.mon.close()
 			return nil, err
 		}
 		e.udp = p
@@ -172,6 +187,7 @@ func (e *Engine) bindAddress(addr string) string {
 func (e *Engine) Close() {
 	e.warm.Wait()
 	e.egress.Close()
+	e.mon.close()
 	if e.rx != nil {
 		e.rx.close()
 	}

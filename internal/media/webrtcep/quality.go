@@ -17,7 +17,8 @@ type QualityObserver interface {
 	ObserveJitter(kind, direction string, jitter time.Duration)
 }
 
-// qualitySeen is what reportQuality saw at its last run (monitor goroutine only).
+// qualitySeen is what reportQuality saw at its last run (the engine
+// monitor's goroutine only).
 type qualitySeen struct {
 	inPackets  [2]uint64 // per media type
 	outReports [2]uint64

@@ -43,7 +43,7 @@ func (e *Engine) openUDPPort() (*udpPort, error) {
 	candidates := e.portCandidates()
 	var lastErr error
 	for _, port := range candidates {
-		conns, err := listenAll(addrs, port)
+		conns, err := listenAll(addrs, port, udpx.Options{OrdinarySend: e.cfg.OrdinarySendCalls})
 		if err == nil {
 			p := &udpPort{conns: conns}
 			muxes := make([]ice.UDPMux, len(conns))
@@ -89,14 +89,14 @@ func (e *Engine) portCandidates() []int {
 }
 
 // listenAll binds port (0 = chosen by the first bind) on every address.
-func listenAll(addrs []netip.Addr, port int) ([]*udpx.Conn, error) {
+func listenAll(addrs []netip.Addr, port int, o udpx.Options) ([]*udpx.Conn, error) {
 	var conns []*udpx.Conn
 	for _, a := range addrs {
 		network := "udp4"
 		if a.Is6() {
 			network = "udp6"
 		}
-		c, err := udpx.Listen(network, net.JoinHostPort(a.String(), strconv.Itoa(port)), udpx.Options{})
+		c, err := udpx.Listen(network, net.JoinHostPort(a.String(), strconv.Itoa(port)), o)
 		if err != nil {
 			for _, c := range conns {
 				_ = c.Close()
