@@ -117,15 +117,34 @@ type rgbReceiver struct {
 
 // gstReceivesRGB starts gst-launch-1.0 receiving RTP on port (caps may end
 // in " ! srtpdec"), decoding it with decode and writing 30 frames to a
-// file. It sleeps a moment for gst-launch to bind: a keyframe lost before
-// then is asked for or repeated anyway.
+// file, once gst-launch has bound the port.
 func gstReceivesRGB(t *testing.T, port int, caps, decode string) rgbReceiver {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.rgb")
 	wait := gst(t, fmt.Sprintf("udpsrc address=127.0.0.1 port=%d caps=%s ! rtpjitterbuffer latency=100 ! %s ! "+
 		"videoconvert ! videoscale ! video/x-raw,format=RGB,width=320,height=240 ! identity eos-after=30 ! filesink location=%s", port, caps, decode, out))
-	time.Sleep(200 * time.Millisecond)
+	waitUDPBound(t, port)
 	return rgbReceiver{tool: "gst-launch-1.0", out: out, wait: wait}
+}
+
+// waitUDPBound waits until a process of this network namespace has bound
+// UDP port (/proc/net/udp): a receiver started before the sender, however
+// slowly it starts on a loaded machine.
+func waitUDPBound(t *testing.T, port int) {
+	t.Helper()
+	local := fmt.Sprintf(":%04X ", port)
+	testutil.Eventually(t, 20*time.Second, fmt.Sprintf("UDP port %d bound", port), func() bool {
+		b, err := os.ReadFile("/proc/net/udp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 1 && strings.HasSuffix(f[1]+" ", local) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 // check waits for the receiver to end, then checks it decoded at least min
@@ -519,7 +538,7 @@ func TestRtpEndpointToFfmpeg(t *testing.T) {
 	receiver := rgbReceiver{tool: "ffmpeg", out: filepath.Join(dir, "out.rgb")}
 	receiver.wait = run(t, "ffmpeg", "-nostdin", "-loglevel", "error", "-protocol_whitelist", "file,udp,rtp", "-i", in,
 		"-frames:v", "20", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240", receiver.out)
-	time.Sleep(300 * time.Millisecond) // let ffmpeg bind its ports (a lost first keyframe is repeated anyway)
+	waitUDPBound(t, port)
 	if _, err := call.rtp.ProcessOffer(call.ctx, sdp); err != nil {
 		t.Fatal(err)
 	}

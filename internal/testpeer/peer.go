@@ -75,6 +75,11 @@ type Options struct {
 	// TWCC stamps sent packets with the transport-cc header extension, as
 	// browsers do, so the other side sends transport-cc feedback.
 	TWCC bool
+	// REMBOnly leaves transport-cc out of the negotiation: the peer sends no
+	// transport-cc feedback on what it receives, so the other side knows
+	// what it can take from its REMBs alone (older clients), not from a
+	// send-side estimate that a loaded machine's delays move.
+	REMBOnly bool
 	// ResendGap, when set, resends one packet at most once per gap as RTX
 	// (NACKs for it within the gap are ignored), as libwebrtc's sender
 	// does within one round trip.
@@ -186,7 +191,7 @@ func New(opts Options) (*Peer, error) {
 	ir := &interceptor.Registry{}
 	// First, so it sits next to the wire, below the NACK responder.
 	ir.Add(&wireTapFactory{p})
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	if err := registerInterceptors(m, ir, !opts.REMBOnly); err != nil {
 		return nil, err
 	}
 	if opts.TWCC {
@@ -714,4 +719,22 @@ func (p *Peer) SentSSRC(kind webrtc.RTPCodecType) uint32 {
 		}
 	}
 	return 0
+}
+
+// registerInterceptors registers Pion's default interceptors, the
+// transport-cc feedback sender only with twcc.
+func registerInterceptors(m *webrtc.MediaEngine, ir *interceptor.Registry, twcc bool) error {
+	if twcc {
+		return webrtc.RegisterDefaultInterceptors(m, ir)
+	}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+		return err
+	}
+	return webrtc.ConfigureStatsInterceptor(ir)
 }

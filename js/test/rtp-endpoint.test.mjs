@@ -76,6 +76,14 @@ test('rtp-receiver tutorial: SRTP from gst-launch-1.0 through an RtpEndpoint to 
   });
 });
 
+/** Resolves once a process of this network namespace has bound UDP port (/proc/net/udp). */
+async function udpBound(port) {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const bound = () => fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
+    .some((line) => (line.trim().split(/\s+/)[1] || '').endsWith(local));
+  await waitUntil(bound, `UDP port ${port} bound`, 20000);
+}
+
 /** A free UDP port on 127.0.0.1. */
 async function freePort() {
   const sock = dgram.createSocket('udp4');
@@ -109,7 +117,7 @@ test('the reverse: a browser through an RtpEndpoint (generateOffer, processAnswe
       'identity', 'eos-after=20', '!', 'filesink', `location=${out}`], { stdio: 'ignore' });
     const exited = new Promise((resolve) => gst.on('exit', resolve));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300)); // gst-launch-1.0 binds its port
+      await udpBound(port); // gst-launch-1.0 started (slowly on a loaded machine)
       const rtpAnswer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=gst\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
         + 'm=audio 0 RTP/AVP 111\r\n'
         + `m=video ${port} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n`;

@@ -93,8 +93,18 @@ func FuzzIngress(f *testing.F) {
 			return
 		}
 		buf.Packet().Codec = vp8
+		// A video packet the pad's history holds already (received twice)
+		// is dropped by design (media.SourcePad.PushBuf); after thousands of
+		// inputs the fuzzer sends such repeats. Any other must come out.
+		h := pad.HistoryOf(buf.Packet().Layer)
+		held := h.Get(h.Extend(buf.Packet().Header.SequenceNumber))
+		if held != nil {
+			held.Release()
+		}
 		pad.PushBuf(buf)
-		outs[0].wait(t, before+1) // fails the test when the packet is not forwarded
+		if held == nil {
+			outs[0].wait(t, before+1) // fails the test when the packet is not forwarded
+		}
 	})
 }
 

@@ -78,18 +78,24 @@ func (p *tlPublisher) start() {
 }
 
 // send sends 30 fps of L1T3 frames: a keyframe first, every 4 s and when
-// asked; PictureIDs from near the 15-bit wrap.
+// asked; PictureIDs from near the 15-bit wrap. A late tick sends the
+// frames due since (a ticker drops ticks on a loaded machine): the rate,
+// which the viewers' layer choice follows, stays 30 fps.
 func (p *tlPublisher) send() {
 	defer p.done.Done()
-	tick := time.NewTicker(33 * time.Millisecond)
+	const interval = 33 * time.Millisecond
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	seq, pic, tl0 := uint16(0), uint16(0x7f00), uint8(250)
 	idx := 0 // position in the L1T3 pattern
+	start := time.Now()
 	for frame := 0; ; frame++ {
-		select {
-		case <-p.stop:
-			return
-		case <-tick.C:
+		if frame >= int(time.Since(start)/interval) {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
 		}
 		key := frame == 0 || frame%120 == 0 || p.keyAsked.Swap(false)
 		if key {

@@ -169,7 +169,7 @@ func (f *httpFile) reposition() error {
 	if old != nil {
 		_ = old.Close()
 	}
-	resp, err := f.get(f.pos) //nolint:bodyclose // the body is the file's stream, closed by Close or the next seek
+	resp, err := f.get(f.pos) // the body is the file's stream, closed by Close or the next seek
 	if err != nil {
 		return err
 	}
