@@ -533,8 +533,12 @@ const maxSkew = 500 * time.Millisecond
 
 // pts maps a packet's RTP timestamp to running time.
 func (d *dynamic) pts(in *dynInput, pkt []byte) time.Duration {
+	return d.ptsAt(in, pkt, d.runningTime())
+}
+
+// ptsAt is pts with the running time now given.
+func (d *dynamic) ptsAt(in *dynInput, pkt []byte, now time.Duration) time.Duration {
 	ts := uint32(pkt[4])<<24 | uint32(pkt[5])<<16 | uint32(pkt[6])<<8 | uint32(pkt[7])
-	now := d.runningTime()
 	if !in.anchor {
 		in.anchor, in.ext, in.last, in.ts0, in.pts0 = true, int64(ts), ts, int64(ts), now
 		return now
@@ -542,10 +546,23 @@ func (d *dynamic) pts(in *dynInput, pkt []byte) time.Duration {
 	in.ext += int64(int32(ts - in.last))
 	in.last = ts
 	pts := in.pts0 + time.Duration((in.ext-in.ts0)*int64(time.Second)/int64(in.rate))
-	if pts < now-maxSkew || pts > now+maxSkew {
+	if pts < now-d.lateLimit() || pts > now+maxSkew {
 		in.ts0, in.pts0, pts = in.ext, now, now
 	}
 	return pts
+}
+
+// lateLimit is how far behind its arrival a packet's presentation time may
+// fall before the input's timeline is re-anchored. A mixer (compositor,
+// audiomixer) drops what reaches it later than its latency: an input whose
+// packets stayed between that latency and maxSkew behind (a backlog after
+// a stall) would be silent until the backlog drained. Half the latency
+// leaves the other half to depayloading and decoding.
+func (d *dynamic) lateLimit() time.Duration {
+	if d.kind == ipc.ProcTranscode {
+		return maxSkew // no aggregator: lateness drops nothing
+	}
+	return min(maxSkew, d.latency/2)
 }
 
 // runningTime is the pipeline's running time now.
