@@ -237,10 +237,13 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 		if s.nack == nil {
 			continue
 		}
-		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
-		if len(st.seqs) > 0 && !w.repairWanted(s.ssrc) {
-			continue // a simulcast layer nobody gets (simulcast_repair.go)
+		if !w.repairWanted(s.ssrc) {
+			// A simulcast layer nobody gets (simulcast_repair.go): its
+			// losses are given up, not counted as asked (nackgen.Abandon).
+			s.nack.Abandon()
+			continue
 		}
+		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
 		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
 			st.pkts = append(st.pkts, p)
 		}

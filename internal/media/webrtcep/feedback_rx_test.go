@@ -4,8 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/interceptor/nackgen"
 	"github.com/gorento/gorento/internal/testpeer"
 	"github.com/gorento/gorento/internal/testutil"
 )
@@ -33,5 +36,52 @@ func TestNACKRetryOfPublisher(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // a receiver report's tick
 	if r := lp.ep.nackRetry(); r != 0 {
 		t.Fatalf("retry interval %v for an endpoint that sends nothing, want 0 (none known)", r)
+	}
+}
+
+// TestNACKsOfUnwatchedLayer: the losses of a simulcast layer no viewer gets
+// are given up, not asked for (and not counted as asked): a copy of one
+// that arrives later (Chrome probes with RTX copies of what it sent) is no
+// repair to time. Counted, such "repairs" of asks never sent made the
+// publisher's measured repair delay ~0.6 s at 10 % loss, and its viewer's
+// layer was then asked for again only every second: freezes.
+func TestNACKsOfUnwatchedLayer(t *testing.T) {
+	eng := directEngine(t, Config{})
+	p := media.NewPipeline()
+	t.Cleanup(p.Release)
+	ep, err := New(p, eng, Options{}, func(media.Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ssrc = 1000
+	ep.simul.in[1].Store(&inboundStream{ssrc: ssrc, kind: media.Video, layer: 1})
+	rx := &rxStream{w: ep, ssrc: ssrc, kind: media.Video, nack: &nackgen.Log{}}
+	ep.direct.mu.Lock()
+	ep.direct.all = append(ep.direct.all, rx)
+	ep.direct.mu.Unlock()
+	st := &rxFeedbackState{}
+
+	rx.nack.Received(1)
+	rx.nack.Received(3) // 2 lost while nobody gets the layer
+	ep.collectNACKs(st, time.Now().Add(-600*time.Millisecond))
+	if len(st.pkts) != 0 {
+		t.Fatalf("NACKs for a layer nobody gets: %v", st.pkts)
+	}
+	rx.nack.Received(2) // a copy, 600 ms later
+	if d := rx.nack.RepairDelay(); d != 0 {
+		t.Fatalf("repair delay %v from a packet never asked for, want none", d)
+	}
+
+	// A viewer gets the layer now: a new loss is asked for, the old one not.
+	ep.core.Source(media.Video).HistoryOf(1).MarkWanted(1)
+	rx.nack.Received(4)
+	rx.nack.Received(6)
+	ep.collectNACKs(st, time.Now())
+	if len(st.pkts) != 1 {
+		t.Fatalf("%d NACKs, want 1", len(st.pkts))
+	}
+	n, ok := st.pkts[0].(*rtcp.TransportLayerNack)
+	if !ok || n.MediaSSRC != ssrc || len(n.Nacks) != 1 || n.Nacks[0].PacketList()[0] != 5 || len(n.Nacks[0].PacketList()) != 1 {
+		t.Fatalf("NACK %v, want packet 5 of %d", n, ssrc)
 	}
 }

@@ -226,3 +226,36 @@ func TestLogRetryFloor(t *testing.T) {
 		t.Fatalf("%v at MinRetry, want [4]", got)
 	}
 }
+
+// TestLogRepairOutlier: one repair far slower than the others (it followed
+// a lost one, or a late copy filled the hole) moves the repair delay a
+// little, while a queue that fills for good (every repair 300 ms) is
+// learned within a few repairs.
+func TestLogRepairOutlier(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	next := uint64(1)
+	l.Received(next)
+	repair := func(after int64) { // one loss, asked at clock, repaired after
+		l.Received(next + 2)
+		l.Missing(nil, clock, 0)
+		clock += ms(after)
+		l.Received(next + 1)
+		next += 2
+	}
+	for range 8 {
+		repair(5)
+	}
+	repair(1000)
+	if d := l.RepairDelay(); d > 40*time.Millisecond {
+		t.Fatalf("repair delay %v after one 1 s repair among 5 ms ones, want ≤ 40 ms", d)
+	}
+	for range 6 {
+		repair(300)
+	}
+	if d := l.RepairDelay(); d < 200*time.Millisecond {
+		t.Fatalf("repair delay %v after six 300 ms repairs, want ≥ 200 ms", d)
+	}
+}
