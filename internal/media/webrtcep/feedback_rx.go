@@ -238,9 +238,12 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 			continue
 		}
 		if !w.repairWanted(s.ssrc) {
-			// A simulcast layer nobody gets (simulcast_repair.go): its
-			// losses are given up, not counted as asked (nackgen.Abandon).
-			s.nack.Abandon()
+			// A simulcast layer nobody gets (simulcast_repair.go). Its
+			// losses are not even looked at: Missing counts what it
+			// returns as asked, and the repair of an ask never sent,
+			// timed from it, is no repair delay (a publisher's 360p at
+			// 10 % loss read ~0.6 s from those, so its second asks came
+			// a second apart and its viewer froze).
 			continue
 		}
 		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
