@@ -139,7 +139,6 @@ func (l *Log) measureRepair(s uint64) {
 // repairOutlier bounds how far above the repair delay one sample counts.
 const repairOutlier = int64(100 * time.Millisecond)
 
-
 // RepairDelay is how long repairs take (0: none seen yet).
 func (l *Log) RepairDelay() time.Duration {
 	l.mu.Lock()
