@@ -12,12 +12,13 @@ import (
 // publisher behind a lossy TURN relay, as the quality test's "loss 10 %
 // (A's link)" row. The receiver is an endpoint's: a pass when a gap opens,
 // one every 20 ms tick; the sender resends what is asked unless it resent
-// it less than its round trip ago (libwebrtc). rtt is the round trip the
-// endpoint gives the Log (0: none known, a publisher-only endpoint).
+// it less than its round trip ago (libwebrtc), answer/2 to 3·answer/2
+// after the NACK arrives. rtt is the round trip the endpoint gives the Log
+// (0: none known, a publisher-only endpoint).
 // It returns the share of lost packets not repaired within 80 ms of their
 // first ask (the viewer's jitter buffer skips or drops a frame later than
 // that) and the asks per lost packet.
-func repairSim(seed uint64, rtt time.Duration) (late, asksPerLoss float64) {
+func repairSim(seed uint64, rtt, answer time.Duration) (late, asksPerLoss float64) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	const (
 		ms       = int64(time.Millisecond)
@@ -57,7 +58,7 @@ func repairSim(seed uint64, rtt time.Duration) (late, asksPerLoss float64) {
 			}
 			resentAt[seq] = at
 			if !lose() { // the retransmission
-				inFlight = append(inFlight, arrival{at + rng.Int64N(3*ms+1) + oneWay, seq})
+				inFlight = append(inFlight, arrival{at + int64(answer)/2 + rng.Int64N(int64(answer)+1) + oneWay, seq})
 			}
 		}
 	}
@@ -106,10 +107,13 @@ func repairSim(seed uint64, rtt time.Duration) (late, asksPerLoss float64) {
 // frame makes it. An endpoint that knows no round trip (a publisher's: it
 // sends nothing, so no reports) asks again after the repair delay it
 // measured, MinRetry at least, not after the 100 ms default that made
-// ~19 % of the losses late (about 4 of 29 fps in Chromium).
+// ~19 % of the losses late. (Chromium in the quality test answered a NACK
+// in 34 ms (median; 47 at the 90th percentile): there the second ask's
+// repair is often late anyway — 17 % late instead of 19 % with answers of
+// 15–45 ms in this simulation.)
 func TestRepairsOnShortLossyPath(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
-		late, asks := repairSim(seed, 0)
+		late, asks := repairSim(seed, 0, 0)
 		t.Logf("seed %d: %.1f %% of losses repaired late, %.2f asks per loss", seed, late*100, asks)
 		if late > 0.05 {
 			t.Errorf("seed %d: %.1f %% of the losses repaired more than 80 ms after the first ask, want ≤ 5 %%", seed, late*100)
@@ -120,7 +124,8 @@ func TestRepairsOnShortLossyPath(t *testing.T) {
 	}
 	// What the endpoint passed before (the 100 ms default as its round
 	// trip): the second ask comes too late.
-	if late, _ := repairSim(1, DefaultRetry); late < 0.12 {
+	if late, _ := repairSim(1, DefaultRetry, 0); late < 0.12 {
 		t.Errorf("with a 100 ms round trip %.1f %% late: the simulation no longer shows the second ask's cost", late*100)
 	}
 }
+
