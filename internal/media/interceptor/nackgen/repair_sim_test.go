@@ -128,4 +128,3 @@ func TestRepairsOnShortLossyPath(t *testing.T) {
 		t.Errorf("with a 100 ms round trip %.1f %% late: the simulation no longer shows the second ask's cost", late*100)
 	}
 }
-
