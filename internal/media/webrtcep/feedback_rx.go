@@ -237,13 +237,18 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 		if s.nack == nil {
 			continue
 		}
-		if !w.repairWanted(s.ssrc) {
-			// A simulcast layer nobody gets (simulcast_repair.go). Its
-			// losses are not even looked at: Missing counts what it
-			// returns as asked, and the repair of an ask never sent,
-			// timed from it, is no repair delay (a publisher's 360p at
-			// 10 % loss read ~0.6 s from those, so its second asks came
-			// a second apart and its viewer froze).
+		if wanted, watched := w.repairState(s.ssrc); !wanted {
+			// A simulcast layer nobody gets, or one whose uplink is
+			// congested (simulcast_repair.go). Its losses are not asked
+			// for, nor counted as asked (Missing counts what it returns,
+			// and the repair of an ask never sent, timed from it, is no
+			// repair delay: a publisher's 360p at 10 % loss read ~0.6 s
+			// from those, its second asks came a second apart and its
+			// viewer froze). Those of a layer nobody gets are given up:
+			// a viewer that moves to it starts at a keyframe.
+			if !watched {
+				s.nack.Abandon()
+			}
 			continue
 		}
 		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)

@@ -107,7 +107,7 @@ func (l *Log) Received(ext uint64) (gap bool) {
 		return false // before the run started: not tracked
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
-	if l.tries[ext%Window] > 0 { // a repair (or a late packet) of one asked for
+	if t := l.tries[ext%Window]; t > 0 && t != abandoned { // a repair (or a late packet) of one asked for
 		l.measureRepair(ext % Window)
 	}
 	l.tries[ext%Window] = 0
@@ -136,8 +136,38 @@ func (l *Log) measureRepair(s uint64) {
 	l.repair += (d - l.repair) / 4
 }
 
+// abandoned marks (in Log.tries) a packet given up without an ask.
+const abandoned = 0xff
+
 // repairOutlier bounds how far above the repair delay one sample counts.
 const repairOutlier = int64(100 * time.Millisecond)
+
+// Abandon gives up on every packet missing now: they are never asked for.
+// For a simulcast layer no viewer gets: asked for once a viewer moves to
+// it, they would be useless (a viewer moves to a layer at a keyframe), and
+// Chrome answered such a burst (up to 2 s of a 720p layer's losses) with
+// enough retransmissions at once to make the layer look congested.
+func (l *Log) Abandon() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return
+	}
+	lo := l.base
+	if l.top >= Window-1 {
+		lo = max(lo, l.top-(Window-1))
+	}
+	for i := lo; i < l.top; i++ {
+		w := i % Window / 64
+		if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
+			i += 63
+			continue
+		}
+		if l.got[w]&(1<<(i%64)) == 0 {
+			l.tries[i%Window] = abandoned
+		}
+	}
+}
 
 // RepairDelay is how long repairs take (0: none seen yet).
 func (l *Log) RepairDelay() time.Duration {

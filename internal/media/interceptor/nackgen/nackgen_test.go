@@ -259,3 +259,26 @@ func TestLogRepairOutlier(t *testing.T) {
 		t.Fatalf("repair delay %v after six 300 ms repairs, want ≥ 200 ms", d)
 	}
 }
+
+// TestLogAbandon: packets given up are never asked for, and one that
+// arrives later (a copy) is no repair to time; later losses are asked for.
+func TestLogAbandon(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	l.Received(1)
+	l.Received(3)
+	l.Abandon()
+	if got := l.Missing(nil, 0, 0); got != nil {
+		t.Fatalf("asked %v after Abandon", got)
+	}
+	clock = int64(time.Second)
+	l.Received(2)
+	if d := l.RepairDelay(); d != 0 {
+		t.Fatalf("repair delay %v from an abandoned packet", d)
+	}
+	l.Received(5)
+	if got := l.Missing(nil, clock, 0); !slices.Equal(got, []uint16{4}) {
+		t.Fatalf("asked %v, want [4]", got)
+	}
+}
