@@ -65,6 +65,16 @@ func (d *Downtrack) filterTemporal(pkt *media.Packet) bool {
 	if !v.ok || v.filter.Accept(&v.desc, &pkt.Header) {
 		return true
 	}
+	if d.rw.Holds(&pkt.Header) {
+		// A repair whose number the output kept (the packets after it went
+		// out): dropped, its number stayed a hole no NACK could fill, and a
+		// frame lost whole a PictureID gap on which a receiver's VP8
+		// reference finder held every later frame until a keyframe (issue
+		// 15, 10 % loss: 1–8 s frozen). Sent, it fills both: the rest of a
+		// dropped frame never completes it, and a whole frame is one no
+		// frame sent refers to.
+		return true
+	}
 	d.rw.Skip(&pkt.Header)
 	v.munger.Drop(&v.desc, pkt.Header.SSRC)
 	d.stats.temporal.Add(1)

@@ -18,7 +18,8 @@ type Rewriter struct {
 	seqOffset uint16
 	tsOffset  uint32
 
-	srcTop uint16  // newest source sequence number seen (forwarded or skipped)
+	srcTop   uint16 // newest source sequence number seen (forwarded or skipped)
+	srcFirst uint16 // the source's first packet forwarded (its anchor)
 	skips  skipLog // where seqOffset moved down (Skip), for late packets
 
 	lastSeq uint16 // last output sequence number (highest, modulo wrap)
@@ -55,7 +56,7 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 		}
 		r.started, r.reanchor, r.srcSSRC = true, false, h.SSRC
 		r.lastSeq = h.SequenceNumber + r.seqOffset - 1
-		r.srcTop, r.skips = h.SequenceNumber-1, skipLog{}
+		r.srcTop, r.srcFirst, r.skips = h.SequenceNumber-1, h.SequenceNumber, skipLog{}
 	}
 	switch off := r.seqOffset; {
 	case SeqNewer(h.SequenceNumber, r.srcTop):
@@ -68,6 +69,21 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 	if SeqNewer(h.SequenceNumber, r.lastSeq) {
 		r.lastSeq, r.lastTS, r.lastAt = h.SequenceNumber, h.Timestamp, now
 	}
+}
+
+// Holds reports whether the output kept a number for h, a late packet
+// (a repair) of the source being forwarded: the packets after it were
+// numbered already, so its number is a hole only it can fill, whether or
+// not it is wanted. False for a packet newer than any seen, a duplicate,
+// one of another source, one older than the source's first packet (those
+// numbers are the previous source's), one skipped, or one older than the
+// skips remembered.
+func (r *Rewriter) Holds(h *rtp.Header) bool {
+	if !r.started || r.reanchor || h.SSRC != r.srcSSRC || !SeqNewer(r.srcTop, h.SequenceNumber) ||
+		SeqNewer(r.srcFirst, h.SequenceNumber) {
+		return false
+	}
+	return r.skips.holds(h.SequenceNumber, 0xffff)
 }
 
 // Skip tells the rewriter that a packet of the source being forwarded is

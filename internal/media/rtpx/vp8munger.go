@@ -161,6 +161,18 @@ func (l *skipLog) add(at, before uint16) {
 	l.n = min(l.n+1, len(l.at))
 }
 
+// holds reports whether value v was not skipped, as far as the log
+// remembers (false beyond it).
+func (l *skipLog) holds(v, mask uint16) bool {
+	for i := 0; i < l.n; i++ {
+		if l.at[i] == v {
+			return false
+		}
+	}
+	oldest := (l.head - l.n + len(l.at)) % len(l.at)
+	return l.n < len(l.at) || !newerMasked(l.at[oldest], v, mask)
+}
+
 // offsetAt is the offset for late value v, cur the current one; values
 // compare within mask (0xffff for sequence numbers).
 func (l *skipLog) offsetAt(v, cur, mask uint16) uint16 {
