@@ -249,6 +249,10 @@ func (d *Downtrack) process(it item, now int64) {
 // forward sends a selected packet: temporal filter, rewrite, record, pace.
 func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int64) {
 	pkt := buf.Packet()
+	if d.rw.BeforeFirst(&pkt.Header) {
+		d.stats.stale.Add(1)
+		return
+	}
 	if !d.filterTemporal(pkt) {
 		return
 	}

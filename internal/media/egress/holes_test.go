@@ -14,22 +14,34 @@ import (
 	"github.com/gorento/gorento/internal/testutil"
 )
 
-// lossyPush pushes packet part of frame i of the rig's L1T3 stream (one
-// layer, 2 packets a frame), tagged in its payload with its source index.
-func (r *tlRig) lossyPush(t *testing.T, i, part int) {
+// lossyPush pushes packet part of frame i of the rig's L1T3 stream (2
+// packets a frame) on simulcast layer l (-1: no simulcast), a keyframe
+// when key, tagged in its payload with its layer and source index.
+func (r *tlRig) lossyPush(t *testing.T, l, i, part int, key bool) {
 	t.Helper()
 	b := media.GetPacketBuf()
 	tid, _ := l1t3TID(i)
-	hd := rtp.Header{Version: 2, SequenceNumber: uint16(2*i + part + 1), Timestamp: uint32(i) * 3000, SSRC: 5,
-		PayloadType: 96, Marker: part == 1}
+	ll := max(l, 0)
+	hd := rtp.Header{Version: 2, SequenceNumber: uint16(2*i+part+1) + uint16(ll)*20000, Timestamp: uint32(i) * 3000,
+		SSRC: 5 + uint32(ll), PayloadType: 96, Marker: part == 1}
 	n, _ := hd.MarshalTo(b.Data())
 	p := b.Data()[n:]
-	writeL1T3(p, i, part, 100)
-	p[8], p[9], p[10] = byte(i>>8), byte(i), byte(part)
-	if !b.ParseRTP(n + l1t3Sizes[tid]) {
+	writeL1T3(p, i, part, 100+uint16(ll)*1000)
+	if key && part == 0 {
+		p[6] = 0x00
+	}
+	p[8], p[9], p[10], p[11] = byte(i>>8), byte(i), byte(part), byte(ll)
+	if !b.ParseRTP(n + l1t3Sizes[tid]*(10+3*ll)/10) {
 		t.Fatal("parse")
 	}
-	b.Packet().Codec = mediatest.VP8
+	pkt := b.Packet()
+	pkt.Codec = mediatest.VP8
+	if l >= 0 {
+		pkt.Layer, pkt.Flags = uint8(l), media.PacketSimulcast
+		if key && part == 0 {
+			pkt.Flags |= media.PacketKeyframe
+		}
+	}
 	r.h.src.pad.PushBuf(b)
 	r.pushed++
 }
@@ -43,29 +55,55 @@ func (r *tlRig) lossyPush(t *testing.T, i, part int) {
 // missing picture until a keyframe). Issue 15: at 10 % loss a viewer got
 // holes no packet ever filled, and froze until its PLI.
 func TestTemporalLossLeavesNoHoles(t *testing.T) {
+	lossyRun(t, 0, []uint64{0, 150_000, 250_000, 150_000, 0, 250_000})
+}
+
+// TestSimulcastLossLeavesNoHoles: the same with two simulcast layers and
+// a viewer switching between them (and between temporal layers of the
+// lower one); the output also changes layer only at a keyframe.
+func TestSimulcastLossLeavesNoHoles(t *testing.T) {
+	lossyRun(t, 2, []uint64{0, 300_000, 150_000, 0, 0, 320_000, 250_000, 0, 0, 200_000})
+}
+
+// lossyRun pushes 2 s of video per budget through 10 % loss with late
+// repairs, and checks what the viewer got.
+func lossyRun(t *testing.T, layers int, budgets []uint64) {
 	r := newTLRig(t)
 	h := r.h
 	rng := rand.New(rand.NewPCG(15, 10))
-	late := map[int][][2]int{} // frame → packets (frame, part) delivered then
-	budgets := []uint64{0, 150_000, 250_000, 150_000, 0, 250_000}
-	const frames = 360
+	type lost struct{ l, f, part int }
+	late := map[int][]lost{} // frame → packets delivered then
+	keyAt := map[[2]int]bool{}
+	asked := int32(0)
+	frames := 60 * len(budgets)
 	for f := 0; f < frames; f++ {
 		r.budget.Store(budgets[f/60])
-		for part := 0; part < 2; part++ {
-			if f > 0 && rng.Float64() < 0.10 {
-				at := f + 1 + rng.IntN(3)
-				late[at] = append(late[at], [2]int{f, part})
-				continue
+		if f%4 == 0 {
+			asked = r.keyAsked.Swap(0)
+		}
+		for l := 0; l < max(layers, 1); l++ {
+			key := f == 0 || f%4 == 0 && asked&(1<<l) != 0
+			keyAt[[2]int{l, f}] = key
+			sl := l
+			if layers == 0 {
+				sl = -1
 			}
-			r.lossyPush(t, f, part)
+			for part := 0; part < 2; part++ {
+				if f > 0 && rng.Float64() < 0.10 {
+					at := f + 1 + rng.IntN(3)
+					late[at] = append(late[at], lost{sl, f, part})
+					continue
+				}
+				r.lossyPush(t, sl, f, part, key)
+			}
 		}
 		for _, p := range late[f] {
-			r.lossyPush(t, p[0], p[1])
+			r.lossyPush(t, p.l, p.f, p.part, keyAt[[2]int{max(p.l, 0), p.f}])
 		}
 		delete(late, f)
 		testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
 			st := h.d.Stats()
-			return int(st.Packets+st.TemporalDropped+st.Unselected) == r.pushed
+			return int(st.Packets+st.TemporalDropped+st.Unselected+st.Stale) == r.pushed
 		})
 		r.clk.Add(int64(time.Second / 30))
 	}
@@ -74,7 +112,7 @@ func TestTemporalLossLeavesNoHoles(t *testing.T) {
 	var first, last uint16
 	for i, p := range out {
 		if q, dup := bySeq[p.hdr.SequenceNumber]; dup && string(q.payload) != string(p.payload) {
-			t.Fatalf("seq %d sent twice with different packets", p.hdr.SequenceNumber)
+			t.Fatalf("seq %d sent twice with different packets: layer %d packet %d, then layer %d packet %d (%d of %d sent)", p.hdr.SequenceNumber, q.payload[11], 2*(int(q.payload[8])<<8|int(q.payload[9]))+int(q.payload[10]), p.payload[11], 2*(int(p.payload[8])<<8|int(p.payload[9]))+int(p.payload[10]), i, len(out))
 		}
 		bySeq[p.hdr.SequenceNumber] = p
 		if i == 0 || rtpx.SeqNewer(p.hdr.SequenceNumber, last) {
@@ -84,15 +122,20 @@ func TestTemporalLossLeavesNoHoles(t *testing.T) {
 			first = p.hdr.SequenceNumber
 		}
 	}
-	// Sequence numbers follow the source's order, and PictureIDs have no gap.
+	// Sequence numbers follow the source's order within a layer, the layer
+	// changes only at a keyframe, and PictureIDs have no gap.
 	src := func(p sent) int { return 2*(int(p.payload[8])<<8|int(p.payload[9])) + int(p.payload[10]) }
-	prev, pics := -1, map[uint16]bool{}
+	prev, prevLayer, pics := -1, -1, map[uint16]bool{}
 	for s := first; ; s++ {
 		if p, ok := bySeq[s]; ok {
-			if src(p) <= prev {
+			l := int(p.payload[11])
+			if l != prevLayer && prevLayer >= 0 && (p.payload[6] != 0 || p.payload[0]&0x10 == 0) {
+				t.Fatalf("seq %d: layer %d → %d not at a keyframe start", s, prevLayer, l)
+			}
+			if l == prevLayer && src(p) <= prev {
 				t.Fatalf("seq %d carries source packet %d after %d", s, src(p), prev)
 			}
-			prev = src(p)
+			prev, prevLayer = src(p), l
 			d, _ := rtpx.ParseVP8(p.payload)
 			pics[d.PictureID] = true
 		}
@@ -132,9 +175,10 @@ func TestTemporalLossLeavesNoHoles(t *testing.T) {
 		}
 	}
 	st := h.d.Stats()
-	t.Logf("%d packets sent, %d temporal drops, %d holes, %d unanswered", len(out), st.TemporalDropped, len(missing), unanswered)
-	if st.TemporalDropped == 0 {
-		t.Fatal("no temporal layer was dropped: the test tests nothing")
+	t.Logf("%d packets sent, %d temporal drops, %d layer switches, %d holes, %d unanswered",
+		len(out), st.TemporalDropped, r.sel.Layer().Switches, len(missing), unanswered)
+	if st.TemporalDropped == 0 || layers > 0 && r.sel.Layer().Switches < 2 {
+		t.Fatal("no temporal layer dropped or no layer switched: the test tests nothing")
 	}
 	if unanswered > 0 {
 		t.Errorf("%d of %d holes in the output never filled nor answerable by a NACK", unanswered, len(missing))

@@ -18,9 +18,9 @@ type Rewriter struct {
 	seqOffset uint16
 	tsOffset  uint32
 
-	srcTop   uint16 // newest source sequence number seen (forwarded or skipped)
-	srcFirst uint16 // the source's first packet forwarded (its anchor)
-	skips  skipLog // where seqOffset moved down (Skip), for late packets
+	srcTop   uint16  // newest source sequence number seen (forwarded or skipped)
+	srcFirst uint16  // the source's first packet forwarded (its anchor)
+	skips    skipLog // where seqOffset moved down (Skip), for late packets
 
 	lastSeq uint16 // last output sequence number (highest, modulo wrap)
 	lastTS  uint32 // output timestamp of lastSeq
@@ -61,6 +61,9 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 	switch off := r.seqOffset; {
 	case SeqNewer(h.SequenceNumber, r.srcTop):
 		r.srcTop = h.SequenceNumber
+		if h.SequenceNumber-r.srcFirst > 0x4000 {
+			r.srcFirst = h.SequenceNumber - 0x4000 // no packet comes this late: keeps BeforeFirst exact across wraps
+		}
 		h.SequenceNumber += off
 	default: // late: the offset before the skips after it
 		h.SequenceNumber += r.skips.offsetAt(h.SequenceNumber, off, 0xffff)
@@ -71,19 +74,28 @@ func (r *Rewriter) Rewrite(h *rtp.Header, clockRate uint32, now int64) {
 	}
 }
 
-// Holds reports whether the output kept a number for h, a late packet
-// (a repair) of the source being forwarded: the packets after it were
+// Holds reports whether the output has a number for h, a late packet (a
+// repair) of the source being forwarded: the packets after it were
 // numbered already, so its number is a hole only it can fill, whether or
-// not it is wanted. False for a packet newer than any seen, a duplicate,
-// one of another source, one older than the source's first packet (those
-// numbers are the previous source's), one skipped, or one older than the
-// skips remembered.
+// not it is wanted (or it went out under it already, and goes again).
+// False for a packet newer than any seen, one of another source, one
+// older than the source's first packet (those numbers are the previous
+// source's), one skipped, or one older than the skips remembered.
 func (r *Rewriter) Holds(h *rtp.Header) bool {
 	if !r.started || r.reanchor || h.SSRC != r.srcSSRC || !SeqNewer(r.srcTop, h.SequenceNumber) ||
-		SeqNewer(r.srcFirst, h.SequenceNumber) {
+		r.BeforeFirst(h) {
 		return false
 	}
 	return r.skips.holds(h.SequenceNumber, 0xffff)
+}
+
+// BeforeFirst reports whether h, a packet of the source being forwarded,
+// is older than the first one forwarded of it (a repair of a simulcast
+// layer from before the keyframe the output switched to it at): its
+// numbers went to the previous source, so it would reuse one, or fill the
+// previous source's hole with a packet of another stream. Drop it.
+func (r *Rewriter) BeforeFirst(h *rtp.Header) bool {
+	return r.started && !r.reanchor && h.SSRC == r.srcSSRC && h.SequenceNumber-r.srcFirst >= 0x8000
 }
 
 // Skip tells the rewriter that a packet of the source being forwarded is

@@ -63,3 +63,37 @@ func TestRewriterReanchorSameSSRC(t *testing.T) {
 		t.Fatalf("got seq %d ts %d, want 41 148", h.SequenceNumber, h.Timestamp)
 	}
 }
+
+// TestRewriterLatePackets: which late packets the output kept a number
+// for (Holds), and which are older than their source's first packet
+// forwarded (BeforeFirst), also after the sequence numbers wrapped.
+func TestRewriterLatePackets(t *testing.T) {
+	var r Rewriter
+	h := func(ssrc uint32, seq uint16) *rtp.Header { return &rtp.Header{SSRC: ssrc, SequenceNumber: seq} }
+	fwd := func(ssrc uint32, seq uint16) { r.Rewrite(h(ssrc, seq), 90000, 1) }
+	fwd(1, 100)
+	fwd(1, 102)       // 101 lost
+	r.Skip(h(1, 103)) // dropped on purpose
+	fwd(1, 105)       // 104 lost
+	for seq, want := range map[uint16]bool{101: true, 104: true, 103: false, 102: true, 105: false, 106: false, 99: false} {
+		if got := r.Holds(h(1, seq)); got != want {
+			t.Errorf("Holds(%d) = %v, want %v", seq, got, want)
+		}
+	}
+	if r.Holds(h(2, 101)) || r.BeforeFirst(h(1, 101)) || !r.BeforeFirst(h(1, 99)) {
+		t.Error("another source's packet held, or the anchor misplaced")
+	}
+	fwd(2, 5000) // a layer switch: 4999 and older were numbered for source 1
+	if !r.BeforeFirst(h(2, 4999)) || r.Holds(h(2, 4999)) || r.BeforeFirst(h(2, 5000)) {
+		t.Error("a packet from before the switch not told apart")
+	}
+	for s := uint16(5001); s != 5000+40000; s++ { // past half the sequence space, and a wrap
+		fwd(2, s)
+	}
+	if late := uint16(5000 + 39990); r.BeforeFirst(h(2, late)) {
+		t.Errorf("late packet %d taken for one before the first", late)
+	}
+	if fwd(2, 5000+40002); !r.Holds(h(2, 5000+40001)) {
+		t.Error("a late packet after a wrap not held")
+	}
+}
