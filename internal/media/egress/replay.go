@@ -28,3 +28,34 @@ func (d *Downtrack) forwardReplay(b *Binding, now int64) {
 		buf.Release()
 	}
 }
+
+// gapReplayMax bounds the replay after a wait for a keyframe (packets), as
+// a layer switch's.
+const gapReplayMax = 256
+
+// gapPassed notes the newest packet of its history a track waiting for a
+// keyframe passed over.
+func (d *Downtrack) gapPassed(pkt *media.Packet) {
+	ring, ext := pkt.History()
+	switch {
+	case ring == nil:
+	case ring != d.gapRing:
+		d.gapRing, d.gapTop = ring, ext
+	default:
+		d.gapTop = max(d.gapTop, ext)
+	}
+}
+
+// replayGap: the keyframe start that ended a track's wait for a keyframe
+// came late (a repair), after the rest of the keyframe and what followed
+// were passed over; they are forwarded from the history after it, as after
+// a layer switch (unless the selector switched on it and asked already).
+// Without this the receiver got the keyframe's start and holes no NACK
+// could fill, and froze until its own keyframe request came through.
+func (d *Downtrack) replayGap(pkt *media.Packet) {
+	ring, ext := pkt.History()
+	if d.replay.Ring == nil && ring != nil && ring == d.gapRing && ext < d.gapTop && d.gapTop-ext <= gapReplayMax {
+		d.replay = media.Replay{Ring: ring, From: ext + 1, To: d.gapTop}
+	}
+	d.gapRing = nil
+}
