@@ -72,12 +72,13 @@ type Downtrack struct {
 	cc        twccStamp
 	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
-	replay    media.Replay      // set by the selector: forward after the packet being processed (replay.go)
-	frameOpen bool              // its last held packet is video without the marker (hold.go)
-	gapAsked  int64             // when the keyframe the track waits for was last asked for again (0: not yet)
-	gapRetry  int64             // the wait before asking again
-	gapRing   *media.SourceRing // the history of the packets passed over while waiting (replay.go)
-	gapTop    uint64            // the newest of them
+	replay    media.Replay // set by the selector: forward after the packet being processed (replay.go)
+	frameOpen bool         // its last held packet is video without the marker (hold.go)
+	gapAsked  int64        // when the keyframe the track waits for was last asked for again (0: not yet)
+	gapRetry  int64        // the wait before asking again
+
+	gapRing *media.SourceRing // the history of the packets passed over while waiting (replay.go)
+	gapTop  uint64            // the newest of them
 
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
