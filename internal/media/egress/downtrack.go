@@ -80,6 +80,10 @@ type Downtrack struct {
 	gapRing *media.SourceRing // the history of the packets passed over while waiting (replay.go)
 	gapTop  uint64            // the newest of them
 
+	kfSent    bool   // a keyframe start was sent (holes.go)
+	kfOut     uint16 // the output number of the newest one
+	holeAsked int64  // when a stuck hole last asked for a keyframe
+
 	outStarted bool
 	outTop     uint64 // highest SRTP packet index sent on SSRC (ROC<<16 | seq)
 	streams    [2]*srtpx.Stream
@@ -268,6 +272,7 @@ func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int
 	hdr.Extension, hdr.Extensions, hdr.ExtensionProfile = false, nil, 0
 	d.rw.Rewrite(hdr, pkt.Codec.ClockRate, now) // with the source's SSRC: a new one re-anchors
 	hdr.SSRC, hdr.PayloadType = b.SSRC, c.PT
+	d.noteKeyframe(pkt, hdr.SequenceNumber)
 	ring, ext := pkt.History()
 	d.seq.Record(hdr.SequenceNumber, ring, ext, hdr.Timestamp-pkt.Header.Timestamp)
 	patch := d.munge(pkt, hdr.SequenceNumber)
@@ -378,6 +383,7 @@ func (d *Downtrack) onNACK(n *rtcp.TransportLayerNack, now int64) {
 		NACKed(p.PacketID, uint16(p.LostPackets), func(seq uint16) {
 			r, ok := d.seq.Lookup(seq, now, gap, budget)
 			if !ok {
+				d.unanswered(seq, now)
 				return
 			}
 			d.resend(b, seq, r, now)

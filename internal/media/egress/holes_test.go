@@ -3,6 +3,7 @@ package egress
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,5 +241,67 @@ func TestGapLateKeyframeStart(t *testing.T) {
 	want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
 	if fmt.Sprint(srcs) != fmt.Sprint(want) {
 		t.Errorf("sent source packets %v, want %v", srcs, want)
+	}
+}
+
+// TestStuckHoleAsksKeyframe: a packet after the last keyframe that never
+// reached the server (its repair gave up upstream) leaves a hole its
+// viewer NACKs in vain, and the frames after it wait on it: once it is
+// still NACKed 400 ms after the first NACK, a keyframe is asked for (at
+// most every second). A hole before the newest keyframe asks nothing.
+func TestStuckHoleAsksKeyframe(t *testing.T) {
+	r := newTLRig(t)
+	h := r.h
+	var asked atomic.Int32
+	h.d.onGap = func() { asked.Add(1) }
+	push := func(i, part int) {
+		r.lossyPush(t, -1, i, part, i == 0 || i == 12)
+		testutil.Eventually(t, 5*time.Second, "the worker took the packet", func() bool {
+			st := h.d.Stats()
+			return int(st.Packets+st.TemporalDropped) == r.pushed
+		})
+	}
+	nack := func(seq uint16) {
+		n := len(h.out.got())
+		h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: seq}}})
+		h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: h.out.got()[0].hdr.SequenceNumber + 1}}})
+		h.out.waitN(t, n+1) // the second one's resend: the first is handled
+	}
+	for i := 0; i < 8; i++ {
+		for part := 0; part < 2; part++ {
+			if i != 5 || part != 0 { // never arrives
+				push(i, part)
+			}
+		}
+		r.clk.Add(int64(time.Second / 30))
+	}
+	hole := h.out.got()[0].hdr.SequenceNumber + 10
+	nack(hole)
+	r.clk.Add(int64(300 * time.Millisecond))
+	nack(hole)
+	if n := asked.Load(); n != 0 {
+		t.Fatalf("%d keyframes asked for within 300 ms of the first NACK", n)
+	}
+	r.clk.Add(int64(200 * time.Millisecond))
+	nack(hole)
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("%d keyframes asked for a hole NACKed for 500 ms, want 1", n)
+	}
+	r.clk.Add(int64(200 * time.Millisecond))
+	nack(hole)
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("%d keyframes asked for within a second", n)
+	}
+	for i := 8; i < 14; i++ { // a keyframe at 12
+		push(i, 0)
+		push(i, 1)
+		r.clk.Add(int64(time.Second / 30))
+	}
+	r.clk.Add(int64(time.Second))
+	nack(hole)
+	r.clk.Add(int64(time.Second))
+	nack(hole)
+	if n := asked.Load(); n != 1 {
+		t.Fatalf("a hole before the newest keyframe asked for a keyframe (%d)", n)
 	}
 }
