@@ -31,9 +31,10 @@ func (d *Downtrack) noteKeyframe(pkt *media.Packet, outSeq uint16) {
 }
 
 // unanswered handles a NACK for seq that could not be answered: a keyframe
-// is asked for when seq is a stuck hole.
+// is asked for when seq is a stuck hole (and the track does not wait for
+// one already).
 func (d *Downtrack) unanswered(seq uint16, now int64) {
-	if !d.kfSent || rtpx.SeqNewer(d.kfOut, seq) || rtpx.SeqNewer(seq, uint16(d.outTop)) {
+	if !d.kfSent || d.gap.Load() || rtpx.SeqNewer(d.kfOut, seq) || rtpx.SeqNewer(seq, uint16(d.outTop)) {
 		return
 	}
 	if !d.seq.hole(seq, now, holeStuck) || d.holeAsked != 0 && now-d.holeAsked < holeRetry {
