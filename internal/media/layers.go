@@ -191,7 +191,10 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	// the drop row cost its keyframe request and 0.4 s.
 	uplinkLossy := false
 	for l := 0; l < MaxLayers; l++ {
-		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
+		// Or the publisher's endpoint holds its repairs: it saw the uplink
+		// lose a burst, within ~100 ms, long before a loss window closes.
+		held := s.ring[l] != nil && s.ring[l].RepairsHeld(now)
+		uplinkLossy = uplinkLossy || (s.lossy[l] || held) && s.Active(l, now)
 	}
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {

@@ -185,6 +185,10 @@ func (r *SourceRing) HoldRepairs(until int64) {
 	}
 }
 
+// RepairsHeld reports whether HoldRepairs holds the layer at now: its
+// publisher's uplink is losing too much.
+func (r *SourceRing) RepairsHeld(now int64) bool { return r.heldUntil.Load() > now }
+
 // Wanted reports whether a sink wanted a packet still kept (MarkWanted
 // within about DefaultHistoryRetention) of a layer not congested: a
 // simulcast layer no viewer gets is not worth repairing, nor one whose

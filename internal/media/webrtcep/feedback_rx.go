@@ -238,8 +238,8 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 			continue
 		}
 		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
-		if len(st.seqs) > 0 && !w.repairWanted(s.ssrc) {
-			continue // a simulcast layer nobody gets (simulcast_repair.go)
+		if len(st.seqs) > 0 && (w.burstLoss(s) || !w.repairWanted(s.ssrc)) {
+			continue // a simulcast layer nobody gets, or lost in a burst (simulcast_repair.go)
 		}
 		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
 			st.pkts = append(st.pkts, p)

@@ -29,3 +29,52 @@ func (w *Endpoint) repairWanted(ssrc uint32) bool {
 	}
 	return true
 }
+
+// A publisher's uplink that falls short (issue 15, a link falling from
+// clean to 600 kbit/s mid-call) overflows its drop-tail queue: from then
+// on it loses most of every layer, in bursts. The first gaps of the top
+// layer were asked for at once, and again every round trip, before the
+// uplink watch's 250 ms tick could tell (publisher_feedback.go): 85 of
+// 720p's packets in the first 300 ms, ~90 KB that Chrome resent before its
+// media, on an uplink that carries 75 KB a second; its encoder then
+// dropped every layer's frames for 1.5 s and the viewers froze for 2–3 s.
+// So when a layer above the lowest misses 30 % of its newest packets
+// (a burst, which random loss does not make), no layer above the lowest
+// is repaired (the uplink is full: the smaller layers just show it later),
+// held as the watch holds them.
+const (
+	burstSpan  = 64  // newest sequence numbers of a layer looked at
+	burstMin   = 32  // a run shorter than this: too early to tell
+	burstLossy = 0.3 // share of them missing (P(≥ 20 of 64) at 10 % random loss, unrepaired: 2e-6)
+)
+
+// burstLoss reports whether s is a simulcast layer above the lowest one
+// received whose newest packets are missing in a burst; it then holds the
+// repairs of every layer above the lowest (the viewers' layer choice
+// reads the hold as an uplink losing too much: media.LayerSwitch.Fit).
+func (w *Endpoint) burstLoss(s *rxStream) bool {
+	if s.tag == nil || s.nack == nil {
+		return false
+	}
+	lowest, top := -1, -1
+	for l := range w.simul.in {
+		if w.simul.in[l].Load() != nil {
+			if lowest < 0 {
+				lowest = l
+			}
+			top = l
+		}
+	}
+	if int(s.tag.layer) <= lowest {
+		return false
+	}
+	missing, span := s.nack.RecentMissing(burstSpan)
+	if span < burstMin || float64(missing) < burstLossy*float64(span) {
+		return false
+	}
+	src, until := w.core.Source(media.Video), w.now()+int64(uplinkRepairHold)
+	for l := lowest + 1; l <= top; l++ {
+		src.HistoryOf(uint8(l)).HoldRepairs(until)
+	}
+	return true
+}

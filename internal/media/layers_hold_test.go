@@ -1,0 +1,51 @@
+package media_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gorento/gorento/internal/media"
+)
+
+// TestFitLeavesLayersHeldByUplink: issue 15's drop to 600 kbit/s. The
+// publisher's endpoint sees its uplink lose a burst within ~100 ms and
+// holds the repairs of the layers above the lowest (webrtcep); a viewer
+// then moves to the lowest layer at its next Fit, before any loss window
+// of its own closes (500 ms); the hold alone does not keep it there.
+func TestFitLeavesLayersHeldByUplink(t *testing.T) {
+	var s media.LayerSwitch
+	rings := [3]*media.SourceRing{}
+	for l := range rings {
+		rings[l] = media.NewSourceRing(1024, time.Hour)
+	}
+	now := int64(time.Second)
+	seq := [3]uint16{}
+	run := func(frames int) {
+		for i := 0; i < frames; i++ {
+			for l := uint8(0); l < 3; l++ {
+				seq[l]++
+				p := simPkt(l, false, seq[l])
+				p.Header.Timestamp = uint32(int(seq[l]) * 3000)
+				b := media.GetPacketBuf()
+				b.SetHistoryForTest(rings[l], p)
+				s.Accept(b.Packet(), now)
+				b.Release()
+			}
+			now += int64(33 * time.Millisecond)
+		}
+	}
+	run(60)
+	if got := s.Fit(0, now); got != 2 {
+		t.Fatalf("Fit = %d, want 2", got)
+	}
+	run(3) // 0.1 s: no loss window closes
+	rings[1].HoldRepairs(now + int64(500*time.Millisecond))
+	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	if got := s.Fit(0, now); got != 0 {
+		t.Fatalf("Fit = %d with the upper layers' repairs held, want 0 at once", got)
+	}
+	run(20)
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit = %d once the hold is over, want 2", got)
+	}
+}
