@@ -189,12 +189,16 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	// smaller ones just show it later (too few packets per window to tell).
 	// Moving to the lowest at once saves a stop at the middle one, which in
 	// the drop row cost its keyframe request and 0.4 s.
-	uplinkLossy := false
+	uplinkLossy, held, base := false, false, -1
 	for l := 0; l < MaxLayers; l++ {
 		// Or the publisher's endpoint holds its repairs: it saw the uplink
 		// lose a burst, within ~100 ms, long before a loss window closes.
-		held := s.ring[l] != nil && s.ring[l].RepairsHeld(now)
-		uplinkLossy = uplinkLossy || (s.lossy[l] || held) && s.Active(l, now)
+		h := s.ring[l] != nil && s.ring[l].RepairsHeld(now) && s.Active(l, now)
+		held = held || h
+		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now) || h
+		if base < 0 && s.seen[l] != 0 && now-s.seen[l] < int64(2*LayerActiveTimeout) {
+			base = l
+		}
 	}
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
@@ -238,6 +242,11 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	}
 	if best < 0 {
 		best = lowest
+	}
+	if held && base >= 0 && base < best {
+		// The lowest layer the source sends, though the full uplink starved
+		// it for a moment (Chrome sends the repairs asked for first).
+		best = base
 	}
 	s.markCongested()
 	s.markWanted(cur)

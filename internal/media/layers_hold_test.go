@@ -20,9 +20,9 @@ func TestFitLeavesLayersHeldByUplink(t *testing.T) {
 	}
 	now := int64(time.Second)
 	seq := [3]uint16{}
-	run := func(frames int) {
+	run := func(frames int, from uint8) {
 		for i := 0; i < frames; i++ {
-			for l := uint8(0); l < 3; l++ {
+			for l := from; l < 3; l++ {
 				seq[l]++
 				p := simPkt(l, false, seq[l])
 				p.Header.Timestamp = uint32(int(seq[l]) * 3000)
@@ -34,18 +34,29 @@ func TestFitLeavesLayersHeldByUplink(t *testing.T) {
 			now += int64(33 * time.Millisecond)
 		}
 	}
-	run(60)
+	run(60, 0)
 	if got := s.Fit(0, now); got != 2 {
 		t.Fatalf("Fit = %d, want 2", got)
 	}
-	run(3) // 0.1 s: no loss window closes
+	run(3, 0) // 0.1 s: no loss window closes
 	rings[1].HoldRepairs(now + int64(500*time.Millisecond))
 	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
 	if got := s.Fit(0, now); got != 0 {
 		t.Fatalf("Fit = %d with the upper layers' repairs held, want 0 at once", got)
 	}
-	run(20)
+	run(20, 0)
 	if got := s.Fit(0, now); got != 2 {
 		t.Errorf("Fit = %d once the hold is over, want 2", got)
+	}
+	// The lowest layer starved for 0.4 s (Chrome's pacer sending the
+	// repairs asked for before it), no longer active: still the one.
+	run(12, 1)
+	rings[1].HoldRepairs(now + int64(500*time.Millisecond))
+	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	if s.Active(0, now) {
+		t.Fatal("layer 0 still active")
+	}
+	if got := s.Fit(0, now); got != 0 {
+		t.Errorf("Fit = %d with the upper layers held and the lowest starved, want 0", got)
 	}
 }
