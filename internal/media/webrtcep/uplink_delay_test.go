@@ -115,7 +115,8 @@ func TestDelayWatchSeesTheQueue(t *testing.T) {
 
 // TestUplinkQueuedCapsAndHolds: a standing queue caps the REMB at 85 % of
 // the rate that came through and holds the repairs of the layers above
-// the lowest, not the lowest's.
+// the lowest, not the lowest's; a queue while the cap holds does not lower
+// it.
 func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 	eng := newEngine(t)
 	p := media.NewPipeline()
@@ -132,6 +133,10 @@ func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 	now := w.now()
 	if got := w.uplinkCap(now); got != 510_000 {
 		t.Errorf("REMB cap %d, want 510000", got)
+	}
+	w.uplinkQueued(80_000) // the publisher's own pacer, keeping to the cap
+	if got := w.uplinkCap(now); got != 510_000 {
+		t.Errorf("REMB cap %d after a second queue, want 510000 still", got)
 	}
 	src := w.core.Source(media.Video)
 	if src.HistoryOf(0).RepairsHeld(now) || !src.HistoryOf(1).RepairsHeld(now) || !src.HistoryOf(2).RepairsHeld(now) {
