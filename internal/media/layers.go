@@ -189,13 +189,15 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	// smaller ones just show it later (too few packets per window to tell).
 	// Moving to the lowest at once saves a stop at the middle one, which in
 	// the drop row cost its keyframe request and 0.4 s.
-	uplinkLossy, held, base := false, false, -1
+	uplinkLossy, heldFrom, base := false, MaxLayers, -1
 	for l := 0; l < MaxLayers; l++ {
-		// Or the publisher's endpoint holds its repairs: it saw the uplink
-		// lose a burst, within ~100 ms, long before a loss window closes.
-		h := s.ring[l] != nil && s.ring[l].RepairsHeld(now) && s.Active(l, now)
-		held = held || h
-		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now) || h
+		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
+		// The publisher's endpoint holds the layer's repairs: it saw its
+		// uplink queue up or lose a burst, long before a loss window
+		// closes. That layer and the ones above it are passed over.
+		if heldFrom == MaxLayers && s.ring[l] != nil && s.ring[l].RepairsHeld(now) && s.Active(l, now) {
+			heldFrom = l
+		}
 		if base < 0 && s.seen[l] != 0 && now-s.seen[l] < int64(2*LayerActiveTimeout) {
 			base = l
 		}
@@ -217,7 +219,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		lossy := uplinkLossy && l > lowest
+		lossy := (uplinkLossy || l >= heldFrom) && l > lowest
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
@@ -243,7 +245,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	if best < 0 {
 		best = lowest
 	}
-	if held && base >= 0 && base < best {
+	if base >= 0 && base < heldFrom && best >= heldFrom {
 		// The lowest layer the source sends, though the full uplink starved
 		// it for a moment (Chrome sends the repairs asked for first).
 		best = base

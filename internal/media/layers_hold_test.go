@@ -48,6 +48,13 @@ func TestFitLeavesLayersHeldByUplink(t *testing.T) {
 	if got := s.Fit(0, now); got != 2 {
 		t.Errorf("Fit = %d once the hold is over, want 2", got)
 	}
+	// Only the top layer held (a burst of its own: Chrome trying its 720p
+	// on an 800 kbit/s uplink): the middle layer is still fine.
+	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	if got := s.Fit(0, now); got != 1 {
+		t.Errorf("Fit = %d with the top layer held, want 1", got)
+	}
+	run(20, 0)
 	// The lowest layer starved for 0.4 s (Chrome's pacer sending the
 	// repairs asked for before it), no longer active: still the one.
 	run(12, 1)

@@ -39,9 +39,12 @@ func (w *Endpoint) repairWanted(ssrc uint32) bool {
 // media, on an uplink that carries 75 KB a second; its encoder then
 // dropped every layer's frames for 1.5 s and the viewers froze for 2–3 s.
 // So when a layer above the lowest misses 30 % of its newest packets
-// (a burst, which random loss does not make), no layer above the lowest
-// is repaired (the uplink is full: the smaller layers just show it later),
-// held as the watch holds them.
+// (a burst, which random loss does not make), neither it nor the layers
+// above it are repaired, held as the watch holds them. Not the ones below:
+// on an 800 kbit/s uplink Chrome tries its 720p layer now and then, and
+// the burst its keyframe loses is that layer's alone (the viewers of
+// 360p were moved to 180p for 9 s). The onset of a drop, where every
+// layer loses, is the delay watch's (uplink_delay.go).
 const (
 	burstSpan  = 64  // newest sequence numbers of a layer looked at
 	burstMin   = 32  // a run shorter than this: too early to tell
@@ -50,13 +53,13 @@ const (
 
 // burstLoss reports whether s is a simulcast layer above the lowest one
 // received whose newest packets are missing in a burst; it then holds the
-// repairs of every layer above the lowest (the viewers' layer choice
+// repairs of that layer and those above it (the viewers' layer choice
 // reads the hold as an uplink losing too much: media.LayerSwitch.Fit).
 func (w *Endpoint) burstLoss(s *rxStream) bool {
 	if s.tag == nil || s.nack == nil {
 		return false
 	}
-	lowest, top := -1, -1
+	lowest, top := -1, -1 // layers received
 	for l := range w.simul.in {
 		if w.simul.in[l].Load() != nil {
 			if lowest < 0 {
@@ -73,7 +76,7 @@ func (w *Endpoint) burstLoss(s *rxStream) bool {
 		return false
 	}
 	src, until := w.core.Source(media.Video), w.now()+int64(uplinkRepairHold)
-	for l := lowest + 1; l <= top; l++ {
+	for l := int(s.tag.layer); l <= top; l++ {
 		src.HistoryOf(uint8(l)).HoldRepairs(until)
 	}
 	return true
