@@ -192,10 +192,10 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	uplinkLossy, heldFrom, base := false, MaxLayers, -1
 	for l := 0; l < MaxLayers; l++ {
 		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
-		// The publisher's endpoint holds the layer's repairs: it saw its
-		// uplink queue up or lose a burst, long before a loss window
-		// closes. That layer and the ones above it are passed over.
-		if heldFrom == MaxLayers && s.ring[l] != nil && s.ring[l].RepairsHeld(now) && s.Active(l, now) {
+		// The publisher's endpoint saw its uplink collapse (a queue
+		// standing at a fraction of the rate before), long before a loss
+		// window closes: that layer and the ones above it are passed over.
+		if heldFrom == MaxLayers && s.ring[l] != nil && s.ring[l].Collapsing(now) && s.Active(l, now) {
 			heldFrom = l
 		}
 		if base < 0 && s.seen[l] != 0 && now-s.seen[l] < int64(2*LayerActiveTimeout) {

@@ -8,10 +8,10 @@ import (
 )
 
 // TestFitLeavesLayersHeldByUplink: issue 15's drop to 600 kbit/s. The
-// publisher's endpoint sees its uplink lose a burst within ~100 ms and
-// holds the repairs of the layers above the lowest (webrtcep); a viewer
-// then moves to the lowest layer at its next Fit, before any loss window
-// of its own closes (500 ms); the hold alone does not keep it there.
+// publisher's endpoint sees its uplink collapse within ~250 ms and marks
+// the layers above the lowest (webrtcep's delay watch); a viewer then
+// moves to the lowest layer at its next Fit, before any loss window of its
+// own closes (500 ms); the mark alone does not keep it there.
 func TestFitLeavesLayersHeldByUplink(t *testing.T) {
 	var s media.LayerSwitch
 	rings := [3]*media.SourceRing{}
@@ -39,31 +39,30 @@ func TestFitLeavesLayersHeldByUplink(t *testing.T) {
 		t.Fatalf("Fit = %d, want 2", got)
 	}
 	run(3, 0) // 0.1 s: no loss window closes
-	rings[1].HoldRepairs(now + int64(500*time.Millisecond))
-	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	rings[1].MarkCollapse(now + int64(500*time.Millisecond))
+	rings[2].MarkCollapse(now + int64(500*time.Millisecond))
 	if got := s.Fit(0, now); got != 0 {
-		t.Fatalf("Fit = %d with the upper layers' repairs held, want 0 at once", got)
+		t.Fatalf("Fit = %d with the upper layers marked, want 0 at once", got)
 	}
 	run(20, 0)
 	if got := s.Fit(0, now); got != 2 {
-		t.Errorf("Fit = %d once the hold is over, want 2", got)
+		t.Errorf("Fit = %d once the mark is over, want 2", got)
 	}
-	// Only the top layer held (a burst of its own: Chrome trying its 720p
-	// on an 800 kbit/s uplink): the middle layer is still fine.
-	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	// Only the top layer marked: the middle layer is still fine.
+	rings[2].MarkCollapse(now + int64(500*time.Millisecond))
 	if got := s.Fit(0, now); got != 1 {
-		t.Errorf("Fit = %d with the top layer held, want 1", got)
+		t.Errorf("Fit = %d with the top layer marked, want 1", got)
 	}
 	run(20, 0)
 	// The lowest layer starved for 0.4 s (Chrome's pacer sending the
 	// repairs asked for before it), no longer active: still the one.
 	run(12, 1)
-	rings[1].HoldRepairs(now + int64(500*time.Millisecond))
-	rings[2].HoldRepairs(now + int64(500*time.Millisecond))
+	rings[1].MarkCollapse(now + int64(500*time.Millisecond))
+	rings[2].MarkCollapse(now + int64(500*time.Millisecond))
 	if s.Active(0, now) {
 		t.Fatal("layer 0 still active")
 	}
 	if got := s.Fit(0, now); got != 0 {
-		t.Errorf("Fit = %d with the upper layers held and the lowest starved, want 0", got)
+		t.Errorf("Fit = %d with the upper layers marked and the lowest starved, want 0", got)
 	}
 }

@@ -128,6 +128,7 @@ func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 	t.Cleanup(w.Release)
 	for l := range 3 {
 		w.simul.in[l].Store(&inboundStream{ssrc: uint32(100 + l), kind: media.Video, layer: l})
+		w.core.Source(media.Video).HistoryOf(uint8(l)).MarkWanted(1 << 40) // a viewer gets each layer
 	}
 	w.uplinkQueued(600_000)
 	now := w.now()
@@ -139,8 +140,10 @@ func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 		t.Errorf("REMB cap %d after a second queue, want 510000 still", got)
 	}
 	src := w.core.Source(media.Video)
-	if src.HistoryOf(0).RepairsHeld(now) || !src.HistoryOf(1).RepairsHeld(now) || !src.HistoryOf(2).RepairsHeld(now) {
-		t.Errorf("repairs held: %v %v %v, want the two upper layers'", src.HistoryOf(0).RepairsHeld(now),
-			src.HistoryOf(1).RepairsHeld(now), src.HistoryOf(2).RepairsHeld(now))
+	for l := range 3 {
+		h := src.HistoryOf(uint8(l))
+		if h.Wanted() == (l > 0) || h.Collapsing(now) != (l > 0) {
+			t.Errorf("layer %d: repaired %v, collapsing %v; want the lowest repaired, the ones above collapsing", l, h.Wanted(), h.Collapsing(now))
+		}
 	}
 }
