@@ -120,12 +120,11 @@ func burstSim(t *testing.T, drop bool, lose float64, seed uint64) (asked, lost [
 
 // TestUplinkBurstNotRepaired: issue 15's drop to 600 kbit/s, where the
 // gaps of the top layer asked for in the first 300 ms (85 packets, ~90 KB)
-// made Chrome spend its uplink for seconds on 720p retransmissions. Once a
-// layer above the lowest loses a burst, its losses are no longer asked for
-// (a few dozen packets at most, from before the burst showed; this alone,
-// without the delay watch that sees the drop's onset); the lowest layer's
-// losses still are; under 10 % random loss every layer's losses are asked
-// for.
+// made Chrome spend its uplink for seconds on 720p retransmissions. Once
+// the top layer loses a burst, its losses are no longer asked for (a few
+// dozen packets at most, from before the burst showed; this alone, without
+// the delay watch that sees the drop's onset); the lower layers' losses
+// still are; under 10 % random loss every layer's losses are asked for.
 func TestUplinkBurstNotRepaired(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		asked, lost := burstSim(t, true, 0, seed)
@@ -133,12 +132,13 @@ func TestUplinkBurstNotRepaired(t *testing.T) {
 		if lost[2] < 200 {
 			t.Fatalf("the drop lost only %d of the top layer", lost[2])
 		}
-		if asked[2] > 25 || asked[1] > lost[1]/2 {
-			t.Errorf("seed %d: asked for %d of the top layer's %d losses (want ≤ 25) and %d of the middle one's %d (want half at most)",
-				seed, asked[2], lost[2], asked[1], lost[1])
+		if asked[2] > 25 {
+			t.Errorf("seed %d: asked for %d of the top layer's %d losses, want ≤ 25", seed, asked[2], lost[2])
 		}
-		if asked[0] < lost[0]/2 {
-			t.Errorf("seed %d: asked for %d of the lowest layer's %d losses", seed, asked[0], lost[0])
+		for l := range 2 {
+			if asked[l] < lost[l]*3/4 {
+				t.Errorf("seed %d: asked for %d of layer %d's %d losses", seed, asked[l], l, lost[l])
+			}
 		}
 		asked, lost = burstSim(t, false, 0.10, seed)
 		t.Logf("10 %% random loss, seed %d: asked %v of lost %v", seed, asked, lost)
