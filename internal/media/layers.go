@@ -189,14 +189,14 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	// smaller ones just show it later (too few packets per window to tell).
 	// Moving to the lowest at once saves a stop at the middle one, which in
 	// the drop row cost its keyframe request and 0.4 s.
-	uplinkLossy, heldFrom, base := false, MaxLayers, -1
+	uplinkLossy, collapseFrom, base := false, MaxLayers, -1
 	for l := 0; l < MaxLayers; l++ {
 		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
 		// The publisher's endpoint saw its uplink collapse (a queue
 		// standing at a fraction of the rate before), long before a loss
 		// window closes: that layer and the ones above it are passed over.
-		if heldFrom == MaxLayers && s.ring[l] != nil && s.ring[l].Collapsing(now) && s.Active(l, now) {
-			heldFrom = l
+		if collapseFrom == MaxLayers && s.ring[l] != nil && s.ring[l].Collapsing(now) && s.Active(l, now) {
+			collapseFrom = l
 		}
 		if base < 0 && s.seen[l] != 0 && now-s.seen[l] < int64(2*LayerActiveTimeout) {
 			base = l
@@ -219,7 +219,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		lossy := (uplinkLossy || l >= heldFrom) && l > lowest
+		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
@@ -245,7 +245,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	if best < 0 {
 		best = lowest
 	}
-	if base >= 0 && base < heldFrom && best >= heldFrom {
+	if base >= 0 && base < collapseFrom && best >= collapseFrom {
 		// The lowest layer the source sends, though the full uplink starved
 		// it for a moment (Chrome sends the repairs asked for first).
 		best = base

@@ -37,10 +37,10 @@ type SourceRing struct {
 	tail  uint64     // oldest slot that may still hold a packet
 	last  uint64     // highest extended sequence number Extend returned (0: none yet)
 
-	wanted        atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
-	congested     atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
-	heldUntil     atomic.Int64  // no repairs before then (HoldRepairs; Monotime ns)
-	collapseUntil atomic.Int64  // viewers pass over the layer until then (MarkCollapse)
+	wanted    atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
+	congested atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
+	heldUntil atomic.Int64  // no repairs before then (HoldRepairs; Monotime ns)
+	collapsed atomic.Int64  // viewers pass over the layer until then (MarkCollapse; Monotime ns)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -190,13 +190,13 @@ func (r *SourceRing) HoldRepairs(until int64) {
 // queue stands at a fraction of the rate before: webrtcep's delay watch)
 // until then: viewers pass over the layer (LayerSwitch.Fit).
 func (r *SourceRing) MarkCollapse(until int64) {
-	if until > r.collapseUntil.Load() {
-		r.collapseUntil.Store(until)
+	if until > r.collapsed.Load() {
+		r.collapsed.Store(until)
 	}
 }
 
 // Collapsing reports whether MarkCollapse holds at now.
-func (r *SourceRing) Collapsing(now int64) bool { return r.collapseUntil.Load() > now }
+func (r *SourceRing) Collapsing(now int64) bool { return r.collapsed.Load() > now }
 
 // Wanted reports whether a sink wanted a packet still kept (MarkWanted
 // within about DefaultHistoryRetention) of a layer not congested: a
