@@ -104,19 +104,22 @@ func (d *delayWatch) rateBefore(at int64) uint64 {
 
 // uplinkQueued acts on a standing queue on the uplink (delayWatch) as the
 // uplink watch does on its loss, 0.2–0.3 s sooner: the layers above the
-// lowest are not repaired, their viewers move to the lowest layer at once
-// (media.SourceRing.MarkCollapse), and the REMB is capped at 85 % of the
-// rate the queue let through, sent at once. Only a queue's onset sets the cap:
+// lowest are not repaired and their viewers move to the lowest layer at
+// once (media.SourceRing.MarkCollapse), both for uplinkHold, and the REMB
+// is capped at 85 % of the rate the queue let through, sent at once. Only a queue's onset sets the cap:
 // once the publisher keeps to it, its own pacer holds packets back (a
 // keyframe at 0.3 Mbit/s), which looks the same at a lower rate, and
 // lowering the cap on it ratcheted the REMB down to 70 kbit/s in 0.6 s.
 func (w *Endpoint) uplinkQueued(rate uint64) {
 	now := w.now()
-	w.holdUpperRepairs(now + int64(uplinkRepairHold))
+	// As long as the REMB cap: when the viewers went back up 0.5 s after
+	// the onset, the middle layer's keyframe and repairs took the uplink
+	// again (180p at 49 kb/s for a second, two more freezes).
+	w.holdUpperRepairs(now + int64(uplinkHold))
 	if layers := w.inboundLayers(); len(layers) > 1 {
 		src := w.core.Source(media.Video)
 		for _, in := range layers[1:] {
-			src.HistoryOf(uint8(in.layer)).MarkCollapse(now + int64(uplinkRepairHold))
+			src.HistoryOf(uint8(in.layer)).MarkCollapse(now + int64(uplinkHold))
 		}
 	}
 	if w.uplinkCap(now) == 0 && w.capUplink(now, max(uint64(float64(rate)*uplinkBackoff), minREMB)) {

@@ -115,8 +115,8 @@ func TestDelayWatchSeesTheQueue(t *testing.T) {
 
 // TestUplinkQueuedCapsAndHolds: a standing queue caps the REMB at 85 % of
 // the rate that came through and holds the repairs of the layers above
-// the lowest, not the lowest's; a queue while the cap holds does not lower
-// it.
+// the lowest, not the lowest's, and marks them collapsing, as long as the
+// cap; a queue while the cap holds does not lower it.
 func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 	eng := newEngine(t)
 	p := media.NewPipeline()
@@ -145,5 +145,11 @@ func TestUplinkQueuedCapsAndHolds(t *testing.T) {
 		if h.Wanted() == (l > 0) || h.Collapsing(now) != (l > 0) {
 			t.Errorf("layer %d: repaired %v, collapsing %v; want the lowest repaired, the ones above collapsing", l, h.Wanted(), h.Collapsing(now))
 		}
+	}
+	// As long as the cap (the viewers went back up after 0.5 s, and the
+	// middle layer's keyframe took the uplink again).
+	if later := now + int64(uplinkHold) - int64(100*time.Millisecond); !src.HistoryOf(2).Collapsing(later) || w.uplinkCap(later) == 0 {
+		t.Errorf("%v after the queue: collapsing %v, cap %d; want both", uplinkHold-100*time.Millisecond,
+			src.HistoryOf(2).Collapsing(later), w.uplinkCap(later))
 	}
 }
