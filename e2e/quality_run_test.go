@@ -128,7 +128,9 @@ func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 	if row.withC {
 		pages = append(pages, pageSpec{Name: "C"})
 	}
-	spec, _ := json.Marshal(map[string]any{"room": "quality", "y4m": cam, "degradation": os.Getenv("GORENTO_QUALITY_DEGRADATION"), "pages": pages})
+	jitterTarget, _ := strconv.Atoi(os.Getenv("GORENTO_QUALITY_JITTER_TARGET_MS")) // experiments: the viewers' jitterBufferTarget
+	spec, _ := json.Marshal(map[string]any{"room": "quality", "y4m": cam, "degradation": os.Getenv("GORENTO_QUALITY_DEGRADATION"),
+		"jitterTarget": jitterTarget, "pages": pages})
 	d := startDriver(t, "quality.mjs", "http://"+addr, string(spec))
 	var ready struct {
 		T    int64

@@ -208,6 +208,14 @@ func (r *SourceRing) Wanted() bool {
 	if r.congested.Load() || r.heldUntil.Load() > Monotime() {
 		return false
 	}
+	return r.Watched()
+}
+
+// Watched reports whether a sink forwarded or waited for a packet still
+// kept (MarkWanted within about DefaultHistoryRetention), congested or not:
+// a layer no viewer gets (not watched) is one whose old losses no viewer
+// will ever need.
+func (r *SourceRing) Watched() bool {
 	w := r.wanted.Load()
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -8,6 +8,9 @@
 //     which keeps 2 cores free for the publisher's encoder);
 //   - cfg.degradation, when set, becomes the degradationPreference of every
 //     video sender once its description is applied;
+//   - cfg.jitterTarget (ms), when set, becomes the jitterBufferTarget of
+//     every video receiver (experiments: does a viewer that waits longer for
+//     repairs upstream lose fewer frames?);
 //   - once a second every open connection's getStats() is summarised into
 //     window.__quality.samples (see sample() for the fields).
 // Called through page.addInitScript(fn, cfg): it must be self-contained.
@@ -63,6 +66,11 @@ function qualityPage(cfg) {
     const s = { t: Date.now(), out: null, in: null, outBytes: 0, inBytes: 0 };
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
+      if (cfg.jitterTarget) {
+        for (const r of pc.getReceivers()) {
+          if (r.track && r.track.kind === 'video' && r.jitterBufferTarget !== cfg.jitterTarget) r.jitterBufferTarget = cfg.jitterTarget;
+        }
+      }
       const stats = await pc.getStats();
       let out = null, pairId = null;
       stats.forEach((r) => {

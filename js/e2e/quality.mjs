@@ -5,7 +5,7 @@
 // viewers audio-only, and samples getStats() once a second.
 //
 // Usage: node js/e2e/quality.mjs <base url> '<spec JSON>'
-//   spec: {room, y4m, degradation, pages: [{name, camera: {width,height,frameRate}|null, ice: {...}|null}]}
+//   spec: {room, y4m, degradation, jitterTarget, pages: [{name, camera: {width,height,frameRate}|null, ice: {...}|null}]}
 // Prints {"phase":"ready", …} once every viewer decodes the publisher's video,
 // then waits for "stop" on stdin and prints {"phase":"done", "pages": {name: {samples, …}}}.
 // Errors: {"phase":"error", …}.
@@ -30,7 +30,7 @@ try {
     const page = await context.newPage();
     page.on('pageerror', (e) => errors.push(`${p.name}: ${e}`));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(`${p.name} console: ${m.text()}`); });
-    const cfg = { ice: p.ice || null, camera: p.camera || null, degradation: spec.degradation || null };
+    const cfg = { ice: p.ice || null, camera: p.camera || null, degradation: spec.degradation || null, jitterTarget: spec.jitterTarget || 0 };
     await page.addInitScript({ content: `(${pageScript})(${JSON.stringify(cfg)});` });
     await page.goto(`${base}/room/?room=${encodeURIComponent(spec.room)}&name=${encodeURIComponent(p.name)}`);
     await page.click('#joinBtn');

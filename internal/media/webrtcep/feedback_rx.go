@@ -26,12 +26,11 @@ const (
 	nackInterval   = 20 * time.Millisecond
 	twccInterval   = 100 * time.Millisecond
 	reportInterval = time.Second
-	// defaultRoundTrip is the NACK retry interval before a round trip is
-	// measured (libwebrtc's default); the measured one is bounded by
-	// minRetry and maxRetry.
-	defaultRoundTrip = 100 * time.Millisecond
-	minRetry         = 2 * nackInterval
-	maxRetry         = time.Second
+	// A round trip measured from reports is bounded by minRetry and
+	// maxRetry to serve as the NACK retry interval (nackgen: without one,
+	// the repair delay it measures, or its default).
+	minRetry = 2 * nackInterval
+	maxRetry = time.Second
 )
 
 // rxTicker sends the receive feedback of every endpoint that receives,
@@ -53,7 +52,7 @@ type rxTicker struct {
 type rxFeedbackState struct {
 	sender  uint32 // our SSRC as the reporter, as Pion's interceptors pick one
 	n       int
-	retry   time.Duration // NACK retry interval: the measured round trip
+	retry   time.Duration // NACK retry interval: the measured round trip (0: none)
 	streams []*rxStream
 	seqs    []uint16
 	pkts    []rtcp.Packet
@@ -71,7 +70,7 @@ func (t *rxTicker) register(w *Endpoint) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.eps[w] == nil {
-		t.eps[w] = &rxFeedbackState{sender: rand.Uint32(), retry: defaultRoundTrip}
+		t.eps[w] = &rxFeedbackState{sender: rand.Uint32()}
 	}
 	select {
 	case t.wake <- struct{}{}:
@@ -177,12 +176,13 @@ func (w *Endpoint) rxFeedback(st *rxFeedbackState, now time.Time) {
 
 // nackRetry is how long a NACK waits before it is repeated: the round trip
 // the remote receiver's reports on our streams measure (the path is the
-// same both ways), within minRetry and maxRetry; defaultRoundTrip before
-// one is known (an endpoint that only receives gets no reports).
+// same both ways), within minRetry and maxRetry; 0 before one is known (an
+// endpoint that only receives gets no reports), which leaves the interval
+// to the repair delay each stream's nackgen.Log measures.
 func (w *Endpoint) nackRetry() time.Duration {
 	g := w.stats.Load()
 	if g == nil {
-		return defaultRoundTrip
+		return 0
 	}
 	for _, kind := range []media.MediaType{media.Video, media.Audio} {
 		if ssrc := w.tracks[kind].boundSSRC(); ssrc != 0 {
@@ -191,7 +191,7 @@ func (w *Endpoint) nackRetry() time.Duration {
 			}
 		}
 	}
-	return defaultRoundTrip
+	return 0
 }
 
 // receiverReport reports every received stream (nil: none received yet).
@@ -237,10 +237,24 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 		if s.nack == nil {
 			continue
 		}
-		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
-		if len(st.seqs) > 0 && (w.burstLoss(s) || !w.repairWanted(s.ssrc)) {
-			continue // a simulcast layer nobody gets, or lost in a burst (simulcast_repair.go)
+		wanted, watched := w.repairState(s.ssrc)
+		burst := wanted && w.burstLoss(s)
+		if !wanted || burst {
+			// A simulcast layer nobody gets, or one whose uplink is
+			// congested (simulcast_repair.go). Its losses are not asked
+			// for, nor counted as asked (Missing counts what it returns,
+			// and the repair of an ask never sent, timed from it, is no
+			// repair delay: a publisher's 360p at 10 % loss read ~0.6 s
+			// from those, its second asks came a second apart and its
+			// viewer froze). Those of a layer nobody gets are given up:
+			// a viewer that moves to it starts at a keyframe; so are
+			// those of a top layer lost in a burst (a full uplink queue).
+			if !watched || burst {
+				s.nack.Abandon()
+			}
+			continue
 		}
+		st.seqs = s.nack.Missing(st.seqs[:0], now.UnixNano(), st.retry)
 		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
 			st.pkts = append(st.pkts, p)
 		}

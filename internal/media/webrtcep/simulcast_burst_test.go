@@ -95,7 +95,7 @@ func burstSim(t *testing.T, drop bool, lose float64, seed uint64) (asked, lost [
 		}
 	}
 	sort.SliceStable(arrivals, func(i, j int) bool { return arrivals[i].at < arrivals[j].at })
-	st := &rxFeedbackState{retry: defaultRoundTrip}
+	st := &rxFeedbackState{} // no round trip measured: each Log times its retries
 	seen := [3]map[uint16]bool{{}, {}, {}}
 	start, i := time.Unix(1000, 0), 0
 	for tick := time.Duration(0); tick < 3*time.Second; tick += nackInterval {

@@ -22,12 +22,22 @@ func (w *Endpoint) onNACKGenerator(n *rtxnack.Interceptor) {
 // used (720p RTX at 0.5–0.8 Mbit/s on a 600 kbit/s uplink, for seconds),
 // while the viewers waited for the lower layer's keyframe.
 func (w *Endpoint) repairWanted(ssrc uint32) bool {
+	wanted, _ := w.repairState(ssrc)
+	return wanted
+}
+
+// repairState is repairWanted, and whether any sink gets the stream at
+// all (watched; false only for a simulcast layer no sink forwarded or
+// waited for within the last second): a watched layer may be not wanted
+// for a while (its uplink congested) and its losses wanted again after.
+func (w *Endpoint) repairState(ssrc uint32) (wanted, watched bool) {
 	for l := range w.simul.in {
 		if in := w.simul.in[l].Load(); in != nil && in.ssrc == ssrc {
-			return w.core.Source(media.Video).HistoryOf(uint8(l)).Wanted()
+			r := w.core.Source(media.Video).HistoryOf(uint8(l))
+			return r.Wanted(), r.Watched()
 		}
 	}
-	return true
+	return true, true
 }
 
 // A publisher's uplink that falls short (issue 15, a link falling from

@@ -21,6 +21,17 @@
 // those copies, sent before its media, took all of its uplink for seconds.
 // So the Log measures how long repairs take (from the first ask), and asks
 // again no sooner than that.
+//
+// The measured repair delay also stands in for a round trip the caller
+// does not know: an endpoint that only receives (a publisher's) gets no
+// reports and had only the 100 ms default. With 10 % loss both ways a NACK
+// or its repair is lost ~19 % of the time, and the second ask, 100 ms after
+// the first, always brought the repair after the viewer's jitter buffer
+// (10–60 ms behind its own short path) had given up on the frame. Chromium
+// answers a NACK in ~35 ms, so the second ask now comes after about that.
+// Asks after the second back off (the wait doubles per ask), so a queue
+// that suddenly fills (the measured delay still short) costs no more asks
+// than the 100 ms default did.
 package nackgen
 
 import (
@@ -53,8 +64,19 @@ type Log struct {
 	clock   func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
 }
 
-// maxRepairWait bounds the measured repair delay used as retry interval.
+// maxRepairWait bounds the measured repair delay used as retry interval,
+// and the wait between two asks.
 const maxRepairWait = int64(time.Second)
+
+// DefaultRetry is the wait before a packet is asked for again while
+// neither the caller's round trip nor a repair delay is known
+// (libwebrtc's default round trip).
+const DefaultRetry = 100 * time.Millisecond
+
+// MinRetry is the shortest wait before a packet is asked for again (one
+// of the endpoint's 20 ms NACK ticks): a repair measured at a few ms can
+// take a few more (the sender's pacer) and is not asked for twice.
+const MinRetry = 20 * time.Millisecond
 
 // Received marks the packet with extended sequence number ext (16-bit
 // sequence number unwrapped by the caller) as arrived, and reports whether
@@ -85,7 +107,7 @@ func (l *Log) Received(ext uint64) (gap bool) {
 		return false // before the run started: not tracked
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
-	if l.tries[ext%Window] > 0 { // a repair (or a late packet) of one asked for
+	if t := l.tries[ext%Window]; t > 0 && t != abandoned { // a repair (or a late packet) of one asked for
 		l.measureRepair(ext % Window)
 	}
 	l.tries[ext%Window] = 0
@@ -104,7 +126,47 @@ func (l *Log) measureRepair(s uint64) {
 		l.repair = d
 		return
 	}
+	// One sample moves the delay at most to twice itself plus
+	// repairOutlier: a repair that followed a lost one, or a copy of an
+	// old packet (Chrome probes with RTX copies of what it sent), says
+	// little about the round trip, and one of a second made every later
+	// repair wait a quarter of it. A queue that really fills is learned
+	// in a few repairs.
+	d = min(d, 2*l.repair+repairOutlier)
 	l.repair += (d - l.repair) / 4
+}
+
+// abandoned marks (in Log.tries) a packet given up without an ask.
+const abandoned = 0xff
+
+// repairOutlier bounds how far above the repair delay one sample counts.
+const repairOutlier = int64(100 * time.Millisecond)
+
+// Abandon gives up on every packet missing now: they are never asked for.
+// For a simulcast layer no viewer gets: asked for once a viewer moves to
+// it, they would be useless (a viewer moves to a layer at a keyframe), and
+// Chrome answered such a burst (up to 2 s of a 720p layer's losses) with
+// enough retransmissions at once to make the layer look congested.
+func (l *Log) Abandon() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		return
+	}
+	lo := l.base
+	if l.top >= Window-1 {
+		lo = max(lo, l.top-(Window-1))
+	}
+	for i := lo; i < l.top; i++ {
+		w := i % Window / 64
+		if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
+			i += 63
+			continue
+		}
+		if l.got[w]&(1<<(i%64)) == 0 {
+			l.tries[i%Window] = abandoned
+		}
+	}
 }
 
 // RepairDelay is how long repairs take (0: none seen yet).
@@ -115,17 +177,23 @@ func (l *Log) RepairDelay() time.Duration {
 }
 
 // Missing appends to dst the sequence numbers missing from the window that
-// are due at now (ns, wall clock): never asked for, or last asked for at
-// least retry (or the repair delay, if longer) ago, fewer than MaxTries
-// times. It counts this ask and returns dst. The newest packet is never
-// missing.
-func (l *Log) Missing(dst []uint16, now int64, retry time.Duration) []uint16 {
+// are due at now (ns, wall clock): never asked for, or asked for fewer
+// than MaxTries times and last asked for at least the retry interval ago,
+// doubled for every ask after the first. The interval is the longer of rtt
+// (the caller's round trip, 0 if it knows none) and the repair delay,
+// DefaultRetry if neither is known, and never under MinRetry. It counts
+// this ask and returns dst. The newest packet is never missing.
+func (l *Log) Missing(dst []uint16, now int64, rtt time.Duration) []uint16 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.started {
 		return dst
 	}
-	retry = max(retry, time.Duration(l.repair))
+	retry := int64(max(rtt, time.Duration(l.repair)))
+	if retry == 0 {
+		retry = int64(DefaultRetry)
+	}
+	retry = max(retry, int64(MinRetry))
 	lo := l.base
 	if l.top >= Window-1 {
 		lo = max(lo, l.top-(Window-1))
@@ -137,7 +205,7 @@ func (l *Log) Missing(dst []uint16, now int64, retry time.Duration) []uint16 {
 			continue
 		}
 		s := i % Window
-		if l.got[w]&(1<<(i%64)) != 0 || l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < int64(retry) {
+		if l.got[w]&(1<<(i%64)) != 0 || l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < min(retry<<(l.tries[s]-1), maxRepairWait) {
 			continue
 		}
 		if l.tries[s] == 0 {

@@ -43,7 +43,8 @@ func TestLog(t *testing.T) {
 				return
 			}
 			for i, want := range tc.asks {
-				if got := ask(&l, i+1); !slices.Equal(got, want) {
+				// A second apart: every re-ask is due (the backoff stops at a second).
+				if got := l.Missing(nil, int64(i+1)*int64(time.Second), retry); !slices.Equal(got, want) {
 					t.Fatalf("ask %d: %v, want %v", i, got, want)
 				}
 			}
@@ -75,8 +76,8 @@ func TestLogSlides(t *testing.T) {
 }
 
 // A packet is asked for again only a retry interval after the last ask
-// (a sender ignores asks within a round trip of its resend); a new gap is
-// asked for at once.
+// (a sender ignores asks within a round trip of its resend), twice that
+// after the second; a new gap is asked for at once.
 func TestLogRetryInterval(t *testing.T) {
 	var l Log
 	var clock int64
@@ -96,8 +97,9 @@ func TestLogRetryInterval(t *testing.T) {
 		{ms(400), 0, nil},            // 4 and 5 wait for theirs
 		{ms(550), 0, []uint16{4, 5}},
 		{ms(600), 2, nil},             // 2 repaired, 600 ms after its first ask
-		{ms(900), 0, nil},             // 2 never again; 4 and 5 wait for the repair delay (600 ms)
-		{ms(1150), 0, []uint16{4, 5}}, // due since 1150
+		{ms(900), 0, nil},             // 2 never again; 4 and 5 wait for twice the repair delay (600 ms)
+		{ms(1150), 0, nil},            // their third ask: not one repair delay after the second
+		{ms(1750), 0, []uint16{4, 5}}, // but two
 	}
 	for i, s := range steps {
 		clock = s.at
@@ -194,5 +196,115 @@ func TestRecentMissing(t *testing.T) {
 	}
 	if m, span := l.RecentMissing(200); m != 76 || span != 195 {
 		t.Errorf("whole run: %d missing of %d, want 76 of 195", m, span)
+	}
+}
+
+// TestLogBacksOffWhenRepairsSlowDown: repairs took 5 ms, then the sender's
+// uplink queue fills and they take 300 ms. Until the measured delay catches
+// up, a lost packet is asked for on a short interval, but every ask after
+// the second waits twice as long as the one before: at most as many asks
+// in the first 300 ms as the 100 ms default made (at 0, 100, 200 and 300
+// ms), not one every 40 ms.
+func TestLogBacksOffWhenRepairsSlowDown(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	l.Received(1)
+	l.Received(3)
+	l.Missing(nil, 0, 0)
+	clock = ms(5)
+	l.Received(2) // repaired in 5 ms
+	l.Received(5) // 4 missing; its repairs now take 300 ms
+	asks := 0
+	for now := ms(5); now < ms(305); now += ms(4) { // gap passes and ticks
+		clock = now
+		if got := l.Missing(nil, now, 0); len(got) > 0 {
+			asks++
+		}
+	}
+	if asks > 4 {
+		t.Errorf("packet 4 asked for %d times in 300 ms, want ≤ 4", asks)
+	}
+}
+
+// TestLogRetryFloor: however short repairs are, a packet is not asked for
+// again sooner than MinRetry (repairs of 5 ms measured, a repair that takes
+// 8 ms is not asked for twice).
+func TestLogRetryFloor(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	l.Received(1)
+	l.Received(3)
+	l.Missing(nil, 0, 0)
+	clock = ms(5)
+	l.Received(2)
+	l.Received(5)
+	l.Missing(nil, ms(5), 0) // 4, first ask
+	for now := ms(6); now < ms(5)+int64(MinRetry); now += ms(1) {
+		if got := l.Missing(nil, now, 0); len(got) > 0 {
+			t.Fatalf("asked again %d ms after the first ask", (now-ms(5))/ms(1))
+		}
+	}
+	if got := l.Missing(nil, ms(5)+int64(MinRetry), 0); !slices.Equal(got, []uint16{4}) {
+		t.Fatalf("%v at MinRetry, want [4]", got)
+	}
+}
+
+// TestLogRepairOutlier: one repair far slower than the others (it followed
+// a lost one, or a late copy filled the hole) moves the repair delay a
+// little, while a queue that fills for good (every repair 300 ms) is
+// learned within a few repairs.
+func TestLogRepairOutlier(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	next := uint64(1)
+	l.Received(next)
+	repair := func(after int64) { // one loss, asked at clock, repaired after
+		l.Received(next + 2)
+		l.Missing(nil, clock, 0)
+		clock += ms(after)
+		l.Received(next + 1)
+		next += 2
+	}
+	for range 8 {
+		repair(5)
+	}
+	repair(1000)
+	if d := l.RepairDelay(); d > 40*time.Millisecond {
+		t.Fatalf("repair delay %v after one 1 s repair among 5 ms ones, want ≤ 40 ms", d)
+	}
+	for range 6 {
+		repair(300)
+	}
+	if d := l.RepairDelay(); d < 200*time.Millisecond {
+		t.Fatalf("repair delay %v after six 300 ms repairs, want ≥ 200 ms", d)
+	}
+}
+
+// TestLogAbandon: packets given up are never asked for, and one that
+// arrives later (a copy) is no repair to time; later losses are asked for.
+func TestLogAbandon(t *testing.T) {
+	var l Log
+	var clock int64
+	l.clock = func() int64 { return clock }
+	l.Received(1)
+	l.Received(3)
+	l.Abandon()
+	if got := l.Missing(nil, 0, 0); got != nil {
+		t.Fatalf("asked %v after Abandon", got)
+	}
+	clock = int64(time.Second)
+	l.Received(2)
+	if d := l.RepairDelay(); d != 0 {
+		t.Fatalf("repair delay %v from an abandoned packet", d)
+	}
+	l.Received(5)
+	if got := l.Missing(nil, clock, 0); !slices.Equal(got, []uint16{4}) {
+		t.Fatalf("asked %v, want [4]", got)
 	}
 }
