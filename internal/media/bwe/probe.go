@@ -216,8 +216,14 @@ type probeStats struct {
 	firstArrival, lastArrival  int64
 	lastSendSize, firstArrSize int
 	bytes, packets             int
+	prevArrival                int64 // of the last packet added
+	run, maxRun                int   // packets with one arrival time: the current run, the longest
 	done                       bool
 }
+
+// probeBunched: this many packets of a cluster with one arrival time were
+// not spaced by a bottleneck.
+const probeBunched = 3
 
 // register remembers a cluster's thresholds when it is handed out.
 func (r *probeResult) register(c ProbeCluster) {
@@ -235,15 +241,31 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	if c.packets == 0 || sent < c.firstSend {
 		c.firstSend = sent
 	}
-	if c.packets == 0 || sent > c.lastSend {
+	// The bytes sent at the last send time went out at the end of the
+	// interval, those that arrived at the first arrival time at its start:
+	// neither counts for the rate. A pacer that sends on a tick sends a
+	// cluster in a few groups, each with one send time; counting all but
+	// the last packet of the last group measured twice the rate sent.
+	switch {
+	case c.packets == 0 || sent > c.lastSend:
 		c.lastSend, c.lastSendSize = sent, size
+	case sent == c.lastSend:
+		c.lastSendSize += size
 	}
-	if c.packets == 0 || arrival < c.firstArrival {
+	switch {
+	case c.packets == 0 || arrival < c.firstArrival:
 		c.firstArrival, c.firstArrSize = arrival, size
+	case arrival == c.firstArrival:
+		c.firstArrSize += size
 	}
 	if c.packets == 0 || arrival > c.lastArrival {
 		c.lastArrival = arrival
 	}
+	if c.packets == 0 || arrival != c.prevArrival {
+		c.run = 0
+	}
+	c.prevArrival, c.run = arrival, c.run+1
+	c.maxRun = max(c.maxRun, c.run)
 	c.bytes += size
 	c.packets++
 	if float64(c.packets) < 0.8*float64(c.minPackets) || float64(c.bytes) < 0.8*float64(c.minBytes) {
@@ -260,6 +282,12 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	}
 	res := min(sendRate, recvRate)
 	if recvRate < 0.9*sendRate {
+		if c.maxRun >= probeBunched {
+			// A saturated bottleneck spaces its packets; these arrived
+			// together (the receiver's thread stalled and stamped them
+			// at once): the receive interval is not the path's.
+			return 0, false
+		}
 		res = 0.95 * recvRate
 	}
 	return res, true

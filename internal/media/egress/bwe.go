@@ -61,7 +61,15 @@ var (
 	_ Detacher       = (*BWE)(nil)
 	_ EstimateReader = (*BWE)(nil)
 	_ ProbeRequester = (*BWE)(nil)
+	_ QueueReporter  = (*BWE)(nil)
 )
+
+// QueueReporter is TransportHooks that know the standing queue on the path
+// to the receiver: a resend is not repeated before the last one can have
+// crossed it.
+type QueueReporter interface {
+	Queue() time.Duration
+}
 
 // NewBWE makes the estimation hooks of one transport (TransportParams.Hooks).
 func NewBWE(cfg bwe.Config) (*BWE, error) {
@@ -96,6 +104,9 @@ func (t *Transport) RequestProbe(bps uint64, now int64) {
 // RequestProbe implements ProbeRequester (on the worker).
 func (b *BWE) RequestProbe(bps uint64, now int64) { b.est.RequestProbe(bps, now) }
 
+// Queue implements QueueReporter (on the worker).
+func (b *BWE) Queue() time.Duration { return b.est.Queue() }
+
 // TargetBitrate implements EstimateReader.
 func (b *BWE) TargetBitrate() uint64 { return b.target.Load() }
 
@@ -125,7 +136,7 @@ func (b *BWE) OnSent(d *Downtrack, _ *rtp.Header, size int, now int64) {
 	if !ok {
 		return
 	}
-	b.est.OnPacketSent(seq, size, now, b.probe.sending)
+	b.est.OnPacketSent(seq, size, now, b.probe.cluster())
 	b.probe.onSent(size)
 	if d.kind == media.Video {
 		b.probe.video = d
