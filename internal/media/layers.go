@@ -65,14 +65,15 @@ const (
 const layerStay = 85
 
 // layerUpMargin: moving up needs the budget this share (%) above the
-// layer's mean rate. The estimate counts the whole transport (audio, RTP
-// and SRTP overhead: ~100 kbit/s with a 450 kbit/s layer), and the new
-// layer's keyframe (~1/3 s of its rate) must drain from the bottleneck's
-// queue while the layer runs. Simulated (bwe_upswitch_test.go, 4 seeds,
-// 450 kbit/s ± 20 % each second, Opus): with 10 % the viewer of a 600 or
-// 650 kbit/s link moved up and lost 20-40 % for seconds; 20 % kept it on
-// 180p there and on 360p 90 % of the time at 700 kbit/s, 100 % at 800.
-const layerUpMargin = 20
+// layer's mean rate. The estimate counts the whole transport (Opus, RTP,
+// SRTP and UDP overhead: ~100 kbit/s next to a 450 kbit/s layer), and the
+// new layer's keyframe (~1/3 s of its rate) must drain from the
+// bottleneck's queue while the layer runs. Simulated (bwe_upswitch_test.go,
+// 4 seeds, 450 kbit/s ± 20 % a second, Opus, probes for the layer above):
+// with 20 % the viewer of a 600 or 650 kbit/s link moved up, its link
+// dropped 20–40 % for seconds and it froze up to 2 s; with 30 % it stays on
+// 180p at 600 kbit/s and holds 360p from 700 (83 %) and 800 (100 %).
+const layerUpMargin = 30
 
 // A layer whose encoder drops frames (a publisher short of uplink gives
 // its top layer what is left: Chrome at 10 % loss sent 720p at 11–18 fps
@@ -267,6 +268,16 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	s.markWanted(cur)
 	s.markWanted(s.Target())
 	return best
+}
+
+// UpNeed is the budget moving up to layer needs (bps; 0: the layer is not
+// active or not measured yet).
+func (s *LayerSwitch) UpNeed(layer int, now int64) uint64 {
+	if layer < 0 || layer >= MaxLayers || !s.Active(layer, now) || s.mean[layer] == 0 {
+		return 0
+	}
+	need := max(s.mean[layer], s.rate[layer])
+	return need + need*layerUpMargin/100
 }
 
 // markCongested tells the histories of the layers above the lowest the

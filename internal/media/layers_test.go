@@ -72,7 +72,7 @@ func TestLayerSwitchFitsBudget(t *testing.T) {
 	for _, tc := range []struct {
 		budget uint64
 		want   int
-	}{{0, 2}, {1_000_000, 2}, {150_000, 2}, {140_000, 1}, {125_000, 1}, {100_000, 1}, {60_000, 0}, {10_000, 0}} {
+	}{{0, 2}, {1_000_000, 2}, {160_000, 2}, {150_000, 1}, {125_000, 1}, {110_000, 1}, {60_000, 0}, {10_000, 0}} {
 		if got := s.Fit(tc.budget, now); got != tc.want {
 			t.Errorf("Fit(%d) = %d, want %d (rates %d %d %d)", tc.budget, got, tc.want, s.Rate(0), s.Rate(1), s.Rate(2))
 		}
@@ -689,7 +689,7 @@ func TestFitKeepsLayerOnEstimateDip(t *testing.T) {
 	for _, tc := range []struct {
 		budget uint64
 		want   int
-	}{{75_000, 1}, {69_000, 1}, {60_000, 0}, {140_000, 1}, {150_000, 2}} {
+	}{{75_000, 1}, {69_000, 1}, {60_000, 0}, {150_000, 1}, {160_000, 2}} {
 		if got := s.Fit(tc.budget, now); got != tc.want {
 			t.Errorf("on layer 1 (80 kb/s): Fit(%d) = %d, want %d", tc.budget, got, tc.want)
 		}
