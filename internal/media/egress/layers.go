@@ -49,7 +49,7 @@ type LayerSelector struct {
 	sw      media.LayerSwitch
 	tids    tidRates
 	lastFit int64
-	upSince int64 // since when a higher temporal layer is wanted but not sent (0: not)
+	upSince int64  // since when a higher temporal layer is wanted but not sent (0: not)
 	probeL  int    // the layer a probe was last asked for (0: none)
 	probeR  uint64 // at that rate
 }
