@@ -211,6 +211,7 @@ type probeResult struct {
 
 type probeStats struct {
 	id                         ProbeID
+	bitrate                    uint64 // the cluster's plan
 	minPackets, minBytes       int
 	firstSend, lastSend        int64
 	firstArrival, lastArrival  int64
@@ -228,7 +229,7 @@ const probeBunched = 3
 // register remembers a cluster's thresholds when it is handed out.
 func (r *probeResult) register(c ProbeCluster) {
 	slot := &r.clusters[int(c.ID)%len(r.clusters)]
-	*slot = probeStats{id: c.ID, minPackets: c.MinPackets, minBytes: c.MinBytes}
+	*slot = probeStats{id: c.ID, bitrate: c.Bitrate, minPackets: c.MinPackets, minBytes: c.MinBytes}
 }
 
 // add takes one acknowledged probe packet; it returns a rate when the cluster
@@ -280,7 +281,14 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	if recvRate > 2*sendRate {
 		return 0, false
 	}
-	res := min(sendRate, recvRate)
+	if c.maxRun >= probeBunched && recvRate > 1.1*sendRate {
+		return 0, false // bunched by the receiver: faster than sent, no measure of the path
+	}
+	// What the path took, never more than the cluster was to prove: media
+	// sent with it (a keyframe's burst in one tick) made its send rate up
+	// to 4× the plan, and the browser's viewer of a 600 kbit/s link got a
+	// 2.2 Mbit/s estimate and 720p for a second.
+	res := min(sendRate, recvRate, float64(c.bitrate))
 	if recvRate < 0.9*sendRate {
 		if c.maxRun >= probeBunched {
 			// A saturated bottleneck spaces its packets; these arrived
@@ -288,7 +296,7 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 			// at once): the receive interval is not the path's.
 			return 0, false
 		}
-		res = 0.95 * recvRate
+		res = min(0.95*recvRate, float64(c.bitrate))
 	}
 	return res, true
 }
