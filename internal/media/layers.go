@@ -201,7 +201,8 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 // overuse recovers; a link below the layer's rate takes the estimate
 // lower). A layer whose frame rate falls well below a lower one's — a
 // publisher starving its top layer — is passed over (smoothEnough). Else
-// the lowest active layer; -1 when no layer is active.
+// the lowest active layer; -1 when no layer is active (or, for a viewer's
+// first choice, while only layers above the lowest have been seen).
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
@@ -263,6 +264,12 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	}
 	if best < 0 {
 		best = lowest
+		// A viewer's first layer is the lowest that runs, not merely the
+		// first whose packet came: in the browser that was often the top
+		// layer's, and a viewer of a 600 kbit/s link started on 720p.
+		if cur < 0 && budget > 0 && lowest > 0 && s.mean[lowest] == 0 && now-s.since[lowest] < layerRateWindow {
+			best = -1
+		}
 	}
 	s.markCongested()
 	s.markWanted(cur)

@@ -647,12 +647,17 @@ func TestHoldRepairs(t *testing.T) {
 
 // TestFitUnmeasuredLayer: before a layer's rate is known (a viewer's first
 // half second, when every layer's rate is still 0) it is not a layer to
-// move up to: in the browser a viewer of a 600 kbit/s link whose first
-// packets were of the top layer started on 720p and froze.
+// move up to, and a viewer's first layer is not the top one because its
+// packet came first: in the browser a viewer of a 600 kbit/s link started
+// on 720p and froze.
 func TestFitUnmeasuredLayer(t *testing.T) {
 	var s media.LayerSwitch
 	now := int64(time.Second)
-	for i := 0; i < 10; i++ { // 200 ms: no rate window closed yet
+	s.Accept(simPkt(2, true, 0), now) // the top layer's packet came first
+	if got := s.Fit(300_000, now); got != -1 {
+		t.Errorf("Fit(300 kb/s) after a packet of layer 2 alone = %d, want -1 (wait for the lower ones)", got)
+	}
+	for i := 1; i < 10; i++ { // 200 ms: no rate window closed yet
 		now += int64(20 * time.Millisecond)
 		for l := 2; l >= 0; l-- {
 			s.Accept(simPkt(uint8(l), false, uint16(i)), now)
