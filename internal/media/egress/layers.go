@@ -137,7 +137,8 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 
 // probeUp asks the transport's estimator to probe the rate the layer
 // above the viewer's needs when the estimate is what keeps the viewer
-// below it (LiveKit's allocator probes so). An estimate only rises to
+// below it and that rate is within twice the estimate (LiveKit's
+// allocator probes so; libwebrtc's probes go to twice the estimate). An estimate only rises to
 // 1.5× what gets through (GCC's AIMD), and a viewer on a low layer that
 // uses most of its estimate is not application-limited, so nothing
 // probed: in the browser the viewer of a 600 kbit/s link held an estimate
@@ -149,8 +150,8 @@ func (s *LayerSelector) probeUp(d *Downtrack, target int, budget uint64, now int
 		return
 	}
 	need := s.sw.UpNeed(target+1, now)
-	if need == 0 || need <= budget {
-		return
+	if need == 0 || need <= budget || need > 2*budget {
+		return // fits, or out of reach (probing 720p from a 600 kbit/s link's 360p only filled its queue)
 	}
 	if s.probeL == target+2 && 4*need >= 3*s.probeR && 4*need <= 5*s.probeR {
 		return
