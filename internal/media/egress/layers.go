@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
 // Estimator gives the bitrate (bps) a downtrack's receiver can take: a
@@ -115,6 +116,14 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 			s.probeUp(d, spatial, budget, now)
 		}
 		tt := s.tids.fitTemporal(spatial, budget, d.temporalLayer(), now)
+		if simulcast && spatial > s.lowestActive(now) {
+			// Above the lowest layer the spatial choice answers the budget,
+			// with its hysteresis on the layer's mean: in the browser a
+			// 360p viewer's estimate dipped below the last window's rate
+			// and it lost its top temporal layer (15 fps) for 2–3 s while
+			// it kept the layer.
+			tt = rtpx.MaxTID
+		}
 		d.setTemporalTarget(tt)
 		s.awaitSync(d, spatial, tt, simulcast && spatial != s.sw.Current(), now)
 		s.publish(d, now)
@@ -158,6 +167,16 @@ func (s *LayerSelector) probeUp(d *Downtrack, target int, budget uint64, now int
 	}
 	s.probeL, s.probeR = target+2, need
 	d.t.RequestProbe(need, now)
+}
+
+// lowestActive is the lowest layer the source sends (-1: none).
+func (s *LayerSelector) lowestActive(now int64) int {
+	for l := 0; l < media.MaxLayers; l++ {
+		if s.sw.Active(l, now) {
+			return l
+		}
+	}
+	return -1
 }
 
 // temporalUpWait is how long a viewer waits for a layer-sync frame of the
