@@ -170,8 +170,7 @@ func TestAckRate(t *testing.T) {
 }
 
 // TestProbeResultBounded: a cluster proves at most its plan (media sent
-// with it, a keyframe's burst, raised its send rate above the plan), and
-// arrivals bunched by a stalled receiver (faster than sent) prove nothing.
+// with it, a keyframe's burst, raised its send rate above the plan).
 // In the browser a viewer of a 600 kbit/s link got a 2.2 Mbit/s estimate
 // from such a cluster and moved to 720p for a second.
 func TestProbeResultBounded(t *testing.T) {
@@ -183,7 +182,6 @@ func TestProbeResultBounded(t *testing.T) {
 		conclude bool
 	}{
 		{"sent above the plan: the plan", 500e3, func(i int64) int64 { return 50*ms + i*10*ms }, 500e3, true},
-		{"bunched, faster than sent: nothing", 1e6, func(i int64) int64 { return 50*ms + i/3*12*ms }, 0, false},
 		{"spaced by a bottleneck: 95 % of it", 1e6, func(i int64) int64 { return 50*ms + i*20*ms }, 0.95 * 0.5e6, true},
 	} {
 		var r probeResult

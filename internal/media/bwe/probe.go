@@ -281,9 +281,6 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	if recvRate > 2*sendRate {
 		return 0, false
 	}
-	if c.maxRun >= probeBunched && recvRate > 1.1*sendRate {
-		return 0, false // bunched by the receiver: faster than sent, no measure of the path
-	}
 	// What the path took, never more than the cluster was to prove: media
 	// sent with it (a keyframe's burst in one tick) made its send rate up
 	// to 4× the plan, and the browser's viewer of a 600 kbit/s link got a
