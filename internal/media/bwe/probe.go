@@ -217,14 +217,8 @@ type probeStats struct {
 	firstArrival, lastArrival  int64
 	lastSendSize, firstArrSize int
 	bytes, packets             int
-	prevArrival                int64 // of the last packet added
-	run, maxRun                int   // packets with one arrival time: the current run, the longest
 	done                       bool
 }
-
-// probeBunched: this many packets of a cluster with one arrival time were
-// not spaced by a bottleneck.
-const probeBunched = 3
 
 // register remembers a cluster's thresholds when it is handed out.
 func (r *probeResult) register(c ProbeCluster) {
@@ -242,31 +236,15 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	if c.packets == 0 || sent < c.firstSend {
 		c.firstSend = sent
 	}
-	// The bytes sent at the last send time went out at the end of the
-	// interval, those that arrived at the first arrival time at its start:
-	// neither counts for the rate. A pacer that sends on a tick sends a
-	// cluster in a few groups, each with one send time; counting all but
-	// the last packet of the last group measured twice the rate sent.
-	switch {
-	case c.packets == 0 || sent > c.lastSend:
+	if c.packets == 0 || sent > c.lastSend {
 		c.lastSend, c.lastSendSize = sent, size
-	case sent == c.lastSend:
-		c.lastSendSize += size
 	}
-	switch {
-	case c.packets == 0 || arrival < c.firstArrival:
+	if c.packets == 0 || arrival < c.firstArrival {
 		c.firstArrival, c.firstArrSize = arrival, size
-	case arrival == c.firstArrival:
-		c.firstArrSize += size
 	}
 	if c.packets == 0 || arrival > c.lastArrival {
 		c.lastArrival = arrival
 	}
-	if c.packets == 0 || arrival != c.prevArrival {
-		c.run = 0
-	}
-	c.prevArrival, c.run = arrival, c.run+1
-	c.maxRun = max(c.maxRun, c.run)
 	c.bytes += size
 	c.packets++
 	if float64(c.packets) < 0.8*float64(c.minPackets) || float64(c.bytes) < 0.8*float64(c.minBytes) {
@@ -281,18 +259,11 @@ func (r *probeResult) add(id ProbeID, sent, arrival int64, size int) (float64, b
 	if recvRate > 2*sendRate {
 		return 0, false
 	}
-	// What the path took, never more than the cluster was to prove: media
-	// sent with it (a keyframe's burst in one tick) made its send rate up
-	// to 4× the plan, and the browser's viewer of a 600 kbit/s link got a
-	// 2.2 Mbit/s estimate and 720p for a second.
+	// What the path took, never more than the cluster was to prove: the
+	// browser's viewer of a 600 kbit/s link once got a 2.2 Mbit/s estimate
+	// (and 720p for a second) from a cluster measured above its plan.
 	res := min(sendRate, recvRate, float64(c.bitrate))
 	if recvRate < 0.9*sendRate {
-		if c.maxRun >= probeBunched {
-			// A saturated bottleneck spaces its packets; these arrived
-			// together (the receiver's thread stalled and stamped them
-			// at once): the receive interval is not the path's.
-			return 0, false
-		}
 		res = min(0.95*recvRate, float64(c.bitrate))
 	}
 	return res, true

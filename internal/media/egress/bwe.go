@@ -136,7 +136,7 @@ func (b *BWE) OnSent(d *Downtrack, _ *rtp.Header, size int, now int64) {
 	if !ok {
 		return
 	}
-	b.est.OnPacketSent(seq, size, now, b.probe.cluster())
+	b.est.OnPacketSent(seq, size, now, b.probe.sending)
 	b.probe.onSent(size)
 	if d.kind == media.Video {
 		b.probe.video = d

@@ -45,34 +45,18 @@ type prober struct {
 	skipped     uint64 // clusters not sent (no RTX, over budget)
 }
 
-// cluster is the probe cluster a packet being sent belongs to: every
-// packet sent while a cluster runs, media included (as libwebrtc's pacer
-// sends a cluster), so the cluster's rate is what the link carried. With
-// only the copies counted, the media sharing the bottleneck made the link
-// look that much slower (a 600 kbit/s link measured at 470).
-func (p *prober) cluster() bwe.ProbeID {
-	if p.sending == bwe.NoProbe && p.active {
-		return p.c.ID
-	}
-	return p.sending
-}
-
-// onSent counts a packet of the cluster (from BWE.OnSent); the probe
-// budget and counters count only the copies.
+// onSent counts a probe packet (from BWE.OnSent).
 func (p *prober) onSent(size int) {
-	if !p.active {
-		return
-	}
-	p.packets++
-	p.bytes += size
 	if p.sending != bwe.NoProbe {
+		p.packets++
+		p.bytes += size
 		p.windowBytes += size
 		p.sent++
 	}
 }
 
 // tick sends what is due of the current cluster, or starts the next one.
-func (p *prober) tick(b *BWE, tick time.Duration, now int64) {
+func (p *prober) tick(b *BWE, _ time.Duration, now int64) {
 	if now-p.windowStart >= int64(probeWindow) {
 		p.windowStart, p.windowBytes = now, 0
 	}
@@ -96,20 +80,16 @@ func (p *prober) tick(b *BWE, tick time.Duration, now int64) {
 		}
 		p.c, p.active, p.start, p.packets, p.bytes = c, true, now, 0, 0
 	}
-	// Up to where the cluster should be by the next tick, at least a
-	// packet, over at least two ticks. The estimator measures the cluster
-	// from its send and arrival times, and packets sent in one tick share
-	// one send time: a cluster sent within one tick never gave a result.
-	// One packet first and the rest a tick later gave one, but the link
-	// idled between them and the result was the rate over the gap (375–455
-	// kbit/s on a 600 kbit/s link). A tick's worth of the cluster's rate
-	// keeps a bottleneck slower than the probe busy until the next tick's
-	// share arrives, so the arrivals are spaced by the bottleneck alone.
-	due := max(p.c.BytesDue(time.Duration(now-p.start)+tick), 1)
+	// Up to where the cluster should be now, at least a packet: the first
+	// tick sends one, the rest follows over the next ones. The estimator
+	// measures the cluster from its send times, all of one tick the same:
+	// a cluster sent within one tick (15 ms of data in a 20 ms tick, as
+	// before) never gave a result, and probes never raised the estimate.
+	due := max(p.c.BytesDue(time.Duration(now-p.start)), 1)
 	for tries := 0; p.bytes < due && tries < 2*probeLookBack; tries++ {
 		p.copyRecent(d, bind, now)
 	}
-	if now > p.start && p.c.Done(p.packets, p.bytes) || now-p.start > int64(probeTimeout) {
+	if p.c.Done(p.packets, p.bytes) || now-p.start > int64(probeTimeout) {
 		p.active = false
 	}
 }
