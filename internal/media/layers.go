@@ -72,7 +72,7 @@ const layerStay = 85
 // 4 seeds, 450 kbit/s ± 20 % a second, Opus, probes for the layer above):
 // with 20 % the viewer of a 600 or 650 kbit/s link moved up, its link
 // dropped 20–40 % for seconds and it froze up to 2 s; with 30 % it stays on
-// 180p at 600 kbit/s and holds 360p from 700 (83 %) and 800 (100 %).
+// 180p there without a drop and holds 360p at 800 kbit/s (82–100 %).
 const layerUpMargin = 30
 
 // A layer whose encoder drops frames (a publisher short of uplink gives
