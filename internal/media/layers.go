@@ -41,9 +41,9 @@ const (
 	layerUpStable = int64(time.Second)
 	// layerRateWindow is the window of the per-layer bitrates.
 	layerRateWindow = int64(500 * time.Millisecond)
-	// layerPeakDecay: a layer's peak rate decays to 9/10 per window (halved
-	// in ~3 s).
-	layerPeakDecay = 9
+	// layerMeanWeight: a layer's mean rate moves by 1/layerMeanWeight of
+	// each window's rate (a memory of ~2 s).
+	layerMeanWeight = 4
 	// layerKeyframeRetry is how long after asking for a keyframe of the
 	// target layer it is asked for again while none came; each retry waits
 	// twice as long, up to layerKeyframeRetryMax. A keyframe crossing a
@@ -57,6 +57,23 @@ const (
 	// loss Chrome's top layer went 24 → 4 fps within 2 s of looking smooth).
 	layerSmoothHold = int64(4 * time.Second)
 )
+
+// layerStay: a viewer stays on its layer while its budget is at least
+// this share (%) of the layer's mean rate. One delay overuse cuts the
+// estimate to 85 % of what got through; a link below the layer's rate
+// takes it lower and keeps it there.
+const layerStay = 85
+
+// layerUpMargin: moving up needs the budget this share (%) above the
+// layer's mean rate. The estimate counts the whole transport (Opus, RTP,
+// SRTP and UDP overhead: ~100 kbit/s next to a 450 kbit/s layer), and the
+// new layer's keyframe (~1/3 s of its rate) must drain from the
+// bottleneck's queue while the layer runs. Simulated (bwe_upswitch_test.go,
+// 4 seeds, 450 kbit/s ± 20 % a second, Opus, probes for the layer above):
+// with 20 % the viewer of a 600 or 650 kbit/s link moved up, its link
+// dropped 20–40 % for seconds and it froze up to 2 s; with 30 % it stays on
+// 180p there without a drop and holds 360p at 800 kbit/s (82–100 %).
+const layerUpMargin = 30
 
 // A layer whose encoder drops frames (a publisher short of uplink gives
 // its top layer what is left: Chrome at 10 % loss sent 720p at 11–18 fps
@@ -90,7 +107,7 @@ type LayerSwitch struct {
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
 	bytes       [MaxLayers]uint64
 	rate        [MaxLayers]uint64
-	peak        [MaxLayers]uint64      // recent peak of rate (decays by layerPeakDecay per window)
+	mean        [MaxLayers]uint64      // smoothed rate over the windows the layer was active throughout (0: none yet)
 	ring        [MaxLayers]*SourceRing // each layer's history, and the last packet of it seen
 	ext         [MaxLayers]uint64
 	marked      [MaxLayers]uint64
@@ -176,11 +193,16 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 }
 
 // Fit returns the layer for a budget in bps (0: unlimited): the highest
-// active layer whose rate fits (a layer above the current one needs 10 %
-// headroom and to have been sent for layerUpStable, so the choice does not
-// flap; a layer whose frame rate falls well below a lower one's — a
-// publisher starving its top layer — is passed over, smoothEnough), else
-// the lowest active layer; -1 when no layer is active.
+// active layer whose mean rate fits, as libwebrtc and LiveKit allocate (a
+// pacer absorbs keyframes and the encoder's swings). Moving up needs the
+// layer measured, layerUpMargin over its mean (and over its last window) and
+// to have been sent for layerUpStable; the current layer is kept while the
+// budget is at least layerStay of its mean (an estimate cut by one delay
+// overuse recovers; a link below the layer's rate takes the estimate
+// lower). A layer whose frame rate falls well below a lower one's — a
+// publisher starving its top layer — is passed over (smoothEnough). Else
+// the lowest active layer; -1 when no layer is active (or, for a viewer's
+// first choice, while only layers above the lowest have been seen).
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
@@ -189,9 +211,18 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	// smaller ones just show it later (too few packets per window to tell).
 	// Moving to the lowest at once saves a stop at the middle one, which in
 	// the drop row cost its keyframe request and 0.4 s.
-	uplinkLossy := false
+	uplinkLossy, collapseFrom, base := false, MaxLayers, -1
 	for l := 0; l < MaxLayers; l++ {
 		uplinkLossy = uplinkLossy || s.lossy[l] && s.Active(l, now)
+		// The publisher's endpoint saw its uplink collapse (a queue
+		// standing at a fraction of the rate before), long before a loss
+		// window closes: that layer and the ones above it are passed over.
+		if collapseFrom == MaxLayers && s.ring[l] != nil && s.ring[l].Collapsing(now) && s.Active(l, now) {
+			collapseFrom = l
+		}
+		if base < 0 && s.seen[l] != 0 && now-s.seen[l] < int64(2*LayerActiveTimeout) {
+			base = l
+		}
 	}
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
@@ -210,7 +241,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		}
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
-		lossy := uplinkLossy && l > lowest
+		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
@@ -218,28 +249,56 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		if starved {
 			continue // it would stutter where a lower layer runs smoothly
 		}
-		need := s.rate[l]
-		if l > cur {
-			if up && now-s.since[l] < layerUpStable {
+		if budget == 0 {
+			best = l
+			continue
+		}
+		need := s.mean[l]
+		switch {
+		case l > cur:
+			// Not measured yet (a viewer's first half second, a layer just
+			// resumed): a rate of 0 fits every budget, and in the browser a
+			// 600 kbit/s viewer started on 720p.
+			if need == 0 || up && now-s.since[l] < layerUpStable {
 				continue
 			}
-			// Its recent peak: a layer whose encoder is starved for a moment
-			// (a loaded publisher's 720p at 4 fps, 0.5 Mbit/s) must not look
-			// affordable to a viewer that cannot take its usual 2 Mbit/s.
-			need = max(need, s.peak[l])
-			need += need / 10
+			need = max(need, s.rate[l])
+			need += need * layerUpMargin / 100
+		case l == cur:
+			need = need * layerStay / 100
 		}
-		if budget == 0 || need <= budget {
+		if need <= budget {
 			best = l
 		}
 	}
 	if best < 0 {
 		best = lowest
+		// A viewer's first layer is the lowest that runs, not merely the
+		// first whose packet came: in the browser that was often the top
+		// layer's, and a viewer of a 600 kbit/s link started on 720p.
+		if cur < 0 && budget > 0 && lowest > 0 && s.mean[lowest] == 0 && now-s.since[lowest] < layerRateWindow {
+			best = -1
+		}
+	}
+	if base >= 0 && base < collapseFrom && best >= collapseFrom {
+		// The lowest layer the source sends, though the full uplink starved
+		// it for a moment (Chrome sends the repairs asked for first).
+		best = base
 	}
 	s.markCongested()
 	s.markWanted(cur)
 	s.markWanted(s.Target())
 	return best
+}
+
+// UpNeed is the budget moving up to layer needs (bps; 0: the layer is not
+// active or not measured yet).
+func (s *LayerSwitch) UpNeed(layer int, now int64) uint64 {
+	if layer < 0 || layer >= MaxLayers || !s.Active(layer, now) || s.mean[layer] == 0 {
+		return 0
+	}
+	need := max(s.mean[layer], s.rate[layer])
+	return need + need*layerUpMargin/100
 }
 
 // markCongested tells the histories of the layers above the lowest the
@@ -358,7 +417,13 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 		s.closeLoss()
 		for i := range s.bytes {
 			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
-			s.peak[i] = max(s.rate[i], s.peak[i]*layerPeakDecay/10)
+			switch {
+			case s.since[i] > s.winStart || !s.Active(i, now): // not active throughout the window
+			case s.mean[i] == 0:
+				s.mean[i] = s.rate[i]
+			default:
+				s.mean[i] = (s.mean[i]*(layerMeanWeight-1) + s.rate[i]) / layerMeanWeight
+			}
 			s.bytes[i] = 0
 		}
 		s.winStart = now

@@ -72,7 +72,7 @@ func TestLayerSwitchFitsBudget(t *testing.T) {
 	for _, tc := range []struct {
 		budget uint64
 		want   int
-	}{{0, 2}, {1_000_000, 2}, {140_000, 2}, {125_000, 1}, {100_000, 1}, {60_000, 0}, {10_000, 0}} {
+	}{{0, 2}, {1_000_000, 2}, {160_000, 2}, {150_000, 1}, {125_000, 1}, {110_000, 1}, {60_000, 0}, {10_000, 0}} {
 		if got := s.Fit(tc.budget, now); got != tc.want {
 			t.Errorf("Fit(%d) = %d, want %d (rates %d %d %d)", tc.budget, got, tc.want, s.Rate(0), s.Rate(1), s.Rate(2))
 		}
@@ -315,7 +315,7 @@ func TestPushBufDropsDuplicates(t *testing.T) {
 
 // TestFitUpByPeakRate: a viewer does not move up to a layer whose rate just
 // dipped below its budget (a loaded publisher's top layer at a few fps for
-// a second): moving up needs the layer's recent peak to fit.
+// a second): moving up needs the layer's mean rate (a memory of ~2 s) to fit.
 func TestFitUpByPeakRate(t *testing.T) {
 	var s media.LayerSwitch
 	now := int64(time.Second)
@@ -642,5 +642,61 @@ func TestHoldRepairs(t *testing.T) {
 	r2.HoldRepairs(media.Monotime() - 1)
 	if !r2.Wanted() {
 		t.Error("a hold in the past stops repairs")
+	}
+}
+
+// TestFitUnmeasuredLayer: before a layer's rate is known (a viewer's first
+// half second, when every layer's rate is still 0) it is not a layer to
+// move up to, and a viewer's first layer is not the top one because its
+// packet came first: in the browser a viewer of a 600 kbit/s link started
+// on 720p and froze.
+func TestFitUnmeasuredLayer(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	s.Accept(simPkt(2, true, 0), now) // the top layer's packet came first
+	if got := s.Fit(300_000, now); got != -1 {
+		t.Errorf("Fit(300 kb/s) after a packet of layer 2 alone = %d, want -1 (wait for the lower ones)", got)
+	}
+	for i := 1; i < 10; i++ { // 200 ms: no rate window closed yet
+		now += int64(20 * time.Millisecond)
+		for l := 2; l >= 0; l-- {
+			s.Accept(simPkt(uint8(l), false, uint16(i)), now)
+		}
+	}
+	if got := s.Fit(300_000, now); got != 0 {
+		t.Errorf("Fit(300 kb/s) before any rate is known = %d, want the lowest layer", got)
+	}
+	if got := s.Fit(0, now); got != 2 {
+		t.Errorf("Fit(unlimited) = %d, want 2", got)
+	}
+}
+
+// TestFitKeepsLayerOnEstimateDip: a viewer on a layer stays while its
+// budget is at least layerStay (85 %) of the layer's mean: one delay
+// overuse cuts the estimate to 85 % of what got through. Before, the last
+// 500 ms window had to fit, and every swing of the encoder above the
+// estimate moved the viewer down.
+func TestFitKeepsLayerOnEstimateDip(t *testing.T) {
+	var s media.LayerSwitch
+	now := int64(time.Second)
+	for i := 0; i < 100; i++ { // 50 packets/s: 40, 80, 120 kb/s
+		now += int64(20 * time.Millisecond)
+		for l := uint8(0); l < 3; l++ {
+			s.Accept(simPkt(l, i == 0, uint16(i)), now)
+		}
+	}
+	s.SetTarget(1)
+	now += int64(20 * time.Millisecond)
+	s.Accept(simPkt(1, true, 100), now)
+	if s.Current() != 1 {
+		t.Fatalf("current layer %d, want 1", s.Current())
+	}
+	for _, tc := range []struct {
+		budget uint64
+		want   int
+	}{{75_000, 1}, {69_000, 1}, {60_000, 0}, {150_000, 1}, {160_000, 2}} {
+		if got := s.Fit(tc.budget, now); got != tc.want {
+			t.Errorf("on layer 1 (80 kb/s): Fit(%d) = %d, want %d", tc.budget, got, tc.want)
+		}
 	}
 }

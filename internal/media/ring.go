@@ -40,6 +40,7 @@ type SourceRing struct {
 	wanted    atomic.Uint64 // highest extended sequence number a sink forwarded or waited for (MarkWanted)
 	congested atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
 	heldUntil atomic.Int64  // no repairs before then (HoldRepairs; Monotime ns)
+	collapsed atomic.Int64  // viewers pass over the layer until then (MarkCollapse; Monotime ns)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -184,6 +185,18 @@ func (r *SourceRing) HoldRepairs(until int64) {
 		r.heldUntil.Store(until)
 	}
 }
+
+// MarkCollapse notes that the layer's publisher's uplink collapsed (its
+// queue stands at a fraction of the rate before: webrtcep's delay watch)
+// until then: viewers pass over the layer (LayerSwitch.Fit).
+func (r *SourceRing) MarkCollapse(until int64) {
+	if until > r.collapsed.Load() {
+		r.collapsed.Store(until)
+	}
+}
+
+// Collapsing reports whether MarkCollapse holds at now.
+func (r *SourceRing) Collapsing(now int64) bool { return r.collapsed.Load() > now }
 
 // Wanted reports whether a sink wanted a packet still kept (MarkWanted
 // within about DefaultHistoryRetention) of a layer not congested: a

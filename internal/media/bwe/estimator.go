@@ -351,6 +351,10 @@ func (e *Estimator) setTarget(r float64) {
 	e.alr.setRate(r)
 }
 
+// Queue is the standing queue on the path: the recent minimum one-way
+// delay above the path's own (0 while there is none).
+func (e *Estimator) Queue() time.Duration { return time.Duration(e.queue.queue) }
+
 // Target is the estimate in bit/s, within [Min, Max].
 func (e *Estimator) Target() uint64 { return uint64(e.target) }
 

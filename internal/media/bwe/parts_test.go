@@ -168,3 +168,33 @@ func TestAckRate(t *testing.T) {
 		t.Errorf("an old arrival changed the rate to %.0f", r)
 	}
 }
+
+// TestProbeResultBounded: a cluster proves at most its plan (media sent
+// with it, a keyframe's burst, raised its send rate above the plan).
+// In the browser a viewer of a 600 kbit/s link got a 2.2 Mbit/s estimate
+// from such a cluster and moved to 720p for a second.
+func TestProbeResultBounded(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		plan     uint64
+		arrival  func(i int64) int64 // of the i-th 1250-byte packet, sent 10 ms apart (1 Mbit/s)
+		want     float64
+		conclude bool
+	}{
+		{"sent above the plan: the plan", 500e3, func(i int64) int64 { return 50*ms + i*10*ms }, 500e3, true},
+		{"spaced by a bottleneck: 95 % of it", 1e6, func(i int64) int64 { return 50*ms + i*20*ms }, 0.95 * 0.5e6, true},
+	} {
+		var r probeResult
+		r.register(ProbeCluster{ID: 3, Bitrate: c.plan, MinPackets: 5, MinBytes: 6000})
+		var got float64
+		var ok bool
+		for i := range int64(6) {
+			if v, done := r.add(3, i*10*ms, c.arrival(i), 1250); done {
+				got, ok = v, true
+			}
+		}
+		if ok != c.conclude || math.Abs(got-c.want) > 1 {
+			t.Errorf("%s: %.0f (%v), want %.0f (%v)", c.name, got, ok, c.want, c.conclude)
+		}
+	}
+}

@@ -61,7 +61,15 @@ var (
 	_ Detacher       = (*BWE)(nil)
 	_ EstimateReader = (*BWE)(nil)
 	_ ProbeRequester = (*BWE)(nil)
+	_ QueueReporter  = (*BWE)(nil)
 )
+
+// QueueReporter is TransportHooks that know the standing queue on the path
+// to the receiver: a resend is not repeated before the last one can have
+// crossed it.
+type QueueReporter interface {
+	Queue() time.Duration
+}
 
 // NewBWE makes the estimation hooks of one transport (TransportParams.Hooks).
 func NewBWE(cfg bwe.Config) (*BWE, error) {
@@ -95,6 +103,9 @@ func (t *Transport) RequestProbe(bps uint64, now int64) {
 
 // RequestProbe implements ProbeRequester (on the worker).
 func (b *BWE) RequestProbe(bps uint64, now int64) { b.est.RequestProbe(bps, now) }
+
+// Queue implements QueueReporter (on the worker).
+func (b *BWE) Queue() time.Duration { return b.est.Queue() }
 
 // TargetBitrate implements EstimateReader.
 func (b *BWE) TargetBitrate() uint64 { return b.target.Load() }

@@ -238,6 +238,8 @@ type simPublisher struct {
 	wantKey  bool
 	lastKey  int64
 	rates    [3]float64 // bit/s
+	swing    float64    // each second's rate is rates × (1 ± swing), drawn per second (Chrome's 360p: 364–658 kb/s a second at 450)
+	scale    float64    // this second's factor
 	keySizes [3]int     // bytes
 	rng      *rand.Rand
 }
@@ -252,9 +254,12 @@ func (p *simPublisher) request(now int64) {
 // produce pushes the next frame of every layer.
 func (p *simPublisher) produce(t *testing.T) {
 	key := p.frame == 0 || p.wantKey
+	if p.frame%30 == 0 {
+		p.scale = 1 + p.swing*(2*p.rng.Float64()-1)
+	}
 	p.wantKey = false
 	for l := range 3 {
-		size := int(p.rates[l] / 8 / 30 * (0.8 + 0.4*p.rng.Float64()))
+		size := int(p.rates[l] * p.scale / 8 / 30 * (0.8 + 0.4*p.rng.Float64()))
 		if key {
 			size = p.keySizes[l]
 		}
@@ -298,6 +303,14 @@ type startSim struct {
 	sel   *LayerSelector
 	d     *Downtrack
 	start int64
+	every []simSample // every 100 ms
+}
+
+// simSample is the state of a run every 100 ms.
+type simSample struct {
+	layer, temporal  int
+	decoded, dropped int
+	estimate, probe  uint64 // the estimate, the last probe result
 }
 
 // simLoad makes the simulated machine a loaded one: with probability
@@ -309,6 +322,22 @@ type simLoad struct{ recv, send float64 }
 
 func runStartSim(t *testing.T, rate float64, keySizes [3]int, load simLoad, seed uint64, d time.Duration) *startSim {
 	t.Helper()
+	return runSim(t, simOpts{rate: rate, keySizes: keySizes, layers: [3]float64{150e3, 450e3, 2.5e6}, load: load}, seed, d)
+}
+
+// simOpts is one simulated condition.
+type simOpts struct {
+	rate     float64    // the bottleneck (bit/s)
+	keySizes [3]int     // keyframe sizes (bytes)
+	layers   [3]float64 // the layers' mean rates (bit/s)
+	swing    float64    // simPublisher.swing
+	audio    bool       // an Opus track on the same transport (50 packets/s of 100 bytes, as Chrome's)
+	load     simLoad
+}
+
+func runSim(t *testing.T, o simOpts, seed uint64, d time.Duration) *startSim {
+	t.Helper()
+	rate, keySizes, load := o.rate, o.keySizes, o.load
 	rng := rand.New(rand.NewPCG(seed, 16))
 	var recvUntil, sendUntil int64
 	stall := func(p float64, until *int64, now int64) bool {
@@ -340,7 +369,7 @@ func runStartSim(t *testing.T, rate float64, keySizes [3]int, load simLoad, seed
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := &simPublisher{pad: src.Core().Source(media.Video), rates: [3]float64{150e3, 450e3, 2.5e6}, keySizes: keySizes,
+	pub := &simPublisher{pad: src.Core().Source(media.Video), rates: o.layers, swing: o.swing, scale: 1, keySizes: keySizes,
 		rng: rand.New(rand.NewPCG(seed, 15))}
 	dt := tr.AddTrack(TrackParams{Kind: media.Video, OnGap: func() { pub.request(clock) }})
 	dt.Bind(Binding{SSRC: 0xabc, RTXSSRC: 0xdef, Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 100, RTXPT: 101}}, Writer: link, TWCCExtID: testTWCCExt})
@@ -351,6 +380,12 @@ func runStartSim(t *testing.T, rate float64, keySizes [3]int, load simLoad, seed
 		return b.StartBitrate() // as webrtcep's layerBudget before the first feedback
 	}), func(uint8) { pub.request(clock) })
 	dt.SetSelector(sel)
+	var audio *Downtrack
+	if o.audio {
+		audio = tr.AddTrack(TrackParams{Kind: media.Audio})
+		audio.Bind(Binding{SSRC: 0xa0d, Codecs: []CodecPT{{Codec: mediatest.Opus, PT: 111}}, Writer: link, TWCCExtID: testTWCCExt})
+	}
+	var aseq uint16
 	consumer := &layerEnqueuer{enqueuer{d: dt}}
 	if err := consumer.core.Init(pp, consumer, consumer, nil); err != nil {
 		t.Fatal(err)
@@ -398,6 +433,15 @@ func runStartSim(t *testing.T, rate float64, keySizes [3]int, load simLoad, seed
 		if clock >= nextFrame {
 			nextFrame += 33 * ms
 			pub.produce(t)
+		}
+		if audio != nil && clock%(20*ms) == 0 {
+			aseq++
+			audio.Enqueue(&media.Packet{Header: rtp.Header{Version: 2, SequenceNumber: aseq, Timestamp: uint32(aseq) * 960, SSRC: 0xa0, PayloadType: 111},
+				Payload: make([]byte, 100), Codec: mediatest.Opus})
+		}
+		if (clock-sim.start)%(100*ms) == 0 {
+			l := sel.Layer()
+			sim.every = append(sim.every, simSample{layer: l.Current, temporal: l.Temporal, decoded: view.decoded, dropped: link.drops, estimate: b.TargetBitrate(), probe: b.est.State().LastProbe})
 		}
 		if trace && (clock-sim.start)%(100*ms) == 0 {
 			c := b.Counts()

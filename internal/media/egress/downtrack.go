@@ -379,6 +379,15 @@ func (d *Downtrack) onNACK(n *rtcp.TransportLayerNack, now int64) {
 		return
 	}
 	gap, budget := d.t.w.s.cfg.ResendGap, d.t.w.s.cfg.ResendBudget
+	// A receiver asks again on its own clock (Chrome every 100 ms without
+	// a round trip of its own), not knowing that the resend is still in a
+	// full queue: answering each ask sent every loss two or three times
+	// into that queue, which stayed full (a viewer moved up to a layer its
+	// 600 kbit/s link could just carry lost 20-40 % for seconds). libwebrtc
+	// resends a packet at most once per round trip.
+	if q, ok := d.t.p.Hooks.(QueueReporter); ok {
+		gap = max(gap, q.Queue())
+	}
 	for _, p := range n.Nacks {
 		NACKed(p.PacketID, uint16(p.LostPackets), func(seq uint16) {
 			r, ok := d.seq.Lookup(seq, now, gap, budget)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media"
+	"github.com/gorento/gorento/internal/media/rtpx"
 )
 
 // Estimator gives the bitrate (bps) a downtrack's receiver can take: a
@@ -49,7 +50,9 @@ type LayerSelector struct {
 	sw      media.LayerSwitch
 	tids    tidRates
 	lastFit int64
-	upSince int64 // since when a higher temporal layer is wanted but not sent (0: not)
+	upSince int64  // since when a higher temporal layer is wanted but not sent (0: not)
+	probeL  int    // the layer a probe was last asked for (0: none)
+	probeR  uint64 // at that rate
 }
 
 type estimatorBox struct{ e Estimator }
@@ -91,7 +94,7 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		return true
 	}
 	if s.reset.Swap(false) {
-		s.sw, s.tids, s.lastFit, s.upSince = media.LayerSwitch{}, tidRates{}, 0, 0
+		s.sw, s.tids, s.lastFit, s.upSince, s.probeL = media.LayerSwitch{}, tidRates{}, 0, 0, 0
 	}
 	if temporal {
 		layer := uint8(0)
@@ -110,8 +113,17 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		if simulcast {
 			s.sw.SetTarget(s.sw.Fit(budget, now))
 			spatial = s.sw.Target()
+			s.probeUp(d, spatial, budget, now)
 		}
 		tt := s.tids.fitTemporal(spatial, budget, d.temporalLayer(), now)
+		if simulcast && spatial > s.lowestActive(now) {
+			// Above the lowest layer the spatial choice answers the budget,
+			// with its hysteresis on the layer's mean: in the browser a
+			// 360p viewer's estimate dipped below the last window's rate
+			// and it lost its top temporal layer (15 fps) for 2–3 s while
+			// it kept the layer.
+			tt = rtpx.MaxTID
+		}
 		d.setTemporalTarget(tt)
 		s.awaitSync(d, spatial, tt, simulcast && spatial != s.sw.Current(), now)
 		s.publish(d, now)
@@ -130,6 +142,41 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		s.keyframe(uint8(kf))
 	}
 	return fwd
+}
+
+// probeUp asks the transport's estimator to probe the rate the layer
+// above the viewer's needs when the estimate is what keeps the viewer
+// below it and that rate is within twice the estimate (LiveKit's
+// allocator probes so; libwebrtc's probes go to twice the estimate). An estimate only rises to
+// 1.5× what gets through (GCC's AIMD), and a viewer on a low layer that
+// uses most of its estimate is not application-limited, so nothing
+// probed: in the browser the viewer of a 600 kbit/s link held an estimate
+// of 300–345 kbit/s on 180p. A failed probe backs off in the estimator
+// (2 s doubling to 60 s); it is asked again only for another layer or a
+// rate 25 % away.
+func (s *LayerSelector) probeUp(d *Downtrack, target int, budget uint64, now int64) {
+	if d == nil || budget == 0 || target < 0 || target != s.sw.Current() {
+		return
+	}
+	need := s.sw.UpNeed(target+1, now)
+	if need == 0 || need <= budget || need > 2*budget {
+		return // fits, or out of reach (probing 720p from a 600 kbit/s link's 360p only filled its queue)
+	}
+	if s.probeL == target+2 && 4*need >= 3*s.probeR && 4*need <= 5*s.probeR {
+		return
+	}
+	s.probeL, s.probeR = target+2, need
+	d.t.RequestProbe(need, now)
+}
+
+// lowestActive is the lowest layer the source sends (-1: none).
+func (s *LayerSelector) lowestActive(now int64) int {
+	for l := 0; l < media.MaxLayers; l++ {
+		if s.sw.Active(l, now) {
+			return l
+		}
+	}
+	return -1
 }
 
 // temporalUpWait is how long a viewer waits for a layer-sync frame of the

@@ -80,9 +80,15 @@ func (r *tidRates) upTo(layer, tid int) uint64 {
 	return sum
 }
 
+// temporalStay: the temporal layers sent are kept while the budget is at
+// least this share (%) of their rate: one delay overuse cut the estimate
+// of a viewer on 360p below the layer's full rate, and it lost half its
+// frames until the estimate recovered.
+const temporalStay = 85
+
 // fitTemporal is the highest temporal layer of spatial layer layer whose
 // cumulative rate fits budget (bps; 0: unlimited), cur the one forwarded
-// now: a layer above it needs 10 % headroom, as a spatial one. All of them
+// now: a layer above it needs 10 % headroom, the current one temporalStay. All of them
 // (rtpx.MaxTID) when they all fit or the source has none; at least TID 0.
 func (r *tidRates) fitTemporal(layer int, budget uint64, cur int, now int64) int {
 	n := r.layers(layer, now)
@@ -94,8 +100,11 @@ func (r *tidRates) fitTemporal(layer int, budget uint64, cur int, now int64) int
 	}
 	for t := n - 1; t > 0; t-- {
 		need := r.upTo(layer, t)
-		if t > cur {
+		switch {
+		case t > cur:
 			need += need / 10
+		case t == min(cur, n-1):
+			need = need * temporalStay / 100 // as a spatial layer (media.LayerSwitch.Fit)
 		}
 		if need <= budget {
 			if t == n-1 {

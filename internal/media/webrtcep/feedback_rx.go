@@ -237,7 +237,9 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 		if s.nack == nil {
 			continue
 		}
-		if wanted, watched := w.repairState(s.ssrc); !wanted {
+		wanted, watched := w.repairState(s.ssrc)
+		burst := wanted && w.burstLoss(s)
+		if !wanted || burst {
 			// A simulcast layer nobody gets, or one whose uplink is
 			// congested (simulcast_repair.go). Its losses are not asked
 			// for, nor counted as asked (Missing counts what it returns,
@@ -245,8 +247,9 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 			// repair delay: a publisher's 360p at 10 % loss read ~0.6 s
 			// from those, its second asks came a second apart and its
 			// viewer froze). Those of a layer nobody gets are given up:
-			// a viewer that moves to it starts at a keyframe.
-			if !watched {
+			// a viewer that moves to it starts at a keyframe; so are
+			// those of a top layer lost in a burst (a full uplink queue).
+			if !watched || burst {
 				s.nack.Abandon()
 			}
 			continue

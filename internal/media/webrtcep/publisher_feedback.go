@@ -119,14 +119,32 @@ func (w *Endpoint) watchUplink(now int64) bool {
 	}
 	// Its retransmissions would come first (Chrome's pacer sends them before
 	// media): only the lowest layer is worth repairing while it lasts.
+	w.holdUpperRepairs(now + int64(uplinkRepairHold))
+	rate := uint64(float64((bytes+recv*uplinkHeader)*8) / (float64(elapsed) / 1e9) * uplinkBackoff)
+	return w.capUplinkLocked(now, max(rate, minREMB))
+}
+
+// holdUpperRepairs holds the repairs of the simulcast layers above the
+// lowest until then.
+func (w *Endpoint) holdUpperRepairs(until int64) {
 	if layers := w.inboundLayers(); len(layers) > 1 {
 		src := w.core.Source(media.Video)
 		for _, in := range layers[1:] {
-			src.HistoryOf(uint8(in.layer)).HoldRepairs(now + int64(uplinkRepairHold))
+			src.HistoryOf(uint8(in.layer)).HoldRepairs(until)
 		}
 	}
-	rate := uint64(float64((bytes+recv*uplinkHeader)*8) / (float64(elapsed) / 1e9) * uplinkBackoff)
-	rate = max(rate, minREMB)
+}
+
+// capUplink caps the REMB at rate for uplinkHold; it reports whether the
+// cap was set or lowered.
+func (w *Endpoint) capUplink(now int64, rate uint64) bool {
+	w.uplink.mu.Lock()
+	defer w.uplink.mu.Unlock()
+	return w.capUplinkLocked(now, rate)
+}
+
+func (w *Endpoint) capUplinkLocked(now int64, rate uint64) bool {
+	u := &w.uplink
 	u.until = now + int64(uplinkHold)
 	if u.cap != 0 && rate >= u.cap {
 		return false

@@ -18,12 +18,14 @@ type simulcastIngest struct {
 	in      [media.MaxLayers]atomic.Pointer[inboundStream]
 	pushMu  sync.Mutex // the layers' readers push through one pad, one at a time
 	lastPLI [media.MaxLayers]atomic.Int64
+	delay   delayWatch // the uplink's queue (uplink_delay.go); guarded by pushMu
 }
 
 // layerTag tags the packets of one received simulcast layer (the
 // reader's goroutine only).
 type layerTag struct {
 	layer    uint8
+	w        *Endpoint // nil in tests: no delay watch
 	mu       *sync.Mutex
 	codec    *media.Codec
 	classify func([]byte) (bool, uint8)
@@ -44,9 +46,17 @@ func (t *layerTag) push(src *media.SourcePad, b *media.PacketBuf) {
 			pkt.Flags |= media.PacketKeyframe
 		}
 	}
+	var queue bool
+	var rate uint64
 	t.mu.Lock()
+	if t.w != nil {
+		queue, rate = t.w.simul.delay.packet(t.layer, pkt.Header.Timestamp, t.w.now(), len(pkt.Payload)+uplinkHeader)
+	}
 	src.PushBuf(b)
 	t.mu.Unlock()
+	if queue {
+		t.w.uplinkQueued(rate)
+	}
 }
 
 // addInbound records a received stream; for a layer of a simulcast offer
@@ -68,7 +78,7 @@ func (w *Endpoint) addInbound(in *inboundStream, rid string) *layerTag {
 			break
 		}
 	}
-	return &layerTag{layer: uint8(l), mu: &w.simul.pushMu}
+	return &layerTag{layer: uint8(l), w: w, mu: &w.simul.pushMu}
 }
 
 // inboundLayers returns the simulcast layers received (nil: none).

@@ -32,13 +32,15 @@ const DEFAULTS = Object.freeze({
 });
 
 // The layers published with simulcast: true (LiveKit's names; the server
-// orders q < h < f), at LiveKit's default rates for a 720p camera: a half
-// layer at 450 kb/s fits a 600 kbit/s viewer (at 600 kb/s it got the
-// quarter layer), and a 1.7 Mb/s full layer leaves Chromium's encoder at
-// 720p where 2.5 Mb/s made it scale to 540p on a loaded 2-core machine.
+// orders q < h < f). A half layer at 350 kb/s fits a 600 kbit/s viewer at
+// 30 fps with its audio and headers (~72 % of the link); LiveKit's 450
+// kb/s ran at 440–480 and needed 90–93 % of it, and that viewer kept the
+// quarter layer (docs/impaired-links.md, branch upswitch). A 1.7 Mb/s
+// full layer leaves Chromium's encoder at 720p where 2.5 Mb/s made it
+// scale to 540p on a loaded 2-core machine.
 export const SIMULCAST_ENCODINGS = Object.freeze([
   Object.freeze({ rid: 'f', maxBitrate: 1700000 }),
-  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 450000 }),
+  Object.freeze({ rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 350000 }),
   Object.freeze({ rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 }),
 ]);
 

@@ -226,3 +226,28 @@ func NACK(senderSSRC, mediaSSRC uint32, seqs []uint16) *rtcp.TransportLayerNack 
 	}
 	return &rtcp.TransportLayerNack{SenderSSRC: senderSSRC, MediaSSRC: mediaSSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
 }
+
+// RecentMissing counts the sequence numbers missing among the newest n
+// below the newest packet received (span: how many of them the run
+// covers). A drop-tail queue that overflows loses most of a stream in a
+// burst, which random loss of 10 % never comes near over a few dozen.
+func (l *Log) RecentMissing(n int) (missing, span int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started || n <= 0 {
+		return 0, 0
+	}
+	lo := l.base
+	if l.top >= uint64(n) {
+		lo = max(lo, l.top-uint64(n))
+	}
+	if l.top >= Window-1 {
+		lo = max(lo, l.top-(Window-1))
+	}
+	for i := lo; i < l.top; i++ {
+		if l.got[i%Window/64]&(1<<(i%64)) == 0 {
+			missing++
+		}
+	}
+	return missing, int(l.top - lo)
+}

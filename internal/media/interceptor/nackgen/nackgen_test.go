@@ -173,6 +173,32 @@ func TestLogWaitsForSlowRepairs(t *testing.T) {
 	}
 }
 
+// TestRecentMissing: the newest packets missing, counted over the last n
+// below the newest one, and only within the run.
+func TestRecentMissing(t *testing.T) {
+	var l Log
+	if m, span := l.RecentMissing(64); m != 0 || span != 0 {
+		t.Fatalf("nothing received: %d of %d", m, span)
+	}
+	for e := uint64(100); e < 120; e++ {
+		l.Received(e)
+	}
+	if m, span := l.RecentMissing(64); m != 0 || span != 19 {
+		t.Fatalf("20 in order: %d missing of %d, want 0 of 19", m, span)
+	}
+	for e := uint64(120); e < 300; e++ {
+		if e%5 == 0 || e < 200 { // from 200, four in five lost (a drop-tail queue overflowing)
+			l.Received(e)
+		}
+	}
+	if m, span := l.RecentMissing(64); m != 52 || span != 64 {
+		t.Errorf("80 %% lost: %d missing of %d, want 52 of 64", m, span)
+	}
+	if m, span := l.RecentMissing(200); m != 76 || span != 195 {
+		t.Errorf("whole run: %d missing of %d, want 76 of 195", m, span)
+	}
+}
+
 // TestLogBacksOffWhenRepairsSlowDown: repairs took 5 ms, then the sender's
 // uplink queue fills and they take 300 ms. Until the measured delay catches
 // up, a lost packet is asked for on a short interval, but every ask after
