@@ -43,7 +43,9 @@ func TestChromiumThroughRelay(t *testing.T) {
 		t.Skip("browser tests run inside scripts/netns-run.sh")
 	}
 	r, err := impair.StartRelay(impair.RelayOptions{
-		Up:   impair.Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
+		// Seed 2 loses the uplink's packets 28, 32 and 37 (then 2 % at
+		// random): a random seed lost none of ~135 packets in 6.5 % of runs.
+		Up:   impair.Profile{Loss: 0.02, Delay: 20 * time.Millisecond, Seed: 2},
 		Down: impair.Profile{Loss: 0.02, Delay: 20 * time.Millisecond},
 	})
 	if err != nil {
