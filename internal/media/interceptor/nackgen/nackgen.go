@@ -153,19 +153,8 @@ func (l *Log) Abandon() {
 	if !l.started {
 		return
 	}
-	lo := l.base
-	if l.top >= Window-1 {
-		lo = max(lo, l.top-(Window-1))
-	}
-	for i := lo; i < l.top; i++ {
-		w := i % Window / 64
-		if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
-			i += 63
-			continue
-		}
-		if l.got[w]&(1<<(i%64)) == 0 {
-			l.tries[i%Window] = abandoned
-		}
+	for i := range l.holes(l.windowStart()) {
+		l.tries[i%Window] = abandoned
 	}
 }
 
@@ -194,18 +183,9 @@ func (l *Log) Missing(dst []uint16, now int64, rtt time.Duration) []uint16 {
 		retry = int64(DefaultRetry)
 	}
 	retry = max(retry, int64(MinRetry))
-	lo := l.base
-	if l.top >= Window-1 {
-		lo = max(lo, l.top-(Window-1))
-	}
-	for i := lo; i < l.top; i++ {
-		w := i % Window / 64
-		if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
-			i += 63 // a whole word received
-			continue
-		}
+	for i := range l.holes(l.windowStart()) {
 		s := i % Window
-		if l.got[w]&(1<<(i%64)) != 0 || l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < min(retry<<(l.tries[s]-1), maxRepairWait) {
+		if l.tries[s] >= MaxTries || l.tries[s] > 0 && now-l.askedAt[s] < min(retry<<(l.tries[s]-1), maxRepairWait) {
 			continue
 		}
 		if l.tries[s] == 0 {
@@ -237,17 +217,37 @@ func (l *Log) RecentMissing(n int) (missing, span int) {
 	if !l.started || n <= 0 {
 		return 0, 0
 	}
-	lo := l.base
+	lo := l.windowStart()
 	if l.top >= uint64(n) {
 		lo = max(lo, l.top-uint64(n))
 	}
-	if l.top >= Window-1 {
-		lo = max(lo, l.top-(Window-1))
-	}
-	for i := lo; i < l.top; i++ {
-		if l.got[i%Window/64]&(1<<(i%64)) == 0 {
-			missing++
-		}
+	for range l.holes(lo) {
+		missing++
 	}
 	return missing, int(l.top - lo)
+}
+
+// windowStart is the oldest number the window still tells about (l.mu held).
+func (l *Log) windowStart() uint64 {
+	if l.top >= Window-1 {
+		return max(l.base, l.top-(Window-1))
+	}
+	return l.base
+}
+
+// holes yields the numbers from lo below the newest that were not received,
+// skipping words received whole (l.mu held).
+func (l *Log) holes(lo uint64) func(yield func(uint64) bool) {
+	return func(yield func(uint64) bool) {
+		for i := lo; i < l.top; i++ {
+			w := i % Window / 64
+			if i%64 == 0 && i+64 <= l.top && l.got[w] == ^uint64(0) {
+				i += 63 // a whole word received
+				continue
+			}
+			if l.got[w]&(1<<(i%64)) == 0 && !yield(i) {
+				return
+			}
+		}
+	}
 }
