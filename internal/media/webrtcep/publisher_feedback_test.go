@@ -16,14 +16,7 @@ import (
 // kbit/s); 10 % of random loss leaves the REMB alone; the cap holds while
 // the loss goes on and uplinkHold after.
 func TestUplinkCongestionCapsREMB(t *testing.T) {
-	eng := newEngine(t)
-	p := media.NewPipeline()
-	t.Cleanup(p.Release)
-	w, err := New(p, eng, Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Release)
+	w := newBareEndpoint(t)
 	f, err := rtpstats.NewRecorderFactory(rtpstats.OnNew(w.stats.Store))
 	if err != nil {
 		t.Fatal(err)
@@ -76,4 +69,19 @@ func TestUplinkCongestionCapsREMB(t *testing.T) {
 	if got := w.publisherREMB(); got != ceiling {
 		t.Errorf("REMB %d 2.25 s after the loss, want the ceiling %d again", got, ceiling)
 	}
+}
+
+// newBareEndpoint is an endpoint in a pipeline of its own, without a peer:
+// its feedback paths are driven by hand.
+func newBareEndpoint(t *testing.T) *Endpoint {
+	t.Helper()
+	eng := newEngine(t)
+	p := media.NewPipeline()
+	t.Cleanup(p.Release)
+	w, err := New(p, eng, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Release)
+	return w
 }

@@ -22,14 +22,7 @@ import (
 // distinct sequence numbers asked for and those lost.
 func burstSim(t *testing.T, drop bool, lose float64, seed uint64) (asked, lost [3]int) {
 	t.Helper()
-	eng := newEngine(t)
-	p := media.NewPipeline()
-	t.Cleanup(p.Release)
-	w, err := New(p, eng, Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Release)
+	w := newBareEndpoint(t)
 	src := w.core.Source(media.Video)
 	streams := [3]*rxStream{}
 	for l := range streams {

@@ -118,14 +118,7 @@ func TestDelayWatchSeesTheQueue(t *testing.T) {
 // the lowest, not the lowest's, and marks them collapsing, as long as the
 // cap; a queue while the cap holds does not lower it.
 func TestUplinkQueuedCapsAndHolds(t *testing.T) {
-	eng := newEngine(t)
-	p := media.NewPipeline()
-	t.Cleanup(p.Release)
-	w, err := New(p, eng, Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Release)
+	w := newBareEndpoint(t)
 	for l := range 3 {
 		w.simul.in[l].Store(&inboundStream{ssrc: uint32(100 + l), kind: media.Video, layer: l})
 		w.core.Source(media.Video).HistoryOf(uint8(l)).MarkWanted(1 << 40) // a viewer gets each layer

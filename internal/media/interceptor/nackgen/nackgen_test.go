@@ -79,12 +79,10 @@ func TestLogSlides(t *testing.T) {
 // (a sender ignores asks within a round trip of its resend), twice that
 // after the second; a new gap is asked for at once.
 func TestLogRetryInterval(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
+	l := logAt(&clock)
 	l.Received(1)
 	l.Received(3)
-	ms := func(n int) int64 { return int64(n) * int64(time.Millisecond) }
 	steps := []struct {
 		at   int64
 		recv uint64
@@ -148,9 +146,8 @@ func TestReceivedReportsGap(t *testing.T) {
 // queue is full) are not asked for again every 100 ms: each ask made the
 // sender resend once more, and the copies filled the uplink.
 func TestLogWaitsForSlowRepairs(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
+	l := logAt(&clock)
 	l.Received(1)
 	l.Received(3) // 2 missing
 	if got := l.Missing(nil, 0, retry); !slices.Equal(got, []uint16{2}) {
@@ -206,10 +203,8 @@ func TestRecentMissing(t *testing.T) {
 // in the first 300 ms as the 100 ms default made (at 0, 100, 200 and 300
 // ms), not one every 40 ms.
 func TestLogBacksOffWhenRepairsSlowDown(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
-	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	l := logAt(&clock)
 	l.Received(1)
 	l.Received(3)
 	l.Missing(nil, 0, 0)
@@ -232,10 +227,8 @@ func TestLogBacksOffWhenRepairsSlowDown(t *testing.T) {
 // again sooner than MinRetry (repairs of 5 ms measured, a repair that takes
 // 8 ms is not asked for twice).
 func TestLogRetryFloor(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
-	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	l := logAt(&clock)
 	l.Received(1)
 	l.Received(3)
 	l.Missing(nil, 0, 0)
@@ -258,10 +251,8 @@ func TestLogRetryFloor(t *testing.T) {
 // little, while a queue that fills for good (every repair 300 ms) is
 // learned within a few repairs.
 func TestLogRepairOutlier(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
-	ms := func(n int64) int64 { return n * int64(time.Millisecond) }
+	l := logAt(&clock)
 	next := uint64(1)
 	l.Received(next)
 	repair := func(after int64) { // one loss, asked at clock, repaired after
@@ -289,9 +280,8 @@ func TestLogRepairOutlier(t *testing.T) {
 // TestLogAbandon: packets given up are never asked for, and one that
 // arrives later (a copy) is no repair to time; later losses are asked for.
 func TestLogAbandon(t *testing.T) {
-	var l Log
 	var clock int64
-	l.clock = func() int64 { return clock }
+	l := logAt(&clock)
 	l.Received(1)
 	l.Received(3)
 	l.Abandon()
@@ -308,3 +298,13 @@ func TestLogAbandon(t *testing.T) {
 		t.Fatalf("asked %v, want [4]", got)
 	}
 }
+
+// logAt is a Log whose repair timing reads *clock (ns).
+func logAt(clock *int64) *Log {
+	l := &Log{}
+	l.clock = func() int64 { return *clock }
+	return l
+}
+
+// ms is n milliseconds in ns.
+func ms(n int64) int64 { return n * int64(time.Millisecond) }
