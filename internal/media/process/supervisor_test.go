@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,8 +22,17 @@ import (
 
 func TestMain(m *testing.M) {
 	processtest.RunFakeWorker()
+	// A temp dir of this package's own: the tests count the workers' scratch
+	// directories in it, and other packages' tests start workers meanwhile.
+	tmp, err := os.MkdirTemp("", "gorento-process-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		processtest.Cleanup()
+		os.RemoveAll(tmp)
 		os.Exit(code)
 	}))
 }
