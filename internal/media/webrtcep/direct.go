@@ -45,7 +45,8 @@ import (
 // recorder must see every packet of the transport-wide sequence, so Pion's
 // recorder cannot stay for the packets it still sees). Simulcast layers
 // stay on Pion's path (their rid probing and SIM injection are Pion
-// interceptors' work).
+// interceptors' work), all but their RTX SSRC once known (direct_rtx.go:
+// Pion would hold each repair until the layer's next packet).
 //
 // The rollover counter carries over: Pion's reader and the direct path
 // push through one rxStream, which keeps the SRTP index of the newest
@@ -147,6 +148,7 @@ func (s *rxStream) push(b *media.PacketBuf, codec *media.Codec) {
 // attributes of the read (those of a repair give its RTX sequence number).
 func (s *rxStream) fromPion(b *media.PacketBuf, codec *media.Codec, a interceptor.Attributes) {
 	s.mu.Lock()
+	learned := s.learnRTX(a)
 	if s.rtx != nil {
 		if seq, ok := a.Get(webrtc.AttributeRtxSequenceNumber).(uint16); ok {
 			s.rtx.seen(seq)
@@ -154,6 +156,9 @@ func (s *rxStream) fromPion(b *media.PacketBuf, codec *media.Codec, a intercepto
 	}
 	s.push(b, codec)
 	s.mu.Unlock()
+	if learned {
+		s.w.direct.takeRTX(s) // direct_rtx.go
+	}
 }
 
 // receive is the direct path of one SRTP datagram of the stream, on the
@@ -285,7 +290,7 @@ func (d *directIn) HandleInbound(b []byte) bool {
 	for _, s := range *list {
 		switch {
 		case s.ssrc == ssrc:
-			return s.receive(b)
+			return s.direct && s.receive(b) // else only its RTX is ours (direct_rtx.go)
 		case s.rtx != nil && s.rtx.ssrc == ssrc:
 			return s.receiveRTX(b)
 		}
@@ -307,8 +312,12 @@ func (d *directIn) add(s *rxStream) {
 		d.ticking = true
 		s.w.engine.rx.register(s.w)
 	}
-	if d.sess != nil && d.cancel != nil && s.direct {
-		d.takeLocked(s)
+	if d.sess != nil && d.cancel != nil {
+		if s.direct {
+			d.takeLocked(s)
+		} else {
+			d.takeRTXLocked(s)
+		}
 	}
 }
 
@@ -340,8 +349,11 @@ func (d *directIn) route(dest *udpx.Dest, sess *srtpx.Session) {
 		d.cancel, d.dest = cancel, dest
 	}
 	for _, s := range d.all {
-		if s.direct && s.srtp == nil {
+		switch {
+		case s.direct && s.srtp == nil:
 			d.takeLocked(s)
+		case !s.direct:
+			d.takeRTXLocked(s)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
@@ -48,6 +49,13 @@ type simPublisher struct {
 
 func newSimPublisher(t *testing.T, withRID bool) *simPublisher {
 	t.Helper()
+	return newSimPublisherWith(t, withRID, nil)
+}
+
+// newSimPublisherWith is newSimPublisher with more codecs and interceptors
+// (extend, when set, adds them).
+func newSimPublisherWith(t *testing.T, withRID bool, extend func(*webrtc.MediaEngine, *interceptor.Registry)) *simPublisher {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 96, RTPCodecCapability: webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback}}, webrtc.RTPCodecTypeVideo); err != nil {
@@ -56,7 +64,11 @@ func newSimPublisher(t *testing.T, withRID bool) *simPublisher {
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
 		t.Fatal(err)
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(testpeer.LoopbackSettings()))
+	ir := &interceptor.Registry{}
+	if extend != nil {
+		extend(m, ir)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(testpeer.LoopbackSettings()))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -339,10 +351,15 @@ func checkNoMixing(t *testing.T, got []viewerPacket) (switches int) {
 // simulcastCall connects publisher → endpoint A → endpoint B → viewer.
 func simulcastCall(t *testing.T, withRID bool) (*simPublisher, *Endpoint, *Endpoint, *simViewer) {
 	t.Helper()
-	eng := newEngine(t)
+	return simulcastCallWith(t, newEngine(t), newSimPublisher(t, withRID))
+}
+
+// simulcastCallWith is simulcastCall on eng with the publisher pub.
+func simulcastCallWith(t *testing.T, eng *Engine, pub *simPublisher) (*simPublisher, *Endpoint, *Endpoint, *simViewer) {
+	t.Helper()
+	withRID := pub.withRID
 	p := media.NewPipeline()
 	t.Cleanup(p.Release)
-	pub := newSimPublisher(t, withRID)
 	a := newTrickled(t, p, eng)
 	answer, err := a.ep.ProcessOffer(pub.offer(t))
 	if err != nil {
