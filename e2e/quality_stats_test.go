@@ -35,6 +35,15 @@ type outStats struct {
 	NackCount, PliCount                                float64
 	VideoBytesSent                                     float64 // every video layer, payload + headers
 	Layers                                             []layerStats
+	RemoteRtts                                         []remoteRTT // per layer, from our receiver reports
+}
+
+// remoteRTT is the round trip a sender computed from the receiver reports
+// on one of its streams (remote-inbound-rtp): libwebrtc resends a packet
+// again only once that much time has passed since its last resend.
+type remoteRTT struct {
+	SSRC   uint32
+	RTT, N float64 // roundTripTime (s), roundTripTimeMeasurements
 }
 
 // layerStats is one outbound video stream (a simulcast layer) of a sample.

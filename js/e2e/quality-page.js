@@ -121,7 +121,13 @@ function qualityPage(cfg) {
         out.rtt = pair ? num(pair.currentRoundTripTime) : 0;
         out.candidateType = local ? local.candidateType : '';
         stats.forEach((r) => {
-          if (r.type === 'remote-inbound-rtp' && r.kind === 'video') { out.fractionLost = num(r.fractionLost); out.remotePacketsLost = num(r.packetsLost); }
+          if (r.type === 'remote-inbound-rtp' && r.kind === 'video') {
+            out.fractionLost = num(r.fractionLost); out.remotePacketsLost = num(r.packetsLost);
+            // The round trip the sender knows from our receiver reports
+            // (LSR/DLSR), per layer: libwebrtc resends a packet again only
+            // once it has passed.
+            out.remoteRtts = [...(out.remoteRtts || []), { ssrc: num(r.ssrc), rtt: num(r.roundTripTime), n: num(r.roundTripTimeMeasurements) }];
+          }
         });
         s.out = out;
       }
