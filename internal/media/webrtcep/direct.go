@@ -127,8 +127,13 @@ func (s *rxStream) push(b *media.PacketBuf, codec *media.Codec) {
 	w := s.w
 	pkt := b.Packet()
 	ext := s.index(pkt.Header.SequenceNumber)
-	if s.nack != nil && s.nack.Received(ext) {
-		w.engine.rx.gap() // ask for it now, not at the next tick (feedback_rx.go)
+	if s.nack != nil {
+		if s.nack.ReceivedEnd(ext, pkt.Header.Marker) {
+			w.engine.rx.gap() // ask for it now, not at the next tick (feedback_rx.go)
+		}
+		if !pkt.Header.Marker { // a frame's end to come, or lost (nackgen/tail.go)
+			w.engine.rx.wakeAt(time.Now().Add(nackgen.TailWait).UnixNano())
+		}
 	}
 	if w.opts.SendOnly {
 		b.Free()

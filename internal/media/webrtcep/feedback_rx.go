@@ -3,6 +3,7 @@ package webrtcep
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -43,6 +44,8 @@ type rxTicker struct {
 	interval time.Duration // of the tick: nackInterval but in tests
 	wake     chan struct{} // an endpoint registered
 	gaps     chan struct{} // a received stream lost packets: NACK now (gap)
+	tailAt   atomic.Int64  // when a frame left open is due to be asked for (ns; 0: none; wakeAt)
+	rearm    chan struct{} // tailAt moved earlier
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -60,7 +63,7 @@ type rxFeedbackState struct {
 
 func newRxTicker(interval time.Duration) *rxTicker {
 	t := &rxTicker{interval: interval, eps: map[*Endpoint]*rxFeedbackState{}, wake: make(chan struct{}, 1), gaps: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		rearm: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t
 }
@@ -94,6 +97,29 @@ func (t *rxTicker) gap() {
 	}
 }
 
+// wakeAt asks for a NACK pass at at (ns, wall clock): a received video
+// frame is open, and its end is asked for if nothing follows by then
+// (nackgen.TailWait). Cheap per packet: one atomic load while an earlier
+// pass is due.
+func (t *rxTicker) wakeAt(at int64) {
+	if t == nil || at == 0 {
+		return
+	}
+	for {
+		cur := t.tailAt.Load()
+		if cur != 0 && cur <= at {
+			return
+		}
+		if t.tailAt.CompareAndSwap(cur, at) {
+			break
+		}
+	}
+	select {
+	case t.rearm <- struct{}{}:
+	default:
+	}
+}
+
 // unregister stops the feedback of w; no tick uses w after it returns.
 func (t *rxTicker) unregister(w *Endpoint) {
 	t.mu.Lock()
@@ -111,17 +137,32 @@ func (t *rxTicker) run() {
 	defer close(t.done)
 	tk := time.NewTicker(t.interval)
 	defer tk.Stop()
+	tail := time.NewTimer(time.Hour)
+	tail.Stop()
+	defer tail.Stop()
+	nacks := func() {
+		t.mu.Lock()
+		now := time.Now()
+		for w, st := range t.eps {
+			w.rxNACKs(st, now)
+		}
+		t.mu.Unlock()
+	}
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-t.gaps:
-			t.mu.Lock()
-			now := time.Now()
-			for w, st := range t.eps {
-				w.rxNACKs(st, now)
+			nacks()
+			continue
+		case <-t.rearm:
+			if at := t.tailAt.Load(); at != 0 {
+				tail.Reset(time.Until(time.Unix(0, at)))
 			}
-			t.mu.Unlock()
+			continue
+		case <-tail.C:
+			t.tailAt.Store(0)
+			nacks()
 			continue
 		case <-tk.C:
 		}
@@ -258,5 +299,6 @@ func (w *Endpoint) collectNACKs(st *rxFeedbackState, now time.Time) {
 		if p := nackgen.NACK(st.sender, s.ssrc, st.seqs); p != nil {
 			st.pkts = append(st.pkts, p)
 		}
+		w.engine.rx.wakeAt(s.nack.TailDue()) // a frame still open: its end later
 	}
 }

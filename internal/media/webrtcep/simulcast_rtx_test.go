@@ -29,13 +29,46 @@ import (
 // from the socket arrives at all. The first repair (media still flowing)
 // teaches the endpoint the RTX SSRC.
 func TestSimulcastRepairWithoutNextPacket(t *testing.T) {
+	rx, pub, top := simulcastRTXCall(t)
+	missing := func() int { n, _ := top().nack.RecentMissing(nackWindowLooked); return n }
+	// A loss in the layer's last frame before it pauses.
+	rx.lose(loseFirst, true)
+	testutil.Eventually(t, 5*time.Second, "the layer paused after a lost packet", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
+	testutil.Eventually(t, 5*time.Second, "the second repair sent", func() bool { return rx.resent.Load() >= 2 })
+	testutil.Eventually(t, 3*time.Second, "the repair in the pipeline with no packet after it", func() bool { return missing() == 0 })
+}
+
+// TestSimulcastFrameEndRepaired: a lost last packet of a frame is asked
+// for when nothing follows it (nackgen/tail.go), not only once the next
+// frame shows the gap: here the layer stops after that frame, so the
+// repair comes only from that ask.
+func TestSimulcastFrameEndRepaired(t *testing.T) {
+	rx, pub, top := simulcastRTXCall(t)
+	rx.lose(loseEnd, true)
+	testutil.Eventually(t, 5*time.Second, "the layer paused after a lost frame end", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
+	lost := rx.lastDropped()
+	testutil.Eventually(t, 3*time.Second, "the frame's end in the pipeline", func() bool {
+		s := top()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return uint16(s.ext) == lost
+	})
+}
+
+// simulcastRTXCall is a simulcast call on the direct path whose publisher
+// answers NACKs for its top layer as Chrome does: RTX on an SSRC the offer
+// does not declare, found by its repaired-rid. The viewer gets the top
+// layer, and a first loss (media still flowing) has been repaired, which
+// teaches the endpoint the RTX SSRC. top is the endpoint's stream of it.
+func simulcastRTXCall(t *testing.T) (rx *rtxResponder, pub *simPublisher, top func() *rxStream) {
+	t.Helper()
 	eng, err := NewEngine(Config{LoopbackOnly: true, DirectInbound: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(eng.Close)
-	rx := &rtxResponder{rid: simRIDs[2], ssrc: 0x5eed_0002, seq: 1000}
-	pub := newSimPublisherWith(t, true, func(m *webrtc.MediaEngine, ir *interceptor.Registry) {
+	rx = &rtxResponder{rid: simRIDs[2], ssrc: 0x5eed_0002, seq: 1000}
+	pub = newSimPublisherWith(t, true, func(m *webrtc.MediaEngine, ir *interceptor.Registry) {
 		if err := m.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 97, RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: "apt=96"}}, webrtc.RTPCodecTypeVideo); err != nil {
 			t.Fatal(err)
@@ -53,7 +86,7 @@ func TestSimulcastRepairWithoutNextPacket(t *testing.T) {
 	if rx.rridID.Load() == 0 {
 		t.Fatal("the publisher negotiated no repaired-rid extension")
 	}
-	top := func() *rxStream {
+	top = func() *rxStream {
 		for _, s := range a.direct.received(nil) {
 			if s.tag != nil && s.tag.layer == 2 {
 				return s
@@ -68,16 +101,12 @@ func TestSimulcastRepairWithoutNextPacket(t *testing.T) {
 		wanted, watched := a.repairState(top().ssrc)
 		return wanted && watched
 	})
-	missing := func() int { n, _ := top().nack.RecentMissing(nackWindowLooked); return n }
-
-	// A loss while the layer goes on: repaired (through Pion or not).
-	rx.lose(false)
-	testutil.Eventually(t, 5*time.Second, "the first repair", func() bool { return rx.resent.Load() >= 1 && missing() == 0 })
-	// A loss in the layer's last frame before it pauses.
-	rx.lose(true)
-	testutil.Eventually(t, 5*time.Second, "the layer paused after a lost packet", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
-	testutil.Eventually(t, 5*time.Second, "the second repair sent", func() bool { return rx.resent.Load() >= 2 })
-	testutil.Eventually(t, 3*time.Second, "the repair in the pipeline with no packet after it", func() bool { return missing() == 0 })
+	rx.lose(loseFirst, false)
+	testutil.Eventually(t, 5*time.Second, "the first repair", func() bool {
+		n, _ := top().nack.RecentMissing(nackWindowLooked)
+		return rx.resent.Load() >= 1 && n == 0
+	})
+	return rx, pub, top
 }
 
 // nackWindowLooked is how many of the newest sequence numbers the test
@@ -103,6 +132,9 @@ type rtxResponder struct {
 	sent    map[uint16]rtp.Packet // the layer's packets, by sequence number
 	dropped map[uint16]bool
 	pause   bool // pause the layer after the frame of the next drop
+	which   lossAt
+	inter   bool   // the frame being sent is an inter frame
+	last    uint16 // the sequence number dropped last
 
 	pending atomic.Int32 // a drop asked for and not done yet
 	resent  atomic.Int32 // RTX packets sent
@@ -110,13 +142,28 @@ type rtxResponder struct {
 
 func (r *rtxResponder) NewInterceptor(string) (interceptor.Interceptor, error) { return r, nil }
 
-// lose drops the next first packet of a frame of the layer (the frame's
-// next packet shows the gap); with pause the layer stops after that frame.
-func (r *rtxResponder) lose(pause bool) {
+// lossAt is which packet of an inter frame lose drops.
+type lossAt int
+
+const (
+	loseFirst lossAt = iota // the first (the frame's next packet shows the gap)
+	loseEnd                 // the last, with the marker
+)
+
+// lose drops a packet of the layer's next inter frame; with pause the
+// layer stops after that frame.
+func (r *rtxResponder) lose(which lossAt, pause bool) {
 	r.mu.Lock()
-	r.pause = pause
+	r.pause, r.which = pause, which
 	r.mu.Unlock()
 	r.pending.Store(1)
+}
+
+// lastDropped is the sequence number lose dropped last.
+func (r *rtxResponder) lastDropped() uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
 }
 
 func (r *rtxResponder) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
@@ -132,9 +179,20 @@ func (r *rtxResponder) BindLocalStream(info *interceptor.StreamInfo, writer inte
 		}
 		r.media, r.writer = h.SSRC, writer
 		r.sent[h.SequenceNumber] = rtp.Packet{Header: h.Clone(), Payload: append([]byte(nil), payload...)}
-		drop := !h.Marker && len(payload) > 0 && payload[0]&0x10 != 0 && payload[1]&0x01 != 0 && r.pending.Load() == 1
+		first := len(payload) > 1 && payload[0]&0x10 != 0
+		if first {
+			r.inter = payload[1]&0x01 != 0
+		}
+		var drop bool
+		switch {
+		case r.pending.Load() != 1:
+		case r.which == loseFirst:
+			drop = first && r.inter && !h.Marker
+		case r.which == loseEnd:
+			drop = !first && r.inter && h.Marker
+		}
 		if drop {
-			r.dropped[h.SequenceNumber] = true
+			r.dropped[h.SequenceNumber], r.last = true, h.SequenceNumber
 			if r.pause {
 				r.pubPause()
 			}

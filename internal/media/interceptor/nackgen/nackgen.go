@@ -28,7 +28,10 @@
 // or its repair is lost ~19 % of the time, and the second ask, 100 ms after
 // the first, always brought the repair after the viewer's jitter buffer
 // (10–60 ms behind its own short path) had given up on the frame. Chromium
-// answers a NACK in ~35 ms, so the second ask now comes after about that.
+// answers a NACK in 0.3–4 ms on a short path (the ~35 ms measured before
+// was Pion holding each repair of a simulcast layer until the layer's next
+// packet: webrtcep/direct_rtx.go), so the second ask now comes MinRetry
+// after the first.
 // Asks after the second back off (the wait doubles per ask), so a queue
 // that suddenly fills (the measured delay still short) costs no more asks
 // than the 100 ms default did.
@@ -62,6 +65,10 @@ type Log struct {
 	firstAt [Window]int64       // when the first one was
 	repair  int64               // how long repairs take (ns, moving average; 0: none seen)
 	clock   func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
+	open    bool                // the newest packet ends no frame (tail.go)
+	topAt   int64               // when the newest packet arrived (ns)
+	tailSeq uint64              // the number after the newest, asked for as a lost frame end (0: none)
+	tailAt  int64               // when
 }
 
 // maxRepairWait bounds the measured repair delay used as retry interval,
@@ -83,8 +90,15 @@ const MinRetry = 20 * time.Millisecond
 // it opened a gap (packets before it missing), which the caller may ask
 // for at once instead of at its next tick.
 func (l *Log) Received(ext uint64) (gap bool) {
+	return l.ReceivedEnd(ext, true)
+}
+
+// ReceivedEnd is Received for a packet that ends a frame (end: the RTP
+// marker of video) or not: a frame left open is asked for on (tail.go).
+func (l *Log) ReceivedEnd(ext uint64, end bool) (gap bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	newest := !l.started || ext > l.top
 	switch {
 	case !l.started:
 		l.started, l.top, l.base = true, ext, ext
@@ -98,6 +112,7 @@ func (l *Log) Received(ext uint64) (gap bool) {
 				l.got[i%Window/64] &^= 1 << (i % 64)
 				l.tries[i%Window] = 0
 			}
+			l.tailShown(ext)
 			gap = ext > l.top+1
 		}
 		l.top = ext
@@ -105,6 +120,9 @@ func (l *Log) Received(ext uint64) (gap bool) {
 		return false // older than the window
 	case ext < l.base:
 		return false // before the run started: not tracked
+	}
+	if newest {
+		l.frameEnd(ext, end)
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
 	if t := l.tries[ext%Window]; t > 0 && t != abandoned { // a repair (or a late packet) of one asked for
@@ -171,7 +189,9 @@ func (l *Log) RepairDelay() time.Duration {
 // doubled for every ask after the first. The interval is the longer of rtt
 // (the caller's round trip, 0 if it knows none) and the repair delay,
 // DefaultRetry if neither is known, and never under MinRetry. It counts
-// this ask and returns dst. The newest packet is never missing.
+// this ask and returns dst. The newest packet is never missing; the one
+// after it is asked for once when the newest ended no frame TailWait ago
+// (tail.go).
 func (l *Log) Missing(dst []uint16, now int64, rtt time.Duration) []uint16 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -195,7 +215,7 @@ func (l *Log) Missing(dst []uint16, now int64, rtt time.Duration) []uint16 {
 		l.askedAt[s] = now
 		dst = append(dst, uint16(i))
 	}
-	return dst
+	return l.askTail(dst, now)
 }
 
 // NACK builds the feedback asking mediaSSRC's sender for seqs (nil when

@@ -1,0 +1,66 @@
+package nackgen
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestLogAsksForLostFrameEnd: the number after a packet that ends no frame
+// is asked for once TailWait passed with nothing after it; not before, not
+// twice, not after a frame's end. When the next frame shows it missing,
+// that ask was the first: the next one waits for the retry interval.
+func TestLogAsksForLostFrameEnd(t *testing.T) {
+	var clock int64
+	l := logAt(&clock)
+	l.ReceivedEnd(10, false)
+	l.ReceivedEnd(11, true) // a frame's end
+	l.ReceivedEnd(12, false)
+	l.ReceivedEnd(13, false) // 14, the frame's end, is lost
+	if got, due := l.Missing(nil, ms(4), 0), l.TailDue(); got != nil || due != int64(TailWait) {
+		t.Fatalf("before TailWait: asked %v, due %v", got, due)
+	}
+	if got := l.Missing(nil, int64(TailWait), 0); !slices.Equal(got, []uint16{14}) {
+		t.Fatalf("at TailWait: asked %v, want [14]", got)
+	}
+	if got, due := l.Missing(nil, ms(30), 0), l.TailDue(); got != nil || due != 0 {
+		t.Fatalf("asked again %v (due %v)", got, due)
+	}
+	clock = ms(33)
+	l.ReceivedEnd(15, true) // the next frame: 14 missing, asked at 5 ms
+	if got := l.Missing(nil, ms(34), 40*time.Millisecond); got != nil {
+		t.Fatalf("asked %v within the retry interval of the frame-end ask", got)
+	}
+	if got := l.Missing(nil, int64(TailWait)+ms(40), 40*time.Millisecond); !slices.Equal(got, []uint16{14}) {
+		t.Fatalf("after the retry interval: asked %v, want [14]", got)
+	}
+	if got := l.Missing(nil, ms(500), 0); !slices.Equal(got, []uint16{14}) {
+		t.Fatalf("a frame that ended: asked %v, want only the hole [14]", got)
+	}
+}
+
+// TestLogFrameEndAskedEarly: a frame-end ask for a number the sender had
+// not sent yet (its pacer still held it) costs nothing more: the packet
+// arrives, nothing is missing, and it times no repair.
+func TestLogFrameEndAskedEarly(t *testing.T) {
+	var clock int64
+	l := logAt(&clock)
+	l.ReceivedEnd(1, false)
+	if got := l.Missing(nil, ms(6), 0); !slices.Equal(got, []uint16{2}) {
+		t.Fatalf("asked %v, want [2]", got)
+	}
+	clock = ms(7)
+	l.ReceivedEnd(2, true)
+	if got := l.Missing(nil, ms(500), 0); got != nil {
+		t.Fatalf("asked %v after the frame's end arrived", got)
+	}
+	if d := l.RepairDelay(); d != 0 {
+		t.Fatalf("repair delay %v from a frame-end ask", d)
+	}
+	// Received (no frame information) never leaves a frame open.
+	var m Log
+	m.Received(1)
+	if got := m.Missing(nil, int64(time.Second), 0); got != nil || m.TailDue() != 0 {
+		t.Fatalf("asked %v without frame information", got)
+	}
+}
