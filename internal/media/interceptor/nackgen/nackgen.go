@@ -55,20 +55,21 @@ const MaxTries = 10
 // Log records which of a stream's recent packets arrived. Safe for
 // concurrent use (the reader marks, the endpoint's tick asks).
 type Log struct {
-	mu      sync.Mutex
-	started bool
-	top     uint64              // highest extended sequence number received
-	base    uint64              // first of the run (nothing before it is missing)
-	got     [Window / 64]uint64 // bit per sequence number (mod Window) received
-	tries   [Window]uint8       // NACKs sent per sequence number (mod Window)
-	askedAt [Window]int64       // when the last NACK for it was sent (ns)
-	firstAt [Window]int64       // when the first one was
-	repair  int64               // how long repairs take (ns, moving average; 0: none seen)
-	clock   func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
-	open    bool                // the newest packet ends no frame (tail.go)
-	topAt   int64               // when the newest packet arrived (ns)
-	tailSeq uint64              // the number after the newest, asked for as a lost frame end (0: none)
-	tailAt  int64               // when
+	mu       sync.Mutex
+	started  bool
+	top      uint64              // highest extended sequence number received
+	base     uint64              // first of the run (nothing before it is missing)
+	got      [Window / 64]uint64 // bit per sequence number (mod Window) received
+	tries    [Window]uint8       // NACKs sent per sequence number (mod Window)
+	askedAt  [Window]int64       // when the last NACK for it was sent (ns)
+	firstAt  [Window]int64       // when the first one was
+	repair   int64               // how long repairs take (ns, moving average; 0: none seen)
+	clock    func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
+	open     bool                // the newest packet ends no frame (tail.go)
+	topAt    int64               // when the newest packet arrived (ns)
+	tailSeq  uint64              // the number after the newest, asked for as a lost frame end (0: none)
+	tailAt   int64               // when
+	frameGap int64               // usual gap between two packets of a frame (ns, moving average)
 }
 
 // maxRepairWait bounds the measured repair delay used as retry interval,
@@ -98,7 +99,7 @@ func (l *Log) Received(ext uint64) (gap bool) {
 func (l *Log) ReceivedEnd(ext uint64, end bool) (gap bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	newest := !l.started || ext > l.top
+	newest, next := !l.started || ext > l.top, l.started && ext == l.top+1
 	switch {
 	case !l.started:
 		l.started, l.top, l.base = true, ext, ext
@@ -122,7 +123,7 @@ func (l *Log) ReceivedEnd(ext uint64, end bool) (gap bool) {
 		return false // before the run started: not tracked
 	}
 	if newest {
-		l.frameEnd(ext, end)
+		l.frameEnd(ext, end, next)
 	}
 	l.got[ext%Window/64] |= 1 << (ext % 64)
 	if t := l.tries[ext%Window]; t > 0 && t != abandoned { // a repair (or a late packet) of one asked for

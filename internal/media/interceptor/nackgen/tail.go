@@ -17,15 +17,31 @@ import "time"
 // packet then shows it missing, that ask counts as its first, and the
 // usual retry rule follows.
 
+//
+// On a link slower than the sender's pacing (an uplink of 600 kbit/s: a
+// packet every ~16 ms), a frame's packets come that far apart, and an ask
+// after 5 ms would have the sender resend nearly every packet on the link
+// that has no room for them. So the wait is at least tailGaps times the
+// usual gap between two packets of a frame.
+
 // TailWait is how long after a packet that ends no frame the number after
-// it is asked for if nothing followed.
+// it is asked for if nothing followed (at least: tailWait).
 const TailWait = 5 * time.Millisecond
 
-// frameEnd records that ext, now the newest packet, ends a frame or not
-// (l.mu held).
-func (l *Log) frameEnd(ext uint64, end bool) {
+// tailGaps is how many usual gaps between a frame's packets the wait for
+// its end lasts at least.
+const tailGaps = 3
+
+// frameEnd records that ext, now the newest packet, ends a frame or not;
+// next: it follows the previous newest (l.mu held).
+func (l *Log) frameEnd(ext uint64, end, next bool) {
+	now := l.now()
+	if l.open && next {
+		// The gap from the frame's previous packet (moving average).
+		l.frameGap += (max(now-l.topAt, 0) - l.frameGap) / 8
+	}
 	l.open = !end
-	l.topAt = l.now()
+	l.topAt = now
 	if l.tailSeq != 0 && l.tailSeq <= ext {
 		l.tailSeq = 0 // arrived (asked too early), or shown missing (tailShown)
 	}
@@ -43,7 +59,7 @@ func (l *Log) tailShown(ext uint64) {
 // askTail appends the number after the newest when the newest ended no
 // frame at least TailWait ago, once (l.mu held).
 func (l *Log) askTail(dst []uint16, now int64) []uint16 {
-	if !l.open || l.tailSeq == l.top+1 || now-l.topAt < int64(TailWait) {
+	if !l.open || l.tailSeq == l.top+1 || now-l.topAt < l.tailWait() {
 		return dst
 	}
 	l.tailSeq, l.tailAt = l.top+1, now
@@ -58,8 +74,11 @@ func (l *Log) TailDue() int64 {
 	if !l.started || !l.open || l.tailSeq == l.top+1 {
 		return 0
 	}
-	return l.topAt + int64(TailWait)
+	return l.topAt + l.tailWait()
 }
+
+// tailWait is how long a frame's end is waited for (ns; l.mu held).
+func (l *Log) tailWait() int64 { return max(int64(TailWait), tailGaps*l.frameGap) }
 
 // now is the Log's clock (ns).
 func (l *Log) now() int64 {

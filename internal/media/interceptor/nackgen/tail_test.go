@@ -64,3 +64,28 @@ func TestLogFrameEndAskedEarly(t *testing.T) {
 		t.Fatalf("asked %v without frame information", got)
 	}
 }
+
+// TestLogFrameEndWaitsOnASlowLink: on a link whose frames come a packet
+// every 16 ms (600 kbit/s), the frame's end is waited for three such gaps,
+// not 5 ms: an early ask would have the sender resend what is still on
+// its way.
+func TestLogFrameEndWaitsOnASlowLink(t *testing.T) {
+	var clock int64
+	l := logAt(&clock)
+	seq := uint64(1)
+	for f := 0; f < 20; f++ { // frames of 2 packets, 16 ms apart
+		l.ReceivedEnd(seq, false)
+		clock += ms(16)
+		l.ReceivedEnd(seq+1, true)
+		clock += ms(1)
+		seq += 2
+	}
+	l.ReceivedEnd(seq, false)
+	at := clock
+	if got := l.Missing(nil, at+ms(30), 0); got != nil {
+		t.Fatalf("asked %v 30 ms into a frame whose packets come 16 ms apart", got)
+	}
+	if got := l.Missing(nil, at+ms(60), 0); !slices.Equal(got, []uint16{uint16(seq + 1)}) {
+		t.Fatalf("asked %v after three gaps, want [%d]", got, seq+1)
+	}
+}
