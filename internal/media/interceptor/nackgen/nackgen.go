@@ -70,6 +70,7 @@ type Log struct {
 	tailSeq  uint64              // the number after the newest, asked for as a lost frame end (0: none)
 	tailAt   int64               // when
 	frameGap int64               // usual gap between two packets of a frame (ns, moving average)
+	gaps     int                 // how many of those gaps were seen (up to tailGapsKnown)
 }
 
 // maxRepairWait bounds the measured repair delay used as retry interval,

@@ -29,8 +29,12 @@ import "time"
 const TailWait = 5 * time.Millisecond
 
 // tailGaps is how many usual gaps between a frame's packets the wait for
-// its end lasts at least.
-const tailGaps = 3
+// its end lasts at least; nothing is asked for before tailGapsKnown gaps
+// were seen (a stream of one-packet frames tells nothing of its link).
+const (
+	tailGaps      = 3
+	tailGapsKnown = 4
+)
 
 // frameEnd records that ext, now the newest packet, ends a frame or not;
 // next: it follows the previous newest (l.mu held).
@@ -38,7 +42,12 @@ func (l *Log) frameEnd(ext uint64, end, next bool) {
 	now := l.now()
 	if l.open && next {
 		// The gap from the frame's previous packet (moving average).
-		l.frameGap += (max(now-l.topAt, 0) - l.frameGap) / 8
+		g := max(now-l.topAt, 0)
+		if l.gaps == 0 {
+			l.frameGap = g
+		}
+		l.frameGap += (g - l.frameGap) / 8
+		l.gaps = min(l.gaps+1, tailGapsKnown)
 	}
 	l.open = !end
 	l.topAt = now
@@ -59,7 +68,7 @@ func (l *Log) tailShown(ext uint64) {
 // askTail appends the number after the newest when the newest ended no
 // frame at least TailWait ago, once (l.mu held).
 func (l *Log) askTail(dst []uint16, now int64) []uint16 {
-	if !l.open || l.tailSeq == l.top+1 || now-l.topAt < l.tailWait() {
+	if !l.open || l.gaps < tailGapsKnown || l.tailSeq == l.top+1 || now-l.topAt < l.tailWait() {
 		return dst
 	}
 	l.tailSeq, l.tailAt = l.top+1, now
@@ -71,7 +80,7 @@ func (l *Log) askTail(dst []uint16, now int64) []uint16 {
 func (l *Log) TailDue() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.started || !l.open || l.tailSeq == l.top+1 {
+	if !l.started || !l.open || l.gaps < tailGapsKnown || l.tailSeq == l.top+1 {
 		return 0
 	}
 	return l.topAt + l.tailWait()

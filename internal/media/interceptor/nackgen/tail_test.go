@@ -13,6 +13,7 @@ import (
 func TestLogAsksForLostFrameEnd(t *testing.T) {
 	var clock int64
 	l := logAt(&clock)
+	warmFrames(l, 2) // 2–9
 	l.ReceivedEnd(10, false)
 	l.ReceivedEnd(11, true) // a frame's end
 	l.ReceivedEnd(12, false)
@@ -45,12 +46,13 @@ func TestLogAsksForLostFrameEnd(t *testing.T) {
 func TestLogFrameEndAskedEarly(t *testing.T) {
 	var clock int64
 	l := logAt(&clock)
-	l.ReceivedEnd(1, false)
-	if got := l.Missing(nil, ms(6), 0); !slices.Equal(got, []uint16{2}) {
-		t.Fatalf("asked %v, want [2]", got)
+	warmFrames(l, 1) // 1–8
+	l.ReceivedEnd(9, false)
+	if got := l.Missing(nil, ms(6), 0); !slices.Equal(got, []uint16{10}) {
+		t.Fatalf("asked %v, want [10]", got)
 	}
 	clock = ms(7)
-	l.ReceivedEnd(2, true)
+	l.ReceivedEnd(10, true)
 	if got := l.Missing(nil, ms(500), 0); got != nil {
 		t.Fatalf("asked %v after the frame's end arrived", got)
 	}
@@ -62,6 +64,21 @@ func TestLogFrameEndAskedEarly(t *testing.T) {
 	m.Received(1)
 	if got := m.Missing(nil, int64(time.Second), 0); got != nil || m.TailDue() != 0 {
 		t.Fatalf("asked %v without frame information", got)
+	}
+	// Nor is anything asked for before a few gaps within frames were seen.
+	var n Log
+	n.ReceivedEnd(1, false)
+	if got := n.Missing(nil, int64(time.Second), 0); got != nil || n.TailDue() != 0 {
+		t.Fatalf("asked %v before any gap within a frame was seen", got)
+	}
+}
+
+// warmFrames receives four two-packet frames from seq on, their packets
+// at once (a link faster than the sender's pacing).
+func warmFrames(l *Log, seq uint64) {
+	for i := uint64(0); i < tailGapsKnown; i++ {
+		l.ReceivedEnd(seq+2*i, false)
+		l.ReceivedEnd(seq+2*i+1, true)
 	}
 }
 
