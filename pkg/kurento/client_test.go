@@ -71,7 +71,7 @@ func TestClientObjectsAndEvents(t *testing.T) {
 	if err := a.Connect(ctx, b, kurento.ConnectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 2*time.Second, "three ElementConnected", func() bool {
+	testutil.Eventually(t, 10*time.Second, "three ElementConnected", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 3
