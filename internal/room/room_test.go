@@ -97,7 +97,7 @@ func TestFourParticipants(t *testing.T) {
 	ps[1].ok("leaveRoom", map[string]any{})
 	select {
 	case <-ps[1].closed:
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not close the socket after leaveRoom")
 	}
 	if n := count(); n != 7 {

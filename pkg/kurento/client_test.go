@@ -146,7 +146,7 @@ func TestClientReconnect(t *testing.T) {
 		if e.MediaType != wire.MediaAudio {
 			t.Errorf("event = %+v", e)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("subscription lost across reconnection")
 	}
 }
@@ -211,12 +211,12 @@ func TestPendingCallsFailOnDrop(t *testing.T) {
 		if !errors.Is(err, kurento.ErrConnectionLost) {
 			t.Fatalf("pending call error = %v, want ErrConnectionLost", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("pending call hangs after the connection dropped")
 	}
 	select {
 	case <-c.Done():
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("client without reconnection did not close")
 	}
 }
