@@ -157,6 +157,9 @@ func (w *Endpoint) rxFeedback(st *rxFeedbackState, now time.Time) {
 		st.retry = w.nackRetry()
 	}
 	w.collectNACKs(st, now)
+	if report {
+		w.noteRepairs(st.streams, media.Monotime()) // playout.go
+	}
 	if r := w.twcc.Load(); r != nil && st.n%int(twccInterval/nackInterval) == 0 {
 		st.pkts = append(st.pkts, r.Feedback()...)
 	}
