@@ -59,16 +59,16 @@ import (
 // rxStream is one received SSRC as the pipeline gets it, from Pion's track
 // reader and, once taken over, from the socket's reader.
 type rxStream struct {
-	w           *Endpoint
-	ssrc        uint32
-	kind        media.MediaType
-	clockRate   uint32
-	tag         *layerTag // simulcast layer (nil: none)
-	nack        *nackgen.Log
-	repairsSeen uint64                      // nack's repairs at the last report tick (playout.go; the rxTicker's)
-	direct      bool                        // may be taken over (not a simulcast layer)
-	twccID      uint8                       // transport-cc header extension ID (0: none)
-	codecs      []webrtc.RTPCodecParameters // the receiver's, for the direct path's payload types
+	w         *Endpoint
+	ssrc      uint32
+	kind      media.MediaType
+	clockRate uint32
+	tag       *layerTag // simulcast layer (nil: none)
+	nack      *nackgen.Log
+	repaired  uint64                      // nack's repairs at the last report tick (playout.go; the rxTicker's)
+	direct    bool                        // may be taken over (not a simulcast layer)
+	twccID    uint8                       // transport-cc header extension ID (0: none)
+	codecs    []webrtc.RTPCodecParameters // the receiver's, for the direct path's payload types
 
 	mu      sync.Mutex // serializes pushes from both paths; guards below
 	started bool

@@ -30,7 +30,7 @@ const (
 
 // noteRepairs marks the histories of the received video streams when they
 // saw repairs since the last call (the receive feedback's report tick, on
-// the rxTicker's goroutine, which alone touches rxStream.repairsSeen).
+// the rxTicker's goroutine, which alone touches rxStream.repaired).
 func (w *Endpoint) noteRepairs(streams []*rxStream, now int64) {
 	var repaired uint64
 	var delay time.Duration
@@ -39,11 +39,11 @@ func (w *Endpoint) noteRepairs(streams []*rxStream, now int64) {
 			continue
 		}
 		n, d := s.nack.Repairs()
-		if n > s.repairsSeen {
-			repaired += n - s.repairsSeen
+		if n > s.repaired {
+			repaired += n - s.repaired
 			delay = max(delay, d)
 		}
-		s.repairsSeen = n
+		s.repaired = n
 	}
 	if repaired < minRepairsPerSecond || w.opts.SendOnly {
 		return
