@@ -28,12 +28,14 @@ const (
 	playoutHold = 5 * time.Second
 )
 
-// noteRepairs marks the histories of the received video streams when they
-// saw repairs since the last call (the receive feedback's report tick, on
-// the rxTicker's goroutine, which alone touches rxStream.repaired).
-func (w *Endpoint) noteRepairs(streams []*rxStream, now int64) {
+// noteRepairs marks the histories of the received video streams (in st)
+// when they saw repairs since the last call (the receive feedback's report
+// tick, on the rxTicker's goroutine, which alone touches rxStream.repaired
+// and st). A change either way is logged.
+func (w *Endpoint) noteRepairs(st *rxFeedbackState, now int64) {
 	var repaired uint64
 	var delay time.Duration
+	streams := st.streams
 	for _, s := range streams {
 		if s.nack == nil {
 			continue
@@ -46,8 +48,16 @@ func (w *Endpoint) noteRepairs(streams []*rxStream, now int64) {
 		s.repaired = n
 	}
 	if repaired < minRepairsPerSecond || w.opts.SendOnly {
+		if st.repairsUntil != 0 && now >= st.repairsUntil {
+			st.repairsUntil = 0
+			w.log.Info("publisher's uplink clean: its viewers' playout delay ends")
+		}
 		return
 	}
+	if st.repairsUntil == 0 {
+		w.log.Info("publisher's uplink needs repairs: its viewers get a playout delay", "repairs", repaired, "repairDelay", delay)
+	}
+	st.repairsUntil = now + int64(playoutHold)
 	src := w.core.Source(media.Video)
 	for _, s := range streams {
 		if s.kind != media.Video {
@@ -57,7 +67,7 @@ func (w *Endpoint) noteRepairs(streams []*rxStream, now int64) {
 		if s.tag != nil {
 			layer = s.tag.layer
 		}
-		src.HistoryOf(layer).NoteRepairs(delay, now+int64(playoutHold))
+		src.HistoryOf(layer).NoteRepairs(delay, st.repairsUntil)
 	}
 }
 

@@ -35,10 +35,11 @@ func TestNoteRepairs(t *testing.T) {
 		{w: w, ssrc: 101, kind: media.Video, tag: &layerTag{layer: 1}, nack: &nackgen.Log{}},
 		{w: w, ssrc: 102, kind: media.Audio},
 	}
+	st := &rxFeedbackState{streams: streams}
 	var next uint64 = 1000
 	now := media.Monotime()
 	repairOnce(streams[0].nack, &next, 40*time.Millisecond)
-	w.noteRepairs(streams, now)
+	w.noteRepairs(st, now)
 	for l := uint8(0); l < 2; l++ {
 		if d := src.HistoryOf(l).RepairDelay(now); d != 0 {
 			t.Fatalf("one repair in a second marked layer %d with %v", l, d)
@@ -46,7 +47,7 @@ func TestNoteRepairs(t *testing.T) {
 	}
 	repairOnce(streams[0].nack, &next, 40*time.Millisecond)
 	repairOnce(streams[0].nack, &next, 40*time.Millisecond)
-	w.noteRepairs(streams, now)
+	w.noteRepairs(st, now)
 	for l := uint8(0); l < 2; l++ { // layer 1 saw none: it shares the uplink
 		if d := src.HistoryOf(l).RepairDelay(now); d < 40*time.Millisecond || d > 60*time.Millisecond {
 			t.Errorf("layer %d: repair delay %v after two repairs of 40 ms, want ≈ 40ms", l, d)
@@ -55,7 +56,7 @@ func TestNoteRepairs(t *testing.T) {
 	if d := src.HistoryOf(0).RepairDelay(now + int64(playoutHold)); d != 0 {
 		t.Errorf("still %v after %v without repairs", d, playoutHold)
 	}
-	w.noteRepairs(streams, now+int64(time.Second)) // a second without repairs extends nothing
+	w.noteRepairs(st, now+int64(time.Second)) // a second without repairs extends nothing
 	if d := src.HistoryOf(0).RepairDelay(now + int64(playoutHold)); d != 0 {
 		t.Errorf("a clean second extended the mark: %v", d)
 	}
