@@ -70,7 +70,7 @@ func playoutOf(t *testing.T, p sent) (lo, hi time.Duration, ok bool) {
 
 // TestPlayoutDelayFollowsRepairs: a viewer's packets carry no playout
 // delay while its source's publisher needs no repairs; once the publisher's
-// endpoint notes repairs, they ask for two repair delays plus a frame
+// endpoint notes repairs, they ask for three repair delays plus a frame
 // (within the cap), resends too; after the uplink is clean they ask for
 // none for a while, then carry nothing.
 func TestPlayoutDelayFollowsRepairs(t *testing.T) {
@@ -84,19 +84,19 @@ func TestPlayoutDelayFollowsRepairs(t *testing.T) {
 	now := r.clk.Load()
 	ring.NoteRepairs(40*time.Millisecond, now+int64(5*time.Second))
 	lo, hi, ok := r.send(t)
-	if !ok || lo != 120*time.Millisecond || hi != 10*time.Second {
-		t.Fatalf("repairs of 40 ms: playout delay %v–%v (stamped %v), want 120ms (2×40 + 34, rounded up)–10s", lo, hi, ok)
+	if !ok || lo != 160*time.Millisecond || hi != 10*time.Second {
+		t.Fatalf("repairs of 40 ms: playout delay %v–%v (stamped %v), want 160ms (3×40 + 34, rounded up)–10s", lo, hi, ok)
 	}
 	// A resend carries it too (its frame may be the one that completes).
 	n := len(r.h.out.got())
 	last := r.h.out.got()[n-1].hdr.SequenceNumber
 	r.h.d.NACK(&rtcp.TransportLayerNack{MediaSSRC: 0xabc, Nacks: []rtcp.NackPair{{PacketID: last}}})
-	if lo, _, ok := playoutOf(t, r.h.out.waitN(t, n+1)[n]); !ok || lo != 120*time.Millisecond {
-		t.Fatalf("resend asks for %v (stamped %v), want 120ms", lo, ok)
+	if lo, _, ok := playoutOf(t, r.h.out.waitN(t, n+1)[n]); !ok || lo != 160*time.Millisecond {
+		t.Fatalf("resend asks for %v (stamped %v), want 160ms", lo, ok)
 	}
-	ring.NoteRepairs(150*time.Millisecond, now+int64(5*time.Second))
+	ring.NoteRepairs(60*time.Millisecond, now+int64(5*time.Second))
 	if lo, _, _ := r.send(t); lo != 200*time.Millisecond {
-		t.Fatalf("repairs of 150 ms: playout delay %v, want the 200ms cap", lo)
+		t.Fatalf("repairs of 60 ms: playout delay %v, want the 200ms cap (not 3×60 + 34)", lo)
 	}
 	r.clk.Add(int64(5 * time.Second)) // clean since
 	if lo, _, ok := r.send(t); !ok || lo != playoutNone {
@@ -135,8 +135,8 @@ func TestPlayoutDelayOff(t *testing.T) {
 func TestPlayoutDelayFor(t *testing.T) {
 	for _, tc := range []struct{ repair, limit, want time.Duration }{
 		{0, time.Second, 40 * time.Millisecond},
-		{35 * time.Millisecond, time.Second, 110 * time.Millisecond},
-		{40 * time.Millisecond, time.Second, 120 * time.Millisecond},
+		{35 * time.Millisecond, time.Second, 140 * time.Millisecond},
+		{40 * time.Millisecond, time.Second, 160 * time.Millisecond},
 		{300 * time.Millisecond, 200 * time.Millisecond, 200 * time.Millisecond},
 	} {
 		if got := PlayoutDelayFor(tc.repair, tc.limit); got != tc.want {
@@ -165,7 +165,7 @@ func TestEgressPlayoutAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("the fast path stamping playout-delay allocates %.1f objects per packet", allocs)
 	}
-	if d := r.ds[0].PlayoutDelay(); d != 120*time.Millisecond {
-		t.Errorf("playout delay %v, want 120ms", d)
+	if d := r.ds[0].PlayoutDelay(); d != 160*time.Millisecond {
+		t.Errorf("playout delay %v, want 160ms", d)
 	}
 }
