@@ -49,7 +49,7 @@ const (
 	// delays (the measure is an average: Chromium's 90th percentile is 1.4×
 	// its median) and the receiver's decode and render time, which its
 	// target includes. Measured in Chromium at 10 % loss: 2 left B at
-	// 26–29 fps (7 runs), 3 at 29.6–30.2 (docs/impaired-links.md).
+	// 25.8–29.4 fps (8 runs), 3 at 29.1–30.2 (7; docs/impaired-links.md).
 	playoutRepairs = 3
 	// playoutNone is the min delay that asks for nothing more than the
 	// receiver chooses anyway.
