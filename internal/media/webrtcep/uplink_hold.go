@@ -9,41 +9,41 @@ import "time"
 // through, one tooth every 3–4 s. In issue 15's drop to 600 kbit/s its
 // estimate went 460 → 590 → 460 kbit/s, and 77–84 % of the link carried
 // RTP (the check: 80 %). Now the congestion's onset also measures the
-// link: what arrived at most in two whole monitor ticks while the onset's
-// cap holds (every packet's bytes on the wire: audio, video,
-// retransmissions; Endpoint.arrived); then the REMB holds the publisher at
-// uplinkHoldShare of it, so its own estimate stays above the REMB and its
-// queue empty. The hold probes uplinkProbeFirst after it began and every
-// uplinkHoldFor after: for uplinkProbeFor the cap is uplinkProbeShare of
-// the link, and the most that arrives then (two ticks) is the link's rate
-// if the probe filled it (the hold goes on at the higher of the two), or
-// the link got better if nearly the whole probe came through (uplinkFull
-// of it: the cap is gone, the publisher's estimator finds the rest). The
-// first probe comes early because the onset under-measures: in the
-// browser Chrome's pacer stalled behind its retransmissions for part of
-// it (529 kbit/s measured, ~575 when a probe filled the link).
+// link: while the uplink's queue is full it drains at the link's rate, so
+// what arrived at most in two monitor ticks (every packet's bytes on the
+// wire: audio, video, retransmissions; Endpoint.arrived) from
+// uplinkQueuedBefore the onset until its cap lapses is the link's rate
+// (the delay watch sees a queue once packets ≥ 100 ms late have arrived
+// for 100 ms: the link has been full since 200 ms before). Then the REMB
+// holds the publisher at uplinkHoldShare of it, so its own estimate stays
+// above the REMB and its queue empty. Every uplinkHoldFor the hold probes:
+// for uplinkProbeFor the cap is uplinkProbeShare of the link; if nearly
+// all of that came through (uplinkFull of it, two ticks), the link got
+// better and the cap is gone (the publisher's estimator finds the rest);
+// otherwise the hold goes on. A probe costs ~2 s at ~80 % of the link
+// (Chrome backs off on the queue it builds): every 15 s, ~1–2 % of it.
 //
-// Only the onset and the probes measure: later, packets that wait in the
-// publisher's own pacer (it keeps to the REMB) look queued too, at the
-// rate it was allowed, and a run that measured them held Chrome at the
-// room's 300 kbit/s floor.
+// Only the onset measures: later, the publisher's send rate is its own
+// (it keeps to the REMB, its encoder lags a probe, it backs off on its
+// own queue), not the link's. In the browser, a version measuring queued
+// runs later held Chrome at the room's 300 kbit/s floor, and one measuring
+// the probes at 452 kbit/s: what Chrome sent, not what the link took.
 const (
-	uplinkHoldShare  = 0.95
-	uplinkProbeFirst = 5 * time.Second
-	uplinkHoldFor    = 10 * time.Second
-	uplinkProbeFor   = 2 * time.Second
-	uplinkProbeShare = 1.25
-	uplinkFull       = 0.97
-	udpIPv4          = 28 // header bytes of a packet on the wire beyond the SRTP packet
-	srtpTag          = 10 // the SRTP packet beyond the RTP one (AES_CM_128_HMAC_SHA1_80)
+	uplinkHoldShare    = 0.95
+	uplinkQueuedBefore = 200 * time.Millisecond
+	uplinkHoldFor      = 15 * time.Second
+	uplinkProbeFor     = 2 * time.Second
+	uplinkProbeShare   = 1.25
+	uplinkFull         = 0.97
+	udpIPv4            = 28 // header bytes of a packet on the wire beyond the SRTP packet
+	srtpTag            = 10 // the SRTP packet beyond the RTP one (AES_CM_128_HMAC_SHA1_80)
 )
 
 // uplinkHoldState is the hold's part of uplinkWatch (guarded by its mutex).
 type uplinkHoldState struct {
-	from, to int64  // the onset's measurement: ticks that start and end within (to 0: none yet)
+	from, to int64  // the onset's measurement: two ticks that start and end within (to 0: none yet)
 	link     uint64 // the link's rate (bps; 0: not measured)
 	until    int64  // the hold (uplinkHoldShare of link) until then, a probe after
-	probe    uint64 // the most that arrived in two ticks of the probe (bps)
 	tickFrom int64  // the last tick's start and end
 	tickAt   int64
 	tick     uint64 // what arrived in it (bps)
@@ -57,7 +57,7 @@ func (h *uplinkHoldState) congestedLocked(now int64) {
 	if h.to != 0 && now <= h.to {
 		return
 	}
-	h.from, h.to, h.link, h.until, h.probe = now, now+int64(uplinkHold), 0, 0, 0
+	h.from, h.to, h.link, h.until = now-int64(uplinkQueuedBefore), now+int64(uplinkHold), 0, 0
 }
 
 // arrivedLocked records what arrived from the last tick to now (bps).
@@ -67,12 +67,11 @@ func (h *uplinkHoldState) arrivedLocked(now int64, rate uint64) {
 	pair := (rate + prev) / 2
 	switch {
 	case h.to == 0 || pairFrom == 0:
-	case now <= h.to: // measuring: two whole ticks after the onset
+	case now <= h.to: // measuring: two whole ticks of the full queue
 		if pairFrom >= h.from {
 			h.link = max(h.link, pair)
 		}
 	case h.link != 0 && h.until != 0 && pairFrom >= h.until && now <= h.until+int64(uplinkProbeFor): // probing
-		h.probe = max(h.probe, pair)
 		if float64(pair) >= uplinkFull*uplinkProbeShare*float64(h.link) {
 			h.link = 0 // the link got better
 		}
@@ -84,10 +83,7 @@ func (h *uplinkHoldState) capLocked(now int64) uint64 {
 	switch {
 	case h.link == 0 || now <= h.to:
 		return 0
-	case h.until == 0: // measured
-		h.until = now + int64(uplinkProbeFirst)
-	case now > h.until+int64(uplinkProbeFor): // the probe measured the link
-		h.link, h.probe = max(h.link, h.probe), 0
+	case h.until == 0 || now > h.until+int64(uplinkProbeFor): // measured, or the probe found nothing more
 		h.until = now + int64(uplinkHoldFor)
 	case now > h.until:
 		return uint64(uplinkProbeShare * float64(h.link))

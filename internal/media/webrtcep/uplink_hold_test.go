@@ -293,11 +293,11 @@ func TestUplinkHoldUsesTheLink(t *testing.T) {
 	}
 }
 
-// TestUplinkHoldProbes: the link is what arrived at most in two whole
-// monitor ticks while the onset's cap holds; the hold then caps the REMB
-// at 95 % of it; 5 s later, then every 10 s, it probes at 125 % for 2 s:
-// a probe that the link held back measures it (the hold goes on at the
-// higher rate), one that came through nearly whole ends the hold.
+// TestUplinkHoldProbes: the link is what arrived at most in two monitor
+// ticks from 200 ms before the onset until its cap lapses; the hold then
+// caps the REMB at 95 % of it, and every 15 s probes at 125 % for 2 s: a
+// probe that the link held back changes nothing, one that came through
+// nearly whole ends the hold.
 func TestUplinkHoldProbes(t *testing.T) {
 	const s, tick = int64(time.Second), int64(monitorInterval)
 	var h uplinkHoldState
@@ -307,45 +307,45 @@ func TestUplinkHoldProbes(t *testing.T) {
 		h.arrivedLocked(at, rate)
 		h.capLocked(at)
 	}
-	arrive(2_000_000)
-	arrive(2_000_000)
+	arrive(2_000_000) // the clean link
+	arrive(580_000)   // the drop: the queue fills
 	if h.capLocked(at) != 0 {
 		t.Fatalf("a hold without a congestion: %d", h.capLocked(at))
 	}
-	h.congestedLocked(at - tick/2) // the onset, within the last tick: not a whole one
-	arrive(560_000)
-	arrive(560_000) // the queue drains at the link's rate, as measured
-	arrive(560_000)
+	h.congestedLocked(at - 100*int64(time.Millisecond)) // 150 ms into the tick of the full queue
+	arrive(570_000) // the full queue, from 200 ms before the onset
 	arrive(400_000) // the publisher keeps to the cap
+	arrive(380_000)
 	if got := h.capLocked(at); got != 0 {
 		t.Errorf("hold %d while the onset's cap holds, want none yet", got)
 	}
 	for at < 13*s {
 		arrive(450_000)
 	}
-	if got, want := h.capLocked(at), uint64(0.95*560_000); got != want {
-		t.Errorf("hold %d, want %d (95 %% of two ticks at 560 kbit/s)", got, want)
+	hold, probe := uint64(0.95*575_000), uint64(1.25*575_000)
+	if got := h.capLocked(at); got != hold {
+		t.Errorf("hold %d, want %d (95 %% of the two ticks of the full queue, 575 kbit/s)", got, hold)
 	}
-	for at < 18*s {
-		arrive(520_000)
+	for at < 28*s+tick {
+		arrive(540_000)
 	}
-	if got, want := h.capLocked(at), uint64(1.25*560_000); got != want {
-		t.Errorf("cap %d 5 s after the hold began, want the probe's %d", got, want)
+	if got := h.capLocked(at); got != probe {
+		t.Errorf("cap %d 15 s after the hold began, want the probe's %d", got, probe)
 	}
-	for at < 20*s { // the link (600 kbit/s) holds the probe back
-		arrive(600_000)
+	for at < 31*s { // the link holds the probe back
+		arrive(580_000)
 	}
-	if got, want := h.capLocked(at), uint64(0.95*600_000); got != want {
-		t.Errorf("cap %d after a probe that the link held at 600 kbit/s, want the hold at %d", got, want)
+	if got := h.capLocked(at); got != hold {
+		t.Errorf("cap %d after a probe that the link held back, want the hold %d", got, hold)
 	}
-	for at < 30*s+tick {
-		arrive(560_000)
+	for at < 46*s+tick {
+		arrive(540_000)
 	}
-	if got, want := h.capLocked(at), uint64(1.25*600_000); got != want {
-		t.Fatalf("cap %d 10 s later, want the probe's %d", got, want)
+	if got := h.capLocked(at); got != probe {
+		t.Fatalf("cap %d 15 s later, want the probe's %d", got, probe)
 	}
-	arrive(740_000) // it came through: the link got better, the cap is gone
-	arrive(745_000)
+	arrive(710_000) // it came through: the link got better, the cap is gone
+	arrive(715_000)
 	if got := h.capLocked(at); got != 0 {
 		t.Errorf("cap %d after a probe that came through, want none", got)
 	}
