@@ -16,12 +16,19 @@ import "time"
 // (the delay watch sees a queue once packets ≥ 100 ms late have arrived
 // for 100 ms: the link has been full since 200 ms before). Then the REMB
 // holds the publisher at uplinkHoldShare of it, so its own estimate stays
-// above the REMB and its queue empty. Every uplinkHoldFor the hold probes:
+// above the REMB and its queue empty. uplinkProbeFirst after it began,
+// then every uplinkHoldFor, the hold probes:
 // for uplinkProbeFor the cap is uplinkProbeShare of the link; if nearly
 // all of that came through (uplinkFull of it, two ticks), the link got
 // better and the cap is gone (the publisher's estimator finds the rest);
 // otherwise the hold goes on. A probe costs ~2 s at ~80 % of the link
 // (Chrome backs off on the queue it builds): every 15 s, ~1–2 % of it.
+// The first comes early because the onset can under-measure: Chrome
+// starves the link for part of it (its pacer stalls behind its
+// retransmissions); one browser run measured 460 kbit/s on the ~575 kbit/s
+// link and held Chrome there (68 % used). What arrives during a probe is
+// at most the link's rate, so when it is more than uplinkRaise of the
+// link, the link is raised to it and the next probe comes as early.
 //
 // Only the onset measures: later, the publisher's send rate is its own
 // (it keeps to the REMB, its encoder lags a probe, it backs off on its
@@ -31,10 +38,12 @@ import "time"
 const (
 	uplinkHoldShare    = 0.95
 	uplinkQueuedBefore = 200 * time.Millisecond
+	uplinkProbeFirst   = 3 * time.Second
 	uplinkHoldFor      = 15 * time.Second
 	uplinkProbeFor     = 2 * time.Second
 	uplinkProbeShare   = 1.25
 	uplinkFull         = 0.97
+	uplinkRaise        = 1.03
 	udpIPv4            = 28 // header bytes of a packet on the wire beyond the SRTP packet
 	srtpTag            = 10 // the SRTP packet beyond the RTP one (AES_CM_128_HMAC_SHA1_80)
 )
@@ -44,6 +53,7 @@ type uplinkHoldState struct {
 	from, to int64  // the onset's measurement: two ticks that start and end within (to 0: none yet)
 	link     uint64 // the link's rate (bps; 0: not measured)
 	until    int64  // the hold (uplinkHoldShare of link) until then, a probe after
+	probe    uint64 // the most that arrived in two ticks of the probe (bps)
 	tickFrom int64  // the last tick's start and end
 	tickAt   int64
 	tick     uint64 // what arrived in it (bps)
@@ -57,7 +67,7 @@ func (h *uplinkHoldState) congestedLocked(now int64) {
 	if h.to != 0 && now <= h.to {
 		return
 	}
-	h.from, h.to, h.link, h.until = now-int64(uplinkQueuedBefore), now+int64(uplinkHold), 0, 0
+	h.from, h.to, h.link, h.until, h.probe = now-int64(uplinkQueuedBefore), now+int64(uplinkHold), 0, 0, 0
 }
 
 // arrivedLocked records what arrived from the last tick to now (bps).
@@ -72,6 +82,7 @@ func (h *uplinkHoldState) arrivedLocked(now int64, rate uint64) {
 			h.link = max(h.link, pair)
 		}
 	case h.link != 0 && h.until != 0 && pairFrom >= h.until && now <= h.until+int64(uplinkProbeFor): // probing
+		h.probe = max(h.probe, pair)
 		if float64(pair) >= uplinkFull*uplinkProbeShare*float64(h.link) {
 			h.link = 0 // the link got better
 		}
@@ -83,8 +94,14 @@ func (h *uplinkHoldState) capLocked(now int64) uint64 {
 	switch {
 	case h.link == 0 || now <= h.to:
 		return 0
-	case h.until == 0 || now > h.until+int64(uplinkProbeFor): // measured, or the probe found nothing more
+	case h.until == 0: // measured
+		h.until = now + int64(uplinkProbeFirst)
+	case now > h.until+int64(uplinkProbeFor): // the probe is over
 		h.until = now + int64(uplinkHoldFor)
+		if float64(h.probe) > uplinkRaise*float64(h.link) { // the link is more than measured
+			h.link, h.until = h.probe, now+int64(uplinkProbeFirst)
+		}
+		h.probe = 0
 	case now > h.until:
 		return uint64(uplinkProbeShare * float64(h.link))
 	}

@@ -286,9 +286,11 @@ func TestUplinkHoldUsesTheLink(t *testing.T) {
 
 // TestUplinkHoldProbes: the link is what arrived at most in two monitor
 // ticks from 200 ms before the onset until its cap lapses; the hold then
-// caps the REMB at 95 % of it, and every 15 s probes at 125 % for 2 s: a
-// probe that the link held back changes nothing, one that came through
-// nearly whole ends the hold.
+// caps the REMB at 95 % of it, probes at 125 % for 2 s 3 s later and every
+// 15 s after: a probe that the link held back at the measured rate changes
+// nothing, one that it held back at a higher rate raises the link (and the
+// next probe comes 3 s later), one that came through nearly whole ends the
+// hold.
 func TestUplinkHoldProbes(t *testing.T) {
 	const s, tick = int64(time.Second), int64(monitorInterval)
 	var h uplinkHoldState
@@ -317,26 +319,39 @@ func TestUplinkHoldProbes(t *testing.T) {
 	if got := h.capLocked(at); got != hold {
 		t.Errorf("hold %d, want %d (95 %% of the two ticks of the full queue, 575 kbit/s)", got, hold)
 	}
-	for at < 28*s+tick {
+	for at < 16*s+tick {
 		arrive(540_000)
 	}
 	if got := h.capLocked(at); got != probe {
-		t.Errorf("cap %d 15 s after the hold began, want the probe's %d", got, probe)
+		t.Errorf("cap %d 3 s after the hold began, want the probe's %d", got, probe)
 	}
-	for at < 31*s { // the link holds the probe back
+	for at < 19*s { // the link holds the probe back
 		arrive(580_000)
 	}
 	if got := h.capLocked(at); got != hold {
 		t.Errorf("cap %d after a probe that the link held back, want the hold %d", got, hold)
 	}
-	for at < 46*s+tick {
+	for at < 34*s+tick {
 		arrive(540_000)
 	}
 	if got := h.capLocked(at); got != probe {
 		t.Fatalf("cap %d 15 s later, want the probe's %d", got, probe)
 	}
-	arrive(710_000) // it came through: the link got better, the cap is gone
-	arrive(715_000)
+	for at < 37*s { // the link took more than measured: 620 kbit/s
+		arrive(620_000)
+	}
+	if got, want := h.capLocked(at), uint64(0.95*620_000); got != want {
+		t.Errorf("cap %d after a probe that the link held back at 620 kbit/s, want the hold at %d", got, want)
+	}
+	raised := at
+	for at < raised+4*s && h.capLocked(at) != uint64(1.25*620_000) {
+		arrive(580_000)
+	}
+	if got := at - raised; got > 3*s+tick {
+		t.Fatalf("the probe came %v after the link was raised, want ≤ 3 s", time.Duration(got))
+	}
+	arrive(760_000) // it came through: the link got better, the cap is gone
+	arrive(765_000)
 	if got := h.capLocked(at); got != 0 {
 		t.Errorf("cap %d after a probe that came through, want none", got)
 	}
