@@ -198,7 +198,6 @@ func (s *rxStream) receive(d []byte) bool {
 	if g := s.w.stats.Load(); g != nil {
 		g.RecordInbound(s.ssrc, s.clockRate, &pkt.Header, len(pkt.Payload))
 	}
-	s.w.arrived.Add(int64(n + udpIPv4)) // the uplink's bytes (uplink_hold.go)
 	if s.twccID != 0 {
 		if seq, ok := twccrx.Sequence(pkt.Header.GetExtension(s.twccID)); ok {
 			if r := s.w.twcc.Load(); r != nil {

@@ -121,7 +121,6 @@ func (s *rxStream) receiveRTX(d []byte) bool {
 	if g := s.w.stats.Load(); g != nil {
 		g.RecordInbound(r.ssrc, s.clockRate, &pkt.Header, len(pkt.Payload))
 	}
-	s.w.arrived.Add(int64(n + udpIPv4))
 	if s.twccID != 0 {
 		if seq, ok := twccrx.Sequence(pkt.Header.GetExtension(s.twccID)); ok {
 			if t := s.w.twcc.Load(); t != nil {

@@ -92,8 +92,6 @@ type Endpoint struct {
 	uplink     uplinkWatch // the publisher's uplink congestion (publisher_feedback.go)
 	codecs     codecState  // negotiated codecs, for the transcoding plan (codecs.go)
 
-	arrived atomic.Int64 // bytes of every RTP packet received, as on the wire (SRTP, UDP/IPv4; uplink_hold.go)
-
 	life *media.Goroutines // the endpoint's goroutines, joined by Release
 }
 

@@ -77,7 +77,6 @@ func (w *Endpoint) readRTP(tr *webrtc.TrackRemote, kind media.MediaType, tag *la
 			continue
 		}
 		errs = 0
-		w.arrived.Add(int64(n + srtpTag + udpIPv4)) // the uplink's bytes (uplink_hold.go)
 		if w.opts.SendOnly && rx == nil {
 			continue // read anyway so Pion's interceptors keep working
 		}

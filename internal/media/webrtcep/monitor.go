@@ -123,7 +123,7 @@ func (h *monitorHub) check(w *Endpoint, perSecond bool) {
 	defer w.life.Leave()
 	s := &w.state
 	s.checkMediaState(h)
-	if (w.watchUplink(w.now()) || w.holdMoved(w.now())) && !perSecond {
+	if w.watchUplink(w.now()) && !perSecond {
 		s.sendREMB() // the cap just fell: at once (publisher_feedback.go)
 	}
 	if perSecond {

@@ -78,8 +78,6 @@ type uplinkWatch struct {
 	at    int64               // the last tick (monotonic ns)
 	cap   uint64              // REMB cap in bps (0: none)
 	until int64               // it holds until then
-	total int64               // Endpoint.arrived at the last tick
-	hold  uplinkHoldState     // the hold at the link's rate after congestion (uplink_hold.go)
 }
 
 // watchUplink measures the loss of the received video since the last call
@@ -111,16 +109,11 @@ func (w *Endpoint) watchUplink(now int64) bool {
 			bytes += cur[2] - prev[2]
 		}
 	}
-	elapsed, first := now-u.at, u.at == 0
+	elapsed := now - u.at
 	u.at = now
 	if u.cap != 0 && now > u.until {
 		u.cap = 0
 	}
-	total := w.arrived.Load()
-	if elapsed > 0 && !first {
-		u.hold.arrivedLocked(now, uint64(float64((total-u.total)*8)/(float64(elapsed)/1e9)))
-	}
-	u.total = total
 	if elapsed <= 0 || recv+lost < uplinkMinPackets || float64(lost) <= uplinkLossy*float64(recv+lost) {
 		return false
 	}
@@ -152,7 +145,6 @@ func (w *Endpoint) capUplink(now int64, rate uint64) bool {
 
 func (w *Endpoint) capUplinkLocked(now int64, rate uint64) bool {
 	u := &w.uplink
-	u.hold.congestedLocked(now)
 	u.until = now + int64(uplinkHold)
 	if u.cap != 0 && rate >= u.cap {
 		return false
@@ -166,31 +158,10 @@ func (w *Endpoint) uplinkCap(now int64) uint64 {
 	u := &w.uplink
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.capLocked(now)
-}
-
-// congestionCap is the cap a congestion's onset set (0: none), without
-// the hold that may follow it.
-func (w *Endpoint) congestionCap(now int64) uint64 {
-	u := &w.uplink
-	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.cap != 0 && now > u.until {
 		u.cap = 0
 	}
 	return u.cap
-}
-
-// capLocked is the lower of the congestion's cap and the hold's (0: none).
-func (u *uplinkWatch) capLocked(now int64) uint64 {
-	if u.cap != 0 && now > u.until {
-		u.cap = 0
-	}
-	c, h := u.cap, u.hold.capLocked(now)
-	if c == 0 || h != 0 && h < c {
-		c = h
-	}
-	return c
 }
 
 // BitrateDemand implements media.DemandReporter: the most the remote

@@ -122,7 +122,7 @@ func (w *Endpoint) uplinkQueued(rate uint64) {
 			src.HistoryOf(uint8(in.layer)).MarkCollapse(now + int64(uplinkHold))
 		}
 	}
-	if w.congestionCap(now) == 0 && w.capUplink(now, max(uint64(float64(rate)*uplinkBackoff), minREMB)) {
+	if w.uplinkCap(now) == 0 && w.capUplink(now, max(uint64(float64(rate)*uplinkBackoff), minREMB)) {
 		w.spawn(w.state.sendREMB)
 	}
 }
