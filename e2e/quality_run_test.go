@@ -145,11 +145,24 @@ func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 	from := time.UnixMilli(ready.T).Add(tm.warm)
 	to := from.Add(tm.window)
 	var stepAt time.Time
+	useFrom := from
 	if row.step != nil {
 		stepAt = to
 		time.Sleep(time.Until(stepAt))
 		shape(relays[row.step.page].Port(), row.step.dir, row.step.rate)
 		to = stepAt.Add(10*time.Second + tm.after)
+		useFrom = stepAt.Add(10 * time.Second)
+	}
+	if port, dir, ok := row.usePort(relays); ok && shaper != nil { // what the limited link carried in the window
+		time.Sleep(time.Until(useFrom))
+		m, err := shaper.StartMeter(port, dir)
+		time.Sleep(time.Until(to))
+		if err == nil {
+			res.WireKbps, err = m.Kbps()
+		}
+		if err != nil {
+			t.Errorf("link use on the wire: %v", err)
+		}
 	}
 	time.Sleep(time.Until(to.Add(1500 * time.Millisecond))) // the last sample of the window
 	res.LoadEnd = loadAvg()
@@ -198,6 +211,9 @@ func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 		res.UseLimit = float64(row.b.DownRate) / kbit
 		res.Use = res.B.LinkKbps / res.UseLimit
 	}
+	if res.UseLimit > 0 {
+		res.WireUse = res.WireKbps / res.UseLimit
+	}
 
 	// What holds today: media flows through the relays and B decodes it
 	// (before the step of a stepped row: after it, a frozen viewer is a
@@ -227,6 +243,20 @@ func runQualityRow(t *testing.T, row qualityRow, cam string, tm timing) result {
 		}
 		res.RelayDropped += st.Up.Dropped + st.Down.Dropped
 	}
-	t.Logf("%s: A %+v; B %+v; use %.2f of %.0f kbit/s; load %s→%s", row.name, res.A, res.B, res.Use, res.UseLimit, res.LoadStart, res.LoadEnd)
+	t.Logf("%s: A %+v; B %+v; use %.2f (on the wire %.2f) of %.0f kbit/s; load %s→%s", row.name, res.A, res.B, res.Use, res.WireUse, res.UseLimit, res.LoadStart, res.LoadEnd)
 	return res
+}
+
+// usePort is the relay port and direction whose limit the row's link use is
+// measured on.
+func (row qualityRow) usePort(relays map[string]*impair.Relay) (int, impair.Direction, bool) {
+	switch {
+	case row.use == "A" && row.step != nil && relays[row.step.page] != nil:
+		return relays[row.step.page].Port(), row.step.dir, true
+	case row.use == "A" && relays["A"] != nil:
+		return relays["A"].Port(), impair.Up, true
+	case row.use == "B" && relays["B"] != nil:
+		return relays["B"].Port(), impair.Down, true
+	}
+	return 0, 0, false
 }

@@ -60,6 +60,7 @@ type inStats struct {
 	FrameWidth, FrameHeight, FPS                                float64
 	FreezeCount, TotalFreezesDuration, NackCount, PliCount      float64
 	JitterBufferDelay, JitterBufferEmittedCount, FramesReceived float64
+	JitterBufferTargetDelay, JitterBufferMinimumDelay           float64
 }
 
 type pageResult struct {

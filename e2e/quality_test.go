@@ -58,7 +58,9 @@ type result struct {
 	After10      publisher // step row: A in the 10 s after the drop
 	BAfter       viewer    // step row: B from the drop to the end
 	UseLimit     float64   // the limited link's rate, kbit/s
-	Use          float64   // fraction of it used (0–1)
+	Use          float64   // fraction of it used (0–1), from the sender's getStats bytes (RTP headers and payload)
+	WireKbps     float64   // what the limited link carried in the window, as htb counts it (every header)
+	WireUse      float64   // WireKbps's fraction of the link: what issue 15's link-use checks read
 	LoadStart    string
 	LoadEnd      string
 	RelayDropped uint64
@@ -86,7 +88,7 @@ var (
 	bFPS    = func(r result) float64 { return r.B.FPS }
 	bHeight = func(r result) float64 { return r.B.Height }
 	bFreeze = func(r result) float64 { return r.B.FreezeSeconds }
-	use     = func(r result) float64 { return r.Use }
+	use     = func(r result) float64 { return r.WireUse }
 )
 
 const issue15 = "issue 15 not complete (docs/impaired-links.md: what is met, what is not); figures move with the shared machine's load"
@@ -183,7 +185,7 @@ func (row qualityRow) cells(r result, verdict string) []string {
 	}
 	useCell := "–"
 	if row.use != "" {
-		useCell = fmt.Sprintf("%.0f %% of %s", 100*r.Use, f0(r.UseLimit))
+		useCell = fmt.Sprintf("%.0f %% of %s (RTP %.0f %%)", 100*r.WireUse, f0(r.UseLimit), 100*r.Use)
 	}
 	height := f0(r.B.Height)
 	if r.B.MinHeight < r.B.Height {

@@ -323,7 +323,7 @@ func webrtcDefaults(c config.WebRTCConfig) kms.WebRTCDefaults {
 		LoopbackOnly: c.LoopbackOnly, IncludeLoopback: c.IncludeLoopback, IPv6: c.IPv6,
 		UDPPort: c.UDPPort, UDPAddress: c.UDPAddress, PerEndpointPorts: c.PerEndpointPorts, TCPPort: c.TCPPort, MinPort: c.MinPort, MaxPort: c.MaxPort,
 		DirectInbound: c.DirectInbound, ICEKeepalive: c.ICEKeepalive.Duration, OrdinarySendCalls: c.OrdinarySendCalls,
-		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, FrameHold: c.EgressFrameHold.Duration,
+		SRTPProfiles: c.SRTPProfiles, Egress: egress.Config{Workers: c.EgressWorkers, FrameHold: c.EgressFrameHold.Duration, MaxPlayoutDelay: c.MaxPlayoutDelay.Duration,
 			TestInitialSeq: c.TestInitialSeq},
 		Video: webrtcep.VideoDefaults{MaxSendKbps: c.MaxVideoSendKbps, MinSendKbps: c.MinVideoSendKbps, CeilingKbps: c.VideoCeilingKbps,
 			StartKbps: c.StartVideoKbps, PublisherFeedback: c.PublisherFeedback},

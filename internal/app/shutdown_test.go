@@ -32,12 +32,15 @@ func TestShutdownDrains(t *testing.T) {
 	if _, err := cl.CreatePipeline(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// The drain lasts until this deadline (the pipeline stays live); the
+	// checks below run within it with room to spare on a loaded machine.
+	const drain = 4 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	done := make(chan struct{})
 	start := time.Now()
 	go func() { a.Shutdown(ctx); close(done) }()
-	testutil.Eventually(t, 2*time.Second, "roomClosed", func() bool {
+	testutil.Eventually(t, drain, "roomClosed", func() bool {
 		m, ok := member.Next(100 * time.Millisecond)
 		return ok && m["method"] == "roomClosed"
 	})
@@ -54,7 +57,7 @@ func TestShutdownDrains(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Shutdown did not return after its deadline")
 	}
-	if took := time.Since(start); took < 1500*time.Millisecond {
+	if took := time.Since(start); took < drain-500*time.Millisecond {
 		t.Errorf("drain ended after %v though a pipeline was live", took)
 	}
 	if n := a.KMS.Metrics().Snapshot().Objects["MediaPipeline"]; n != 0 {
@@ -109,7 +112,7 @@ func TestSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent := time.Now()
-	testutil.Eventually(t, 2*time.Second, "roomClosed", func() bool {
+	testutil.Eventually(t, 10*time.Second, "roomClosed", func() bool {
 		m, ok := member.Next(100 * time.Millisecond)
 		return ok && m["method"] == "roomClosed"
 	})

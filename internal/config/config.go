@@ -159,10 +159,22 @@ type WebRTCConfig struct {
 	VideoCeilingKbps  int    `json:"videoCeilingKbps"`
 	StartVideoKbps    int    `json:"startVideoKbps"`
 	PublisherFeedback string `json:"publisherFeedback"`
+	// MaxPlayoutDelay caps the minimum playout delay asked of viewers (the
+	// playout-delay RTP header extension) while their publisher's uplink
+	// needs repairs, so the repairs come in time for their jitter buffers
+	// (default 200ms; 0s: never asked, not negotiated; docs/impaired-links.md).
+	MaxPlayoutDelay Duration `json:"maxPlayoutDelay"`
 	// TestInitialSeq starts every sent stream at this sequence number (tests
 	// crossing a rollover-counter wrap; Go code only, not in files or env).
 	TestInitialSeq *uint16 `json:"-"`
 }
+
+// The minimum playout delay asked of viewers of a publisher that needs
+// repairs: the default cap, and the largest allowed (webrtc.maxPlayoutDelay).
+const (
+	DefaultMaxPlayoutDelay = 200 * time.Millisecond
+	MaxPlayoutDelayLimit   = time.Second
+)
 
 // LogConfig configures log/slog output.
 type LogConfig struct {
@@ -185,7 +197,7 @@ func Default() Config {
 		DrainTimeout: Duration{20 * time.Second},
 		WebRTC: WebRTCConfig{STUNServerPort: 3478, ICETCP: true, IncludeLoopback: true,
 			MaxVideoSendKbps: 4000, MinVideoSendKbps: 100, VideoCeilingKbps: 4000, StartVideoKbps: 1500, PublisherFeedback: "best",
-			EgressFrameHold: Duration{time.Millisecond}, DirectInbound: true},
+			EgressFrameHold: Duration{time.Millisecond}, DirectInbound: true, MaxPlayoutDelay: Duration{DefaultMaxPlayoutDelay}},
 		DataDir:    defaultDataDir(),
 		Log:        LogConfig{Level: "info", Format: "text"},
 		MediaFiles: defaultMediaFiles(),
@@ -235,6 +247,11 @@ var envVars = map[string]func(c *Config, v string) error{
 	"GORENTO_UDP_PORT": func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		c.WebRTC.UDPPort = n
+		return err
+	},
+	"GORENTO_MAX_PLAYOUT_DELAY": func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		c.WebRTC.MaxPlayoutDelay = Duration{d}
 		return err
 	},
 	"GORENTO_DIRECT_INBOUND": func(c *Config, v string) error {
@@ -306,6 +323,9 @@ func (c *Config) Validate() error {
 	}
 	if h := w.EgressFrameHold.Duration; h < 0 || h > 50*time.Millisecond {
 		errs = append(errs, fmt.Errorf("webrtc.egressFrameHold %v must be within 0s-50ms", h))
+	}
+	if d := w.MaxPlayoutDelay.Duration; d < 0 || d > MaxPlayoutDelayLimit {
+		errs = append(errs, fmt.Errorf("webrtc.maxPlayoutDelay %v must be within 0s-%v", d, MaxPlayoutDelayLimit))
 	}
 	if w.MaxVideoSendKbps < 0 || w.MinVideoSendKbps < 0 || w.VideoCeilingKbps < 0 {
 		errs = append(errs, fmt.Errorf("webrtc video bandwidth defaults must not be negative"))

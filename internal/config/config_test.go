@@ -44,6 +44,9 @@ func TestValidate(t *testing.T) {
 		{"frame hold off", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = 0 }, ""},
 		{"frame hold negative", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = -time.Millisecond }, "egressFrameHold"},
 		{"frame hold too long", func(c *Config) { c.WebRTC.EgressFrameHold.Duration = time.Second }, "egressFrameHold"},
+		{"playout delay off", func(c *Config) { c.WebRTC.MaxPlayoutDelay.Duration = 0 }, ""},
+		{"playout delay negative", func(c *Config) { c.WebRTC.MaxPlayoutDelay.Duration = -time.Millisecond }, "maxPlayoutDelay"},
+		{"playout delay too long", func(c *Config) { c.WebRTC.MaxPlayoutDelay.Duration = 2 * time.Second }, "maxPlayoutDelay"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,6 +71,9 @@ func TestFileAndEnvLayers(t *testing.T) {
 	c := Default()
 	if !c.WebRTC.DirectInbound {
 		t.Fatal("the direct inbound path is not on by default")
+	}
+	if c.WebRTC.MaxPlayoutDelay.Duration != DefaultMaxPlayoutDelay {
+		t.Fatalf("maxPlayoutDelay %v by default, want %v (on)", c.WebRTC.MaxPlayoutDelay, DefaultMaxPlayoutDelay)
 	}
 	if err := c.LoadFile(path); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,8 @@ type SourceRing struct {
 	congested atomic.Bool   // a simulcast layer losing too much to be worth repairing (SetCongested)
 	heldUntil atomic.Int64  // no repairs before then (HoldRepairs; Monotime ns)
 	collapsed atomic.Int64  // viewers pass over the layer until then (MarkCollapse; Monotime ns)
+	repair    atomic.Int64  // how long its publisher's repairs take (NoteRepairs; ns)
+	repairEnd atomic.Int64  // until then its publisher's uplink counts as needing repairs (Monotime ns)
 }
 
 // NewSourceRing makes a history of slots packets (rounded up to a power of
@@ -193,6 +195,25 @@ func (r *SourceRing) MarkCollapse(until int64) {
 	if until > r.collapsed.Load() {
 		r.collapsed.Store(until)
 	}
+}
+
+// NoteRepairs notes that the publisher's uplink needs repairs (its lost
+// packets arrive as retransmissions, delay after they were first asked
+// for) and counts as needing them until then (Monotime ns): viewers'
+// egress asks their jitter buffers to wait for the repairs
+// (egress/playout.go).
+func (r *SourceRing) NoteRepairs(delay time.Duration, until int64) {
+	r.repair.Store(int64(delay))
+	r.repairEnd.Store(until)
+}
+
+// RepairDelay is the repair delay NoteRepairs noted, 0 once its time is
+// over (the uplink is clean) or when none was noted.
+func (r *SourceRing) RepairDelay(now int64) time.Duration {
+	if r.repairEnd.Load() <= now {
+		return 0
+	}
+	return time.Duration(r.repair.Load())
 }
 
 // Collapsing reports whether MarkCollapse holds at now.

@@ -67,7 +67,7 @@ func TestHTTPAPI(t *testing.T) {
 		t.Fatalf("POST close = %v %v", resp, err)
 	}
 	resp.Body.Close()
-	eventually(t, 2*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
+	eventually(t, 10*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
 	if code := get("/room/api/rooms", &rooms); code != 200 || len(rooms) != 0 {
 		t.Fatalf("rooms after close = %+v", rooms)
 	}
@@ -88,7 +88,7 @@ func TestLegacyCloseGET(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	eventually(t, 2*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
+	eventually(t, 10*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
 }
 
 // TestHTTPAPIAuth: with keys, the API needs an admin token (for every room

@@ -36,7 +36,7 @@ func TestFourParticipants(t *testing.T) {
 	// Everyone already there heard of each later joiner.
 	for i, p := range ps {
 		joined := p.notesOf("participantJoined")
-		eventually(t, 2*time.Second, "participantJoined", func() bool { joined = p.notesOf("participantJoined"); return len(joined) == 3-i })
+		eventually(t, 10*time.Second, "participantJoined", func() bool { joined = p.notesOf("participantJoined"); return len(joined) == 3-i })
 		for k, j := range joined {
 			if j["id"] != names[i+1+k] {
 				t.Errorf("%s heard %v", p.name, joined)
@@ -47,7 +47,7 @@ func TestFourParticipants(t *testing.T) {
 		p.publish(false)
 	}
 	for _, p := range ps {
-		eventually(t, 2*time.Second, "participantPublished", func() bool { return len(p.notesOf("participantPublished")) == 3 })
+		eventually(t, 10*time.Second, "participantPublished", func() bool { return len(p.notesOf("participantPublished")) == 3 })
 		for _, n := range p.notesOf("participantPublished") {
 			if s := n["streams"].([]any); len(s) != 1 || s[0].(map[string]any)["id"] != "webcam" {
 				t.Errorf("participantPublished = %v", n)
@@ -88,7 +88,7 @@ func TestFourParticipants(t *testing.T) {
 		t.Fatalf("after unpublish %d elements, want 14", n)
 	}
 	for _, p := range []*participant{ps[0], ps[1], ps[3]} {
-		eventually(t, 2*time.Second, "participantUnpublished", func() bool {
+		eventually(t, 10*time.Second, "participantUnpublished", func() bool {
 			n := p.notesOf("participantUnpublished")
 			return len(n) == 1 && n[0]["name"] == "carol_c"
 		})
@@ -97,14 +97,14 @@ func TestFourParticipants(t *testing.T) {
 	ps[1].ok("leaveRoom", map[string]any{})
 	select {
 	case <-ps[1].closed:
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("the server did not close the socket after leaveRoom")
 	}
 	if n := count(); n != 7 {
 		t.Fatalf("after leave %d elements, want 7", n)
 	}
 	for _, p := range []*participant{ps[0], ps[2], ps[3]} {
-		eventually(t, 2*time.Second, "participantLeft", func() bool {
+		eventually(t, 10*time.Second, "participantLeft", func() bool {
 			n := p.notesOf("participantLeft")
 			return len(n) == 1 && n[0]["name"] == "bob"
 		})
@@ -165,7 +165,7 @@ func TestChatAndLoopback(t *testing.T) {
 	b.ok("joinRoom", map[string]any{"user": "ben", "room": "chat"})
 	a.ok("sendMessage", map[string]any{"message": "hello", "userMessage": "ann", "roomMessage": "chat"})
 	for _, p := range []*participant{a, b} {
-		eventually(t, 2*time.Second, "the message", func() bool {
+		eventually(t, 10*time.Second, "the message", func() bool {
 			m := p.notesOf("sendMessage")
 			return len(m) == 1 && m[0]["message"] == "hello" && m[0]["user"] == "ann" && m[0]["room"] == "chat"
 		})
@@ -212,7 +212,7 @@ func TestOrdering(t *testing.T) {
 	b.ok("joinRoom", map[string]any{"user": "b", "room": "o"})
 	// join → the others are notified before the joiner's answer is sent:
 	// by the time b has its answer, a's notification is already queued.
-	eventually(t, time.Second, "participantJoined", func() bool { return len(a.notesOf("participantJoined")) == 1 })
+	eventually(t, 10*time.Second, "participantJoined", func() bool { return len(a.notesOf("participantJoined")) == 1 })
 	a.publish(false)
 	evs := a.events()
 	for _, ev := range evs {
@@ -226,7 +226,7 @@ func TestOrdering(t *testing.T) {
 	if evs[len(evs)-1] != "resp" {
 		t.Errorf("leaver's last frame = %v, want the answer before the close", evs)
 	}
-	eventually(t, time.Second, "participantLeft", func() bool { return len(a.notesOf("participantLeft")) == 1 })
+	eventually(t, 10*time.Second, "participantLeft", func() bool { return len(a.notesOf("participantLeft")) == 1 })
 }
 
 // TestCloseRoomAPI closes a room through the HTTP API's server method.
@@ -241,7 +241,7 @@ func TestCloseRoomAPI(t *testing.T) {
 	if !e.rooms.CloseRoom(context.Background(), "closing") {
 		t.Fatal("CloseRoom returned false")
 	}
-	eventually(t, 2*time.Second, "roomClosed", func() bool {
+	eventually(t, 10*time.Second, "roomClosed", func() bool {
 		n := a.notesOf("roomClosed")
 		return len(n) == 1 && n[0]["room"] == "closing"
 	})

@@ -109,7 +109,8 @@ function qualityPage(cfg) {
               fps: num(r.framesPerSecond), freezeCount: num(r.freezeCount), totalFreezesDuration: num(r.totalFreezesDuration),
               pauseCount: num(r.pauseCount), totalPausesDuration: num(r.totalPausesDuration), nackCount: num(r.nackCount),
               pliCount: num(r.pliCount), firCount: num(r.firCount), jitterBufferDelay: num(r.jitterBufferDelay),
-              jitterBufferEmittedCount: num(r.jitterBufferEmittedCount),
+              jitterBufferEmittedCount: num(r.jitterBufferEmittedCount), jitterBufferTargetDelay: num(r.jitterBufferTargetDelay),
+              jitterBufferMinimumDelay: num(r.jitterBufferMinimumDelay),
             };
           }
         }

@@ -71,7 +71,7 @@ func TestClientObjectsAndEvents(t *testing.T) {
 	if err := a.Connect(ctx, b, kurento.ConnectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 2*time.Second, "three ElementConnected", func() bool {
+	testutil.Eventually(t, 10*time.Second, "three ElementConnected", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 3
@@ -146,7 +146,7 @@ func TestClientReconnect(t *testing.T) {
 		if e.MediaType != wire.MediaAudio {
 			t.Errorf("event = %+v", e)
 		}
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("subscription lost across reconnection")
 	}
 }
@@ -211,12 +211,12 @@ func TestPendingCallsFailOnDrop(t *testing.T) {
 		if !errors.Is(err, kurento.ErrConnectionLost) {
 			t.Fatalf("pending call error = %v, want ErrConnectionLost", err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("pending call hangs after the connection dropped")
 	}
 	select {
 	case <-c.Done():
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("client without reconnection did not close")
 	}
 }

@@ -42,7 +42,7 @@ func Markdown(rs []Result, c Config) string {
 			}
 			use := "–"
 			if row.Use != "" {
-				use = cell(func(r Result) float64 { return 100 * r.Use }, 0) + " %"
+				use = cell(func(r Result) float64 { return 100 * r.WireUse }, 0) + " % (RTP " + cell(func(r Result) float64 { return 100 * r.Use }, 0) + " %)"
 			}
 			var loads []string
 			for _, r := range ok {

@@ -50,7 +50,9 @@ type Result struct {
 	Before      Publisher // step row: A before the drop
 	After10     Publisher // step row: A in the 10 s after the drop
 	UseLimit    float64   // the limited link's rate, kbit/s
-	Use         float64   // fraction of it used
+	Use         float64   // fraction of it used, from the sender's getStats bytes (RTP headers and payload)
+	WireKbps    float64   // what the limited link carried in the window, as htb counts it (every header)
+	WireUse     float64   // WireKbps's fraction of the link
 	LoadStart   string
 	LoadEnd     string
 	Err         string `json:",omitempty"`
@@ -100,8 +102,8 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 }
 
 func summary(r Result) string {
-	return fmt.Sprintf("B %.1f fps, freezes %.1f s (%.0f), %.0fp, %.0f kb/s; A %.0f kb/s %.0fp (%d layers, %.0f kb/s on frameless layers, est %.0f); C %.0fp; use %.0f %%; load %s→%s",
-		r.B.FPS, r.B.FreezeSeconds, r.B.Freezes, r.B.Height, r.B.Kbps, r.A.Kbps, r.A.Height, r.A.Layers, r.A.IdleKbps, r.A.EstimateKbps, r.C.Height, 100*r.Use, r.LoadStart, r.LoadEnd)
+	return fmt.Sprintf("B %.1f fps, freezes %.1f s (%.0f), %.0fp, %.0f kb/s; A %.0f kb/s %.0fp (%d layers, %.0f kb/s on frameless layers, est %.0f); C %.0fp; use %.0f %% (on the wire %.0f %%); load %s→%s",
+		r.B.FPS, r.B.FreezeSeconds, r.B.Freezes, r.B.Height, r.B.Kbps, r.A.Kbps, r.A.Height, r.A.Layers, r.A.IdleKbps, r.A.EstimateKbps, r.C.Height, 100*r.Use, 100*r.WireUse, r.LoadStart, r.LoadEnd)
 }
 
 func relayOnly(r *impair.Relay) map[string]any {
@@ -203,6 +205,7 @@ func runRow(ctx context.Context, c Config, name string, row Row, rep int) (res R
 	from := time.UnixMilli(ready.T).Add(c.Timing.Warm)
 	to := from.Add(c.Timing.Window)
 	var stepAt time.Time
+	useFrom := from
 	if row.Step != nil {
 		stepAt = to
 		sleep(ctx, time.Until(stepAt))
@@ -210,6 +213,18 @@ func runRow(ctx context.Context, c Config, name string, row Row, rep int) (res R
 			return res, err
 		}
 		to = stepAt.Add(10*time.Second + c.Timing.After)
+		useFrom = stepAt.Add(10 * time.Second)
+	}
+	if port, dir, ok := row.usePort(relays); ok && shaper != nil { // what the limited link carried in the window
+		sleep(ctx, time.Until(useFrom))
+		m, err := shaper.StartMeter(port, dir)
+		sleep(ctx, time.Until(to))
+		if err == nil {
+			res.WireKbps, err = m.Kbps()
+		}
+		if err != nil {
+			return res, fmt.Errorf("link use on the wire: %w", err)
+		}
 	}
 	sleep(ctx, time.Until(to.Add(1500*time.Millisecond)))
 	res.LoadEnd = loadAvg()
@@ -252,6 +267,9 @@ func runRow(ctx context.Context, c Config, name string, row Row, rep int) (res R
 	case "B":
 		res.UseLimit = float64(row.B.DownRate) / kbit
 		res.Use = res.B.LinkKbps / res.UseLimit
+	}
+	if res.UseLimit > 0 {
+		res.WireUse = res.WireKbps / res.UseLimit
 	}
 	if !okA || !okB {
 		return res, fmt.Errorf("no measurement (page errors: %v)", done.PageErrors)
@@ -366,4 +384,18 @@ func slug(s string) string {
 		}
 	}
 	return strings.Trim(string(b), "-")
+}
+
+// usePort is the relay port and direction whose limit the row's link use is
+// measured on.
+func (row Row) usePort(relays map[string]*impair.Relay) (int, impair.Direction, bool) {
+	switch {
+	case row.Use == "A" && row.Step != nil && relays[row.Step.Page] != nil:
+		return relays[row.Step.Page].Port(), row.Step.Dir, true
+	case row.Use == "A" && relays["A"] != nil:
+		return relays["A"].Port(), impair.Up, true
+	case row.Use == "B" && relays["B"] != nil:
+		return relays["B"].Port(), impair.Down, true
+	}
+	return 0, 0, false
 }

@@ -29,6 +29,11 @@ type Config struct {
 	// DefaultResendGap, DefaultResendBudget per second per track).
 	ResendGap    time.Duration
 	ResendBudget int
+	// MaxPlayoutDelay caps the minimum playout delay video receivers that
+	// negotiated the playout-delay header extension are asked for while
+	// their source's publisher needs repairs (playout.go); 0 asks for none
+	// and the extension is not negotiated.
+	MaxPlayoutDelay time.Duration
 	// Now is the monotonic clock in nanoseconds (default media.Monotime):
 	// the pipelines' real clock, so packet entry times compare with it.
 	Now func() int64

@@ -38,6 +38,9 @@ type Binding struct {
 	// receiver negotiated (0: none): every packet then carries a
 	// transport-wide sequence number (twcc.go).
 	TWCCExtID uint8
+	// PlayoutExtID is the id of the playout-delay header extension the
+	// receiver negotiated (0: none; playout.go).
+	PlayoutExtID uint8
 }
 
 // Downtrack is one track a transport sends: it maps whatever source feeds
@@ -70,6 +73,7 @@ type Downtrack struct {
 	rtxExt    uint64     // RTX packet index (ROC<<16 | seq) of the next RTX packet
 	rtxBuf    [media.PacketBufSize + 2]byte
 	cc        twccStamp
+	playout   playoutStamp
 	paced     Paced // scratch of process: what a Pacer is asked about (it copies what it keeps)
 	sr        senderReport
 	replay    media.Replay // set by the selector: forward after the packet being processed (replay.go)
@@ -274,6 +278,7 @@ func (d *Downtrack) forward(b *Binding, c CodecPT, buf *media.PacketBuf, now int
 	hdr.SSRC, hdr.PayloadType = b.SSRC, c.PT
 	d.noteKeyframe(pkt, hdr.SequenceNumber)
 	ring, ext := pkt.History()
+	d.updatePlayout(b, ring, now)
 	d.seq.Record(hdr.SequenceNumber, ring, ext, hdr.Timestamp-pkt.Header.Timestamp)
 	patch := d.munge(pkt, hdr.SequenceNumber)
 	if !d.sr.started {
@@ -356,6 +361,7 @@ func (d *Downtrack) codecPT(b *Binding, c *media.Codec) (CodecPT, bool) {
 // path, else through Pion's writer; then tells the hooks.
 func (d *Downtrack) write(b *Binding, hdr *rtp.Header, payload []byte, patch *rtpx.VP8Patch, index uint64, now int64) {
 	d.stampTWCC(b, hdr)
+	d.stampPlayout(b, hdr)
 	if fp := d.t.fast; fp != nil {
 		d.sendFast(fp, hdr, payload, patch, index)
 	} else {

@@ -395,7 +395,7 @@ func TestTransportsSpread(t *testing.T) {
 	var ts []*Transport
 	for i := 0; i < 6; i++ {
 		ts = append(ts, s.NewTransport(TransportParams{}))
-		testutil.Eventually(t, time.Second, "attach", func() bool {
+		testutil.Eventually(t, 10*time.Second, "attach", func() bool {
 			var n int64
 			for _, w := range s.Stats() {
 				n += w.Transports
@@ -438,18 +438,18 @@ func TestFastPathCleared(t *testing.T) {
 		d := tr.AddTrack(TrackParams{Kind: media.Video})
 		d.Bind(Binding{SSRC: 7, Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 96}}, Writer: out})
 		tr.SetFastPath(FastPath{Dest: conn.Dest(conn.LocalAddrPort()), Session: sess})
-		testutil.Eventually(t, time.Second, "fast path", tr.FastPathOn)
+		testutil.Eventually(t, 10*time.Second, "fast path", tr.FastPathOn)
 		pkt := &media.Packet{Header: rtp.Header{Version: 2, SSRC: 9}, Payload: []byte{1, 2, 3}, Codec: mediatest.VP8}
 		for i := 0; i < 10; i++ { // crosses 65535 when wrap
 			pkt.Header.SequenceNumber++
 			d.Enqueue(pkt)
 		}
-		testutil.Eventually(t, time.Second, "sent", func() bool { return d.Stats().Packets == 10 })
+		testutil.Eventually(t, 10*time.Second, "sent", func() bool { return d.Stats().Packets == 10 })
 		if n := len(out.got()); n != 0 {
 			t.Fatalf("Pion's writer got %d packets on the fast path", n)
 		}
 		tr.ClearFastPath()
-		testutil.Eventually(t, time.Second, "fast path off", func() bool { return !tr.FastPathOn() })
+		testutil.Eventually(t, 10*time.Second, "fast path off", func() bool { return !tr.FastPathOn() })
 		pkt.Header.SequenceNumber++
 		d.Enqueue(pkt)
 		if !wrap {

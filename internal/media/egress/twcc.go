@@ -23,13 +23,14 @@ type twccSeq struct {
 // twccStamp is a downtrack's storage for the extension it writes, so
 // stamping allocates nothing.
 type twccStamp struct {
-	ext     [1]rtp.Extension
+	ext     [2]rtp.Extension // transport-cc, playout-delay (playout.go)
 	payload [2]byte
 }
 
 // stampTWCC writes the transport's next sequence number into hdr when the
 // receiver negotiated transport-cc (b.TWCCExtID); hdr must carry no other
-// extension (the egress drops the sender's).
+// extension (the egress drops the sender's). Called first: the extensions
+// then written (stampPlayout) go after it.
 func (d *Downtrack) stampTWCC(b *Binding, hdr *rtp.Header) {
 	cc := &d.t.cc
 	cc.stamped = false

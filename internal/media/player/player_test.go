@@ -341,7 +341,7 @@ func TestKeyframeRequest(t *testing.T) {
 	r.pl.Play()
 	time.Sleep(1500 * time.Millisecond)
 	r.sink.Core().Sink(media.Video).RequestKeyframe()
-	testutil.Eventually(t, 2*time.Second, "a rewind to the keyframe at 0", func() bool { return r.pl.Position() < 500*time.Millisecond })
+	testutil.Eventually(t, 10*time.Second, "a rewind to the keyframe at 0", func() bool { return r.pl.Position() < 500*time.Millisecond })
 	time.Sleep(200 * time.Millisecond)
 	r.sink.Core().Sink(media.Video).RequestKeyframe() // too soon after a keyframe: ignored
 	time.Sleep(300 * time.Millisecond)

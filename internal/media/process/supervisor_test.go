@@ -157,7 +157,7 @@ func TestEchoAndRelease(t *testing.T) {
 	if processAlive(pid) {
 		t.Fatalf("worker %d still running", pid)
 	}
-	eventually(t, 2*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
+	eventually(t, 10*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 func processAlive(pid int) bool {
@@ -490,7 +490,7 @@ func TestCreateCloseCycles(t *testing.T) {
 	if m.Workers() != 0 {
 		t.Fatal("workers left")
 	}
-	eventually(t, 2*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
+	eventually(t, 10*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 func syscallKill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }

@@ -16,6 +16,7 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/gorento/gorento/internal/media/egress"
 	"github.com/gorento/gorento/internal/media/interceptor/rtpstats"
 	"github.com/gorento/gorento/internal/media/interceptor/rtxnack"
 	"github.com/gorento/gorento/internal/media/interceptor/twccrx"
@@ -42,6 +43,12 @@ func (e *Engine) newAPI(ice ICESettings, onStats func(*rtpstats.Recorder), onNAC
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio, webrtc.RTPCodecTypeVideo} {
 		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: "urn:ietf:params:rtp-hdrext:sdes:mid"}, kind); err != nil {
+			return nil, webrtc.Configuration{}, err
+		}
+	}
+	if e.cfg.Egress.MaxPlayoutDelay > 0 { // sent to viewers (egress/playout.go), never read
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: egress.PlayoutDelayURI}, webrtc.RTPCodecTypeVideo,
+			webrtc.RTPTransceiverDirectionSendonly); err != nil {
 			return nil, webrtc.Configuration{}, err
 		}
 	}

@@ -66,6 +66,7 @@ type rxStream struct {
 	clockRate uint32
 	tag       *layerTag // simulcast layer (nil: none)
 	nack      *nackgen.Log
+	repaired  uint64                      // nack's repairs at the last report tick (playout.go; the rxTicker's)
 	direct    bool                        // may be taken over (not a simulcast layer)
 	twccID    uint8                       // transport-cc header extension ID (0: none)
 	codecs    []webrtc.RTPCodecParameters // the receiver's, for the direct path's payload types

@@ -90,7 +90,7 @@ func (t *sinkTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
 	t.dt.Bind(egress.Binding{SSRC: uint32(ctx.SSRC()), RTXSSRC: uint32(ctx.SSRCRetransmission()), Codecs: codecs, Writer: ctx.WriteStream(),
-		TWCCExtID: twccExtID(ctx.HeaderExtensions())})
+		TWCCExtID: twccExtID(ctx.HeaderExtensions()), PlayoutExtID: oneByteExtID(ctx.HeaderExtensions(), egress.PlayoutDelayURI)})
 	return *first, nil
 }
 

@@ -59,6 +59,9 @@ type rxFeedbackState struct {
 	streams []*rxStream
 	seqs    []uint16
 	pkts    []rtcp.Packet
+
+	// repairsUntil: the uplink counts as needing repairs until then (playout.go; 0: it does not).
+	repairsUntil int64
 }
 
 func newRxTicker(interval time.Duration) *rxTicker {
@@ -198,6 +201,9 @@ func (w *Endpoint) rxFeedback(st *rxFeedbackState, now time.Time) {
 		st.retry = w.nackRetry()
 	}
 	w.collectNACKs(st, now)
+	if report {
+		w.noteRepairs(st, media.Monotime()) // playout.go
+	}
 	if r := w.twcc.Load(); r != nil && st.n%int(twccInterval/nackInterval) == 0 {
 		st.pkts = append(st.pkts, r.Feedback()...)
 	}

@@ -131,6 +131,20 @@ func TestShaperRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, "from the port, 600 kbit", rx, 600_000, 0.10)
+
+	// The meter counts what the class let through, headers included: on a
+	// saturated link, the rate.
+	m, err := s.StartMeter(txPort, Down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if kbps, err := m.Kbps(); err != nil || kbps < 0.85*600 || kbps > 1.1*600 {
+		t.Errorf("the meter says %.0f kbit/s (%v) through a saturated 600 kbit/s class", kbps, err)
+	}
+	if _, err := s.Sent(rxPort, Up); err == nil {
+		t.Error("Sent of a port without a limit: no error")
+	}
 }
 
 // Close removes the classes it made; bad arguments are refused.

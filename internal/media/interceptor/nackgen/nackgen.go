@@ -64,6 +64,7 @@ type Log struct {
 	askedAt  [Window]int64       // when the last NACK for it was sent (ns)
 	firstAt  [Window]int64       // when the first one was
 	repair   int64               // how long repairs take (ns, moving average; 0: none seen)
+	repairs  uint64              // repairs seen (packets received after an ask)
 	clock    func() int64        // ns, on Missing's clock (nil: time.Now; tests set it)
 	open     bool                // the newest packet ends no frame (tail.go)
 	topAt    int64               // when the newest packet arrived (ns)
@@ -142,6 +143,7 @@ func (l *Log) measureRepair(s uint64) {
 		now = func() int64 { return time.Now().UnixNano() }
 	}
 	d := min(max(now()-l.firstAt[s], 0), maxRepairWait)
+	l.repairs++
 	if l.repair == 0 {
 		l.repair = d
 		return
@@ -183,6 +185,14 @@ func (l *Log) RepairDelay() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return time.Duration(l.repair)
+}
+
+// Repairs reports how many repairs arrived so far (packets received after
+// they were asked for) and how long repairs take (RepairDelay).
+func (l *Log) Repairs() (n uint64, delay time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.repairs, time.Duration(l.repair)
 }
 
 // Missing appends to dst the sequence numbers missing from the window that
