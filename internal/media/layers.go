@@ -162,10 +162,21 @@ func (s *LayerSwitch) Target() int { return int(s.target) - 1 }
 func (s *LayerSwitch) Switches() uint64 { return s.switches }
 
 // SetTarget sets the layer to switch to at its next keyframe (-1: none).
+// A new target's history is marked wanted at once: the keyframe asked
+// for it, and the frames after it, must be repaired upstream. Marked at
+// the next Fit (200 ms later), a layer no viewer had watched had its
+// losses given up until then, the switch keyframe's among them (it comes
+// ~50 ms after the request), and the viewer switched to a keyframe that
+// could never complete: at 10 % loss it got packets but no frame for 1–8
+// s, NACKing holes the server never got, until a keyframe.
 func (s *LayerSwitch) SetTarget(layer int) {
 	if layer >= -1 && layer < MaxLayers {
 		if int8(layer+1) != s.target {
 			s.retry = 0 // a new target: its first request goes out at once
+			if layer >= 0 && s.ring[layer] != nil && s.ext[layer] != 0 {
+				s.marked[layer] = s.ext[layer]
+				s.ring[layer].MarkWanted(s.ext[layer])
+			}
 		}
 		s.target = int8(layer + 1)
 	}

@@ -280,6 +280,12 @@ func TestLayerSwitchMarksWanted(t *testing.T) {
 	if !rings[0].Wanted() || !rings[1].Wanted() || rings[2].Wanted() {
 		t.Errorf("wanted: %v %v %v, want the current (0) and the target (1) only", rings[0].Wanted(), rings[1].Wanted(), rings[2].Wanted())
 	}
+	// A new target is wanted from the moment it is set, before any Fit:
+	// its keyframe, asked for at once, must be repaired.
+	s.SetTarget(2)
+	if !rings[2].Wanted() {
+		t.Error("the new target's history is not wanted until the next Fit")
+	}
 }
 
 // TestPushBufDropsDuplicates: a video packet a producer reads twice (a

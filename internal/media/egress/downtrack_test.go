@@ -72,12 +72,17 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg Config, hooks TransportHooks) *harness {
 	t.Helper()
+	return newHarnessOn(t, cfg, hooks, media.NewPipeline())
+}
+
+// newHarnessOn is newHarness with the source on pipeline p.
+func newHarnessOn(t *testing.T, cfg Config, hooks TransportHooks, p *media.Pipeline) *harness {
+	t.Helper()
 	out := &recWriter{}
 	s := NewScheduler(cfg, quiet())
 	tr := s.NewTransport(TransportParams{RTCP: out, Hooks: hooks})
 	d := tr.AddTrack(TrackParams{Kind: media.Video})
 	d.Bind(Binding{SSRC: 0xabc, Codecs: []CodecPT{{Codec: mediatest.VP8, PT: 100}}, Writer: out})
-	p := media.NewPipeline()
 	h := &harness{s: s, t: tr, d: d, out: out, pp: p, src: newSource(t, p)}
 	t.Cleanup(func() {
 		tr.Close()

@@ -80,9 +80,29 @@ type layerEnqueuer struct{ enqueuer }
 func (e *layerEnqueuer) SelectsLayers() bool { return true }
 
 func newTLRig(t *testing.T) *tlRig {
+	return newTLRigOn(t, false)
+}
+
+// rigClock is a pipeline clock that reads the rig's fake clock (its
+// tickers never fire).
+type rigClock struct {
+	*mediatest.Clock
+	clk *atomic.Int64
+}
+
+func (c rigClock) Now() int64 { return c.clk.Load() }
+
+// newTLRigOn is newTLRig; with clocked, the source's pipeline (and so the
+// layers' histories: what a publisher's endpoint repairs) runs on the
+// rig's fake clock too.
+func newTLRigOn(t *testing.T, clocked bool) *tlRig {
 	r := &tlRig{clk: &atomic.Int64{}}
 	r.clk.Store(int64(time.Hour))
-	r.h = newHarness(t, Config{Workers: 1, Now: r.clk.Load}, nil)
+	p := media.NewPipeline()
+	if clocked {
+		p = media.NewPipeline(media.WithClock(rigClock{mediatest.NewClock(), r.clk}))
+	}
+	r.h = newHarnessOn(t, Config{Workers: 1, Now: r.clk.Load}, nil, p)
 	consumer := &layerEnqueuer{enqueuer{d: r.h.d}}
 	if err := consumer.core.Init(r.h.pp, consumer, consumer, nil); err != nil {
 		t.Fatal(err)
