@@ -1,6 +1,7 @@
 package media
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -121,6 +122,39 @@ type LayerSwitch struct {
 	lossGot     [MaxLayers]int    // packets of the layer in the window
 	lossRep     [MaxLayers]int    // repairs (late packets) of the layer in the window
 	lossy       [MaxLayers]bool   // the last window lost more than layerLossy of the layer
+	lossFrames  [MaxLayers]int    // frames of the layer started in the window
+	lossAvg     [MaxLayers]lossAvg
+}
+
+// lossAvg is a layer's loss upstream per rate window, smoothed: packets
+// lost (not arrived by the window's end, repaired later or not), packets
+// expected, frames; over the first lossAvgWeight windows their mean.
+type lossAvg struct {
+	lost, expected, frames float64
+	n                      int // windows measured
+}
+
+// tooLossy reports whether pλ is over layerUpRepairRounds, with the
+// losses counted one standard deviation higher (pλ goes with their
+// square, and a window holds a handful): a layer measured briefly must
+// show fewer. A lossless layer is never too lossy.
+func (a *lossAvg) tooLossy() bool {
+	k := float64(min(a.n, lossAvgWeight)) // windows the means stand for
+	lost, expected, frames := a.lost*k, a.expected*k, a.frames*k
+	if lost == 0 || expected == 0 || frames == 0 {
+		return false
+	}
+	hi := lost + math.Sqrt(lost)
+	return hi*hi > layerUpRepairRounds*expected*frames
+}
+
+// add folds one window in.
+func (a *lossAvg) add(lost, expected, frames int) {
+	a.n++
+	w := float64(min(a.n, lossAvgWeight))
+	a.lost += (float64(lost) - a.lost) / w
+	a.expected += (float64(expected) - a.expected) / w
+	a.frames += (float64(frames) - a.frames) / w
 }
 
 // layerLossy: a layer that lost more than this share of its packets over
@@ -131,6 +165,27 @@ type LayerSwitch struct {
 // encoder pauses the large one only a second or two later. Random loss
 // (10 %, 3 %) never comes near it over a window of a video layer.
 const layerLossy = 0.4
+
+// A viewer with an estimate (a real-time one) does not move up to a layer
+// on which many frames wait for a second round of repair. A frame with a
+// packet lost upstream waits for its repair (Chrome answers a NACK in ~35
+// ms); when the NACK or the repair is lost too (each as likely as the
+// loss, p), it waits another round, far longer than a short path's jitter
+// buffer holds it, and is shown late or dropped (a base-layer frame holds
+// every later one). That share of frames is about 2pλ, λ the packets lost
+// per frame: random loss hits every layer alike, but a large layer's frames
+// have more packets. Chrome at 10 % loss: 360p 1.6–2 packets a frame (λ
+// 0.16, pλ 0.016; B ran at 24–30 fps on it), 720p 4–5 (λ 0.42, pλ 0.042):
+// B moved up after 4 s of smoothness, its frame rate fell and it moved
+// back, each move a keyframe and 0.3–2 s frozen. At 3 % loss 720p at
+// 2.2–2.8 Mbit/s (8–10 packets a frame, pλ ≤ 0.01) ran at 28–30 fps. The
+// counts are smoothed over ~8 s (lossAvgWeight windows) and taken one
+// standard deviation high (lossAvg.tooLossy): 360p at 10 % then reads
+// ~0.02 once measured for 3–4 s, 720p ≥ 0.04 from the first windows.
+const (
+	layerUpRepairRounds = 0.03 // pλ
+	lossAvgWeight       = 16
+)
 
 // Replay is a range of a layer's history a sink should forward right
 // after the packet that switched it: the keyframe that starts the layer
@@ -253,6 +308,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
 		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
+		held = held || budget > 0 && s.lossAvg[l].tooLossy()
 		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
@@ -410,6 +466,7 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 	}
 	s.seen[layer] = now
 	if at := s.frameAt[layer]; at == 0 || ts != s.lastTS[layer] {
+		s.lossFrames[layer]++
 		if iv := now - at; at != 0 && iv > 0 && iv < layerPauseMax {
 			if s.interval[layer] == 0 {
 				s.interval[layer] = iv
@@ -461,7 +518,7 @@ func (s *LayerSwitch) countLoss(layer uint8, ext uint64) {
 func (s *LayerSwitch) closeLoss() {
 	for l := range s.lossFrom {
 		if s.lossFrom[l] == 0 {
-			s.lossy[l], s.lossRep[l] = false, 0
+			s.lossy[l], s.lossRep[l], s.lossFrames[l] = false, 0, 0
 			continue
 		}
 		// Too few packets to tell (a layer all but stopped): as before —
@@ -476,6 +533,10 @@ func (s *LayerSwitch) closeLoss() {
 		case expected >= 20:
 			s.lossy[l] = float64(expected-s.lossGot[l]) > layerLossy*float64(expected)
 		}
+		if s.lossFrames[l] > 0 {
+			s.lossAvg[l].add(max(expected-s.lossGot[l], 0), expected, s.lossFrames[l])
+		}
+		s.lossFrames[l] = 0
 		s.lossFrom[l], s.lossGot[l], s.lossRep[l] = s.lossTop[l]+1, 0, 0
 		s.lossTop[l] = s.lossFrom[l] - 1
 	}
