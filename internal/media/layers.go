@@ -166,8 +166,9 @@ func (a *lossAvg) add(lost, expected, frames int) {
 // (10 %, 3 %) never comes near it over a window of a video layer.
 const layerLossy = 0.4
 
-// A viewer with an estimate (a real-time one) does not move up to a layer
-// on which many frames wait for a second round of repair. A frame with a
+// A viewer with an estimate (a real-time one) does not move up to, nor
+// start on, a layer on which many frames wait for a second round of
+// repair. A frame with a
 // packet lost upstream waits for its repair (Chrome answers a NACK in ~35
 // ms); when the NACK or the repair is lost too (each as likely as the
 // loss, p), it waits another round, far longer than a short path's jitter
@@ -308,8 +309,10 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 		up := l > cur && cur >= 0
 		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
 		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
-		held = held || budget > 0 && s.lossAvg[l].tooLossy()
-		starved := !smoothEnough(iv, smoothest, false) || up && held || lossy
+		// Too lossy to move up to, or to start on (a viewer whose first
+		// keyframe has not come yet: in the browser one went to 720p so).
+		repairs := l > cur && budget > 0 && s.lossAvg[l].tooLossy()
+		starved := !smoothEnough(iv, smoothest, false) || up && held || repairs || lossy
 		if iv > 0 && (smoothest == 0 || iv < smoothest) {
 			smoothest = iv
 		}

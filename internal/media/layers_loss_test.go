@@ -22,16 +22,18 @@ func TestFitUpByLossPerFrame(t *testing.T) {
 	for _, tc := range []struct {
 		loss          float64
 		budget        uint64
+		keyAfter      int // frames before any keyframe (the viewer has no layer yet)
 		want, maxSeen int
 	}{
-		{0.10, 10_000_000, 1, 1},
-		{0.06, 10_000_000, 2, 2},
-		{0.03, 10_000_000, 2, 2},
-		{0, 10_000_000, 2, 2},
-		{0.10, 0, 2, 2},
+		{0.10, 10_000_000, 0, 1, 1},
+		{0.10, 10_000_000, 30, 1, 1},
+		{0.06, 10_000_000, 0, 2, 2},
+		{0.03, 10_000_000, 0, 2, 2},
+		{0, 10_000_000, 0, 2, 2},
+		{0.10, 0, 0, 2, 2},
 	} {
 		for seed := uint64(1); seed <= 3; seed++ {
-			last, top, at := lossPerFrameRun(tc.loss, tc.budget, seed)
+			last, top, at := lossPerFrameRun(tc.loss, tc.budget, tc.keyAfter, seed)
 			if last != tc.want || top != tc.maxSeen {
 				t.Errorf("loss %.0f %%, budget %d, seed %d: layer %d at the end, highest %d; want %d, %d",
 					100*tc.loss, tc.budget, seed, last, top, tc.want, tc.maxSeen)
@@ -43,10 +45,13 @@ func TestFitUpByLossPerFrame(t *testing.T) {
 	}
 }
 
-// lossPerFrameRun runs 20 s of the three layers through loss and returns
-// the layer forwarded at the end, the highest forwarded after the first
-// second, and when it was first forwarded.
-func lossPerFrameRun(loss float64, budget uint64, seed uint64) (last, top int, at time.Duration) {
+// lossPerFrameRun runs 20 s of the three layers through loss, keyframes
+// coming from frame keyAfter on, and returns the layer forwarded at the
+// end, the highest forwarded after the first second, and when it was first
+// forwarded. The first layer chosen is the one the viewer's first
+// keyframe comes for: with keyAfter it has chosen again once the layers
+// were measured (in the browser a viewer went to 720p so).
+func lossPerFrameRun(loss float64, budget uint64, keyAfter int, seed uint64) (last, top int, at time.Duration) {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	var s media.LayerSwitch
 	rings := [3]*media.SourceRing{}
@@ -55,7 +60,7 @@ func lossPerFrameRun(loss float64, budget uint64, seed uint64) (last, top int, a
 	}
 	now := int64(time.Second)
 	seq := [3]uint16{}
-	key := [3]bool{true, true, true}
+	key := [3]bool{keyAfter == 0, keyAfter == 0, keyAfter == 0}
 	top = -1
 	for f := 0; f < 600; f++ {
 		for l := uint8(0); l < 3; l++ {
@@ -69,7 +74,7 @@ func lossPerFrameRun(loss float64, budget uint64, seed uint64) (last, top int, a
 				p.Header.Timestamp = uint32(f * 3000)
 				b := media.GetPacketBuf()
 				b.SetHistoryForTest(rings[l], p)
-				if _, kf := s.Accept(b.Packet(), now); kf >= 0 {
+				if _, kf := s.Accept(b.Packet(), now); kf >= 0 && f >= keyAfter {
 					key[kf] = true // the next frame of that layer
 				}
 				b.Release()
