@@ -175,14 +175,13 @@ const layerLossy = 0.4
 // buffer holds it, and is shown late or dropped (a base-layer frame holds
 // every later one). That share of frames is about 2pλ, λ the packets lost
 // per frame: random loss hits every layer alike, but a large layer's frames
-// have more packets. Chrome at 10 % loss: 360p 1.6–2 packets a frame (λ
-// 0.16, pλ 0.016; B ran at 24–30 fps on it), 720p 4–5 (λ 0.42, pλ 0.042):
-// B moved up after 4 s of smoothness, its frame rate fell and it moved
-// back, each move a keyframe and 0.3–2 s frozen. At 3 % loss 720p at
-// 2.2–2.8 Mbit/s (8–10 packets a frame, pλ ≤ 0.01) ran at 28–30 fps. The
-// counts are smoothed over ~8 s (lossAvgWeight windows) and taken one
-// standard deviation high (lossAvg.tooLossy): 360p at 10 % then reads
-// ~0.02 once measured for 3–4 s, 720p ≥ 0.04 from the first windows.
+// have more packets. Chrome at 10 % loss (18 runs): 360p 1.6–1.9 packets
+// a frame (pλ 0.011–0.020; B ran at 24–30 fps on it), 720p 3.8–5.2 (pλ
+// 0.033–0.072): B moved up after 4 s of smoothness, its frame rate fell
+// and it moved back, each move a keyframe and 0.3–2 s frozen. At 3 % loss
+// 720p read 0.004–0.009. The counts are smoothed over ~8 s (lossAvgWeight
+// windows) and taken one standard deviation high (lossAvg.tooLossy), so
+// that a layer measured briefly must show fewer.
 const (
 	layerUpRepairRounds = 0.03 // pλ
 	lossAvgWeight       = 16
