@@ -1,13 +1,11 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gorento/gorento/internal/config"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // start runs an App on loopback: plain Kurento listener, plain web
@@ -33,7 +32,7 @@ func start(t *testing.T, edit func(*config.Config)) *App {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if !testing.Verbose() { // the server's log is shown when the test fails
-		buf := &lockedBuffer{}
+		buf := &testutil.LockedBuffer{}
 		log = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -149,22 +148,4 @@ func getStatus(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // TestWorkerStressDynamic: ONE worker runs a Composite while ports come and
@@ -21,7 +22,7 @@ import (
 // added to a playing pipeline (bins, tees, mixers, request pads) was freed
 // (docs/processing.md, "Memory ownership in the worker").
 func TestWorkerStressDynamic(t *testing.T) {
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	m := NewManager(Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 30 * time.Second, RequestTimeout: 60 * time.Second,
 		Env:    []string{"GST_TRACERS=leaks", "GST_DEBUG=leaks:7", "GST_DEBUG_NO_COLOR=1"},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image/color"
@@ -10,11 +9,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // stressCycles is how many hat on/off cycles TestWorkerStressOneWorker runs
@@ -41,7 +40,7 @@ func stressCycles(t *testing.T, def int) int {
 // test of the worker's heap corruption (docs/processing.md, "Memory
 // ownership in the worker").
 func TestWorkerStressOneWorker(t *testing.T) {
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	cfg := Config{WorkerPath: processtest.WorkerBin(t), HangTimeout: 30 * time.Second, RequestTimeout: 60 * time.Second,
 		Env:    []string{"GST_TRACERS=leaks", "GST_DEBUG=leaks:7", "GST_DEBUG_NO_COLOR=1"},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
@@ -133,22 +132,4 @@ func TestWorkerStressOneWorker(t *testing.T) {
 	if out := logs.String(); !strings.Contains(out, "listed 0 alive objects") {
 		t.Fatalf("GStreamer objects left alive in the worker:\n%s", out)
 	}
-}
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
