@@ -312,10 +312,17 @@ func (v *simViewer) sendREMB(t *testing.T, bps float32) {
 }
 
 // checkNoMixing checks what a viewer got: one SSRC, consecutive sequence
-// numbers, timestamps that never go back, every frame (timestamp) from
-// one layer, and a layer change only where a keyframe starts.
+// numbers across every layer switch, timestamps that never go back, every
+// frame (timestamp) from one layer, and a layer change only where a
+// keyframe starts. Two breaks are allowed, both kept as gaps as an SFU
+// must: a short forward jump within a layer is a packet lost on the way
+// (UDP on a loaded machine drops some; the peers here do not repair; only
+// a few may be lost), and packets the pacer dropped after waiting too long
+// leave a gap after which the track resumes on a keyframe.
 func checkNoMixing(t *testing.T, got []viewerPacket) (switches int) {
 	t.Helper()
+	const maxGap = 8 // packets lost in a row within one layer
+	lost := 0
 	frameLayer := map[uint32]byte{}
 	for i, p := range got {
 		if l, ok := frameLayer[p.ts]; ok && l != p.layer {
@@ -332,8 +339,14 @@ func checkNoMixing(t *testing.T, got []viewerPacket) (switches int) {
 		if p.ssrc != q.ssrc {
 			t.Fatalf("packet %d: SSRC changed %d → %d", i, q.ssrc, p.ssrc)
 		}
-		if p.seq != q.seq+1 {
-			t.Fatalf("packet %d: sequence %d after %d", i, p.seq, q.seq)
+		switch d := p.seq - q.seq; {
+		case d == 1:
+		case d > 1 && d < 0x8000 && p.keyHead:
+			t.Logf("packet %d: sequence %d after %d, resumed on a keyframe (a pacer drop)", i, p.seq, q.seq)
+		case d > 1 && d <= maxGap && p.layer == q.layer:
+			lost += int(d - 1)
+		default:
+			t.Fatalf("packet %d: sequence %d after %d (layers %d → %d)", i, p.seq, q.seq, q.layer, p.layer)
 		}
 		if int32(p.ts-q.ts) < 0 {
 			t.Fatalf("packet %d: timestamp %d after %d", i, p.ts, q.ts)
@@ -344,6 +357,9 @@ func checkNoMixing(t *testing.T, got []viewerPacket) (switches int) {
 			}
 			switches++
 		}
+	}
+	if lost*50 > len(got) {
+		t.Errorf("%d packets missing of %d: more than loopback loses", lost, len(got)+lost)
 	}
 	return switches
 }
