@@ -23,7 +23,8 @@ import (
 // "full" (20 s warm-up, 30 s windows, plus the loss rows on B's link), "off".
 // Assertions: a row's expectations are issue 15's; rows with a pending reason
 // only report a miss until GORENTO_QUALITY_STRICT=1 (or the reason is removed
-// when the work lands). What holds today (media flows through the relays,
+// when the work lands). An enforced row that misses is measured once more
+// and fails if it misses again. What holds today (media flows through the relays,
 // the viewers decode) is always asserted.
 
 // link is one page's network: its relay's impairment and htb rates (bit/s, 0: none).
@@ -146,13 +147,17 @@ func TestQuality(t *testing.T) {
 			continue
 		}
 		t.Run(row.name, func(t *testing.T) {
-			r := runQualityRow(t, row, cam, tm)
+			enforced := row.pending == "" || strict
+			r, ok := measureQualityRow(t, row, cam, tm, enforced)
+			if !ok {
+				return
+			}
 			verdicts := []string{}
 			for _, c := range row.checks {
 				switch {
 				case c.ok(r):
 					verdicts = append(verdicts, "✓ "+c.what)
-				case row.pending == "" || strict:
+				case enforced:
 					verdicts = append(verdicts, "✗ "+c.what)
 					t.Errorf("%s: expected %s", row.name, c.what)
 				default:
@@ -173,6 +178,44 @@ func TestQuality(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(outDir(t), "quality-"+mode+".md"), []byte(report), 0o644); err != nil {
 		t.Error(err)
 	}
+}
+
+// qualityAttempts is how often an enforced row is measured before a miss
+// counts: one browser run on a shared machine can lose a second to a
+// scheduling stall, two misses in a row are the server's.
+const qualityAttempts = 2
+
+// measureQualityRow runs the row (again, if enforced and a check missed)
+// and returns the last measurement; ok is false if a run failed outright.
+func measureQualityRow(t *testing.T, row qualityRow, cam string, tm timing, enforced bool) (r result, ok bool) {
+	attempts := 1
+	if enforced {
+		attempts = qualityAttempts
+	}
+	for n := 1; n <= attempts; n++ {
+		if !t.Run(fmt.Sprintf("run %d", n), func(t *testing.T) { r = runQualityRow(t, row, cam, tm) }) {
+			return r, false
+		}
+		missed := row.missed(r)
+		if len(missed) == 0 {
+			break
+		}
+		if n < attempts {
+			t.Logf("%s: missed %s (load %s→%s): measured once more", row.name, strings.Join(missed, ", "), r.LoadStart, r.LoadEnd)
+		}
+	}
+	return r, true
+}
+
+// missed lists the checks r does not meet.
+func (row qualityRow) missed(r result) []string {
+	var out []string
+	for _, c := range row.checks {
+		if !c.ok(r) {
+			out = append(out, c.what)
+		}
+	}
+	return out
 }
 
 func (row qualityRow) cells(r result, verdict string) []string {
