@@ -13,6 +13,10 @@ import (
 // not queued), the latest state delivered once it returns.
 func TestMonitorStuckHandler(t *testing.T) {
 	eng := newEngine(t)
+	// The test runs every check itself: the hub's own 250 ms tick, landing
+	// while lastRTCP is stale, would coalesce one change more.
+	eng.mon.close()
+	eng.mon = newMonitorHub(time.Hour)
 	p := media.NewPipeline()
 	t.Cleanup(p.Release)
 	got := make(chan media.MediaStateChanged, 16)
