@@ -59,7 +59,9 @@ func TestRelayImpairsBothWays(t *testing.T) {
 		t.Fatalf("first packet through the relay: %v", err)
 	}
 	// The echo path has its own cost (TURN, sockets, goroutines): measure it
-	// clean first, with the same traffic; the impairment adds its delay on top.
+	// clean first, with the same traffic; the impairment adds its delay on
+	// top (both minimums: what a loaded machine adds to the others varies
+	// from one run to the next).
 	const n = 3000
 	base := echo(t, alloc, peer, n)
 	up := Profile{Loss: 0.10, Delay: 40 * time.Millisecond, Seed: 7}
@@ -88,13 +90,13 @@ func TestRelayImpairsBothWays(t *testing.T) {
 	}
 }
 
-// echo returns the 10th percentile of the round trip of n packets.
+// echo returns the shortest round trip of n packets.
 func echo(t *testing.T, alloc, peer net.PacketConn, n int) time.Duration {
 	got, _ := echoN(t, alloc, peer, n)
 	if len(got) < n/2 {
 		t.Fatalf("clean echo: %d/%d", len(got), n)
 	}
-	return quantile(got, 0.1)
+	return quantile(got, 0)
 }
 
 // echoN sends n probes from alloc to peer, which echoes them; it returns the
