@@ -91,7 +91,7 @@ func TestAdminAPI(t *testing.T) {
 	if got := adminCall(t, "DELETE", base+"pipelines/"+pipe.ID(), admin, "", nil); got != 200 {
 		t.Fatalf("release: %d", got)
 	}
-	testutil.Eventually(t, 5*time.Second, "the call's pipeline released", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the call's pipeline released", func() bool {
 		return a.KMS.Metrics().Snapshot().Objects["WebRtcEndpoint"] == 0
 	})
 	if got := adminCall(t, "DELETE", base+"pipelines/"+pipe.ID(), admin, "", nil); got != 404 {
@@ -100,7 +100,7 @@ func TestAdminAPI(t *testing.T) {
 	if got := adminCall(t, "DELETE", base+"rooms/ops/participants/ann", admin, "", nil); got != 200 {
 		t.Fatalf("evict: %d", got)
 	}
-	testutil.Eventually(t, 5*time.Second, "ann evicted", func() bool {
+	testutil.Eventually(t, 10*time.Second, "ann evicted", func() bool {
 		m, ok := member.Next(100 * time.Millisecond)
 		return ok && m["method"] == "participantEvicted"
 	})

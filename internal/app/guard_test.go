@@ -119,7 +119,7 @@ func TestConnectionsPerAddress(t *testing.T) {
 		if ep.path == "/kurento" { // the open ones still work
 			raw := open[0]
 			_ = raw.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"interval":3000}}`))
-			_ = raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_ = raw.SetReadDeadline(time.Now().Add(10 * time.Second))
 			if _, msg, err := raw.ReadMessage(); err != nil || !strings.Contains(string(msg), "pong") {
 				t.Errorf("open connection after the refusal: %s %v", msg, err)
 			}
@@ -129,7 +129,7 @@ func TestConnectionsPerAddress(t *testing.T) {
 		}
 		// Wait for the server to see every socket closed (a probing handshake
 		// would hold a slot itself while the next round starts).
-		testutil.Eventually(t, 5*time.Second, "slots freed", func() bool {
+		testutil.Eventually(t, 10*time.Second, "slots freed", func() bool {
 			return a.kurentoAddrs.total() == 0 && a.roomAddrs.total() == 0
 		})
 	}

@@ -112,7 +112,7 @@ func TestMetricsDuringMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	member.Call("leaveRoom", map[string]any{})
-	testutil.Eventually(t, 5*time.Second, "objects released in the metrics", func() bool {
+	testutil.Eventually(t, 10*time.Second, "objects released in the metrics", func() bool {
 		after := scrape(t, a.httpURL("web", "/metrics"), nil)
 		return metric(after, "gorento_pipelines") == 0 && metric(after, "gorento_rooms") == 0 &&
 			metric(after, "gorento_kurento_objects", "class", "WebRtcEndpoint") == 0

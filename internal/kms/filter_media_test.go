@@ -279,10 +279,10 @@ func TestFilterCreateReleaseCycles(t *testing.T) {
 	if err := c.Element(held).Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 5*time.Second, "the worker stopped", func() bool { return m.Workers() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the worker stopped", func() bool { return m.Workers() == 0 })
 	_ = p.Release(ctx)
 	_ = c.Close()
-	testutil.Eventually(t, 5*time.Second, "descriptors back to where they were", func() bool { return testutil.OpenFDs(t) <= fds })
+	testutil.Eventually(t, 10*time.Second, "descriptors back to where they were", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 // TestImageOverlayFilterBareID: the npm kurento-client (7.3) sends the

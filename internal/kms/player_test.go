@@ -204,7 +204,7 @@ func TestPlayerProtocol(t *testing.T) {
 	if err := pl.SetPosition(ctx, 1000); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 5*time.Second, "position past 1 s", func() bool {
+	testutil.Eventually(t, 10*time.Second, "position past 1 s", func() bool {
 		pos, err := pl.Position(ctx)
 		return err == nil && pos >= 1000
 	})

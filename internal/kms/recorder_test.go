@@ -275,7 +275,7 @@ func TestRecorderProtocol(t *testing.T) {
 		if e.Type != "RESOURCE_ERROR_OPEN" || e.ErrorCode != 6 {
 			t.Errorf("error event %+v", e)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no Error event")
 	}
 }

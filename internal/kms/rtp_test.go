@@ -475,7 +475,7 @@ func TestRtpEndpointSessionEnd(t *testing.T) {
 	}
 	_ = c.Close()
 	c2 := dial(t, s.URL)
-	testutil.Eventually(t, 5*time.Second, "the vanished client's RtpEndpoints to be released", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the vanished client's RtpEndpoints to be released", func() bool {
 		p, err := c2.CreatePipeline(ctx)
 		if err != nil {
 			return false

@@ -143,7 +143,7 @@ func TestGarbageCollector(t *testing.T) {
 		t.Fatal("pipeline of a connected session was collected")
 	}
 	c.Close()
-	testutil.Eventually(t, 3*time.Second, "the pipeline to be collected", func() bool { return len(pipelines(t, watcher)) == 0 })
+	testutil.Eventually(t, 10*time.Second, "the pipeline to be collected", func() bool { return len(pipelines(t, watcher)) == 0 })
 
 	c2 := s.raw(t)
 	e := testutil.ErrorOf(t, c2.Call("connect", map[string]any{"sessionId": sid}))

@@ -178,7 +178,7 @@ func testFanOut(t *testing.T, policy string) {
 	publisher.StartMedia()
 	if policy == "best" {
 		// Nobody downstream yet: the ceiling, not a minimum.
-		testutil.Eventually(t, 4*time.Second, "ceiling REMB at the publisher", func() bool { return publisher.LastREMB() == 4_000_000 })
+		testutil.Eventually(t, 10*time.Second, "ceiling REMB at the publisher", func() bool { return publisher.LastREMB() == 4_000_000 })
 	}
 
 	var subs []*testpeer.Peer
@@ -216,7 +216,7 @@ func testFanOut(t *testing.T, policy string) {
 	if err := subs[2].SendPLI(); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 3*time.Second, "PLI at the publisher", func() bool { return publisher.KeyframeRequests() > before })
+	testutil.Eventually(t, 10*time.Second, "PLI at the publisher", func() bool { return publisher.KeyframeRequests() > before })
 	// Receiver estimates, one of them low. Browsers repeat theirs (about
 	// once a second); so do the subscribers here while a test waits on
 	// them: one REMB sent once can be lost on a loaded machine.
@@ -231,7 +231,7 @@ func testFanOut(t *testing.T, policy string) {
 	rembEventually := func(what string, cond func() bool) {
 		t.Helper()
 		last := time.Now()
-		testutil.Eventually(t, 4*time.Second, what, func() bool {
+		testutil.Eventually(t, 10*time.Second, what, func() bool {
 			if time.Since(last) >= 250*time.Millisecond {
 				sendREMBs()
 				last = time.Now()
@@ -252,14 +252,14 @@ func testFanOut(t *testing.T, policy string) {
 		if err := pub.SetIntProperty(ctx, "maxVideoRecvBandwidth", 300); err != nil {
 			t.Fatal(err)
 		}
-		testutil.Eventually(t, 4*time.Second, "REMB capped by maxVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 300_000 })
+		testutil.Eventually(t, 10*time.Second, "REMB capped by maxVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 300_000 })
 		if err := pub.SetIntProperty(ctx, "maxVideoRecvBandwidth", 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := pub.SetIntProperty(ctx, "minVideoRecvBandwidth", 700); err != nil {
 			t.Fatal(err)
 		}
-		testutil.Eventually(t, 4*time.Second, "REMB floored by minVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 700_000 })
+		testutil.Eventually(t, 10*time.Second, "REMB floored by minVideoRecvBandwidth", func() bool { return publisher.LastREMB() == 700_000 })
 	} else {
 		rembEventually("REMB at the publisher", func() bool { return publisher.LastREMB() == 250_000 })
 		remb[3] = 5_000_000
@@ -338,7 +338,7 @@ func TestDataChannels(t *testing.T) {
 	connectPeer(t, ctx, ep, peer, nil)
 	select {
 	case <-opened:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no DataChannelOpened")
 	}
 	if err := peer.SendData("hello kurento", 5*time.Second); err != nil {
@@ -349,7 +349,7 @@ func TestDataChannels(t *testing.T) {
 		if msg != "hello kurento" {
 			t.Fatalf("echo = %q", msg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("data message not echoed")
 	}
 	st, err := ep.Stats(ctx, wire.MediaData)
@@ -399,7 +399,7 @@ func TestNACKRetransmission(t *testing.T) {
 	if err := peer.SendNACK(seq); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 3*time.Second, "the retransmission", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the retransmission", func() bool {
 		n := 0
 		for _, s := range peer.Received(webrtc.RTPCodecTypeVideo).Seqs {
 			if s == seq {

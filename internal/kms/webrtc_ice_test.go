@@ -65,7 +65,7 @@ func TestUDPPorts(t *testing.T) {
 				select {
 				case got := <-ports:
 					seen = append(seen, got)
-				case <-time.After(5 * time.Second):
+				case <-time.After(10 * time.Second):
 					t.Fatal("no candidate")
 				}
 				if err := ep.Connect(ctx, ep, kurento.ConnectOptions{}); err != nil {
@@ -119,7 +119,7 @@ func TestPerEndpointICESettings(t *testing.T) {
 		if !strings.Contains(cand, " 198.51.100.7 ") || !strings.HasPrefix(cand, "candidate:") {
 			t.Fatalf("candidate %q does not advertise the external address", cand)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no candidate")
 	}
 }

@@ -245,7 +245,7 @@ func TestLoopbackStats(t *testing.T) {
 	}
 	// The peer's receiver reports echo our sender reports: a round trip on
 	// loopback is a few milliseconds.
-	testutil.Eventually(t, 5*time.Second, "a round-trip time", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a round-trip time", func() bool {
 		st, _ := ep.Stats(ctx, wire.MediaVideo)
 		out := st.Outbound()
 		return len(out) == 1 && out[0].RoundTripTime > 0 && out[0].RoundTripTime < 0.5
@@ -274,7 +274,7 @@ func TestLoopbackStats(t *testing.T) {
 	if !log.has("DtlsConnectionStateChange:CONNECTED") || !log.has("NewCandidatePairSelected") {
 		t.Errorf("DTLS or candidate pair events missing: %v", log.list())
 	}
-	testutil.Eventually(t, 3*time.Second, "media flow events", func() bool {
+	testutil.Eventually(t, 10*time.Second, "media flow events", func() bool {
 		return log.has("MediaFlowInStateChanged:FLOWING") && log.has("MediaFlowOutStateChanged:FLOWING")
 	})
 	if st, _ := ep.MediaState(ctx); st != "CONNECTED" {
@@ -291,7 +291,7 @@ func TestLoopbackStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = c.Close()
-	testutil.Eventually(t, 5*time.Second, "sockets to close", func() bool { return openSockets(t) <= sockets })
+	testutil.Eventually(t, 10*time.Second, "sockets to close", func() bool { return openSockets(t) <= sockets })
 }
 
 func itoa(v uint32) string {

@@ -31,7 +31,7 @@ func blockedQueue(t *testing.T, mt media.MediaType, cfg media.QueueConfig) (*med
 
 func waitCount(t *testing.T, sink *mediatest.Sink, n int) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(10 * time.Second)
 	for sink.Count() < n {
 		select {
 		case <-sink.Arrived():
@@ -194,7 +194,7 @@ func TestQueueReleaseJoins(t *testing.T) {
 	}()
 	select {
 	case <-released:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("Release did not return")
 	}
 	push(src, s, 5, 100) // disconnected: reaches nothing

@@ -132,7 +132,7 @@ func TestClientReconnect(t *testing.T) {
 		if !kept {
 			t.Fatal("session lost on reconnection")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no reconnection")
 	}
 	if c.SessionID() != sid {
@@ -175,7 +175,7 @@ func TestClientSessionLost(t *testing.T) {
 		if kept {
 			t.Fatal("session survived the garbage collector")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no reconnection")
 	}
 	p, err := c.CreatePipeline(ctx)

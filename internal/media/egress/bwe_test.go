@@ -101,7 +101,7 @@ func TestBWEFeedback(t *testing.T) {
 			h.t.OnRTCP(rec.BuildFeedbackPacket())
 			clk.Add(int64(4 * time.Millisecond))
 			target := b.TargetBitrate()
-			testutil.Eventually(t, 5*time.Second, "the feedback applied", func() bool { return b.TargetBitrate() != target || b.State() != nil })
+			testutil.Eventually(t, 10*time.Second, "the feedback applied", func() bool { return b.TargetBitrate() != target || b.State() != nil })
 		}
 	}
 	run(2*time.Second, 0)
@@ -139,7 +139,7 @@ func TestPacerSpreadsBurst(t *testing.T) {
 		clk.Add(int64(20 * time.Millisecond))
 		steps++
 		want := min(len(first)+steps*4, 40) // ≥ 5000 bytes per 20 ms tick
-		testutil.Eventually(t, 5*time.Second, "paced packets", func() bool { return len(h.out.got()) >= want })
+		testutil.Eventually(t, 10*time.Second, "paced packets", func() bool { return len(h.out.got()) >= want })
 		if steps > 20 {
 			t.Fatalf("only %d packets after %d ticks", len(h.out.got()), steps)
 		}
@@ -165,7 +165,7 @@ func TestPacerSpreadsBurst(t *testing.T) {
 		t.Errorf("all %d sent: nothing was held at close", n)
 	}
 	h.src.pad.History().Close()
-	testutil.Eventually(t, 5*time.Second, "every buffer released", func() bool { return media.PacketBufsOut() == bufs })
+	testutil.Eventually(t, 10*time.Second, "every buffer released", func() bool { return media.PacketBufsOut() == bufs })
 }
 
 // TestPacerGivesUp: what waited MaxPaceDelay is dropped, not resent on
@@ -184,7 +184,7 @@ func TestPacerGivesUp(t *testing.T) {
 	clk.Add(int64(MaxPaceDelay + time.Millisecond))
 	select {
 	case <-gaps:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no keyframe asked for")
 	}
 	got := h.out.got()
@@ -203,7 +203,7 @@ func TestPacerGivesUp(t *testing.T) {
 	}
 	h.t.Close()
 	h.src.pad.History().Close()
-	testutil.Eventually(t, 5*time.Second, "every buffer released", func() bool { return media.PacketBufsOut() == bufs })
+	testutil.Eventually(t, 10*time.Second, "every buffer released", func() bool { return media.PacketBufsOut() == bufs })
 }
 
 // TestEgressBWEAllocatesNothing: stamping, send records and pacing add no
@@ -250,7 +250,7 @@ func TestProbes(t *testing.T) {
 	}
 	h.t.OnRTCP(rec.BuildFeedbackPacket())
 	target := uint64(0)
-	testutil.Eventually(t, 5*time.Second, "an estimate", func() bool { target = b.TargetBitrate(); return target > 0 })
+	testutil.Eventually(t, 10*time.Second, "an estimate", func() bool { target = b.TargetBitrate(); return target > 0 })
 	start := clk.Load()
 	for clk.Load()-start < int64(2*time.Second) {
 		clk.Add(int64(5 * time.Millisecond))

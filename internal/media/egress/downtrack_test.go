@@ -54,7 +54,7 @@ func (w *recWriter) got() []sent {
 
 func (w *recWriter) waitN(t *testing.T, n int) []sent {
 	t.Helper()
-	testutil.Eventually(t, 5*time.Second, "packets sent", func() bool { return len(w.got()) >= n })
+	testutil.Eventually(t, 10*time.Second, "packets sent", func() bool { return len(w.got()) >= n })
 	return w.got()
 }
 
@@ -296,7 +296,7 @@ func TestDowntrackHooks(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		h.push(t, byte(i))
 	}
-	testutil.Eventually(t, 5*time.Second, "the pacer holding 5 packets", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the pacer holding 5 packets", func() bool {
 		pacer.mu.Lock()
 		defer pacer.mu.Unlock()
 		return len(pacer.held) == 5
@@ -351,7 +351,7 @@ func TestDowntrackOverflow(t *testing.T) {
 		t.Fatalf("overflow %d, keyframe requests %d", st.Overflow, gaps)
 	}
 	kf := &media.Packet{Header: rtp.Header{Version: 2, SSRC: 9, SequenceNumber: 100}, Payload: mediatest.VP8Payload(true, 50), Codec: mediatest.VP8}
-	testutil.Eventually(t, 5*time.Second, "the queued packets dropped", func() bool { return d.Stats().Stale == 4 })
+	testutil.Eventually(t, 10*time.Second, "the queued packets dropped", func() bool { return d.Stats().Stale == 4 })
 	// The worker may have sent the first packet before it reached the
 	// blocked operation: count from here.
 	before := len(out.got())
@@ -376,7 +376,7 @@ func TestSenderReports(t *testing.T) {
 	}
 	last := h.out.waitN(t, 3)[2].hdr
 	var sr *rtcp.SenderReport
-	testutil.Eventually(t, 5*time.Second, "a sender report", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a sender report", func() bool {
 		h.out.mu.Lock()
 		defer h.out.mu.Unlock()
 		for _, p := range h.out.rtcp {
@@ -468,7 +468,7 @@ func TestFastPathCleared(t *testing.T) {
 				if !errors.Is(err, ErrPathChanged) {
 					t.Errorf("error %v", err)
 				}
-			case <-time.After(5 * time.Second):
+			case <-time.After(10 * time.Second):
 				t.Fatal("no ErrPathChanged after a wrap")
 			}
 			time.Sleep(20 * time.Millisecond)

@@ -125,7 +125,7 @@ func lossyRun(t *testing.T, seed uint64, layers int, watched bool, budgets []uin
 			r.lossyPush(t, p.l, p.f, p.part, keyAt[[2]int{max(p.l, 0), p.f}])
 		}
 		delete(late, f)
-		testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
+		testutil.Eventually(t, 10*time.Second, "the worker took the frame", func() bool {
 			st := h.d.Stats()
 			return int(st.Packets-st.Replayed+st.TemporalDropped+st.Unselected+st.Stale) == r.pushed
 		})
@@ -235,7 +235,7 @@ func TestGapLateKeyframeStart(t *testing.T) {
 	h := r.h
 	push := func(i, part int) {
 		r.lossyPush(t, -1, i, part, i == 0 || i == 4)
-		testutil.Eventually(t, 5*time.Second, "the worker took the packet", func() bool {
+		testutil.Eventually(t, 10*time.Second, "the worker took the packet", func() bool {
 			st := h.d.Stats()
 			return int(st.Packets-st.Replayed+st.TemporalDropped+st.Unselected+st.Stale) == r.pushed
 		})
@@ -278,7 +278,7 @@ func TestStuckHoleAsksKeyframe(t *testing.T) {
 	h.d.onGap = func() { asked.Add(1) }
 	push := func(i, part int) {
 		r.lossyPush(t, -1, i, part, i == 0 || i == 12)
-		testutil.Eventually(t, 5*time.Second, "the worker took the packet", func() bool {
+		testutil.Eventually(t, 10*time.Second, "the worker took the packet", func() bool {
 			st := h.d.Stats()
 			return int(st.Packets+st.TemporalDropped) == r.pushed
 		})

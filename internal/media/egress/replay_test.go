@@ -37,7 +37,7 @@ func (r *tlRig) pushLayer(t *testing.T, l, frame, part int, seq uint16, key bool
 	}
 	r.h.src.pad.PushBuf(b)
 	r.pushed++
-	testutil.Eventually(t, 5*time.Second, "the worker took the packet", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the worker took the packet", func() bool {
 		st := r.h.d.Stats()
 		return int(st.Packets+st.TemporalDropped+st.Unselected) >= r.pushed
 	})

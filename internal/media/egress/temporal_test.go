@@ -163,7 +163,7 @@ func (r *tlRig) run(t *testing.T, d time.Duration) map[uint8]int {
 				r.pushed++
 			}
 		}
-		testutil.Eventually(t, 5*time.Second, "the worker took the frame", func() bool {
+		testutil.Eventually(t, 10*time.Second, "the worker took the frame", func() bool {
 			st := h.d.Stats()
 			return int(st.Packets+st.TemporalDropped+st.Unselected) == r.pushed
 		})

@@ -450,7 +450,7 @@ func TestCloseFromCallback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("Close from a callback deadlocked")
 	}
 	if m.Workers() != 0 {

@@ -39,7 +39,7 @@ func TestSendSideBWE(t *testing.T) {
 		return s != nil && s.RTT > 0 && s.RTT < 100*time.Millisecond
 	})
 	video := media.Video
-	testutil.Eventually(t, 5*time.Second, "targetBitrate in getStats", func() bool {
+	testutil.Eventually(t, 10*time.Second, "targetBitrate in getStats", func() bool {
 		for _, s := range lp.ep.Stats(&video).RTP {
 			if !s.Inbound && s.TargetBitrate > 0 {
 				return true
@@ -52,7 +52,7 @@ func TestSendSideBWE(t *testing.T) {
 	b.MaxVideoSend = 150
 	lp.ep.SetBandwidths(b)
 	sink := lp.ep.Core().Sink(media.Video)
-	testutil.Eventually(t, 5*time.Second, "the estimate within maxVideoSendBandwidth", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the estimate within maxVideoSendBandwidth", func() bool {
 		return lp.ep.BitrateDemand(sink) == 150_000 && lp.ep.BitrateEstimate(sink) == 150_000
 	})
 	if r := lp.peer.Received(webrtc.RTPCodecTypeVideo); r.Marked != r.Packets || r.Packets == 0 {

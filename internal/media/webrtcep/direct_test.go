@@ -84,7 +84,7 @@ func TestDirectInbound(t *testing.T) {
 			if !ok || st.Packets+5 < uint64(sentVideo)*9/10 || st.Bytes == 0 {
 				t.Errorf("inbound video stats %+v, peer sent %d", st, sentVideo)
 			}
-			testutil.Eventually(t, 5*time.Second, "receiver reports and transport-cc feedback", func() bool {
+			testutil.Eventually(t, 10*time.Second, "receiver reports and transport-cc feedback", func() bool {
 				f := lp.peer.Feedback()
 				return f.HighestSeq[vssrc] > 65400 && f.TWCC > 5 && f.TWCCReceived > 50
 			})
@@ -166,7 +166,7 @@ func TestDirectInboundNotProven(t *testing.T) {
 	lp.peer.StartMedia()
 	echoed(t, lp, "echo through Pion")
 	vssrc := lp.peer.SentSSRC(webrtc.RTPCodecTypeVideo)
-	testutil.Eventually(t, 5*time.Second, "receiver reports", func() bool { return lp.peer.Feedback().HighestSeq[vssrc] > 20 })
+	testutil.Eventually(t, 10*time.Second, "receiver reports", func() bool { return lp.peer.Feedback().HighestSeq[vssrc] > 20 })
 	if lp.ep.FastPath() || lp.ep.DirectInbound() != 0 {
 		t.Errorf("fast path %v, direct streams %d without the single port", lp.ep.FastPath(), lp.ep.DirectInbound())
 	}

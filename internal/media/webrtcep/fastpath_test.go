@@ -142,7 +142,7 @@ func TestFastPath(t *testing.T) {
 			if err := lp.peer.SendNACK(before); err != nil {
 				t.Fatal(err)
 			}
-			testutil.Eventually(t, 5*time.Second, "the retransmission of a pre-wrap packet", func() bool {
+			testutil.Eventually(t, 10*time.Second, "the retransmission of a pre-wrap packet", func() bool {
 				n := 0
 				for _, s := range lp.peer.Received(webrtc.RTPCodecTypeVideo).Seqs {
 					if s == before {

@@ -64,7 +64,7 @@ func TestRTX(t *testing.T) {
 			if err := lp.peer.SendNACK(seq); err != nil {
 				t.Fatal(err)
 			}
-			testutil.Eventually(t, 5*time.Second, "the RTX retransmission", func() bool {
+			testutil.Eventually(t, 10*time.Second, "the RTX retransmission", func() bool {
 				r := lp.peer.Received(webrtc.RTPCodecTypeVideo)
 				n := 0
 				for _, s := range r.Seqs {

@@ -33,9 +33,9 @@ func TestSimulcastRepairWithoutNextPacket(t *testing.T) {
 	missing := func() int { n, _ := top().nack.RecentMissing(nackWindowLooked); return n }
 	// A loss in the layer's last frame before it pauses.
 	rx.lose(loseFirst, true)
-	testutil.Eventually(t, 5*time.Second, "the layer paused after a lost packet", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
-	testutil.Eventually(t, 5*time.Second, "the second repair sent", func() bool { return rx.resent.Load() >= 2 })
-	testutil.Eventually(t, 3*time.Second, "the repair in the pipeline with no packet after it", func() bool { return missing() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the layer paused after a lost packet", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the second repair sent", func() bool { return rx.resent.Load() >= 2 })
+	testutil.Eventually(t, 10*time.Second, "the repair in the pipeline with no packet after it", func() bool { return missing() == 0 })
 }
 
 // TestSimulcastFrameEndRepaired: a lost last packet of a frame is asked
@@ -45,9 +45,9 @@ func TestSimulcastRepairWithoutNextPacket(t *testing.T) {
 func TestSimulcastFrameEndRepaired(t *testing.T) {
 	rx, pub, top := simulcastRTXCall(t)
 	rx.lose(loseEnd, true)
-	testutil.Eventually(t, 5*time.Second, "the layer paused after a lost frame end", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
+	testutil.Eventually(t, 10*time.Second, "the layer paused after a lost frame end", func() bool { return pub.paused[2].Load() && rx.pending.Load() == 0 })
 	lost := rx.lastDropped()
-	testutil.Eventually(t, 3*time.Second, "the frame's end in the pipeline", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the frame's end in the pipeline", func() bool {
 		s := top()
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -97,12 +97,12 @@ func simulcastRTXCall(t *testing.T) (rx *rtxResponder, pub *simPublisher, top fu
 	if top() == nil {
 		t.Fatal("no stream of the top layer")
 	}
-	testutil.Eventually(t, 5*time.Second, "the top layer's losses wanted", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the top layer's losses wanted", func() bool {
 		wanted, watched := a.repairState(top().ssrc)
 		return wanted && watched
 	})
 	rx.lose(loseFirst, false)
-	testutil.Eventually(t, 5*time.Second, "the first repair", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the first repair", func() bool {
 		n, _ := top().nack.RecentMissing(nackWindowLooked)
 		return rx.resent.Load() >= 1 && n == 0
 	})

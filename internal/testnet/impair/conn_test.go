@@ -223,7 +223,7 @@ func TestConnClose(t *testing.T) {
 		if err == nil {
 			t.Error("ReadFrom after Close returned no error")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("ReadFrom still blocked after Close")
 	}
 	if _, err := c.WriteTo([]byte("x"), rx.LocalAddr()); err == nil {

@@ -54,7 +54,7 @@ func TestRelayImpairsBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 2048)
-	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = peer.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, _, err := peer.ReadFrom(buf); err != nil {
 		t.Fatalf("first packet through the relay: %v", err)
 	}
