@@ -50,7 +50,7 @@ func TestAdminConsole(t *testing.T) {
 		t.Errorf("endpoint ICE state shown: %q", s)
 	}
 	d.next(t, nil) // kicked
-	testutil.Eventually(t, 5*time.Second, "ann told she was evicted", func() bool {
+	testutil.Eventually(t, 10*time.Second, "ann told she was evicted", func() bool {
 		m, ok := member.Next(100 * time.Millisecond)
 		return ok && m["method"] == "participantEvicted"
 	})

@@ -68,7 +68,7 @@ func TestLoopbackStatsDemo(t *testing.T) {
 
 	d.send(t, "stop")
 	d.next(t, nil)
-	testutil.Eventually(t, 5*time.Second, "the pipeline to be released", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the pipeline to be released", func() bool {
 		ids, err := c.ServerManager().Pipelines(ctx)
 		return err == nil && len(ids) == 0
 	})
