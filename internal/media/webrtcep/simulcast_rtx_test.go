@@ -124,17 +124,16 @@ type rtxResponder struct {
 	rridID atomic.Uint32 // repaired-rid extension ID (set once negotiated)
 	pub    *simPublisher // to pause the layer (set before the call starts)
 
-	mu      sync.Mutex // guards below
-	seq     uint16     // next RTX sequence number
-	media   uint32     // the layer's SSRC (0: not bound yet)
-	ridID   uint8      // its rtp-stream-id extension ID
-	writer  interceptor.RTPWriter
-	sent    map[uint16]rtp.Packet // the layer's packets, by sequence number
-	dropped map[uint16]bool
-	pause   bool // pause the layer after the frame of the next drop
-	which   lossAt
-	inter   bool   // the frame being sent is an inter frame
-	last    uint16 // the sequence number dropped last
+	mu     sync.Mutex // guards below
+	seq    uint16     // next RTX sequence number
+	media  uint32     // the layer's SSRC (0: not bound yet)
+	ridID  uint8      // its rtp-stream-id extension ID
+	writer interceptor.RTPWriter
+	sent   map[uint16]rtp.Packet // the layer's packets, by sequence number
+	pause  bool                  // pause the layer after the frame of the next drop
+	which  lossAt
+	inter  bool   // the frame being sent is an inter frame
+	last   uint16 // the sequence number dropped last
 
 	pending atomic.Int32 // a drop asked for and not done yet
 	resent  atomic.Int32 // RTX packets sent
@@ -175,7 +174,7 @@ func (r *rtxResponder) BindLocalStream(info *interceptor.StreamInfo, writer inte
 		r.mu.Lock()
 		r.ridID = id
 		if r.sent == nil {
-			r.sent, r.dropped = map[uint16]rtp.Packet{}, map[uint16]bool{}
+			r.sent = map[uint16]rtp.Packet{}
 		}
 		r.media, r.writer = h.SSRC, writer
 		r.sent[h.SequenceNumber] = rtp.Packet{Header: h.Clone(), Payload: append([]byte(nil), payload...)}
@@ -192,7 +191,7 @@ func (r *rtxResponder) BindLocalStream(info *interceptor.StreamInfo, writer inte
 			drop = !first && r.inter && h.Marker
 		}
 		if drop {
-			r.dropped[h.SequenceNumber], r.last = true, h.SequenceNumber
+			r.last = h.SequenceNumber
 			if r.pause {
 				r.pubPause()
 			}
@@ -233,7 +232,9 @@ func (r *rtxResponder) BindRTCPReader(reader interceptor.RTCPReader) interceptor
 	})
 }
 
-// answer resends, as RTX, the dropped packets a NACK asks for.
+// answer resends, as RTX, the packets a NACK asks for: the one dropped, and
+// (as Chrome) any other the layer sent. Left unrepaired, a packet UDP lost
+// on loopback among the layer's last 64 before it paused stayed missing.
 func (r *rtxResponder) answer(nack *rtcp.TransportLayerNack) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -242,7 +243,7 @@ func (r *rtxResponder) answer(nack *rtcp.TransportLayerNack) {
 	}
 	for _, seq := range nackSeqs(nack) {
 		orig, ok := r.sent[seq]
-		if !ok || !r.dropped[seq] {
+		if !ok {
 			continue
 		}
 		h := orig.Header.Clone()
