@@ -9,17 +9,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"github.com/gorento/gorento/internal/config"
 	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
 )
 
-func leakCheck(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 // TestOrigins: on every WebSocket endpoint, browsers' pages of the same
 // origin and of listed origins get in; pages of other origins (another

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
+
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // serve runs handle on the server side of one WebSocket and returns the
@@ -156,10 +157,7 @@ func TestQueueBytes(t *testing.T) {
 	}
 }
 
-func leakCheck(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 type limitedConn struct {
 	net.Conn

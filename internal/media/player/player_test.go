@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
-	"go.uber.org/goleak"
 
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container/containertest"
@@ -147,10 +146,7 @@ func (r *rig) endsOnce() {
 
 // leakCheck verifies, after the test's other cleanups, that it left no
 // goroutine behind.
-func leakCheck(t *testing.T) {
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 func worker(t *testing.T) workerleg.Factory {
 	m := process.NewManager(process.Config{WorkerPath: processtest.WorkerBin(t), Logger: quiet})
