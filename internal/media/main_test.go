@@ -3,8 +3,8 @@ package media_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // Every test releases what it built: no goroutine may outlive the package's tests.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }

@@ -27,3 +27,21 @@ func LeakCheck(t testing.TB) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { NoLeaks(t, ignore) })
 }
+
+// VerifyTestMain is goleak.VerifyTestMain giving goroutines 10 s to end
+// after the package's tests passed (goleak alone gives them ~0.4 s).
+func VerifyTestMain(m *testing.M, opts ...goleak.Option) {
+	goleak.VerifyTestMain(settled{m}, opts...)
+}
+
+// settled runs the tests, then waits for the goroutines they left to end.
+type settled struct{ m *testing.M }
+
+func (s settled) Run() int {
+	code := s.m.Run()
+	deadline := time.Now().Add(10 * time.Second)
+	for code == 0 && goleak.Find() != nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return code
+}

@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv("TMPDIR", tmp)
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+	testutil.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		processtest.Cleanup()
 		os.RemoveAll(tmp)
 		os.Exit(code)

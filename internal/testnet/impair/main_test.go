@@ -3,8 +3,8 @@ package impair
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // Every relay, pipe and shaper a test makes is closed: no goroutine outlives it.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testutil.VerifyTestMain(m) }
