@@ -42,16 +42,28 @@ func TestMediaMetricsMove(t *testing.T) {
 			t.Errorf("the connected endpoint is in no connected ICE state: %v", first["gorento_media_endpoints"])
 		}
 	}
-	for i := 0; i < 3; i++ {
+	// Three of each, and one more of each every second while the test
+	// waits: one sent once can be lost on a loaded machine.
+	nacked := uint16(0)
+	feedback := func() {
 		if err := peer.SendPLI(); err != nil {
 			t.Fatal(err)
 		}
-		if err := peer.SendNACK(uint16(i)); err != nil {
+		if err := peer.SendNACK(nacked); err != nil {
 			t.Fatal(err)
 		}
+		nacked++
+	}
+	for i := 0; i < 3; i++ {
+		feedback()
 	}
 	var during map[string]*dto.MetricFamily
+	sentAt := time.Now()
 	testutil.Eventually(t, 10*time.Second, "media counters, feedback and quality histograms moving", func() bool {
+		if time.Since(sentAt) >= time.Second {
+			feedback()
+			sentAt = time.Now()
+		}
 		during = scrape(t, url, nil)
 		return video(during, "gorento_media_packets_total", "in") > video(first, "gorento_media_packets_total", "in") &&
 			video(during, "gorento_media_packets_total", "out") > video(first, "gorento_media_packets_total", "out") &&

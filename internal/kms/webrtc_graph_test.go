@@ -211,12 +211,20 @@ func testFanOut(t *testing.T, policy string) {
 		}
 	}
 	// Keyframe requests travel upstream (throttled, so wait past the interval).
+	// The subscriber asks again every second meanwhile, as a browser does:
+	// one PLI sent once can be lost on a loaded machine.
 	before := publisher.KeyframeRequests()
 	time.Sleep(400 * time.Millisecond)
-	if err := subs[2].SendPLI(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 10*time.Second, "PLI at the publisher", func() bool { return publisher.KeyframeRequests() > before })
+	var pliAt time.Time
+	testutil.Eventually(t, 10*time.Second, "PLI at the publisher", func() bool {
+		if time.Since(pliAt) >= time.Second {
+			if err := subs[2].SendPLI(); err != nil {
+				t.Fatal(err)
+			}
+			pliAt = time.Now()
+		}
+		return publisher.KeyframeRequests() > before
+	})
 	// Receiver estimates, one of them low. Browsers repeat theirs (about
 	// once a second); so do the subscribers here while a test waits on
 	// them: one REMB sent once can be lost on a loaded machine.
@@ -396,9 +404,7 @@ func TestNACKRetransmission(t *testing.T) {
 	peer.StartMedia()
 	testutil.Eventually(t, 10*time.Second, "video", func() bool { return len(peer.Received(webrtc.RTPCodecTypeVideo).Seqs) > 10 })
 	seq := peer.Received(webrtc.RTPCodecTypeVideo).Seqs[5]
-	if err := peer.SendNACK(seq); err != nil {
-		t.Fatal(err)
-	}
+	var nackAt time.Time
 	testutil.Eventually(t, 10*time.Second, "the retransmission", func() bool {
 		n := 0
 		for _, s := range peer.Received(webrtc.RTPCodecTypeVideo).Seqs {
@@ -406,7 +412,15 @@ func TestNACKRetransmission(t *testing.T) {
 				n++
 			}
 		}
-		return n == 2
+		// Asked again while unanswered, as a receiver does: the NACK or the
+		// retransmission can be lost on a loaded machine.
+		if n < 2 && time.Since(nackAt) >= 300*time.Millisecond {
+			if err := peer.SendNACK(seq); err != nil {
+				t.Fatal(err)
+			}
+			nackAt = time.Now()
+		}
+		return n >= 2
 	})
 	st, _ := ep.Stats(ctx, wire.MediaVideo)
 	if out := st.Outbound(); len(out) != 1 || out[0].NackCount < 1 {
