@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/room"
@@ -24,9 +23,7 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func leakCheck(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 // env is a media server plus a room server, both in-process on loopback.
 type env struct {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/testutil"
 	"github.com/gorento/gorento/pkg/kurento"
@@ -35,7 +33,7 @@ func startKMS(t *testing.T, cfg kms.Config) (*testutil.Proxy, string) {
 }
 
 func TestClientObjectsAndEvents(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.LeakCheck(t)
 	_, url := startKMS(t, kms.Config{})
 	ctx := context.Background()
 	c, err := kurento.Dial(ctx, url, kurento.Options{Logger: quiet()})
@@ -109,7 +107,7 @@ func TestClientObjectsAndEvents(t *testing.T) {
 // TestClientReconnect: the connection drops, the client reconnects with
 // `connect`, keeps its session, objects and event subscriptions.
 func TestClientReconnect(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.LeakCheck(t)
 	proxy, url := startKMS(t, kms.Config{})
 	ctx := context.Background()
 	reconnected := make(chan bool, 4)
@@ -154,7 +152,7 @@ func TestClientReconnect(t *testing.T) {
 // TestClientSessionLost: after the server collected the session, the
 // reconnection reports it and the client can go on with a new session.
 func TestClientSessionLost(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.LeakCheck(t)
 	proxy, url := startKMS(t, kms.Config{GCPeriod: 200 * time.Millisecond})
 	ctx := context.Background()
 	reconnected := make(chan bool, 4)
@@ -190,7 +188,7 @@ func TestClientSessionLost(t *testing.T) {
 // TestPendingCallsFailOnDrop: calls in flight when the connection drops fail
 // with ErrConnectionLost instead of hanging.
 func TestPendingCallsFailOnDrop(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.LeakCheck(t)
 	proxy, url := startKMS(t, kms.Config{})
 	ctx := context.Background()
 	c, err := kurento.Dial(ctx, url, kurento.Options{Logger: quiet(), NoReconnect: true})
@@ -224,7 +222,7 @@ func TestPendingCallsFailOnDrop(t *testing.T) {
 // TestReleaseDropsHandlers: a long-running client (the room server) must
 // not keep handlers of released objects.
 func TestReleaseDropsHandlers(t *testing.T) {
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	testutil.LeakCheck(t)
 	_, url := startKMS(t, kms.Config{})
 	ctx := context.Background()
 	c, err := kurento.Dial(ctx, url, kurento.Options{Logger: quiet()})

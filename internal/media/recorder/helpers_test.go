@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/gorento/gorento/internal/media"
 	"github.com/gorento/gorento/internal/media/container/containertest"
 	"github.com/gorento/gorento/internal/media/mediatest"
 	"github.com/gorento/gorento/internal/media/mediatest/rtpmedia"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 // sources caches the generated test files of the package's tests.
@@ -133,10 +132,7 @@ func (r *rig) waitStopped() {
 	r.ev.WaitFor(r.t, Stopped{}, 20*time.Second)
 }
 
-func leakCheck(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorento/gorento/internal/media/container/containertest"
 	"github.com/gorento/gorento/internal/media/player/source"
+	"github.com/gorento/gorento/internal/testutil"
 )
 
 func readAll(t *testing.T, s source.Source) (n, keys int) {
@@ -152,7 +153,7 @@ func (f flushWriter) Write(p []byte) (int, error) {
 }
 
 func TestHTTP(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer testutil.NoLeaks(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	webm := filepath.Base(containertest.Make(t, dir, containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm"}))
 	mp4 := filepath.Base(containertest.Make(t, dir, containertest.Spec{Video: "h264", Audio: "aac", Container: "mp4"}))
