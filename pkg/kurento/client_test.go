@@ -22,6 +22,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startKMS runs a protocol server behind a proxy that can cut connections.
 func startKMS(t *testing.T, cfg kms.Config) (*testutil.Proxy, string) {
 	t.Helper()
+	_, proxy, url := startKMSServer(t, cfg)
+	return proxy, url
+}
+
+// startKMSServer is startKMS that also returns the server.
+func startKMSServer(t *testing.T, cfg kms.Config) (*kms.Server, *testutil.Proxy, string) {
+	t.Helper()
 	ks, err := kms.New(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +36,7 @@ func startKMS(t *testing.T, cfg kms.Config) (*testutil.Proxy, string) {
 	hs := httptest.NewServer(ks)
 	t.Cleanup(func() { _ = ks.Close(); hs.Close() })
 	proxy := testutil.NewProxy(t, strings.TrimPrefix(hs.URL, "http://"))
-	return proxy, "ws://" + proxy.Addr() + "/kurento"
+	return ks, proxy, "ws://" + proxy.Addr() + "/kurento"
 }
 
 func TestClientObjectsAndEvents(t *testing.T) {
@@ -153,7 +160,7 @@ func TestClientReconnect(t *testing.T) {
 // reconnection reports it and the client can go on with a new session.
 func TestClientSessionLost(t *testing.T) {
 	testutil.LeakCheck(t)
-	proxy, url := startKMS(t, kms.Config{GCPeriod: 200 * time.Millisecond})
+	ks, proxy, url := startKMSServer(t, kms.Config{GCPeriod: 200 * time.Millisecond})
 	ctx := context.Background()
 	reconnected := make(chan bool, 4)
 	c, err := kurento.Dial(ctx, url, kurento.Options{Logger: quiet(), MaxBackoff: 100 * time.Millisecond, OnReconnect: func(kept bool) { reconnected <- kept }})
@@ -166,7 +173,9 @@ func TestClientSessionLost(t *testing.T) {
 	}
 	proxy.Refuse(true)
 	proxy.Cut()
-	time.Sleep(800 * time.Millisecond) // more than two GC periods
+	// Two GC periods (400 ms) after the cut was seen; waited for, not slept:
+	// a busy machine sees the cut or runs the collector late.
+	testutil.Eventually(t, 10*time.Second, "the session collected", func() bool { return len(ks.Sessions()) == 0 })
 	proxy.Refuse(false)
 	select {
 	case kept := <-reconnected:
