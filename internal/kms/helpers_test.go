@@ -8,18 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/gorento/gorento/internal/kms"
 	"github.com/gorento/gorento/internal/testutil"
 )
 
 // leakCheck verifies, after every other cleanup of the test has run, that the
 // test left no goroutine behind.
-func leakCheck(t *testing.T) {
-	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
-}
+func leakCheck(t *testing.T) { testutil.LeakCheck(t) }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
