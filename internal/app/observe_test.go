@@ -50,7 +50,7 @@ func loopback(t *testing.T, c *kurento.Client) (*kurento.MediaPipeline, *testpee
 	if err := peer.SetAnswer(answer); err != nil {
 		t.Fatal(err)
 	}
-	cands, _ := peer.WaitCandidates(5 * time.Second)
+	cands, _ := peer.WaitCandidates(10 * time.Second)
 	for _, cd := range cands {
 		_ = ep.AddIceCandidate(ctx, cd.Candidate, *cd.SDPMid, int(*cd.SDPMLineIndex))
 	}

@@ -74,7 +74,7 @@ func TestInOrderExecution(t *testing.T) {
 		ids = append(ids, c.Send("invoke", map[string]any{"object": p, "operation": "getName"}))
 	}
 	for i, id := range ids {
-		m, ok := c.Next(5 * time.Second)
+		m, ok := c.Next(10 * time.Second)
 		if !ok || m["id"] != float64(id) {
 			t.Fatalf("answer %d = %v, want id %d", i, m, id)
 		}

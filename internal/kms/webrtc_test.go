@@ -103,7 +103,7 @@ func connectPeer(t *testing.T, ctx context.Context, ep *kurento.WebRtcEndpoint, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := peer.WaitCandidates(5 * time.Second)
+	cands, err := peer.WaitCandidates(10 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestConnectPerMediaTypeAndDescription(t *testing.T) {
 			if got := sink.Core().SourceConnections(media.ConnectionFilter{MediaType: &other}); len(got) != 0 {
 				t.Errorf("connections of another media type: %v", got)
 			}
-			g.events[src].WaitFor(t, media.ElementConnected{Sink: sink, MediaType: tc.mt, SourceDesc: tc.srcDesc, SinkDesc: tc.sinkDesc}, time.Second)
+			g.events[src].WaitFor(t, media.ElementConnected{Sink: sink, MediaType: tc.mt, SourceDesc: tc.srcDesc, SinkDesc: tc.sinkDesc}, 10*time.Second)
 
 			// Media flows on the connected pads only.
 			s := mediatest.Stream{SSRC: 1, Codec: mediatest.VP8, Step: 3000}
@@ -98,7 +98,7 @@ func TestConnectPerMediaTypeAndDescription(t *testing.T) {
 			if err := media.Disconnect(src, sink, tc.mt, tc.srcDesc, tc.sinkDesc); err != nil {
 				t.Fatal(err)
 			}
-			g.events[src].WaitFor(t, media.ElementDisconnected{Sink: sink, MediaType: tc.mt, SourceDesc: tc.srcDesc, SinkDesc: tc.sinkDesc}, time.Second)
+			g.events[src].WaitFor(t, media.ElementDisconnected{Sink: sink, MediaType: tc.mt, SourceDesc: tc.srcDesc, SinkDesc: tc.sinkDesc}, 10*time.Second)
 			if err := media.Disconnect(src, sink, tc.mt, tc.srcDesc, tc.sinkDesc); !errors.Is(err, media.ErrNotConnected) {
 				t.Errorf("second disconnect: %v", err)
 			}
@@ -121,8 +121,8 @@ func TestSourceReplacement(t *testing.T) {
 		a.Push(media.Video, sa.Next(mediatest.VP8Payload(i == 0, 100)))
 	}
 	g.connect(b, sink, media.Video, def, def)
-	g.events[a].WaitFor(t, media.ElementDisconnected{Sink: sink, MediaType: media.Video, SourceDesc: def, SinkDesc: def}, time.Second)
-	g.events[b].WaitFor(t, media.ElementConnected{Sink: sink, MediaType: media.Video, SourceDesc: def, SinkDesc: def}, time.Second)
+	g.events[a].WaitFor(t, media.ElementDisconnected{Sink: sink, MediaType: media.Video, SourceDesc: def, SinkDesc: def}, 10*time.Second)
+	g.events[b].WaitFor(t, media.ElementConnected{Sink: sink, MediaType: media.Video, SourceDesc: def, SinkDesc: def}, 10*time.Second)
 	if got := a.Core().SinkConnections(media.ConnectionFilter{}); len(got) != 0 {
 		t.Errorf("the replaced source still feeds %v", got)
 	}
@@ -199,7 +199,7 @@ func TestDetachOnRelease(t *testing.T) {
 
 	pt.Release()
 	pt.Release() // idempotent
-	g.events[src].WaitFor(t, media.ElementDisconnected{Sink: pt, MediaType: media.Audio, SourceDesc: def, SinkDesc: def}, time.Second)
+	g.events[src].WaitFor(t, media.ElementDisconnected{Sink: pt, MediaType: media.Audio, SourceDesc: def, SinkDesc: def}, 10*time.Second)
 	if sink.SourceChanges() != 2 { // connected, then lost its source
 		t.Errorf("sink told of %d source changes, want 2", sink.SourceChanges())
 	}
@@ -244,12 +244,12 @@ func TestFlowEvents(t *testing.T) {
 		t.Error("not flowing right after a packet")
 	}
 	g.clock.Advance(500 * time.Millisecond)
-	g.events[src].WaitFor(t, media.MediaFlowOut{Flowing: true, Pad: def, MediaType: media.Video}, time.Second)
-	g.events[sink].WaitFor(t, media.MediaFlowIn{Flowing: true, Pad: "cam", MediaType: media.Video}, time.Second)
+	g.events[src].WaitFor(t, media.MediaFlowOut{Flowing: true, Pad: def, MediaType: media.Video}, 10*time.Second)
+	g.events[sink].WaitFor(t, media.MediaFlowIn{Flowing: true, Pad: "cam", MediaType: media.Video}, 10*time.Second)
 
 	g.clock.Advance(2 * time.Second)
-	g.events[src].WaitFor(t, media.MediaFlowOut{Flowing: false, Pad: def, MediaType: media.Video}, time.Second)
-	g.events[sink].WaitFor(t, media.MediaFlowIn{Flowing: false, Pad: "cam", MediaType: media.Video}, time.Second)
+	g.events[src].WaitFor(t, media.MediaFlowOut{Flowing: false, Pad: def, MediaType: media.Video}, 10*time.Second)
+	g.events[sink].WaitFor(t, media.MediaFlowIn{Flowing: false, Pad: "cam", MediaType: media.Video}, 10*time.Second)
 	if sink.Core().IsFlowingIn(media.Video, "cam") {
 		t.Error("still flowing after two silent seconds")
 	}

@@ -49,7 +49,7 @@ func TestNoTranscodingWhenCodecsMatch(t *testing.T) {
 	src.SetCodec(media.Video, mediatest.VP8)
 	sink := g.codecSink(h264, mediatest.VP8)
 	g.connect(src, sink, media.Video, def, def)
-	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: false, BinName: def}, time.Second)
+	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: false, BinName: def}, 10*time.Second)
 	s := mediatest.Stream{SSRC: 1, Step: 3000, Codec: mediatest.VP8}
 	pkt := s.Next([]byte{1})
 	src.Push(media.Video, pkt)
@@ -76,7 +76,7 @@ func TestTranscoderSharedPerFormat(t *testing.T) {
 	for _, s := range []*mediatest.Sink{a, b, c, d} {
 		g.connect(src, s, media.Video, def, def)
 	}
-	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: true, BinName: def}, time.Second)
+	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: true, BinName: def}, 10*time.Second)
 	if f.Made() != 1 {
 		t.Fatalf("%d transcoders, want 1", f.Made())
 	}
@@ -145,7 +145,7 @@ func TestTranscoderSharedPerFormat(t *testing.T) {
 	if f.Live() != 0 {
 		t.Errorf("%d transcoders live after their sinks left", f.Live())
 	}
-	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: false, BinName: def}, time.Second)
+	g.events[src].WaitFor(t, media.MediaTranscodingStateChanged{MediaType: media.Video, Transcoding: false, BinName: def}, 10*time.Second)
 	if src.Core().IsTranscoding(media.Video, def) {
 		t.Error("IsTranscoding after the transcoder left")
 	}
@@ -253,7 +253,7 @@ func TestNoTranscoderAvailable(t *testing.T) {
 			src.SetCodec(media.Audio, mediatest.Opus)
 			sink := g.sink(mediatest.SinkOptions{Codecs: []*media.Codec{pcmu}})
 			g.connect(src, sink, media.Audio, def, def)
-			g.events[src].Wait(t, time.Second, func(evs []media.Event) bool {
+			g.events[src].Wait(t, 10*time.Second, func(evs []media.Event) bool {
 				for _, e := range evs {
 					if ee, ok := e.(media.ErrorEvent); ok && (errors.Is(ee.Err, media.ErrNoTranscoder) || tc.f != nil && tc.f.Fail) {
 						return true

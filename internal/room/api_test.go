@@ -166,10 +166,10 @@ func TestHTTPAPIAuth(t *testing.T) {
 	if code := do("DELETE", "/room/api/rooms/api/participants/bob", admin("api"), nil, nil); code != 200 {
 		t.Fatalf("evict = %d", code)
 	}
-	eventually(t, 5*time.Second, "participantEvicted", func() bool { return len(b.notesOf("participantEvicted")) == 1 })
-	eventually(t, 5*time.Second, "participantLeft", func() bool { return len(a.notesOf("participantLeft")) == 1 })
+	eventually(t, 10*time.Second, "participantEvicted", func() bool { return len(b.notesOf("participantEvicted")) == 1 })
+	eventually(t, 10*time.Second, "participantLeft", func() bool { return len(a.notesOf("participantLeft")) == 1 })
 	if code := do("DELETE", "/room/api/rooms/api", admin("api"), nil, nil); code != 200 {
 		t.Fatalf("close = %d", code)
 	}
-	eventually(t, 5*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
+	eventually(t, 10*time.Second, "roomClosed", func() bool { return len(a.notesOf("roomClosed")) == 1 })
 }

@@ -131,7 +131,7 @@ func TestMediaServerOutage(t *testing.T) {
 	}
 	killA()
 	killed := time.Now()
-	eventually(t, 5*time.Second, "mediaError after kill -9", func() bool { return len(a.notesOf("mediaError")) == 1 })
+	eventually(t, 10*time.Second, "mediaError after kill -9", func() bool { return len(a.notesOf("mediaError")) == 1 })
 	t.Logf("mediaError %v after kill -9", time.Since(killed).Round(time.Millisecond))
 	if msg := a.notesOf("mediaError")[0]["error"].(string); !strings.Contains(msg, "MEDIA_SERVER_DOWN") {
 		t.Errorf("mediaError = %q", msg)

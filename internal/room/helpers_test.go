@@ -292,7 +292,7 @@ func (p *participant) negotiate(endpointName, method string, params map[string]a
 		p.t.Fatal(err)
 	}
 	go func() {
-		cands, _ := peer.WaitCandidates(5 * time.Second)
+		cands, _ := peer.WaitCandidates(10 * time.Second)
 		for _, c := range cands {
 			p.send("onIceCandidate", map[string]any{"endpointName": endpointName, "candidate": c.Candidate, "sdpMid": *c.SDPMid, "sdpMLineIndex": *c.SDPMLineIndex})
 		}

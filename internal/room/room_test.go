@@ -112,7 +112,7 @@ func TestFourParticipants(t *testing.T) {
 	for _, p := range []*participant{ps[0], ps[2], ps[3]} {
 		p.ok("leaveRoom", map[string]any{})
 	}
-	eventually(t, 3*time.Second, "the room to close", func() bool { pipes, _ := e.mediaObjects(t); return pipes == 0 && len(e.rooms.Rooms()) == 0 })
+	eventually(t, 10*time.Second, "the room to close", func() bool { pipes, _ := e.mediaObjects(t); return pipes == 0 && len(e.rooms.Rooms()) == 0 })
 }
 
 // TestErrors checks the error code of every method's failure paths.
@@ -186,7 +186,7 @@ func TestEvictionAfterGrace(t *testing.T) {
 	b.publish(false)
 	start := time.Now()
 	b.close() // abrupt: no leaveRoom
-	eventually(t, 5*time.Second, "participantLeft after the grace", func() bool { return len(a.notesOf("participantLeft")) == 1 })
+	eventually(t, 10*time.Second, "participantLeft after the grace", func() bool { return len(a.notesOf("participantLeft")) == 1 })
 	if el := time.Since(start); el < 500*time.Millisecond {
 		t.Errorf("evicted after %v, before the grace period", el)
 	}
@@ -197,7 +197,7 @@ func TestEvictionAfterGrace(t *testing.T) {
 		t.Errorf("%d elements left after the eviction", n)
 	}
 	a.close()
-	eventually(t, 5*time.Second, "the empty room to close", func() bool { pipes, _ := e.mediaObjects(t); return pipes == 0 })
+	eventually(t, 10*time.Second, "the empty room to close", func() bool { pipes, _ := e.mediaObjects(t); return pipes == 0 })
 }
 
 // TestOrdering checks the notification order of one socket: a publisher's

@@ -148,7 +148,7 @@ func TestWorkerCompositeGrid(t *testing.T) {
 		streams[port], rates[port] = processtest.SolidVP8(t, c, 160, 120, 15, 30), 90000
 	}
 	sendAll(t, el, streams, rates)
-	eventually(t, 5*time.Second, "composite output", func() bool { return len(o.of(0)) > 10 })
+	eventually(t, 10*time.Second, "composite output", func() bool { return len(o.of(0)) > 10 })
 	frame := lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	for i, q := range []image.Rectangle{image.Rect(20, 20, 140, 100), image.Rect(180, 20, 300, 100), image.Rect(20, 140, 140, 220), image.Rect(180, 140, 300, 220)} {
 		if got := processtest.Fraction(frame, 320, q, processtest.Near(colours[i], 60)); got < 0.9 {
@@ -169,7 +169,7 @@ func TestWorkerCompositeGrid(t *testing.T) {
 		streams[port] = following(streams[port], processtest.SolidVP8(t, c, 160, 120, 15, 15), 90000)
 	}
 	sendAll(t, el, streams, rates)
-	eventually(t, 5*time.Second, "composite output", func() bool { return len(o.of(0)) > 5 })
+	eventually(t, 10*time.Second, "composite output", func() bool { return len(o.of(0)) > 5 })
 	frame = lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	if got := processtest.Fraction(frame, 320, image.Rect(180, 140, 300, 220), processtest.Near(0, 40)); got < 0.9 {
 		t.Errorf("empty cell: %.0f%% black", 100*got)
@@ -235,7 +235,7 @@ func TestWorkerAlphaBlending(t *testing.T) {
 		}
 	}
 	sendAll(t, el, streams, map[int]int{0: 90000, 1: 90000})
-	eventually(t, 5*time.Second, "alpha output", func() bool { return len(o.of(0)) > 10 })
+	eventually(t, 10*time.Second, "alpha output", func() bool { return len(o.of(0)) > 10 })
 	frame := lastFrame(t, o.of(0), processtest.VP8Caps, "rtpvp8depay ! vp8dec", 320, 240)
 	// The red input fills x 160..240, y 120..180 of the master's 320×240.
 	if got := processtest.Fraction(frame, 320, image.Rect(170, 128, 230, 172), processtest.Near(0xff0000, 70)); got < 0.9 {
@@ -308,7 +308,7 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 	}
 	in := processtest.SolidVP8(t, 0x00ff00, 320, 240, 30, 45)
 	sendAll(t, el, map[int][][]byte{0: in}, map[int]int{0: 90000})
-	eventually(t, 5*time.Second, "both outputs", func() bool { return len(o.of(0)) > 10 && len(o.of(1)) > 10 })
+	eventually(t, 10*time.Second, "both outputs", func() bool { return len(o.of(0)) > 10 && len(o.of(1)) > 10 })
 	for i, f := range []struct{ caps, dec string }{{processtest.H264Caps, "rtph264depay ! avdec_h264"}, {processtest.VP8Caps, "rtpvp8depay ! vp8dec"}} {
 		frame := lastFrame(t, o.of(i), f.caps, f.dec, 320, 240)
 		if got := processtest.Fraction(frame, 320, image.Rect(0, 0, 320, 240), processtest.Near(0x00ff00, 60)); got < 0.9 {
@@ -337,7 +337,7 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 	if steps < 15 || off > 1 || single < steps/2 { // one re-anchor (a sender stalled over 0.5 s under load) is tolerated
 		t.Errorf("%d frame steps: %d not a multiple of 1/30 s, %d of exactly one frame", steps, off, single)
 	}
-	eventually(t, 5*time.Second, "stats with 2 encoders", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 2 })
+	eventually(t, 10*time.Second, "stats with 2 encoders", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 2 })
 	if err := el.RemoveOutput(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	sendAll(t, el, map[int][][]byte{0: following(in, in[:len(in)/3], 90000)}, map[int]int{0: 90000})
-	eventually(t, 5*time.Second, "output 1 alone", func() bool {
+	eventually(t, 10*time.Second, "output 1 alone", func() bool {
 		if p := o.problems(); len(p) > 0 {
 			t.Fatalf("problems: %v", p)
 		}
@@ -355,7 +355,7 @@ func TestWorkerTranscoderOutputs(t *testing.T) {
 	if n := len(o.of(0)); n != 0 {
 		t.Errorf("removed output sent %d packets", n)
 	}
-	eventually(t, 5*time.Second, "stats with 1 encoder", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 1 })
+	eventually(t, 10*time.Second, "stats with 1 encoder", func() bool { s := o.lastStats(); return s != nil && s.Outputs == 1 })
 	if err := el.AddInput(ctx, 5, Stream{Codec: CodecVP8}); err == nil {
 		t.Error("a second input was accepted by a transcoder")
 	}
@@ -391,7 +391,7 @@ func TestWorkerCompositeSurvivesBadInput(t *testing.T) {
 		}
 	}
 	sendAll(t, el, map[int][][]byte{0: good, 1: bad}, map[int]int{0: 90000, 1: 90000})
-	eventually(t, 5*time.Second, "output", func() bool { return len(o.of(0)) > 20 })
+	eventually(t, 10*time.Second, "output", func() bool { return len(o.of(0)) > 20 })
 	if err := el.Err(); err != nil {
 		t.Fatalf("the composite failed: %v", err)
 	}

@@ -357,7 +357,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 		if m.Workers() != 0 {
 			t.Errorf("%d workers left", m.Workers())
 		}
-		eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
+		eventually(t, 10*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 		if n := workerTmpDirs(t); n > dirs { // the killed worker's too
 			t.Errorf("%d worker scratch directories left", n-dirs)
 		}
@@ -393,7 +393,7 @@ func TestWorkerKillOneOfThree(t *testing.T) {
 	<-killed
 	before := []int{cols[1].count(), cols[2].count()}
 	wg.Wait()
-	eventually(t, 5*time.Second, "error on the killed pipeline", func() bool { return len(cols[0].find(EventError)) == 1 })
+	eventually(t, 10*time.Second, "error on the killed pipeline", func() bool { return len(cols[0].find(EventError)) == 1 })
 	if err := cols[0].find(EventError)[0].Err; !errors.Is(err, ErrWorkerCrashed) || !bytes.Contains([]byte(err.Error()), []byte("killed")) {
 		t.Fatalf("error %v", err)
 	}
@@ -449,7 +449,7 @@ func TestWorkerCreateCloseCycles(t *testing.T) {
 			t.Fatalf("worker %d still running", pid)
 		}
 	}
-	eventually(t, 5*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
+	eventually(t, 10*time.Second, "fds back", func() bool { return testutil.OpenFDs(t) <= fds })
 }
 
 // ChromaFilter: the colour under the calibration window (green) is replaced
@@ -598,7 +598,7 @@ func TestWorkerHangKilled(t *testing.T) {
 	if err := c.find(EventError)[0].Err; !errors.Is(err, ErrWorkerHung) {
 		t.Fatalf("error %v", err)
 	}
-	eventually(t, 5*time.Second, "stopped worker gone", func() bool { return !processAlive(pid) })
+	eventually(t, 10*time.Second, "stopped worker gone", func() bool { return !processAlive(pid) })
 }
 
 // The element policy comes from the server's configuration: an allow list

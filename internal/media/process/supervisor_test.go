@@ -125,7 +125,7 @@ func TestEchoAndRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 5*time.Second, "20 packets back", func() bool { return s.packets.Load() == 20 })
+	eventually(t, 10*time.Second, "20 packets back", func() bool { return s.packets.Load() == 20 })
 	if st := el.Stats(); st.PacketsIn != 20 || st.PacketsOut != 20 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -199,7 +199,7 @@ func TestFanOutOutputs(t *testing.T) {
 	}
 	defer el.Close()
 	_ = el.WriteRTP(0, []byte{0x80, 1})
-	eventually(t, 5*time.Second, "one packet per output", func() bool {
+	eventually(t, 10*time.Second, "one packet per output", func() bool {
 		return per[0].Load() == 1 && per[1].Load() == 1 && per[2].Load() == 1
 	})
 }
@@ -217,7 +217,7 @@ func TestCrashIsolated(t *testing.T) {
 		els[i] = create(t, m, k, sinks[i])
 	}
 	_ = els[0].WriteRTP(0, []byte("crash"))
-	err := sinks[0].waitErr(t, 5*time.Second)
+	err := sinks[0].waitErr(t, 10*time.Second)
 	if !errors.Is(err, ErrWorkerCrashed) || !strings.Contains(err.Error(), "exit status 2") {
 		t.Fatalf("error = %v", err)
 	}
@@ -227,9 +227,9 @@ func TestCrashIsolated(t *testing.T) {
 	for i := 1; i < 3; i++ {
 		before := sinks[i].packets.Load()
 		_ = els[i].WriteRTP(0, []byte{0x80, 2})
-		eventually(t, 5*time.Second, "others still echo", func() bool { return sinks[i].packets.Load() > before })
+		eventually(t, 10*time.Second, "others still echo", func() bool { return sinks[i].packets.Load() > before })
 	}
-	eventually(t, 5*time.Second, "dead worker forgotten", func() bool { return m.Workers() == 2 })
+	eventually(t, 10*time.Second, "dead worker forgotten", func() bool { return m.Workers() == 2 })
 	if n := m.Failures(); n != 1 {
 		t.Errorf("failures counted: %d, want 1", n)
 	}
@@ -259,7 +259,7 @@ func TestCleanExitReported(t *testing.T) {
 	el := create(t, m, "x", s)
 	defer el.Close()
 	_ = el.WriteRTP(0, []byte("exit"))
-	if err := s.waitErr(t, 5*time.Second); !errors.Is(err, ErrWorkerCrashed) || !strings.Contains(err.Error(), "exit status 0") {
+	if err := s.waitErr(t, 10*time.Second); !errors.Is(err, ErrWorkerCrashed) || !strings.Contains(err.Error(), "exit status 0") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -272,7 +272,7 @@ func TestPipelineErrorEvent(t *testing.T) {
 	defer el.Close()
 	_ = el.WriteRTP(0, []byte("error"))
 	var pe *PipelineError
-	if err := s.waitErr(t, 5*time.Second); !errors.As(err, &pe) || pe.Message != "fake pipeline error" {
+	if err := s.waitErr(t, 10*time.Second); !errors.As(err, &pe) || pe.Message != "fake pipeline error" {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -311,7 +311,7 @@ func TestHangKilled(t *testing.T) {
 			if !errors.Is(err, ErrWorkerHung) || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("error = %v", err)
 			}
-			eventually(t, 5*time.Second, "killed process gone", func() bool { return !processAlive(pid) })
+			eventually(t, 10*time.Second, "killed process gone", func() bool { return !processAlive(pid) })
 		})
 	}
 }
@@ -464,7 +464,7 @@ func TestManagerCloseStopsAll(t *testing.T) {
 	el := create(t, m, "a", s)
 	create(t, m, "b", newSink())
 	m.Close()
-	if err := s.waitErr(t, 5*time.Second); !errors.Is(err, ErrClosed) {
+	if err := s.waitErr(t, 10*time.Second); !errors.Is(err, ErrClosed) {
 		t.Fatalf("error = %v", err)
 	}
 	if m.Workers() != 0 {

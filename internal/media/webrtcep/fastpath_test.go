@@ -57,7 +57,7 @@ func connectLoop(t *testing.T, eng *Engine, opts testpeer.Options) *loopPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := peer.WaitCandidates(5 * time.Second)
+	cands, err := peer.WaitCandidates(10 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
