@@ -58,7 +58,7 @@ func (a *App) httpURL(listener, path string) string {
 // opened; the socket is then closed) and the socket when asked to keep it.
 func handshake(t *testing.T, url string, h http.Header, from string) (int, *websocket.Conn) {
 	t.Helper()
-	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	if from != "" {
 		nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
 		d.NetDialContext = nd.DialContext

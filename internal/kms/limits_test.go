@@ -178,7 +178,7 @@ func TestTagLimits(t *testing.T) {
 		errorOf(t, invoke(c, manager, "addTag", map[string]any{"key": "k1", "value": strings.Repeat("x", 1<<20)}), 40009, "kurento.maxTagBytesPerObject")
 		testutil.Result(t, invoke(c, manager, "setSendTagsInEvents", map[string]any{"sendTagsInEvents": true}))
 		create(t, c, "MediaPipeline", nil)
-		ev := events(watcher, 1, 5*time.Second)
+		ev := events(watcher, 1, 10*time.Second)
 		if len(ev) != 1 || len(ev[0]["data"].(map[string]any)["tags"].([]any)) != 3 {
 			t.Fatalf("ObjectCreated with the manager's tags = %v", ev)
 		}

@@ -76,7 +76,7 @@ func TestCascadingRelease(t *testing.T) {
 	}
 	testutil.Result(t, c.Call("release", map[string]any{"object": p}))
 	got := map[string]bool{}
-	for _, ev := range events(c, 3, 2*time.Second) {
+	for _, ev := range events(c, 3, 10*time.Second) {
 		got[ev["data"].(map[string]any)["objectId"].(string)] = true
 	}
 	for _, id := range []string{p, a, b} {
@@ -109,7 +109,7 @@ func TestConnectSemantics(t *testing.T) {
 		}
 	}
 	testutil.Result(t, invoke(c, a, "connect", map[string]any{"sink": sink}))
-	evs := events(c, 3, 2*time.Second)
+	evs := events(c, 3, 10*time.Second)
 	var types []string
 	for _, ev := range evs {
 		if ev["type"] != "ElementConnected" || ev["object"] != a {
@@ -126,7 +126,7 @@ func TestConnectSemantics(t *testing.T) {
 	}
 	// b takes over the VIDEO sink pad: a is disconnected for VIDEO only.
 	testutil.Result(t, invoke(c, b, "connect", map[string]any{"sink": sink, "mediaType": "VIDEO"}))
-	evs = events(c, 2, 2*time.Second)
+	evs = events(c, 2, 10*time.Second)
 	if len(evs) != 2 || evs[0]["type"] != "ElementDisconnected" || evs[0]["object"] != a ||
 		evs[1]["type"] != "ElementConnected" || evs[1]["object"] != b {
 		t.Fatalf("replacement events = %v", evs)
@@ -185,7 +185,7 @@ func TestObjectProperties(t *testing.T) {
 	testutil.Result(t, invoke(c, a, "setSendTagsInEvents", map[string]any{"sendTagsInEvents": true}))
 	testutil.Result(t, c.Call("subscribe", map[string]any{"object": a, "type": "ElementConnected"}))
 	testutil.Result(t, invoke(c, a, "connect", map[string]any{"sink": b, "mediaType": "AUDIO"}))
-	ev := events(c, 1, 2*time.Second)
+	ev := events(c, 1, 10*time.Second)
 	if len(ev) != 1 {
 		t.Fatal("no event")
 	}

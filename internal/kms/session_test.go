@@ -111,7 +111,7 @@ func TestReconnectKeepsObjectsAndSubscriptions(t *testing.T) {
 		t.Fatal("object lost or session changed after reconnection")
 	}
 	testutil.Result(t, invoke(c2, a, "connect", map[string]any{"sink": b, "mediaType": "VIDEO"}))
-	evs := events(c2, 1, 2*time.Second)
+	evs := events(c2, 1, 10*time.Second)
 	if len(evs) != 1 || evs[0]["type"] != "ElementConnected" || evs[0]["object"] != a {
 		t.Fatalf("events after reconnection = %v", evs)
 	}

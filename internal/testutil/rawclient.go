@@ -135,7 +135,7 @@ func (c *RawClient) recv(timeout time.Duration) (map[string]any, bool) {
 func (c *RawClient) Response(id int) (map[string]any, []map[string]any) {
 	c.t.Helper()
 	var notes []map[string]any
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	defer func() {
 		c.mu.Lock()
 		c.backlog = append(c.backlog, notes...)

@@ -38,10 +38,10 @@ func (c *Counter) Release() { c.core.Detach() }
 // Count returns the packets consumed.
 func (c *Counter) Count() int64 { return c.n.Load() }
 
-// Wait waits until n packets were consumed, failing the test after 5 s.
+// Wait waits until n packets were consumed, failing the test after 10 s.
 func (c *Counter) Wait(t testing.TB, n int64) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); c.n.Load() < n; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); c.n.Load() < n; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("consumed %d packets, want %d", c.n.Load(), n)
 		}
