@@ -30,6 +30,10 @@ func NewPort(h *Hub, events media.EventHandler) (*Port, error) {
 	p := &Port{hub: h, id: h.nextID}
 	h.nextID++
 	h.mu.Unlock()
+	// No worker input yet. Set before the port is listed: a decoding hub's
+	// control loop may look at it before added, and took the zero index for
+	// input 0, another port's, and removed it from the worker.
+	p.mix.in[media.Audio].index, p.mix.in[media.Video].index = -1, -1
 	// A receiver connected to the port may want an output made for it.
 	watch := func(e media.Event) {
 		if _, ok := e.(media.ElementConnected); ok {

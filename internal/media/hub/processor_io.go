@@ -38,11 +38,10 @@ type inputRef struct {
 	mt   media.MediaType
 }
 
-// attach prepares a new port's side.
+// attach prepares a new port's side (its inputs are none since NewPort).
 func (m *processor) attach(p *Port) {
 	for _, mt := range []media.MediaType{media.Audio, media.Video} {
 		p.mix.out[mt] = procelem.NewStreamOut(p.core.Source(mt))
-		p.mix.in[mt].index = -1
 	}
 	m.poke()
 }
