@@ -69,6 +69,7 @@ const (
 const (
 	smoothWindows = 8
 	stayWindows   = 4
+	frameFirst    = -2 // in LayerSwitch.frames: the window of the layer's first packet
 )
 
 // layerStay: a viewer stays on its layer while its budget is at least
@@ -105,6 +106,9 @@ func (s *LayerSwitch) smoothEnough(l int, up bool) bool {
 	for k := 1; k <= min(s.winN, smoothWindows); k++ {
 		w := (s.winN - k) % smoothWindows
 		n := int(s.frames[l][w])
+		if n == frameFirst {
+			break // the layer's first window: as much history as a new viewer has
+		}
 		if n < 0 {
 			if up && k <= stayWindows {
 				return false
@@ -159,6 +163,7 @@ type LayerSwitch struct {
 	lossAvg     [MaxLayers]lossAvg
 	frames      [MaxLayers][smoothWindows]int16 // frames of the layer per rate window, the newest at winN-1 (mod smoothWindows); -1: not sent throughout
 	winN        int                             // rate windows closed
+	fresh       [MaxLayers]bool                 // no window of the layer closed since its first packet
 }
 
 // lossAvg is a layer's loss upstream per rate window, smoothed: packets
@@ -500,6 +505,7 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 		// 360p paused 2–4 s after the drop kept its pause timeout at ~1.5 s).
 		s.since[layer], s.frameAt[layer] = now, 0
 	}
+	s.fresh[layer] = s.fresh[layer] || s.seen[layer] == 0
 	s.seen[layer] = now
 	if at := s.frameAt[layer]; at == 0 || ts != s.lastTS[layer] {
 		s.lossFrames[layer]++
@@ -519,9 +525,14 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 	}
 	if d := now - s.winStart; d >= layerRateWindow {
 		for i := range s.bytes {
-			s.frames[i][s.winN%smoothWindows] = -1
-			if s.since[i] <= s.winStart && s.Active(i, now) {
-				s.frames[i][s.winN%smoothWindows] = int16(min(s.lossFrames[i], math.MaxInt16))
+			f := &s.frames[i][s.winN%smoothWindows]
+			switch {
+			case s.since[i] <= s.winStart && s.Active(i, now):
+				*f, s.fresh[i] = int16(min(s.lossFrames[i], math.MaxInt16)), false
+			case s.fresh[i]:
+				*f = frameFirst
+			default:
+				*f = -1
 			}
 		}
 		s.winN++

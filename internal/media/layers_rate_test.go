@@ -180,3 +180,16 @@ func TestLayerPauseAfterResume(t *testing.T) {
 		t.Error("a 30 fps layer silent for 400 ms after it resumed is still active")
 	}
 }
+
+// TestFitNewViewerMovesUp: a viewer that joins a running publisher starts
+// on the lowest layer and moves up after layerUpStable (1 s) as before:
+// the windows before a layer's first full one are no resume. Held 2 s
+// more, a 600 kbit/s viewer lost the first second of its high start
+// estimate and stayed on 180p with an estimate stuck at 300 kbit/s.
+func TestFitNewViewerMovesUp(t *testing.T) {
+	f := newFrameSim(4_000_000)
+	f.run(45, func(l, i int) bool { return l == 0 || i > 0 }) // 1.5 s, the upper layers' first packets a frame later
+	if got := f.s.Current(); got != 2 {
+		t.Errorf("on layer %d 1.5 s after joining, want 2", got)
+	}
+}
