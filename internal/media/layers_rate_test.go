@@ -167,9 +167,9 @@ func TestFitStallMovesNothing(t *testing.T) {
 }
 
 // TestLayerPauseAfterResume: a layer that resumes after a pause (Chrome's
-// 360p, 2–4 s after the drop) and stops again at once is left after three frame
-// intervals as before: the pause is not taken for a frame interval (it
-// made the timeout ~1.5 s).
+// 360p, 2–4 s after the drop) and stops again at once is left after three
+// frame intervals as before: the pause is not taken for a frame interval
+// (counted as one, it made the timeout up to ~1.5 s).
 func TestLayerPauseAfterResume(t *testing.T) {
 	f := newFrameSim(0)
 	f.run(60, func(int, int) bool { return true })
