@@ -53,10 +53,23 @@ const (
 	// then only sent another burst into the same queue.
 	layerKeyframeRetry    = int64(500 * time.Millisecond)
 	layerKeyframeRetryMax = int64(2 * time.Second)
-	// layerSmoothHold: a layer must have kept up with the frame rate of the
-	// layers below it this long before a viewer moves up to it (under 10 %
-	// loss Chrome's top layer went 24 → 4 fps within 2 s of looking smooth).
-	layerSmoothHold = int64(4 * time.Second)
+)
+
+// Frame rates are compared per rate window: frames counted in each of the
+// last smoothWindows windows (4 s) against the layers below in the same
+// windows. A viewer stays on a layer while over its last stayWindows (2 s)
+// it sent at least 2/3 of the frames of the smoothest layer below, and
+// moves up only to one that kept 4/5 of them in each second of the last
+// smoothWindows (under 10 % loss Chrome's top layer went 24 → 4 fps within
+// 2 s of looking smooth). Per frame interval (a mean over ~8 frames) one
+// dip of Chrome's 360p after the drop to 600 kbit/s (3 frames dropped, a
+// second of 27 fps; its encoder held to a sawing estimate does so every
+// few seconds) moved viewers down or restarted the 4 s hold: B stayed on
+// 180p 5–16 s after 360p ran at ~30 fps again.
+const (
+	smoothWindows = 8
+	stayWindows   = 4
+	frameFirst    = -2 // in LayerSwitch.frames: the window of the layer's first packet
 )
 
 // layerStay: a viewer stays on its layer while its budget is at least
@@ -78,18 +91,43 @@ const layerUpMargin = 30
 
 // A layer whose encoder drops frames (a publisher short of uplink gives
 // its top layer what is left: Chrome at 10 % loss sent 720p at 11–18 fps
-// and 360p at 30) is worse to watch than the smooth layer below it. Frame
-// intervals, as fractions of the smoothest lower layer's: a viewer stays
-// on (or moves down to) a layer at ≥ 2/3 of that frame rate, and moves up
-// only to one at ≥ 4/5 for layerSmoothHold.
-func smoothEnough(iv, smoothest int64, up bool) bool {
-	if iv <= 0 || smoothest <= 0 {
-		return true
+// and 360p at 30) is worse to watch than the smooth layer below it.
+// smoothEnough reports whether layer l kept up with the layers below it:
+// to stay on (or move down to), ≥ 2/3 of their frames over the last
+// stayWindows; to move up to, ≥ 4/5 in each second (two windows) of the
+// last smoothWindows.
+// Only the windows l was sent throughout count: a layer that resumed is
+// judged on what it sent since, and moved up to once it kept up for
+// stayWindows (Chrome resumed its 360p at 30 fps, then at its minimum
+// bitrate sent 16–20 fps for 3 s: a viewer that moved up after 1 s moved
+// back down).
+func (s *LayerSwitch) smoothEnough(l int, up bool) bool {
+	got, ref, last, lastRef := 0, 0, 0, 0
+	for k := 1; k <= min(s.winN, smoothWindows); k++ {
+		w := (s.winN - k) % smoothWindows
+		n := int(s.frames[l][w])
+		if n == frameFirst {
+			break // the layer's first window: as much history as a new viewer has
+		}
+		if n < 0 {
+			if up && k <= stayWindows {
+				return false
+			}
+			break
+		}
+		if !up && k > stayWindows {
+			break
+		}
+		r := 0
+		for b := 0; b < l; b++ {
+			r = max(r, int(s.frames[b][w]))
+		}
+		if up && k > 1 && 5*(n+last) < 4*(r+lastRef) {
+			return false
+		}
+		got, ref, last, lastRef = got+n, ref+r, n, r
 	}
-	if up {
-		return 4*iv <= 5*smoothest
-	}
-	return 2*iv <= 3*smoothest
+	return 3*got >= 2*ref
 }
 
 // LayerSwitch forwards one layer of a simulcast source at a time and moves
@@ -102,7 +140,6 @@ type LayerSwitch struct {
 	cur, target int8 // layer+1; 0 = none
 	seen        [MaxLayers]int64
 	since       [MaxLayers]int64  // when the layer became active
-	smoothSince [MaxLayers]int64  // since when the layer keeps up with the ones below again (0: since it is active; -1: it does not)
 	frameAt     [MaxLayers]int64  // when the layer's last frame started
 	lastTS      [MaxLayers]uint32 // its RTP timestamp
 	interval    [MaxLayers]int64  // mean frame interval (ns; 0: unknown)
@@ -124,6 +161,9 @@ type LayerSwitch struct {
 	lossy       [MaxLayers]bool   // the last window lost more than layerLossy of the layer
 	lossFrames  [MaxLayers]int    // frames of the layer started in the window
 	lossAvg     [MaxLayers]lossAvg
+	frames      [MaxLayers][smoothWindows]int16 // frames of the layer per rate window, the newest at winN-1 (mod smoothWindows); -1: not sent throughout
+	winN        int                             // rate windows closed
+	fresh       [MaxLayers]bool                 // no window of the layer closed since its first packet
 }
 
 // lossAvg is a layer's loss upstream per rate window, smoothed: packets
@@ -267,12 +307,12 @@ func (s *LayerSwitch) Rate(layer int) uint64 {
 // overuse recovers; a link below the layer's rate takes the estimate
 // lower). A layer whose frame rate falls well below a lower one's — a
 // publisher starving its top layer — is passed over (smoothEnough). Else
-// the lowest active layer; -1 when no layer is active (or, for a viewer's
-// first choice, while only layers above the lowest have been seen).
+// the lowest active layer, or the current one if that is below it and was
+// sent within 2 s; -1 when no layer is active (or, for a viewer's first
+// choice, while only layers above the lowest have been seen).
 func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	best, lowest := -1, -1
 	cur := s.Current()
-	var smoothest int64 // shortest frame interval of the layers below
 	// A lossy layer means a congested uplink: every layer loses as much, the
 	// smaller ones just show it later (too few packets per window to tell).
 	// Moving to the lowest at once saves a stop at the middle one, which in
@@ -292,29 +332,18 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	}
 	for l := 0; l < MaxLayers; l++ {
 		if !s.Active(l, now) {
-			s.smoothSince[l] = 0
 			continue
 		}
 		if lowest < 0 {
 			lowest = l
 		}
-		iv := s.interval[l]
-		switch {
-		case !smoothEnough(iv, smoothest, true):
-			s.smoothSince[l] = -1
-		case s.smoothSince[l] < 0:
-			s.smoothSince[l] = now // recovered: held for layerSmoothHold
-		}
 		up := l > cur && cur >= 0
-		held := s.smoothSince[l] < 0 || s.smoothSince[l] > 0 && now-s.smoothSince[l] < layerSmoothHold
+		held := up && !s.smoothEnough(l, true)
 		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
 		// Too lossy to move up to, or to start on (a viewer whose first
 		// keyframe has not come yet: in the browser one went to 720p so).
 		repairs := l > cur && budget > 0 && s.lossAvg[l].tooLossy()
-		starved := !smoothEnough(iv, smoothest, false) || up && held || repairs || lossy
-		if iv > 0 && (smoothest == 0 || iv < smoothest) {
-			smoothest = iv
-		}
+		starved := !s.smoothEnough(l, false) || held || repairs || lossy
 		if starved {
 			continue // it would stutter where a lower layer runs smoothly
 		}
@@ -342,6 +371,14 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 	}
 	if best < 0 {
 		best = lowest
+		if cur >= 0 && lowest > cur && now-s.seen[cur] < int64(2*LayerActiveTimeout) {
+			// The viewer's layer, sent within 2 s, is silent for a moment:
+			// the publisher stalled (Chrome on a loaded machine sent nothing
+			// for 350–400 ms) and a higher layer's packet came first. Taking
+			// that layer moved a viewer held on 180p by its budget up to
+			// 360p: a keyframe burst into a 600 kbit/s uplink, a move back.
+			best = cur
+		}
 		// A viewer's first layer is the lowest that runs, not merely the
 		// first whose packet came: in the browser that was often the top
 		// layer's, and a viewer of a 600 kbit/s link started on 720p.
@@ -464,8 +501,11 @@ func (s *LayerSwitch) Accept(pkt *Packet, now int64) (forward bool, keyframe int
 
 func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 	if !s.Active(int(layer), now) {
-		s.since[layer] = now
+		// Resumed: the pause is no frame interval (counted as one, Chrome's
+		// 360p paused 2–4 s after the drop kept its pause timeout at ~1.5 s).
+		s.since[layer], s.frameAt[layer] = now, 0
 	}
+	s.fresh[layer] = s.fresh[layer] || s.seen[layer] == 0
 	s.seen[layer] = now
 	if at := s.frameAt[layer]; at == 0 || ts != s.lastTS[layer] {
 		s.lossFrames[layer]++
@@ -484,6 +524,18 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 		return
 	}
 	if d := now - s.winStart; d >= layerRateWindow {
+		for i := range s.bytes {
+			f := &s.frames[i][s.winN%smoothWindows]
+			switch {
+			case s.since[i] <= s.winStart && s.Active(i, now):
+				*f, s.fresh[i] = int16(min(s.lossFrames[i], math.MaxInt16)), false
+			case s.fresh[i]:
+				*f = frameFirst
+			default:
+				*f = -1
+			}
+		}
+		s.winN++
 		s.closeLoss()
 		for i := range s.bytes {
 			s.rate[i] = s.bytes[i] * 8 * uint64(time.Second) / uint64(d)
