@@ -24,6 +24,7 @@ import (
 	"github.com/gorento/gorento/internal/media/player/sourcetest"
 	"github.com/gorento/gorento/internal/media/process"
 	"github.com/gorento/gorento/internal/media/process/processtest"
+	"github.com/gorento/gorento/internal/media/rtpx"
 	"github.com/gorento/gorento/internal/media/uriep"
 	"github.com/gorento/gorento/internal/media/workerleg"
 	"github.com/gorento/gorento/internal/testutil"
@@ -204,48 +205,68 @@ func TestPlayFiles(t *testing.T) {
 	}
 }
 
+// frameSlack bounds how far ahead of the wall clock since play a paced
+// position may be: the first frame's time stamp and one frame in flight.
+const frameSlack = 50 * time.Millisecond
+
 // TestPauseSeekStop: pause stops packets and holds the position, a seek
-// moves it to the keyframe before, stop then play starts over.
+// moves it to the keyframe before, stop then play starts over. Positions
+// are compared with the time measured since play, never with a window of
+// the wall clock (a slow start or a late sleep only shifts them).
 func TestPauseSeekStop(t *testing.T) {
 	leakCheck(t)
 	r := newRig(t, "file://"+testFile(t, containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm"}), nil)
+	start := time.Now()
 	r.pl.Play()
-	time.Sleep(time.Second)
+	testutil.Eventually(t, 10*time.Second, "1 s played", func() bool { return r.pl.Position() >= time.Second })
 	if !r.pl.Pause() {
 		t.Fatal("pause refused")
 	}
-	time.Sleep(100 * time.Millisecond)
+	played := time.Since(start)
 	n, pos := r.sink.Count(), r.pl.Position()
-	time.Sleep(500 * time.Millisecond)
-	if r.sink.Count() != n || r.pl.Position() != pos || pos < 700*time.Millisecond || pos > 1300*time.Millisecond {
-		t.Fatalf("paused: %d → %d packets, position %v → %v", n, r.sink.Count(), pos, r.pl.Position())
+	if pos > played+frameSlack {
+		t.Fatalf("position %v after %v of play: not paced", pos, played)
 	}
+	time.Sleep(500 * time.Millisecond)
+	// Only the frame in flight when Pause returned may follow it.
+	after := map[[2]uint32]bool{}
+	for _, p := range r.sink.Received()[n:] {
+		after[[2]uint32{uint32(p.MediaType), p.Header.Timestamp}] = true
+	}
+	if p := r.pl.Position(); len(after) > 1 || p < pos || p > pos+frameSlack {
+		t.Fatalf("paused: %d frames sent after pause, position %v → %v", len(after), pos, p)
+	}
+	paused := r.pl.Position()
 	if err := r.pl.SetPosition(2500 * time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	r.pl.Play()
-	time.Sleep(300 * time.Millisecond)
-	if p := r.pl.Position(); p < 2*time.Second || p > 2600*time.Millisecond {
+	testutil.Eventually(t, 10*time.Second, "the seek", func() bool { return r.pl.Position() != 2500*time.Millisecond })
+	if p := r.pl.Position(); p < 1950*time.Millisecond || p > 2050*time.Millisecond {
 		t.Fatalf("position %v after seeking to 2.5 s (keyframe at 2 s)", p)
 	}
-	r.endsOnce()
-	// About 1 s + 2 s of video were sent, not 4 s.
-	if v := r.count(media.Video); v == 0 {
-		t.Fatal("no video")
+	resumed := time.Now()
+	r.pl.Play()
+	time.Sleep(300 * time.Millisecond)
+	if p, since := r.pl.Position(), time.Since(resumed); p < 1950*time.Millisecond || p > 2*time.Second+since+frameSlack {
+		t.Fatalf("position %v %v after playing from the keyframe at 2 s", p, since)
 	}
+	r.endsOnce()
+	// What was played before the pause, then 2 s after the seek, not 4 s.
 	p := r.decode(frames.VP8, frames.Opus)
-	if vt, _ := p.FrameTimes("video"); len(vt) < 80 || len(vt) > 100 {
-		t.Errorf("%d video frames decoded, want ~90 (1 s, then 2 s after the seek)", len(vt))
+	want := int(paused.Seconds()*30) + 1 + 60
+	if vt, _ := p.FrameTimes("video"); len(vt) < want-6 || len(vt) > want+6 {
+		t.Errorf("%d video frames decoded, want ~%d (%v, then 2 s after the seek)", len(vt), want, paused)
 	}
 	if err := r.pl.SetPosition(time.Second); !errors.Is(err, ErrSeek) {
 		t.Errorf("seek while stopped: %v", err)
 	}
 	// stop, play: from the start again
 	r.ev.Reset()
+	again := time.Now()
 	r.pl.Play()
 	time.Sleep(500 * time.Millisecond)
-	if p := r.pl.Position(); p > 700*time.Millisecond {
-		t.Errorf("position %v after playing again", p)
+	if p, since := r.pl.Position(), time.Since(again); p > since+frameSlack {
+		t.Errorf("position %v %v after playing again", p, since)
 	}
 	r.pl.Stop()
 	if r.pl.State() != uriep.Stop || r.pl.Position() != 0 {
@@ -330,19 +351,39 @@ func TestErrors(t *testing.T) {
 
 // TestKeyframeRequest: a receiver asking for a keyframe of encoded video
 // gets the stream again from the last keyframe (a player cannot encode
-// one), at most once a second.
+// one), at most once a second. Rewinds are counted as keyframes received
+// and bounded by the time measured between the first request and the
+// stop, not by sleeps.
 func TestKeyframeRequest(t *testing.T) {
 	leakCheck(t)
 	r := newRig(t, "file://"+testFile(t, containertest.Spec{Video: "vp8", Audio: "opus", Container: "webm", GOP: 120}), nil)
-	r.pl.Play()
-	time.Sleep(1500 * time.Millisecond)
-	r.sink.Core().Sink(media.Video).RequestKeyframe()
-	testutil.Eventually(t, 10*time.Second, "a rewind to the keyframe at 0", func() bool { return r.pl.Position() < 500*time.Millisecond })
-	time.Sleep(200 * time.Millisecond)
-	r.sink.Core().Sink(media.Video).RequestKeyframe() // too soon after a keyframe: ignored
-	time.Sleep(300 * time.Millisecond)
-	if p := r.pl.Position(); p < 300*time.Millisecond {
-		t.Errorf("position %v: a second request rewound again", p)
+	isKey := rtpx.KeyframeStart("video/VP8")
+	keyframes := func() int {
+		n := 0
+		for _, p := range r.sink.Received() {
+			if p.MediaType == media.Video && isKey(p.Payload) {
+				n++
+			}
+		}
+		return n
 	}
+	r.pl.Play()
+	// Paced: the only keyframe, at 0, was sent more than a second ago.
+	testutil.Eventually(t, 10*time.Second, "1.2 s played", func() bool { return r.pl.Position() >= 1200*time.Millisecond })
+	if k := keyframes(); k != 1 {
+		t.Fatalf("%d keyframes before any request", k)
+	}
+	first := time.Now()
+	r.sink.Core().Sink(media.Video).RequestKeyframe()
+	testutil.Eventually(t, 10*time.Second, "a rewind to the keyframe at 0", func() bool { return keyframes() == 2 })
+	for range 3 { // too soon after a keyframe: ignored
+		time.Sleep(100 * time.Millisecond)
+		r.sink.Core().Sink(media.Video).RequestKeyframe()
+	}
+	time.Sleep(300 * time.Millisecond)
 	r.pl.Stop()
+	// Rewinds are a second apart at least, all between first and now.
+	if rewinds, most := keyframes()-1, 1+int(time.Since(first)/time.Second); rewinds > most {
+		t.Errorf("%d rewinds in %v", rewinds, time.Since(first))
+	}
 }
