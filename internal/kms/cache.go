@@ -12,7 +12,8 @@ import (
 // insertion order, so memory is bounded by the answers of one TTL.
 type requestCache struct {
 	ttl     time.Duration
-	mu      sync.Mutex // guards entries and order
+	now     func() time.Time // time.Now; a test's clock
+	mu      sync.Mutex       // guards entries and order
 	entries map[cacheKey]cacheEntry
 	order   []cacheKey // insertion order; order[0] is the oldest
 	// grown is the most entries held since the map was last rebuilt: a Go
@@ -31,21 +32,21 @@ type cacheEntry struct {
 }
 
 func newRequestCache(ttl time.Duration) *requestCache {
-	return &requestCache{ttl: ttl, entries: map[cacheKey]cacheEntry{}}
+	return &requestCache{ttl: ttl, now: time.Now, entries: map[cacheKey]cacheEntry{}}
 }
 
 func (c *requestCache) get(session string, id json.RawMessage) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[cacheKey{session, string(id)}]
-	if !ok || time.Now().After(e.expires) {
+	if !ok || c.now().After(e.expires) {
 		return nil
 	}
 	return e.frame
 }
 
 func (c *requestCache) put(session string, id json.RawMessage, frame []byte) {
-	now := time.Now()
+	now := c.now()
 	k := cacheKey{session, string(id)}
 	c.mu.Lock()
 	defer c.mu.Unlock()

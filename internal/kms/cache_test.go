@@ -7,15 +7,30 @@ import (
 	"time"
 )
 
+// TestRequestCacheExpiresInOrder: on a test clock (a put of the real
+// clock could take longer than the TTL under load), entries put a
+// millisecond apart expire oldest first, each after the TTL.
 func TestRequestCacheExpiresInOrder(t *testing.T) {
 	c := newRequestCache(50 * time.Millisecond)
+	start := time.Unix(1000, 0)
+	now := start
+	c.now = func() time.Time { return now }
+	id := func(i int) json.RawMessage { return json.RawMessage([]byte{byte('0' + i%10), byte(i)}) }
 	for i := 0; i < 100; i++ {
-		c.put("s", json.RawMessage([]byte{byte('0' + i%10), byte(i)}), []byte("x"))
+		now = start.Add(time.Duration(i) * time.Millisecond)
+		c.put("s", id(i), []byte("x"))
 	}
-	if c.get("s", json.RawMessage([]byte{'0', 0})) == nil {
-		t.Fatal("fresh entry missing")
+	// The last put, at 99 ms, kept those put at 49 ms and later.
+	if n := c.size(); n != 51 {
+		t.Fatalf("%d entries, want the 51 of the last 50 ms", n)
 	}
-	time.Sleep(60 * time.Millisecond)
+	if c.get("s", id(48)) != nil || c.get("s", id(49)) == nil || c.get("s", id(99)) == nil {
+		t.Fatal("expired out of order")
+	}
+	now = now.Add(51 * time.Millisecond)
+	if c.get("s", id(99)) != nil {
+		t.Fatal("an entry outlived the TTL")
+	}
 	c.put("s", json.RawMessage("new"), []byte("y"))
 	if n := c.size(); n != 1 {
 		t.Fatalf("%d entries after the TTL, want only the new one", n)
