@@ -22,7 +22,8 @@ func bogusCandidate(i int) string {
 
 // TestIceCandidateLimit: an endpoint takes at most maxIceCandidates remote
 // candidates, trickled or in the SDP, then answers 40401; release is not
-// held up by the connectivity checks running towards them, and the server
+// held up by the connectivity checks running towards them (it answers
+// within 10 s), and the server
 // keeps no goroutine or socket of it.
 func TestIceCandidateLimit(t *testing.T) {
 	leakCheck(t)
@@ -91,15 +92,16 @@ func TestIceCandidateLimit(t *testing.T) {
 	for _, o := range []interface {
 		Release(context.Context) error
 	}{ep3, p} {
+		// Released, within the 10 s of every wait for an expected event
+		// (the speed is not measured: it is logged).
 		start := time.Now()
-		if err := o.Release(ctx); err != nil {
-			t.Fatal(err)
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := o.Release(rctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("release with %d remote candidates under check: %v after %v (held up by connectivity checks?)", limit, err, time.Since(start))
 		}
-		took := time.Since(start)
-		t.Logf("release with %d remote candidates under check: %v", limit, took)
-		if took > 5*time.Second {
-			t.Errorf("release took %v: held up by connectivity checks", took)
-		}
+		t.Logf("release with %d remote candidates under check: %v", limit, time.Since(start))
 	}
 	for _, p := range []*testpeer.Peer{peer, peer2, peer3} {
 		p.Close()
