@@ -240,9 +240,21 @@ func TestLoopbackStats(t *testing.T) {
 	if e := st2.Endpoint(); e == nil || len(e.E2ELatency) != 1 || e.E2ELatency[0].Avg <= 0 || e.E2ELatency[0].Type != "VIDEO" {
 		t.Errorf("endpoint latency stats = %+v", st2.Endpoint())
 	}
-	if in2[0].PacketsLost != 0 || in2[0].Jitter < 0 || in2[0].Jitter > 0.5 {
-		t.Errorf("loopback inbound loss/jitter = %d/%v", in2[0].PacketsLost, in2[0].Jitter)
+	if in2[0].Jitter < 0 || in2[0].Jitter > 0.5 {
+		t.Errorf("loopback inbound jitter = %v", in2[0].Jitter)
 	}
+	// Loopback UDP can drop a packet under load: it is NACKed and resent
+	// on its own SSRC (no RTX negotiated here), which counts it received,
+	// so the loss returns to 0 once repaired (a count that invents losses
+	// does not).
+	testutil.Eventually(t, 10*time.Second, "no inbound loss left unrepaired", func() bool {
+		st, err := ep.Stats(ctx, wire.MediaVideo)
+		if err != nil {
+			return false
+		}
+		in := st.Inbound()
+		return len(in) == 1 && in[0].PacketsLost == 0
+	})
 	// The peer's receiver reports echo our sender reports: a round trip on
 	// loopback is a few milliseconds.
 	testutil.Eventually(t, 10*time.Second, "a round-trip time", func() bool {
