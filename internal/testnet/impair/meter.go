@@ -22,19 +22,28 @@ type Meter struct {
 
 // StartMeter starts measuring the limit of port in direction d.
 func (s *Shaper) StartMeter(port int, d Direction) (*Meter, error) {
-	m := &Meter{s: s, port: port, dir: d, at: time.Now()}
+	m := &Meter{s: s, port: port, dir: d}
 	var err error
-	m.bytes, err = s.Sent(port, d)
+	m.bytes, m.at, err = m.read()
 	return m, err
 }
 
 // Kbps is the rate since the start, in kbit/s.
 func (m *Meter) Kbps() (float64, error) {
-	b, err := m.s.Sent(m.port, m.dir)
+	b, at, err := m.read()
 	if err != nil {
 		return 0, err
 	}
-	return float64(b-m.bytes) * 8 / 1000 / time.Since(m.at).Seconds(), nil
+	return float64(b-m.bytes) * 8 / 1000 / at.Sub(m.at).Seconds(), nil
+}
+
+// read returns the bytes sent and when they were counted: the middle of
+// the run of tc (a fork and exec, up to hundreds of milliseconds on a
+// loaded machine, which would otherwise be counted as time without bytes).
+func (m *Meter) read() (uint64, time.Time, error) {
+	before := time.Now()
+	b, err := m.s.Sent(m.port, m.dir)
+	return b, before.Add(time.Since(before) / 2), err
 }
 
 // Sent returns the bytes htb has let through the limit of port in direction

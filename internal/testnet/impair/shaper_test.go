@@ -133,14 +133,30 @@ func TestShaperRate(t *testing.T) {
 	within(t, "from the port, 600 kbit", rx, 600_000, 0.10)
 
 	// The meter counts what the class let through, headers included: on a
-	// saturated link, the rate.
-	m, err := s.StartMeter(txPort, Down)
-	if err != nil {
-		t.Fatal(err)
+	// saturated link, the rate. htb lets at most its burst (rate/HZ and an
+	// MTU, ~2 KB: 3 % of a second at 600 kbit/s) through above the rate; a
+	// flood starved for part of a second leaves the class idle, so up to
+	// three windows, as within: a meter that does not count fails all.
+	var got []float64
+	for range 3 {
+		m, err := s.StartMeter(txPort, Down)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		kbps, err := m.Kbps()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("meter: %.0f kbit/s (limit 600)", kbps)
+		if kbps >= 0.85*600 && kbps <= 1.1*600 {
+			got = nil
+			break
+		}
+		got = append(got, kbps)
 	}
-	time.Sleep(time.Second)
-	if kbps, err := m.Kbps(); err != nil || kbps < 0.85*600 || kbps > 1.1*600 {
-		t.Errorf("the meter says %.0f kbit/s (%v) through a saturated 600 kbit/s class", kbps, err)
+	if got != nil {
+		t.Errorf("the meter says %.0f kbit/s through a saturated 600 kbit/s class", got)
 	}
 	if _, err := s.Sent(rxPort, Up); err == nil {
 		t.Error("Sent of a port without a limit: no error")
