@@ -42,16 +42,24 @@ func listen(t *testing.T) net.PacketConn {
 	return pc
 }
 
-// collect reads probes from pc until idle for quiet.
-func collect(pc net.PacketConn, quiet time.Duration) []probe {
+// collect reads probes from pc until idle for quiet and, when held is
+// given, the pipe under test holds no packet.
+func collect(pc net.PacketConn, quiet time.Duration, held func() bool) []probe {
 	var got []probe
 	buf := make([]byte, 2048)
+	last := time.Now()
 	for {
 		_ = pc.SetReadDeadline(time.Now().Add(quiet))
 		n, _, err := pc.ReadFrom(buf)
 		if err != nil {
+			// A starved pipe can stay quiet for longer while it holds
+			// packets: wait for them (up to 10 s without one).
+			if held != nil && held() && time.Since(last) < 10*time.Second {
+				continue
+			}
 			return got
 		}
+		last = time.Now()
 		if n >= 12 {
 			got = append(got, unstamp(buf[:n]))
 		}
@@ -137,7 +145,7 @@ func TestConnUp(t *testing.T) {
 			tx := listen(t)
 			defer tx.Close()
 			done := make(chan []probe)
-			go func() { done <- collect(c, 500*time.Millisecond) }()
+			go func() { done <- collect(c, 500*time.Millisecond, func() bool { return c.Stats(Up).Queued > 0 }) }()
 			send(t, func(b []byte) error { _, err := tx.WriteTo(b, c.LocalAddr()); return err }, 5000)
 			got := <-done
 			st := c.Stats(Up)
@@ -163,7 +171,7 @@ func TestConnDown(t *testing.T) {
 	rx := listen(t)
 	defer rx.Close()
 	done := make(chan []probe)
-	go func() { done <- collect(rx, 500*time.Millisecond) }()
+	go func() { done <- collect(rx, 500*time.Millisecond, func() bool { return c.Stats(Down).Queued > 0 }) }()
 	const n = 5000
 	send(t, func(b []byte) error { _, err := c.WriteTo(b, rx.LocalAddr()); return err }, n)
 	got := <-done
@@ -187,14 +195,14 @@ func TestConnSetProfile(t *testing.T) {
 	defer rx.Close()
 	w := func(b []byte) error { _, err := c.WriteTo(b, rx.LocalAddr()); return err }
 	send(t, w, 200)
-	if got := collect(rx, 200*time.Millisecond); len(got) != 200 {
+	if got := collect(rx, 200*time.Millisecond, nil); len(got) != 200 {
 		t.Fatalf("clean link delivered %d/200", len(got))
 	}
 	if err := c.SetProfile(Down, Profile{Loss: 1}); err != nil {
 		t.Fatal(err)
 	}
 	send(t, w, 200)
-	if got := collect(rx, 200*time.Millisecond); len(got) != 0 {
+	if got := collect(rx, 200*time.Millisecond, nil); len(got) != 0 {
 		t.Fatalf("a link losing everything delivered %d", len(got))
 	}
 	if err := c.SetProfile(Down, Profile{Loss: 2}); err == nil {

@@ -118,7 +118,7 @@ func echoN(t *testing.T, alloc, peer net.PacketConn, n int) ([]probe, int) {
 		}
 	}()
 	echoes := make(chan []probe)
-	go func() { echoes <- collect(alloc, 2*time.Second) }()
+	go func() { echoes <- collect(alloc, 2*time.Second, nil) }()
 	send(t, func(b []byte) error { _, err := alloc.WriteTo(b, peer.LocalAddr()); return err }, n)
 	return <-echoes, <-atPeer
 }
