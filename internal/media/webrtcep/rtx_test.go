@@ -69,25 +69,29 @@ func TestRTX(t *testing.T) {
 			}
 			// Outbound: a NACK for an echoed packet is answered on our RTX SSRC;
 			// asked again while unanswered, as a receiver does (the NACK or the
-			// retransmission can be lost on a loaded machine).
-			r := lp.peer.Received(webrtc.RTPCodecTypeVideo)
-			seq := r.Seqs[len(r.Seqs)-5]
+			// retransmission can be lost on a loaded machine), each time for a
+			// recent packet: the source's history keeps one second.
+			nacked := map[uint16]bool{}
 			var nackAt time.Time
 			testutil.Eventually(t, 10*time.Second, "the RTX retransmission", func() bool {
 				r := lp.peer.Received(webrtc.RTPCodecTypeVideo)
-				n := 0
+				times := map[uint16]int{}
 				for _, s := range r.Seqs {
-					if s == seq {
-						n++
+					if nacked[s] {
+						if times[s]++; times[s] >= 2 && r.Repaired > 0 {
+							return true
+						}
 					}
 				}
-				if n < 2 && time.Since(nackAt) >= 300*time.Millisecond {
+				if time.Since(nackAt) >= 300*time.Millisecond {
+					seq := r.Seqs[len(r.Seqs)-5]
+					nacked[seq] = true
 					if err := lp.peer.SendNACK(seq); err != nil {
 						t.Fatal(err)
 					}
 					nackAt = time.Now()
 				}
-				return n >= 2 && r.Repaired > 0
+				return false
 			})
 		})
 	}
