@@ -102,16 +102,8 @@ const layerUpMargin = 30
 // bitrate sent 16–20 fps for 3 s: a viewer that moved up after 1 s moved
 // back down).
 func (s *LayerSwitch) smoothEnough(l int, up bool) bool {
-	ok, _ := s.smoothOver(l, smoothWindows, up)
-	return ok
-}
-
-// smoothOver is smoothEnough judging a move up on the last span windows
-// only (a layer that resumed still needs stayWindows since); judged is how
-// many windows it had.
-func (s *LayerSwitch) smoothOver(l, span int, up bool) (ok bool, judged int) {
 	got, ref, last, lastRef := 0, 0, 0, 0
-	for k := 1; k <= min(s.winN, max(span, stayWindows)); k++ {
+	for k := 1; k <= min(s.winN, smoothWindows); k++ {
 		w := (s.winN - k) % smoothWindows
 		n := int(s.frames[l][w])
 		if n == frameFirst {
@@ -119,60 +111,23 @@ func (s *LayerSwitch) smoothOver(l, span int, up bool) (ok bool, judged int) {
 		}
 		if n < 0 {
 			if up && k <= stayWindows {
-				return false, judged
+				return false
 			}
 			break
 		}
 		if !up && k > stayWindows {
 			break
 		}
-		if k > span {
-			continue
-		}
 		r := 0
 		for b := 0; b < l; b++ {
 			r = max(r, int(s.frames[b][w]))
 		}
 		if up && k > 1 && 5*(n+last) < 4*(r+lastRef) {
-			return false, judged
+			return false
 		}
 		got, ref, last, lastRef = got+n, ref+r, n, r
-		judged++
 	}
-	return 3*got >= 2*ref, judged
-}
-
-// A layer's start ramp: a publisher whose estimate starts low pauses its
-// top layer, then sends it at a few frames a second until the estimate has
-// grown (Chrome under 3 % loss: 720p at 2–11 fps for 6–15 s, then 30 fps
-// for good). Until the layer has kept up once since it became active, a
-// viewer moves up to it after rampWindows (1 s) of keeping up, not the
-// 4 s that guard against a relapse (with them B moved up 4 s after the
-// ramp, in the 3 % row once after the test's 10 s window); a layer that
-// falls behind after keeping up is judged on the whole smoothWindows again.
-type rampState uint8
-
-const (
-	onRamp   rampState = iota // not kept up yet since the layer became active
-	keptUp                    // kept up over rampWindows, and every second since
-	relapsed                  // fell behind after keeping up
-)
-
-const rampWindows = 2
-
-// mayMoveUp reports whether a viewer may move up to layer l as far as its
-// frame rate goes, and follows l's start ramp (each Fit, for every active
-// layer: a relapse while viewers are on it counts too).
-func (s *LayerSwitch) mayMoveUp(l int) bool {
-	recent, judged := s.smoothOver(l, rampWindows, true)
-	recent = recent && judged == rampWindows
-	switch {
-	case s.ramp[l] == onRamp && recent:
-		s.ramp[l] = keptUp
-	case s.ramp[l] == keptUp && !recent:
-		s.ramp[l] = relapsed
-	}
-	return s.ramp[l] == keptUp || s.smoothEnough(l, true)
+	return 3*got >= 2*ref
 }
 
 // LayerSwitch forwards one layer of a simulcast source at a time and moves
@@ -209,7 +164,6 @@ type LayerSwitch struct {
 	frames      [MaxLayers][smoothWindows]int16 // frames of the layer per rate window, the newest at winN-1 (mod smoothWindows); -1: not sent throughout
 	winN        int                             // rate windows closed
 	fresh       [MaxLayers]bool                 // no window of the layer closed since its first packet
-	ramp        [MaxLayers]rampState            // where the layer is on its start ramp
 }
 
 // lossAvg is a layer's loss upstream per rate window, smoothed: packets
@@ -384,7 +338,7 @@ func (s *LayerSwitch) Fit(budget uint64, now int64) int {
 			lowest = l
 		}
 		up := l > cur && cur >= 0
-		held := !s.mayMoveUp(l) && up
+		held := up && !s.smoothEnough(l, true)
 		lossy := (uplinkLossy || l >= collapseFrom) && l > lowest
 		// Too lossy to move up to, or to start on (a viewer whose first
 		// keyframe has not come yet: in the browser one went to 720p so).
@@ -549,7 +503,7 @@ func (s *LayerSwitch) observe(layer uint8, ts uint32, n int, now int64) {
 	if !s.Active(int(layer), now) {
 		// Resumed: the pause is no frame interval (counted as one, Chrome's
 		// 360p paused 2–4 s after the drop kept its pause timeout at ~1.5 s).
-		s.since[layer], s.frameAt[layer], s.ramp[layer] = now, 0, onRamp
+		s.since[layer], s.frameAt[layer] = now, 0
 	}
 	s.fresh[layer] = s.fresh[layer] || s.seen[layer] == 0
 	s.seen[layer] = now
