@@ -296,6 +296,13 @@ func (d *dynamic) plugInput(in *dynInput) error {
 		return probeOK
 	})
 	if in.kind == "video" && d.vmix != nil {
+		// Linking asks the compositor for its caps, which it takes from
+		// its output capsfilter: a resize (relayoutLocked, the master's
+		// first picture) in the middle of that query makes it EMPTY and
+		// the link fail, and the input would never be shown. d.mu keeps
+		// resizes out until the link is made.
+		d.mu.Lock()
+		defer d.mu.Unlock()
 		in.vpad = requestPad(d.vmix, "sink_%u")
 		if in.vpad == nil || !linkPads(out, in.vpad) {
 			return errors.New("cannot link to the compositor")
