@@ -1,36 +1,18 @@
 package kms
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/gorento/gorento/internal/testutil"
 )
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestPanicInRequestIsAnError: a request whose handler panics gets an
 // UNEXPECTED_ERROR answer, the stack is logged, and the server goes on
 // serving the connection (top-level and inside a transaction).
 func TestPanicInRequestIsAnError(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testutil.LockedBuffer{}
 	s, err := New(Config{}, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
