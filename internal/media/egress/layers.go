@@ -103,7 +103,7 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		}
 		s.tids.observe(layer, desc.TID, len(p.Payload), now)
 	}
-	if s.lastFit == 0 || now-s.lastFit >= fitInterval || simulcast && s.sw.Target() < 0 {
+	if s.lastFit == 0 || now-s.lastFit >= fitInterval || simulcast && (s.sw.Target() < 0 || s.sw.NewCollapse(now)) {
 		s.lastFit = now
 		var budget uint64
 		if b := s.est.Load(); b != nil {
