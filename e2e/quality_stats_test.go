@@ -73,11 +73,17 @@ type pageResult struct {
 // span is the part of a page's samples between two instants.
 type span struct{ a, b *sample }
 
+// window is the span from the last sample at or before from (the first
+// after it when there is none) to the last at or before to. Counters are
+// differences from sp.a: a span starting at the first sample after from
+// left out what the browser counted in between — in the drop row the
+// freeze the drop itself caused, which Chrome reports once it ends,
+// 0.3–0.9 s after the drop.
 func window(ss []sample, from, to time.Time) (span, bool) {
 	var sp span
 	for i := range ss {
 		t := time.UnixMilli(ss[i].T)
-		if sp.a == nil && !t.Before(from) {
+		if !t.After(from) || sp.a == nil && t.After(from) {
 			sp.a = &ss[i]
 		}
 		if !t.After(to) {
