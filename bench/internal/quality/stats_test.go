@@ -28,6 +28,10 @@ func TestMeasure(t *testing.T) {
 	if d := v.FreezeSeconds - 0.5; d > 1e-9 || d < -1e-9 {
 		t.Errorf("freezes %v s", v.FreezeSeconds)
 	}
+	// A window starting between two samples counts from the one before it.
+	if v, ok := MeasureViewer(p, t0.Add(2500*time.Millisecond), t0.Add(7*time.Second)); !ok || v.Seconds != 5 || v.FreezeSeconds < 0.5-1e-9 {
+		t.Errorf("viewer from 2.5 s: %+v %v, want its counters from the sample at 2 s", v, ok)
+	}
 	a, ok := MeasurePublisher(p, t0.Add(2*time.Second), t0.Add(7*time.Second))
 	if !ok || a.Kbps != 2400 || a.LinkKbps != 2000 || a.Height != 720 || a.Layers != 3 || a.EstimateKbps != 2500 || a.Candidate != "relay" {
 		t.Errorf("publisher %+v %v", a, ok)

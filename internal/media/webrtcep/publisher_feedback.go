@@ -44,7 +44,11 @@ func (w *Endpoint) publisherREMB() uint64 {
 			want = ceiling
 		}
 	}
-	if c := w.uplinkCap(w.now()); c > 0 && c < want {
+	now := w.now()
+	if c := w.uplinkCap(now); c > 0 && c < want {
+		want = c
+	}
+	if c := w.uplinkCeilingAt(now); c > 0 && c < want {
 		want = c
 	}
 	if lo := uint64(w.bw.minVideoRecv.Load()) * 1000; want < lo {
@@ -78,6 +82,8 @@ type uplinkWatch struct {
 	at    int64               // the last tick (monotonic ns)
 	cap   uint64              // REMB cap in bps (0: none)
 	until int64               // it holds until then
+
+	ceiling uplinkCeiling // after a collapse (uplink_ceiling.go)
 }
 
 // watchUplink measures the loss of the received video since the last call
@@ -135,14 +141,8 @@ func (w *Endpoint) holdUpperRepairs(until int64) {
 	}
 }
 
-// capUplink caps the REMB at rate for uplinkHold; it reports whether the
-// cap was set or lowered.
-func (w *Endpoint) capUplink(now int64, rate uint64) bool {
-	w.uplink.mu.Lock()
-	defer w.uplink.mu.Unlock()
-	return w.capUplinkLocked(now, rate)
-}
-
+// capUplinkLocked caps the REMB at rate for uplinkHold; it reports
+// whether the cap was set or lowered.
 func (w *Endpoint) capUplinkLocked(now int64, rate uint64) bool {
 	u := &w.uplink
 	u.until = now + int64(uplinkHold)

@@ -47,15 +47,20 @@ func (t *layerTag) push(src *media.SourcePad, b *media.PacketBuf) {
 		}
 	}
 	var queue bool
-	var rate uint64
+	var rate, full uint64
+	var now int64
 	t.mu.Lock()
 	if t.w != nil {
-		queue, rate = t.w.simul.delay.packet(t.layer, pkt.Header.Timestamp, t.w.now(), len(pkt.Payload)+uplinkHeader)
+		now = t.w.now()
+		queue, rate, full = t.w.simul.delay.packet(t.layer, pkt.Header.Timestamp, now, len(pkt.Payload)+uplinkHeader)
 	}
 	src.PushBuf(b)
 	t.mu.Unlock()
 	if queue {
 		t.w.uplinkQueued(rate)
+	}
+	if full > 0 {
+		t.w.uplinkFull(now, full)
 	}
 }
 

@@ -36,15 +36,18 @@ type delayWatch struct {
 	bucket  int64                                   // the bucket's number (arrival / delayBucket)
 	runFrom int64                                   // arrival of the first packet of the run above delayHigh (0: none)
 	runSize int64                                   // its bytes
+	full    queueRun                                // the run above ceilingQueue (uplink_ceiling.go)
 	slots   [delaySlots]struct{ n, bytes int64 }    // bytes per delaySlot of arrival, for the rate before a run
 }
 
 // packet records a packet of layer (RTP timestamp ts at 90 kHz, size
 // bytes with headers) arrived at (ns); it reports a standing queue with
-// the rate (bps) the run arrived at.
-func (d *delayWatch) packet(layer uint8, ts uint32, at int64, size int) (queue bool, rate uint64) {
+// the rate (bps) the run arrived at, and, once per run of packets
+// ceilingQueue late or more that lasted ceilingRun, the rate that run
+// arrived at as full (0: none).
+func (d *delayWatch) packet(layer uint8, ts uint32, at int64, size int) (queue bool, rate, full uint64) {
 	if layer >= media.MaxLayers || at <= 0 {
-		return false, 0
+		return false, 0, 0
 	}
 	r := &d.ref[layer]
 	if r.at == 0 {
@@ -67,24 +70,53 @@ func (d *delayWatch) packet(layer uint8, ts uint32, at int64, size int) (queue b
 		s.n, s.bytes = n, 0
 	}
 	s.bytes += int64(size)
+	full = d.fullRun(transit-base, at, size)
 	if transit-base < int64(delayHigh) {
 		d.runFrom = 0
-		return false, 0
+		return false, 0, full
 	}
 	if d.runFrom == 0 {
-		d.runFrom, d.runSize = at, 0
+		d.runFrom, d.runSize = at, -int64(size) // the first packet crossed the link before the run's span
 	}
 	d.runSize += int64(size)
 	span := at - d.runFrom
 	if span < int64(delayRun) {
-		return false, 0
+		return false, 0, full
 	}
 	rate = uint64(d.runSize * 8 * int64(time.Second) / span)
 	if before := d.rateBefore(d.runFrom); before == 0 || 2*rate >= before {
-		return false, 0
+		return false, 0, full
 	}
 	d.runFrom = 0 // once per run
-	return true, rate
+	return true, rate, full
+}
+
+// queueRun is a run of packets queued on the uplink.
+type queueRun struct {
+	from, size int64 // the first packet's arrival (0: no run), the run's bytes
+	told       bool  // reported
+}
+
+// fullRun follows the run of packets queued ceilingQueue or more (queued:
+// this one's delay over the minimum); at the end of its first ceilingRun
+// it returns the rate the run arrived at, the rate the link drains its
+// queue at (0: nothing to report).
+func (d *delayWatch) fullRun(queued, at int64, size int) uint64 {
+	f := &d.full
+	if queued < int64(ceilingQueue) {
+		f.from, f.told = 0, false
+		return 0
+	}
+	if f.from == 0 {
+		f.from, f.size = at, -int64(size)
+	}
+	f.size += int64(size)
+	span := at - f.from
+	if f.told || span < int64(ceilingRun) {
+		return 0
+	}
+	f.told = true
+	return uint64(f.size * 8 * int64(time.Second) / span)
 }
 
 // rateBefore is the rate (bps) of the second of arrivals before at (0:
@@ -122,7 +154,14 @@ func (w *Endpoint) uplinkQueued(rate uint64) {
 			src.HistoryOf(uint8(in.layer)).MarkCollapse(now + int64(uplinkHold))
 		}
 	}
-	if w.uplinkCap(now) == 0 && w.capUplink(now, max(uint64(float64(rate)*uplinkBackoff), minREMB)) {
+	w.uplink.mu.Lock()
+	capped := w.uplink.cap == 0 || now > w.uplink.until
+	if capped {
+		capped = w.capUplinkLocked(now, max(uint64(float64(rate)*uplinkBackoff), minREMB))
+		w.uplink.ceiling.set(now, rate) // after the cap (uplink_ceiling.go)
+	}
+	w.uplink.mu.Unlock()
+	if capped {
 		w.spawn(w.state.sendREMB)
 	}
 }

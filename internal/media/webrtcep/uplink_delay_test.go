@@ -81,7 +81,7 @@ func firstQueue(arrivals []simArrival) (time.Duration, uint64) {
 	var d delayWatch
 	base := int64(time.Hour) // the monotonic clock of a running server
 	for _, a := range arrivals {
-		if q, rate := d.packet(uint8(a.layer), a.ts, base+int64(a.at), a.size); q {
+		if q, rate, _ := d.packet(uint8(a.layer), a.ts, base+int64(a.at), a.size); q {
 			return a.at, rate
 		}
 	}
