@@ -138,7 +138,8 @@ func (d *delayWatch) rateBefore(at int64) uint64 {
 // uplink watch does on its loss, 0.2–0.3 s sooner: the layers above the
 // lowest are not repaired and their viewers move to the lowest layer at
 // once (media.SourceRing.MarkCollapse), both for uplinkHold, and the REMB
-// is capped at 85 % of the rate the queue let through, sent at once. Only a queue's onset sets the cap:
+// is capped at 85 % of the rate the queue let through, sent at once, and
+// then held under the uplink ceiling (uplink_ceiling.go). Only a queue's onset sets the cap:
 // once the publisher keeps to it, its own pacer holds packets back (a
 // keyframe at 0.3 Mbit/s), which looks the same at a lower rate, and
 // lowering the cap on it ratcheted the REMB down to 70 kbit/s in 0.6 s.
