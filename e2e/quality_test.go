@@ -21,11 +21,13 @@ import (
 //
 // Modes (GORENTO_QUALITY): "short" (default, CI: 8 s warm-up, 10 s windows),
 // "full" (20 s warm-up, 30 s windows, plus the loss rows on B's link), "off".
-// Assertions: a row's expectations are issue 15's; rows with a pending reason
-// only report a miss until GORENTO_QUALITY_STRICT=1 (or the reason is removed
-// when the work lands). An enforced row that misses is measured once more
-// and fails if it misses again. What holds today (media flows through the relays,
-// the viewers decode) is always asserted.
+// Assertions: a row's expectations are issue 15's, enforced; rows with a
+// pending reason (the full mode's loss rows on B's link, not re-measured
+// since simulcast) only report a miss unless GORENTO_QUALITY_STRICT=1. An
+// enforced row that misses is measured once more and fails if it misses
+// again (one Chrome freeze decides the 3 % row, and the drop row's own
+// freeze takes 0.4–0.9 s of its 1 s). What holds in every row (media flows
+// through the relays, the viewers decode) is always asserted.
 
 // link is one page's network: its relay's impairment and htb rates (bit/s, 0: none).
 type link struct {
@@ -48,7 +50,7 @@ type qualityRow struct {
 	use     string    // whose link use is reported: "A" (uplink) or "B" (downlink)
 	full    bool      // only in the full mode
 	checks  []check
-	pending string // why the checks may fail today (issue 15 not landed); "" = enforce
+	pending string // why the checks only report a miss; "" = enforce
 }
 
 // result is one row's measurement; the step row has before/after windows.
@@ -92,26 +94,26 @@ var (
 	use     = func(r result) float64 { return r.WireUse }
 )
 
-const issue15 = "issue 15 not complete (docs/impaired-links.md: what is met, what is not); figures move with the shared machine's load"
+const notRemeasured = "measured in full mode only, not since simulcast (docs/impaired-links.md)"
 
 func qualityRows() []qualityRow {
 	return []qualityRow{
-		{name: "clean", checks: []check{atLeast("B height", bHeight, 720), atLeast("B fps", bFPS, 25)}, pending: issue15},
+		{name: "clean", checks: []check{atLeast("B height", bHeight, 720), atLeast("B fps", bFPS, 25)}},
 		{name: "loss 10 % (A's link)", a: link{Up: lossy10, Down: lossy10},
-			checks: []check{atLeast("B fps", bFPS, 25), atMost("B freezes s per 30 s", func(r result) float64 { return r.B.FreezeSeconds * 30 / r.windowSeconds() }, 2)}, pending: issue15},
+			checks: []check{atLeast("B fps", bFPS, 25), atMost("B freezes s per 30 s", func(r result) float64 { return r.B.FreezeSeconds * 30 / r.windowSeconds() }, 2)}},
 		{name: "loss 3 % (A's link)", a: link{Up: lossy3, Down: lossy3},
-			checks: []check{atMost("B freezes", func(r result) float64 { return r.B.Freezes }, 0), atLeast("B fps", bFPS, 25)}, pending: issue15},
+			checks: []check{atMost("B freezes", func(r result) float64 { return r.B.Freezes }, 0), atLeast("B fps", bFPS, 25)}},
 		{name: "loss 10 % (B's link)", b: link{Up: lossy10, Down: lossy10}, full: true,
-			checks: []check{atLeast("B fps", bFPS, 25), atMost("B freezes s per 30 s", func(r result) float64 { return r.B.FreezeSeconds * 30 / r.windowSeconds() }, 2)}, pending: issue15},
+			checks: []check{atLeast("B fps", bFPS, 25), atMost("B freezes s per 30 s", func(r result) float64 { return r.B.FreezeSeconds * 30 / r.windowSeconds() }, 2)}, pending: notRemeasured},
 		{name: "loss 3 % (B's link)", b: link{Up: lossy3, Down: lossy3}, full: true,
-			checks: []check{atMost("B freezes", func(r result) float64 { return r.B.Freezes }, 0), atLeast("B fps", bFPS, 25)}, pending: issue15},
+			checks: []check{atMost("B freezes", func(r result) float64 { return r.B.Freezes }, 0), atLeast("B fps", bFPS, 25)}, pending: notRemeasured},
 		{name: "800 kbit link (A's uplink)", a: link{UpRate: 800 * kbit}, use: "A",
-			checks: []check{atLeast("link use", use, 0.75)}, pending: issue15},
+			checks: []check{atLeast("link use", use, 0.75)}},
 		{name: "clean → 600 kbit (A's uplink)", step: &rateStep{"A", impair.Up, 600 * kbit}, use: "A",
-			checks: []check{atMost("B freezes s after the drop", func(r result) float64 { return r.BAfter.FreezeSeconds }, 1), atLeast("link use 10 s after the drop", use, 0.80)}, pending: issue15},
+			checks: []check{atMost("B freezes s after the drop", func(r result) float64 { return r.BAfter.FreezeSeconds }, 1), atLeast("link use 10 s after the drop", use, 0.80)}},
 		{name: "only B's downlink 600 kbit", b: link{DownRate: 600 * kbit}, withC: true, use: "B",
 			checks: []check{atLeast("A kb/s", func(r result) float64 { return r.A.Kbps }, 1500), atLeast("A height", func(r result) float64 { return r.A.Height }, 720),
-				atLeast("C height", func(r result) float64 { return r.C.Height }, 720), atLeast("B fps", bFPS, 20), atMost("B freezes s", bFreeze, 1)}, pending: issue15},
+				atLeast("C height", func(r result) float64 { return r.C.Height }, 720), atLeast("B fps", bFPS, 20), atMost("B freezes s", bFreeze, 1)}},
 	}
 }
 
