@@ -358,6 +358,10 @@ func (e *Estimator) Queue() time.Duration { return time.Duration(e.queue.queue) 
 // Target is the estimate in bit/s, within [Min, Max].
 func (e *Estimator) Target() uint64 { return uint64(e.target) }
 
+// InherentLoss is the share of packets the path loses whatever the rate
+// (the loss of the last 10 s outside congestion; 0–1).
+func (e *Estimator) InherentLoss() float64 { return e.loss.inherent }
+
 // State is a snapshot for stats and logs.
 type State struct {
 	Target       uint64        `json:"target"`       // bit/s

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ type BWE struct {
 	probe prober
 
 	target atomic.Uint64 // bit/s; 0 until the first feedback
+	loss   atomic.Uint64 // the path's inherent loss (math.Float64bits)
 	start  uint64        // the estimator's initial estimate (bit/s)
 	counts atomic.Pointer[BWECounts]
 	state  atomic.Pointer[bwe.State]
@@ -62,6 +64,7 @@ var (
 	_ EstimateReader = (*BWE)(nil)
 	_ ProbeRequester = (*BWE)(nil)
 	_ QueueReporter  = (*BWE)(nil)
+	_ LossReader     = (*BWE)(nil)
 )
 
 // QueueReporter is TransportHooks that know the standing queue on the path
@@ -99,6 +102,25 @@ func (t *Transport) RequestProbe(bps uint64, now int64) {
 	if r, ok := t.p.Hooks.(ProbeRequester); ok {
 		r.RequestProbe(bps, now)
 	}
+}
+
+// LossReader is TransportHooks that know the share of packets the path
+// to the receiver loses whatever the rate.
+type LossReader interface {
+	InherentLoss() float64
+}
+
+// InherentLoss implements LossReader: the loss of the last 10 s of
+// transport-cc feedback outside congestion (0–1).
+func (b *BWE) InherentLoss() float64 { return math.Float64frombits(b.loss.Load()) }
+
+// PathLoss is the share of packets the path to the receiver loses whatever
+// the rate (0: none, or unknown: no send-side estimation).
+func (t *Transport) PathLoss() float64 {
+	if r, ok := t.p.Hooks.(LossReader); ok {
+		return r.InherentLoss()
+	}
+	return 0
 }
 
 // RequestProbe implements ProbeRequester (on the worker).
@@ -213,6 +235,7 @@ func (b *BWE) Counts() *BWECounts { return b.counts.Load() }
 func (b *BWE) publish(now int64) {
 	t := b.est.Target()
 	b.target.Store(t)
+	b.loss.Store(math.Float64bits(b.est.InherentLoss()))
 	if !b.noPace {
 		b.pace.setRate(t)
 	}

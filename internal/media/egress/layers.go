@@ -111,6 +111,9 @@ func (s *LayerSelector) Select(d *Downtrack, p *media.Packet, now int64) bool {
 		}
 		spatial := 0
 		if simulcast {
+			if d != nil {
+				s.sw.SetPathLoss(d.t.PathLoss())
+			}
 			s.sw.SetTarget(s.sw.Fit(budget, now))
 			spatial = s.sw.Target()
 			s.probeUp(d, spatial, budget, now)

@@ -79,7 +79,8 @@ func TestDelayWatchSeesFullLink(t *testing.T) {
 // TestUplinkCeiling: a collapse sets the ceiling at 92 % of the rate the
 // queue drained at; it holds for ceilingHold, then grows 4 % a second; a
 // full link while it lasts sets it back (a REMB at once) — from the
-// collapse's rate, or a higher one, never lower — and a growth that met
+// collapse's rate, or a higher one, never lower; a queue drained far
+// below that rate changes nothing — and a growth that met
 // the link doubles the next hold (up to ceilingHoldMax); it ends once it
 // doubled the rate it came from. Without a collapse first, a full link
 // changes nothing. The REMB keeps under it once the collapse's own cap is
@@ -117,9 +118,13 @@ func TestUplinkCeiling(t *testing.T) {
 		t.Errorf("ceiling %d 2 s after its hold, want %.0f", got, 552_000*1.04*1.04)
 	}
 	full := at(ceilingHold + 2*time.Second)
-	w.uplinkFull(full, 480_000) // drained slower: the publisher's own pacer
+	w.uplinkFull(full, 480_000) // drained far slower: the publisher's own pacer
+	if got := w.uplinkCeilingAt(full); !near(float64(got), 552_000*1.04*1.04) {
+		t.Errorf("ceiling %d after a queue drained at 480 kbit/s, want %.0f (unchanged)", got, 552_000*1.04*1.04)
+	}
+	w.uplinkFull(full, 560_000) // drained a little slower than the collapse measured: the link
 	if got := w.uplinkCeilingAt(full); !near(float64(got), 552_000) {
-		t.Errorf("ceiling %d after the link filled again at 480 kbit/s, want 552000 (back to the start, not lower)", got)
+		t.Errorf("ceiling %d after the link filled again at 560 kbit/s, want 552000 (back to the start, not lower)", got)
 	}
 	// The probe met the link: the next hold is twice as long.
 	if got := w.uplinkCeilingAt(full + int64(2*ceilingHold-time.Millisecond)); !near(float64(got), 552_000) {
