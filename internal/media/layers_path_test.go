@@ -3,8 +3,6 @@ package media_test
 import (
 	"testing"
 	"time"
-
-	"github.com/gorento/gorento/internal/media"
 )
 
 // TestFitPathLoss: loss on the viewer's own path keeps it off a layer
@@ -15,25 +13,14 @@ import (
 // it (below 0.0375), and gets it at 3 %; without an estimate (a recorder)
 // the path's loss does not count.
 func TestFitPathLoss(t *testing.T) {
-	var s media.LayerSwitch
-	rings := [3]*media.SourceRing{}
-	for l := range rings {
-		rings[l] = media.NewSourceRing(4096, time.Hour)
-	}
-	now := int64(time.Second)
-	seq := [3]uint16{}
+	r := newSimRig()
+	s := &r.s
 	frame := 0
 	run := func(d time.Duration) {
-		for end := now + int64(d); now < end; now += int64(time.Second / 30) {
+		for end := r.now + int64(d); r.now < end; r.now += int64(time.Second / 30) {
 			for l := uint8(0); l < 3; l++ {
 				for i := 0; i < []int{1, 2, 5}[l]; i++ {
-					seq[l]++
-					p := simPkt(l, frame == 0 && i == 0, seq[l])
-					p.Header.Timestamp = uint32(frame * 3000)
-					b := media.GetPacketBuf()
-					b.SetHistoryForTest(rings[l], p)
-					s.Accept(b.Packet(), now)
-					b.Release()
+					r.push(l, frame == 0 && i == 0, uint32(frame*3000))
 				}
 			}
 			frame++
@@ -42,7 +29,7 @@ func TestFitPathLoss(t *testing.T) {
 	const budget = 10_000_000
 	fit := func(loss float64) int {
 		s.SetPathLoss(loss)
-		got := s.Fit(budget, now)
+		got := s.Fit(budget, r.now)
 		s.SetTarget(got)
 		return got
 	}
@@ -62,13 +49,7 @@ func TestFitPathLoss(t *testing.T) {
 	for _, c := range cases {
 		// Put the viewer on c.cur: its target, then a keyframe of it.
 		s.SetTarget(c.cur)
-		seq[c.cur]++
-		p := simPkt(uint8(c.cur), true, seq[c.cur])
-		p.Header.Timestamp = uint32(frame * 3000)
-		b := media.GetPacketBuf()
-		b.SetHistoryForTest(rings[c.cur], p)
-		s.Accept(b.Packet(), now)
-		b.Release()
+		r.push(uint8(c.cur), true, uint32(frame*3000))
 		if s.Current() != c.cur {
 			t.Fatalf("%s: on layer %d, want %d", c.name, s.Current(), c.cur)
 		}
@@ -77,7 +58,7 @@ func TestFitPathLoss(t *testing.T) {
 		}
 	}
 	s.SetPathLoss(0.10)
-	if got := s.Fit(0, now); got != 2 {
+	if got := s.Fit(0, r.now); got != 2 {
 		t.Errorf("no estimate, 10 %%: Fit = %d, want 2", got)
 	}
 }
