@@ -13,24 +13,26 @@ import (
 // lasted. At some of those cuts its simulcast allocator paused the 360p
 // layer or its encoder dropped 360p frames for half a second, and the
 // viewers of 360p froze until a keyframe of 180p came (0.3–0.6 s, in 4 of
-// 6 runs within 30 s of the drop). A REMB just below what the link
-// carries keeps the estimate from running into it: the uplink ceiling,
-// 92 % of the rate a standing queue drains at, set when the uplink
-// collapses (uplinkQueued). After ceilingHold it grows by ceilingGrowth a
-// second to find a link that came back; a queue of ceilingQueue standing
-// for ceilingRun while it lasts (the publisher met the link again) sets
-// it back to where it started, or higher when that queue drained faster
-// (the link grew), never lower. Each probe costs one of the publisher's
-// own cuts — growing 8 % a second, the estimate met the link 2–3 s after
-// the hold and was cut to 85 %, the 360p layer at 15 fps for a second
-// once — so a growth that met the link again doubles the next hold, up
-// to ceilingHoldMax, and the growth is slow. Never lower:
-// a publisher's own pacer holding a keyframe back at its target rate
-// delays packets as a queue does, at its own rate, and in the browser a
-// ceiling set from such runs fell to 350 kbit/s on the 600 kbit/s link
-// within 3 s (the 360p layer paused) — only a collapse lowers it. Once it
-// has doubled the rate it was set from it ends: the publisher's own
-// estimator alone again, until the next collapse.
+// 6 runs within 30 s of the drop).
+//
+// A REMB just below what the link carries keeps the estimate from running
+// into it: the uplink ceiling, ceilingShare of the rate a standing queue
+// drains at, set when the uplink collapses (uplinkQueued).
+//   - It holds for ceilingHold, then grows by ceilingGrowth a second to
+//     find a link that came back; once it has doubled the rate it was set
+//     from it ends (the publisher's own estimator alone again, until the
+//     next collapse).
+//   - A queue of ceilingQueue standing for ceilingRun while it lasts (the
+//     publisher met the link again) sets it back to where it started, or
+//     higher when that queue drained faster (the link grew). A growth that
+//     met the link doubles the next hold, up to ceilingHoldMax: each probe
+//     costs one of the publisher's own cuts (growing 8 % a second, the
+//     estimate met the link 2–3 s after the hold and was cut to 85 %, the
+//     360p layer at 15 fps for a second once), hence also the slow growth.
+//   - Only a collapse lowers it: a publisher's own pacer holding a
+//     keyframe back at its target rate delays packets as a queue does, at
+//     its own rate, and a ceiling set from such runs fell to 350 kbit/s on
+//     the 600 kbit/s link within 3 s (the 360p layer paused).
 const (
 	ceilingShare   = 0.92
 	ceilingQueue   = 40 * time.Millisecond
